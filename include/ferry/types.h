@@ -1,0 +1,136 @@
+// ferry's public value types: enums, flags and plain structs shared by the SDK,
+// the service and the engine. std only. Values match the Windows BITS / DO
+// enums so that numbers in logs and on the wire mean the same thing.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ferry/status.h"
+
+namespace ferry {
+
+// A 128-bit job/file identifier (random v4 GUID). ToString() gives the
+// Windows form "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" (lowercase hex);
+// Parse() accepts it with or without braces, and the 32-hex-digit form.
+struct Guid {
+  std::array<uint8_t, 16> bytes{};
+
+  std::string ToString() const;
+  // 32 lowercase hex digits, no punctuation (used in D-Bus object paths and
+  // staging file names).
+  std::string ToHex() const;
+  static bool Parse(std::string_view text, Guid* out);
+  static Guid Random();
+  bool IsNil() const;
+  auto operator<=>(const Guid&) const = default;
+};
+
+enum class JobType : uint32_t { kDownload = 0, kUpload = 1, kUploadReply = 2 };
+
+// semantics.md §3. ACKNOWLEDGED and CANCELLED are final.
+enum class JobState : uint32_t {
+  kQueued = 0,
+  kConnecting = 1,
+  kTransferring = 2,
+  kSuspended = 3,
+  kError = 4,
+  kTransientError = 5,
+  kTransferred = 6,
+  kAcknowledged = 7,
+  kCancelled = 8,
+};
+
+enum class JobPriority : uint32_t { kForeground = 0, kHigh = 1, kNormal = 2, kLow = 3 };
+
+enum class ErrorContext : uint32_t {
+  kNone = 0,
+  kUnknown = 1,
+  kGeneralQueueManager = 2,
+  kQueueManagerNotification = 3,
+  kLocalFile = 4,
+  kRemoteFile = 5,
+  kGeneralTransport = 6,
+  kRemoteApplication = 7,
+};
+
+namespace notify {
+constexpr uint32_t kJobTransferred = 0x1;
+constexpr uint32_t kJobError = 0x2;
+constexpr uint32_t kDisable = 0x4;
+constexpr uint32_t kJobModification = 0x8;
+constexpr uint32_t kFileTransferred = 0x10;
+constexpr uint32_t kAll = 0x1F;
+constexpr uint32_t kDefault = kJobTransferred | kJobError;
+}  // namespace notify
+
+constexpr uint64_t kSizeUnknown = UINT64_MAX;
+constexpr uint64_t kLengthToEof = UINT64_MAX;
+constexpr uint32_t kEnumAllUsers = 0x1;
+
+enum class ProxyUsage : uint32_t { kPreconfig = 0, kNoProxy = 1, kOverride = 2, kAutodetect = 3 };
+
+// BITS_JOB_TRANSFER_POLICY values (cost policy).
+namespace cost {
+constexpr uint32_t kAlways = 0x800000FF;
+constexpr uint32_t kNotRoaming = 0x8000007F;
+constexpr uint32_t kNoSurcharge = 0x8000006F;
+constexpr uint32_t kStandard = 0x80000067;
+constexpr uint32_t kUnrestricted = 0x80000021;
+}  // namespace cost
+
+struct JobProgress {
+  uint64_t bytes_total = 0;  // kSizeUnknown while any file's size is unknown
+  uint64_t bytes_transferred = 0;
+  uint32_t files_total = 0;
+  uint32_t files_transferred = 0;
+};
+
+struct JobTimes {
+  std::chrono::system_clock::time_point creation{};
+  std::chrono::system_clock::time_point modification{};
+  std::chrono::system_clock::time_point transfer_completion{};  // epoch (0) until TRANSFERRED
+};
+
+struct FileProgress {
+  uint64_t bytes_total = kSizeUnknown;
+  uint64_t bytes_transferred = 0;
+  bool completed = false;
+};
+
+struct FileRange {
+  uint64_t initial_offset = 0;
+  uint64_t length = 0;  // kLengthToEof: to the end of the remote file
+  friend bool operator==(const FileRange&, const FileRange&) = default;
+};
+
+struct FileInfo {
+  std::string remote_name;
+  std::string local_name;
+};
+
+// DO's DOSwarmStats, per file.
+struct FileStats {
+  uint64_t file_size = kSizeUnknown;
+  uint64_t total_bytes_downloaded = 0;
+  uint64_t bytes_from_http = 0;
+  uint64_t bytes_from_lan_peers = 0;
+  uint64_t bytes_from_group_peers = 0;
+  uint64_t bytes_from_cache_server = 0;
+  uint64_t bytes_to_peers = 0;
+  uint32_t http_connections = 0;
+  uint32_t lan_connections = 0;
+  uint32_t group_connections = 0;
+  std::chrono::nanoseconds duration{0};
+  bool background = true;
+};
+
+std::string_view JobStateName(JobState state);  // "TRANSFERRED"
+std::string_view JobPriorityName(JobPriority priority);  // "NORMAL"
+std::string_view ErrorContextName(ErrorContext context);  // "REMOTE_FILE"
+
+}  // namespace ferry

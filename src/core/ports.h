@@ -1,0 +1,230 @@
+// The engine's ports: what core needs from storage, payload files, transfer
+// protocols and hashing, as interfaces. Implementations live in src/store,
+// src/transfer/* and src/lib; the composition root (daemon, tools, tests)
+// wires them. Core includes no curl, SQLite, OpenSSL or D-Bus header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/types.h"
+#include "sys/clock.h"
+#include "util/result.h"
+
+namespace ferry::core {
+
+using sys::WallTime;
+
+// ---------------------------------------------------------------------------
+// Persistent records (what the JobStore keeps).
+
+struct ErrorRecord {
+  int32_t code = 0;
+  ErrorContext context = ErrorContext::kNone;
+  int32_t file_index = -1;  // -1: not tied to a file
+  std::string message;
+  std::string protocol;     // "http", "https", "file", "" when none
+};
+
+struct FileRecord {
+  uint32_t index = 0;  // position in the job, 0-based, stable
+  std::string remote_url;
+  std::string local_name;
+  std::string file_id;                 // AddFileWithRanges' file id (may be empty)
+  std::vector<FileRange> ranges;       // empty: the whole file
+  uint64_t expected_size = kSizeUnknown;  // given by the caller, if any
+  std::string sha256;                  // lowercase hex, empty when none
+  uint64_t bytes_total = kSizeUnknown; // local size; known from headers or ranges
+  uint64_t bytes_transferred = 0;      // durable: staging bytes fdatasync'ed before commit
+  bool transferred = false;            // all bytes present (and verified)
+  bool delivered = false;              // at the local name (Complete)
+  std::string etag;                    // validators of the version being fetched
+  std::string last_modified;
+  uint32_t validation_retries = 0;     // refetches after a hash mismatch
+  FileStats stats;
+};
+
+struct JobRecord {
+  Guid id;
+  JobType type = JobType::kDownload;
+  uint32_t owner_uid = 0;
+  std::string display_name;
+  std::string description;
+  JobPriority priority = JobPriority::kNormal;
+  uint32_t notify_flags = notify::kDefault;
+  std::string notify_program;
+  std::string notify_parameters;
+  uint32_t min_retry_delay_s = 600;
+  uint32_t no_progress_timeout_s = 86400;
+  bool no_progress_timeout_set = false;  // explicit value, else derived from priority
+  uint32_t cost_policy = cost::kStandard;
+  ProxyUsage proxy_usage = ProxyUsage::kPreconfig;
+  std::string proxy_list;
+  std::string proxy_bypass;
+  std::string custom_headers;  // "Name: value" lines separated by \r\n
+  JobState state = JobState::kSuspended;
+  uint32_t error_count = 0;
+  std::optional<ErrorRecord> error;  // set in ERROR and TRANSIENT_ERROR
+  WallTime creation{};
+  WallTime modification{};
+  WallTime transfer_completion{};
+  WallTime retry_at{};          // TRANSIENT_ERROR: when to go back to QUEUED
+  WallTime last_progress{};     // start of the no-progress clock
+  std::vector<FileRecord> files;
+};
+
+// A finished job, kept for `status` and audit.
+struct HistoryRecord {
+  Guid id;
+  uint32_t owner_uid = 0;
+  std::string display_name;
+  JobState final_state = JobState::kCancelled;
+  int32_t reason = 0;  // e.g. DO_E_JOB_TOO_OLD
+  WallTime when{};
+};
+
+// The job database. Called on the engine thread only.
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+  // Every live (non-final) job, files in index order.
+  virtual Status LoadAll(std::vector<JobRecord>* jobs) = 0;
+  // One transaction (group commit): upsert every job in `put` (with all its
+  // files, replacing what was there), delete every id in `remove` (with its
+  // files), append `history`. Durable when it returns OK; on failure nothing
+  // of the batch is applied.
+  virtual Status Commit(std::span<const JobRecord* const> put, std::span<const Guid> remove,
+                        std::span<const HistoryRecord> history) = 0;
+  // Small key/value metadata (e.g. "boot_id"), committed immediately.
+  virtual Result<std::string> GetMeta(std::string_view key) = 0;  // "" when unset
+  virtual Status SetMeta(std::string_view key, std::string_view value) = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Payload (staging files).
+
+// One staging file. Write is called on the engine thread; Sync and Read may be
+// called on workers concurrently with Write (distinct ranges).
+class StagingFile {
+ public:
+  virtual ~StagingFile() = default;
+  virtual Status Write(uint64_t offset, std::span<const std::byte> data) = 0;
+  virtual Result<size_t> Read(uint64_t offset, std::span<std::byte> out) = 0;
+  virtual Status Sync() = 0;  // fdatasync
+};
+
+class PayloadStore {
+ public:
+  virtual ~PayloadStore() = default;
+  // Opens (creating if needed) the staging file of (job, file). When
+  // `size_hint` is known, reserves space with FALLOC_FL_KEEP_SIZE so that the
+  // file's size keeps tracking the bytes really written.
+  virtual Result<std::shared_ptr<StagingFile>> Open(const Guid& job, uint32_t file,
+                                                    uint64_t size_hint) = 0;
+  // The staging file's current size (0 when missing): after a process crash
+  // on the same boot, what really reached the page cache.
+  virtual Result<uint64_t> StagedSize(const Guid& job, uint32_t file) = 0;
+  // Cuts the staging file to `size` bytes and syncs that.
+  virtual Status Truncate(const Guid& job, uint32_t file, uint64_t size) = 0;
+  // Deletes one file's staging, or all of a job's. Missing is OK.
+  virtual Status Remove(const Guid& job, uint32_t file) = 0;
+  virtual Status RemoveJob(const Guid& job) = 0;
+  // Jobs that have a staging directory (to find orphans after a crash).
+  virtual Result<std::vector<Guid>> ListJobs() = 0;
+  // Makes the first `size` bytes of the staging file appear at `local_name`,
+  // durably: fdatasync the data, rename into place (or, across file systems,
+  // copy to a temporary file beside local_name, fsync, rename), fsync the
+  // destination directory. The staging file is gone afterwards. Blocking: run
+  // it on a worker. On failure nothing appears at local_name.
+  virtual Status Deliver(const Guid& job, uint32_t file, const std::string& local_name,
+                         uint64_t size) = 0;
+  // The current boot's id (compared with the one recorded in the JobStore).
+  virtual std::string BootId() = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Hashing.
+
+// Incremental SHA-256. Not thread-safe; the engine hands it to one worker.
+class Digest {
+ public:
+  virtual ~Digest() = default;
+  virtual void Update(std::span<const std::byte> data) = 0;
+  virtual std::string FinalHex() = 0;  // 64 lowercase hex digits; the digest is spent
+};
+using DigestFactory = std::function<std::unique_ptr<Digest>()>;
+
+// ---------------------------------------------------------------------------
+// Transfers.
+
+struct TransferRequest {
+  std::string url;
+  uint64_t offset = 0;                 // first byte wanted
+  std::optional<uint64_t> length;      // exact byte count wanted; nullopt: to EOF
+  std::string if_range;                // validator for If-Range; empty: none
+  std::vector<std::string> headers;    // extra "Name: value" request headers
+  ProxyUsage proxy_usage = ProxyUsage::kPreconfig;
+  std::string proxy_list;
+  std::string proxy_bypass;
+  bool allow_https_to_http = false;
+  std::string ca_file;                 // extra trust anchor (tests, private CAs)
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds low_speed_time{60};  // abort when idle this long (transient)
+};
+
+struct TransferResponse {
+  int status = 0;                      // HTTP status; 200 for file://
+  bool partial = false;                // body starts at body_offset (206)
+  uint64_t body_offset = 0;            // remote offset of the first body byte
+  uint64_t body_length = kSizeUnknown; // bytes the body will carry, if known
+  uint64_t total_size = kSizeUnknown;  // whole remote size, if known (also for 416)
+  std::string etag;
+  std::string last_modified;
+  std::string effective_url;
+};
+
+// A finished attempt, as data.
+struct TransferOutcome {
+  Status status;                       // OK: the body is complete
+  ErrorContext context = ErrorContext::kNone;
+  bool transient = false;
+  std::optional<std::chrono::seconds> retry_after;
+  std::string protocol;                // "http", "https", "file"
+};
+
+// Receives one attempt's events on the engine thread, never from inside
+// TransferBackend::Start and never after the Transfer is destroyed.
+class TransferSink {
+ public:
+  virtual ~TransferSink() = default;
+  // Once, before any data (also for 416, with no body following). Return
+  // false to abort; OnDone follows with an aborted outcome.
+  virtual bool OnResponse(const TransferResponse& response) = 0;
+  // Body bytes in order. Return false to abort.
+  virtual bool OnData(std::span<const std::byte> data) = 0;
+  // Exactly once, last (unless the Transfer was destroyed first).
+  virtual void OnDone(const TransferOutcome& outcome) = 0;
+};
+
+class Transfer {
+ public:
+  virtual ~Transfer() = default;  // aborts; no callback after destruction
+  // Stops / restarts reading from the network (bandwidth budget).
+  virtual void SetPaused(bool paused) = 0;
+};
+
+class TransferBackend {
+ public:
+  virtual ~TransferBackend() = default;
+  virtual bool Supports(std::string_view scheme) const = 0;
+  virtual std::unique_ptr<Transfer> Start(const TransferRequest& request, TransferSink* sink) = 0;
+};
+
+}  // namespace ferry::core
