@@ -1,0 +1,64 @@
+#include "sys/thread_pool.h"
+
+#include <cassert>
+#include <utility>
+
+namespace ferry::sys {
+
+ThreadPool::ThreadPool(unsigned threads) {
+  if (threads == 0) threads = 1;
+  threads_.reserve(threads);
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  // Workers leave only once the queue is empty, so every queued closure runs.
+  for (auto& t : threads_) t.join();
+}
+
+void ThreadPool::Post(std::function<void()> fn) {
+  assert(fn);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+void ThreadPool::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_cv_.wait(lock, [this] { return queue_.empty() && busy_ == 0; });
+}
+
+void ThreadPool::Work() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_ and nothing left
+    std::function<void()> fn = std::move(queue_.front());
+    queue_.pop_front();
+    ++busy_;
+    lock.unlock();
+    fn();
+    // Destroy the closure (and what it captured) before reporting idle, so
+    // Drain() callers see its side effects complete.
+    fn = nullptr;
+    lock.lock();
+    --busy_;
+    if (queue_.empty() && busy_ == 0) idle_cv_.notify_all();
+  }
+}
+
+SerialQueue::SerialQueue() = default;
+SerialQueue::~SerialQueue() = default;
+
+void SerialQueue::Post(std::function<void()> fn) { pool_.Post(std::move(fn)); }
+
+void SerialQueue::Drain() { pool_.Drain(); }
+
+}  // namespace ferry::sys
