@@ -33,24 +33,38 @@ class EventLoop final : public Executor {
   EventLoop& operator=(const EventLoop&) = delete;
 
   // Starts (or, called again, modifies) watching fd for `events`; the callback
-  // replaces any earlier one for that fd.
+  // replaces any earlier one for that fd. Level-triggered: the callback runs
+  // every turn while the fd is ready. On EPOLLERR/EPOLLHUP the callback gets
+  // kError plus the directions it watches. Callbacks may watch, re-watch and
+  // unwatch any fd (their own included) and add/cancel timers: an fd unwatched
+  // by an earlier callback of the same turn is not dispatched.
   void WatchFd(int fd, uint32_t events, FdCallback cb);
+  // No-op for an fd that is not watched. Call it before closing the fd.
   void UnwatchFd(int fd);
 
-  // Monotonic one-shot timers; ids are never 0 or reused.
+  // Monotonic one-shot timers; ids are never 0 or reused. Timers due in the
+  // same turn run in deadline order, then in order of addition; a timer added
+  // during a turn runs in a later turn at the earliest. CancelTimer of an id
+  // that already ran or was cancelled is a no-op.
   uint64_t AddTimer(std::chrono::steady_clock::time_point when, std::function<void()> fn);
   void CancelTimer(uint64_t id);
 
   // Thread-safe.
   void Post(std::function<void()> fn) override;
 
-  // Runs until Stop(). Returns after the loop turn in which Stop() was seen.
+  // Runs until Stop(). Returns after the loop turn in which Stop() was seen;
+  // the stop request is then consumed, so Run() may be called again. A Stop()
+  // before Run() makes that Run() return at once.
   void Run();
-  // Runs at most one round of ready events/timers/posted closures, waiting up
-  // to `timeout` for something to happen. For tests and single-threaded hosts.
+  // Runs one turn: waits up to `timeout` (less when a timer is due or a
+  // closure is posted; never busy-polls), then dispatches ready fds, due
+  // timers and the closures posted so far. For tests and
+  // single-threaded hosts.
   void RunOnce(std::chrono::milliseconds timeout);
   // Thread-safe.
   void Stop();
+  // True on the thread that last entered Run()/RunOnce() (before that: the
+  // thread that constructed the loop).
   bool InLoopThread() const;
 
  private:
