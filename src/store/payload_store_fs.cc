@@ -1,0 +1,206 @@
+#include "store/payload_store_fs.h"
+
+#include <cerrno>
+#include <utility>
+
+#include "util/log.h"
+#include "util/status_codes.h"
+
+namespace ferry::store {
+namespace {
+
+constexpr int32_t kNotSameDevice = code::FromWin32(17);  // ERROR_NOT_SAME_DEVICE (EXDEV)
+
+class FsStagingFile final : public core::StagingFile {
+ public:
+  explicit FsStagingFile(std::unique_ptr<sys::File> file) : file_(std::move(file)) {}
+  Status Write(uint64_t offset, std::span<const std::byte> data) override {
+    return file_->Write(offset, data);
+  }
+  Result<size_t> Read(uint64_t offset, std::span<std::byte> out) override {
+    return file_->Read(offset, out);
+  }
+  Status Sync() override { return file_->Sync(); }
+
+ private:
+  std::unique_ptr<sys::File> file_;
+};
+
+// The directory part of a path ("." for a bare name, "/" for "/x").
+std::string DirName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+FsPayloadStore::FsPayloadStore(sys::FileSystem* fs, std::string dir)
+    : fs_(fs), dir_(std::move(dir)) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+}
+
+std::string FsPayloadStore::JobDir(const Guid& job) const { return dir_ + "/" + job.ToHex(); }
+
+std::string FsPayloadStore::StagingPath(const Guid& job, uint32_t file) const {
+  return JobDir(job) + "/" + std::to_string(file) + ".part";
+}
+
+Result<std::shared_ptr<core::StagingFile>> FsPayloadStore::Open(const Guid& job, uint32_t file,
+                                                                uint64_t size_hint) {
+  const std::string job_dir = JobDir(job);
+  const std::string path = StagingPath(job, file);
+  Result<sys::FileStatus> dir_st = fs_->Stat(job_dir);
+  if (!dir_st.ok()) return dir_st.status();
+  Result<sys::FileStatus> file_st = fs_->Stat(path);
+  if (!file_st.ok()) return file_st.status();
+  if (!dir_st->exists) {
+    if (Status st = fs_->CreateDirs(job_dir); !st.ok()) return st;
+  }
+  Result<std::unique_ptr<sys::File>> f = fs_->Open(path, sys::OpenMode::kReadWrite);
+  if (!f.ok()) return f.status();
+  if (!file_st->exists) {
+    // Make the new names durable, so that a later fdatasync of the data is
+    // enough for a checkpoint to survive a power cut.
+    if (Status st = fs_->SyncDir(job_dir); !st.ok()) return st;
+    if (!dir_st->exists) {
+      if (Status st = fs_->SyncDir(dir_); !st.ok()) return st;
+    }
+  }
+  if (size_hint != kSizeUnknown && size_hint > 0) {
+    if (Status st = (*f)->Preallocate(0, size_hint); !st.ok()) return st;
+  }
+  return std::shared_ptr<core::StagingFile>(std::make_shared<FsStagingFile>(std::move(*f)));
+}
+
+Result<uint64_t> FsPayloadStore::StagedSize(const Guid& job, uint32_t file) {
+  Result<sys::FileStatus> st = fs_->Stat(StagingPath(job, file));
+  if (!st.ok()) return st.status();
+  return st->exists ? st->size : 0;
+}
+
+Status FsPayloadStore::Truncate(const Guid& job, uint32_t file, uint64_t size) {
+  const std::string path = StagingPath(job, file);
+  Result<sys::FileStatus> st = fs_->Stat(path);
+  if (!st.ok()) return st.status();
+  if (!st->exists) {
+    if (size == 0) return Status::OK();
+    return ErrnoStatus(ENOENT, "truncate " + path);
+  }
+  Result<std::unique_ptr<sys::File>> f = fs_->Open(path, sys::OpenMode::kReadWrite);
+  if (!f.ok()) return f.status();
+  if (Status s = (*f)->Truncate(size); !s.ok()) return s;
+  return (*f)->Sync();
+}
+
+Status FsPayloadStore::Remove(const Guid& job, uint32_t file) {
+  return fs_->Remove(StagingPath(job, file));
+}
+
+Status FsPayloadStore::RemoveJob(const Guid& job) {
+  const std::string job_dir = JobDir(job);
+  Result<sys::FileStatus> st = fs_->Stat(job_dir);
+  if (!st.ok()) return st.status();
+  if (!st->exists) return Status::OK();
+  Result<std::vector<std::string>> names = fs_->ListDir(job_dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    if (Status s = fs_->Remove(job_dir + "/" + name); !s.ok()) return s;
+  }
+  return fs_->RemoveDir(job_dir);
+}
+
+Result<std::vector<Guid>> FsPayloadStore::ListJobs() {
+  std::vector<Guid> jobs;
+  Result<sys::FileStatus> st = fs_->Stat(dir_);
+  if (!st.ok()) return st.status();
+  if (!st->exists) return jobs;
+  Result<std::vector<std::string>> names = fs_->ListDir(dir_);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    Guid id;
+    if (name.size() == 32 && Guid::Parse(name, &id)) jobs.push_back(id);
+  }
+  return jobs;
+}
+
+Status FsPayloadStore::Deliver(const Guid& job, uint32_t file, const std::string& local_name,
+                               uint64_t size) {
+  const std::string staging_path = StagingPath(job, file);
+  const std::string dest_dir = DirName(local_name);
+
+  // kReadWrite would create a missing file: check first.
+  Result<sys::FileStatus> st = fs_->Stat(staging_path);
+  if (!st.ok()) return st.status();
+  if (!st->exists) return ErrnoStatus(ENOENT, "deliver: staging file " + staging_path);
+  Result<std::unique_ptr<sys::File>> opened = fs_->Open(staging_path, sys::OpenMode::kReadWrite);
+  if (!opened.ok()) return opened.status();
+  sys::File& staging = **opened;
+  Result<uint64_t> have = staging.Size();
+  if (!have.ok()) return have.status();
+  if (*have < size) {
+    return Status(CodeFromErrno(EIO), "deliver: staging file " + staging_path + " has " +
+                                          std::to_string(*have) + " bytes, expected " +
+                                          std::to_string(size));
+  }
+  if (Status s = staging.Truncate(size); !s.ok()) return s;
+  if (Status s = staging.Sync(); !s.ok()) return s;
+
+  Status renamed = fs_->Rename(staging_path, local_name);
+  if (renamed.code() == kNotSameDevice)
+    return DeliverByCopy(staging, staging_path, local_name, dest_dir, size);
+  if (!renamed.ok()) return renamed;
+
+  if (Status s = fs_->SyncDir(dest_dir); !s.ok()) {
+    // The name may not survive a crash; put the staging file back so that
+    // nothing is at local_name and Complete can be retried.
+    if (Status back = fs_->Rename(local_name, staging_path); !back.ok())
+      log::Error("deliver: cannot move {} back to {}: {}", local_name, staging_path, back.ToString());
+    return s;
+  }
+  return Status::OK();
+}
+
+Status FsPayloadStore::DeliverByCopy(sys::File& staging, const std::string& staging_path,
+                                     const std::string& local_name, const std::string& dest_dir,
+                                     uint64_t size) {
+  // A unique temporary name beside the destination; O_EXCL so that we never
+  // write into a file that someone else made.
+  std::string tmp_path;
+  std::unique_ptr<sys::File> tmp;
+  for (int attempt = 0;; ++attempt) {
+    tmp_path = local_name + ".ferry-tmp-" + Guid::Random().ToHex().substr(0, 8);
+    Result<std::unique_ptr<sys::File>> f = fs_->Open(tmp_path, sys::OpenMode::kCreateNew);
+    if (f.ok()) {
+      tmp = std::move(f).value();
+      break;
+    }
+    if (f.status().code() != code::FromWin32(80) || attempt == 8) return f.status();
+  }
+
+  Status s = fs_->Copy(staging, *tmp, size);
+  if (s.ok()) s = tmp->Sync();
+  tmp.reset();  // close before rename
+  if (s.ok()) s = fs_->Rename(tmp_path, local_name);
+  if (!s.ok()) {
+    if (Status r = fs_->Remove(tmp_path); !r.ok())
+      log::Warn("deliver: cannot remove temporary {}: {}", tmp_path, r.ToString());
+    return s;
+  }
+  if (s = fs_->SyncDir(dest_dir); !s.ok()) {
+    // Not durable: take it away again; the staging file is still intact.
+    if (Status r = fs_->Remove(local_name); !r.ok())
+      log::Error("deliver: cannot remove {} after failed sync: {}", local_name, r.ToString());
+    return s;
+  }
+  if (Status r = fs_->Remove(staging_path); !r.ok()) {
+    return Status(code::kUnableToDeleteFiles,
+                  "delivered " + local_name + ", but the staging file stays: " + r.message());
+  }
+  return Status::OK();
+}
+
+std::string FsPayloadStore::BootId() { return fs_->BootId(); }
+
+}  // namespace ferry::store

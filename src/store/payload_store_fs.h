@@ -1,0 +1,73 @@
+// FsPayloadStore: core::PayloadStore on a sys::FileSystem.
+//
+// Layout: <dir>/<job id as 32 hex digits>/<file index>.part, directories
+// created with mode 0700, files 0600. Every file operation goes through the
+// FileSystem given to the constructor, so tests can inject faults or drop
+// unsynced data.
+//
+// Durability: creating a staging file syncs its directory (and the root when
+// the job directory is new), so a checkpoint's fdatasync covers both the
+// bytes and the name. Deliver() follows the order of architecture.md:
+// fdatasync the staging file, rename into place (or copy across file
+// systems), fsync the destination directory.
+//
+// Thread-safety: the FileSystem's; distinct (job, file) pairs may be used from
+// different threads, and Deliver runs on a worker.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ports.h"
+#include "sys/file_system.h"
+
+namespace ferry::store {
+
+class FsPayloadStore final : public core::PayloadStore {
+ public:
+  // `fs` is not owned and must outlive the store. `dir` is the staging root;
+  // it is created (0700) on first use.
+  FsPayloadStore(sys::FileSystem* fs, std::string dir);
+
+  Result<std::shared_ptr<core::StagingFile>> Open(const Guid& job, uint32_t file,
+                                                  uint64_t size_hint) override;
+  Result<uint64_t> StagedSize(const Guid& job, uint32_t file) override;
+  // A missing staging file is OK when `size` is 0 and ERROR_FILE_NOT_FOUND
+  // otherwise (truncate never creates data).
+  Status Truncate(const Guid& job, uint32_t file, uint64_t size) override;
+  Status Remove(const Guid& job, uint32_t file) override;
+  // Removes every file in the job's directory, then the directory.
+  Status RemoveJob(const Guid& job) override;
+  // Directory names that are not 32 hex digits are ignored.
+  Result<std::vector<Guid>> ListJobs() override;
+  // As core::PayloadStore says, plus:
+  //  - the staging file must hold at least `size` bytes (else
+  //    ERROR_IO_DEVICE, nothing changed); it is cut to exactly `size` first,
+  //    which also releases blocks reserved past the end;
+  //  - across file systems (rename fails with ERROR_NOT_SAME_DEVICE) the
+  //    bytes are copied to "<local_name>.ferry-tmp-XXXXXXXX" beside it;
+  //  - on failure the staging file is still there with its first `size`
+  //    bytes, the delivered content is not at local_name and no temporary
+  //    file is left, so Complete can be retried. A file that was already at
+  //    local_name survives every failure except one of the final directory
+  //    sync (the rename had replaced it; it is then gone);
+  //  - if everything succeeded but the staging file could not be removed,
+  //    returns BG_S_UNABLE_TO_DELETE_FILES (a success code).
+  Status Deliver(const Guid& job, uint32_t file, const std::string& local_name,
+                 uint64_t size) override;
+  std::string BootId() override;
+
+  // Paths (tests, diagnostics).
+  std::string JobDir(const Guid& job) const;
+  std::string StagingPath(const Guid& job, uint32_t file) const;
+
+ private:
+  Status DeliverByCopy(sys::File& staging, const std::string& staging_path,
+                       const std::string& local_name, const std::string& dest_dir, uint64_t size);
+
+  sys::FileSystem* const fs_;
+  std::string dir_;  // without trailing slash
+};
+
+}  // namespace ferry::store

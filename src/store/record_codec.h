@@ -1,0 +1,38 @@
+// Rows <-> records for SqliteJobStore (internal to store). The column lists
+// here are the single place that pairs a record field with a column; the
+// INSERT and SELECT statements are built from them, so they cannot drift.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/ports.h"
+#include "lib/sqlite/statement.h"
+
+namespace ferry::store {
+
+extern const char kJobColumns[];
+extern const char kFileColumns[];
+extern const char kHistoryColumns[];  // without seq
+
+// "?,?,…" with one placeholder per column of `columns`.
+std::string Placeholders(std::string_view columns);
+
+// Bind every column of kJobColumns / kFileColumns / kHistoryColumns from 1.
+void BindJob(sqlite::Statement& s, const core::JobRecord& job);
+void BindFile(sqlite::Statement& s, const Guid& job, const core::FileRecord& file);
+void BindHistory(sqlite::Statement& s, const core::HistoryRecord& h);
+
+// Read a row selected with the same column list. A value that cannot be a
+// record field (bad id, enum out of range, malformed ranges) is an error with
+// the corrupt-database code. ReadJob leaves `files` empty.
+Status ReadJob(const sqlite::Statement& s, core::JobRecord* job);
+Status ReadFile(const sqlite::Statement& s, core::FileRecord* file);
+Status ReadHistory(const sqlite::Statement& s, core::HistoryRecord* h);
+
+// Helpers shared with the store.
+std::span<const std::byte> GuidBytes(const Guid& id);
+std::string EncodeRanges(const std::vector<FileRange>& ranges);
+bool DecodeRanges(std::string_view text, std::vector<FileRange>* ranges);
+
+}  // namespace ferry::store

@@ -1,0 +1,114 @@
+#include "store/schema.h"
+
+#include <iterator>
+#include <string>
+
+namespace ferry::store {
+namespace {
+
+// Version 1. Conventions: ids are 16-byte blobs; every uint64 is stored as
+// the int64 with the same bits (kSizeUnknown reads back as -1 in the sqlite3
+// shell); times are int64 nanoseconds since the Unix epoch; booleans 0/1;
+// enums their numeric value (the Windows one). The error columns are all
+// NULL when the job has no error.
+constexpr char kV1[] = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE jobs (
+  id                      BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+  type                    INTEGER NOT NULL,
+  owner_uid               INTEGER NOT NULL,
+  display_name            TEXT NOT NULL,
+  description             TEXT NOT NULL,
+  priority                INTEGER NOT NULL,
+  notify_flags            INTEGER NOT NULL,
+  notify_program          TEXT NOT NULL,
+  notify_parameters       TEXT NOT NULL,
+  min_retry_delay_s       INTEGER NOT NULL,
+  no_progress_timeout_s   INTEGER NOT NULL,
+  no_progress_timeout_set INTEGER NOT NULL,
+  cost_policy             INTEGER NOT NULL,
+  proxy_usage             INTEGER NOT NULL,
+  proxy_list              TEXT NOT NULL,
+  proxy_bypass            TEXT NOT NULL,
+  custom_headers          TEXT NOT NULL,
+  state                   INTEGER NOT NULL,
+  error_count             INTEGER NOT NULL,
+  error_code              INTEGER,
+  error_context           INTEGER,
+  error_file_index        INTEGER,
+  error_message           TEXT,
+  error_protocol          TEXT,
+  creation_ns             INTEGER NOT NULL,
+  modification_ns         INTEGER NOT NULL,
+  transfer_completion_ns  INTEGER NOT NULL,
+  retry_at_ns             INTEGER NOT NULL,
+  last_progress_ns        INTEGER NOT NULL
+);
+
+-- ranges: "offset:length" pairs in decimal, joined by ',' ("" = whole file).
+CREATE TABLE files (
+  job_id                        BLOB NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  idx                           INTEGER NOT NULL,
+  remote_url                    TEXT NOT NULL,
+  local_name                    TEXT NOT NULL,
+  file_id                       TEXT NOT NULL,
+  ranges                        TEXT NOT NULL,
+  expected_size                 INTEGER NOT NULL,
+  sha256                        TEXT NOT NULL,
+  bytes_total                   INTEGER NOT NULL,
+  bytes_transferred             INTEGER NOT NULL,
+  transferred                   INTEGER NOT NULL,
+  delivered                     INTEGER NOT NULL,
+  etag                          TEXT NOT NULL,
+  last_modified                 TEXT NOT NULL,
+  validation_retries            INTEGER NOT NULL,
+  stat_file_size                INTEGER NOT NULL,
+  stat_total_bytes_downloaded   INTEGER NOT NULL,
+  stat_bytes_from_http          INTEGER NOT NULL,
+  stat_bytes_from_lan_peers     INTEGER NOT NULL,
+  stat_bytes_from_group_peers   INTEGER NOT NULL,
+  stat_bytes_from_cache_server  INTEGER NOT NULL,
+  stat_bytes_to_peers           INTEGER NOT NULL,
+  stat_http_connections         INTEGER NOT NULL,
+  stat_lan_connections          INTEGER NOT NULL,
+  stat_group_connections        INTEGER NOT NULL,
+  stat_duration_ns              INTEGER NOT NULL,
+  stat_background               INTEGER NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE history (
+  seq          INTEGER PRIMARY KEY,
+  id           BLOB NOT NULL,
+  owner_uid    INTEGER NOT NULL,
+  display_name TEXT NOT NULL,
+  final_state  INTEGER NOT NULL,
+  reason       INTEGER NOT NULL,
+  when_ns      INTEGER NOT NULL
+);
+CREATE INDEX history_by_id ON history(id);
+)sql";
+
+// migrations[i] takes version i to i+1.
+constexpr const char* kMigrations[] = {kV1};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+}  // namespace
+
+Status Migrate(sqlite::Database& db, int64_t from_version) {
+  if (from_version < 0 || from_version > kSchemaVersion)
+    return Status(code::kUnexpected, "job store: cannot migrate from schema version " +
+                                         std::to_string(from_version));
+  for (int64_t v = from_version; v < kSchemaVersion; ++v) {
+    Status st = db.Exec(kMigrations[v]);
+    if (!st.ok()) return st;
+  }
+  if (from_version == kSchemaVersion) return Status::OK();
+  return db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+}
+
+}  // namespace ferry::store
