@@ -1,0 +1,574 @@
+// Engine: construction, recovery, persistence (group commit), job and
+// property methods. State changes live in engine_control.cc, the scheduler
+// and bandwidth in scheduler.cc, one transfer attempt in file_attempt.cc.
+#include "core/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/engine_impl.h"
+#include "core/file_attempt.h"
+#include "core/job_state.h"
+#include "core/validation.h"
+#include "util/log.h"
+#include "util/url.h"
+
+namespace ferry::core {
+
+Engine::Impl::Impl(const EngineDeps& d, const EngineConfig& c)
+    : deps(d),
+      cfg(c),
+      events(*d.clock,
+             [this](const Guid& id, EventQueue::JobView* v) {
+               const RuntimeJob* j = Find(id);
+               if (!j) return false;
+               *v = {j->rec.state, j->rec.notify_flags,
+                     std::chrono::seconds(j->rec.min_retry_delay_s)};
+               return true;
+             },
+             c.progress_coalesce, c.redelivery_initial) {
+  if (cfg.write_buffer_bytes < 64 * 1024) cfg.write_buffer_bytes = 64 * 1024;
+  auto now = d.clock->Now();
+  bg_bucket.SetRate(cfg.background_limit, now);
+  fg_bucket.SetRate(cfg.foreground_limit, now);
+}
+
+Engine::Impl::~Impl() {
+  // Crash-like teardown: attempts and transfers go without syncing.
+  for (auto& [id, j] : jobs) {
+    j->attempt.reset();
+    if (j->retry_timer) deps.clock->Cancel(j->retry_timer);
+    if (j->expiry_timer) deps.clock->Cancel(j->expiry_timer);
+  }
+  attempt_graveyard.clear();
+  transfer_graveyard.clear();
+  if (slice_timer) deps.clock->Cancel(slice_timer);
+  if (bandwidth_timer) deps.clock->Cancel(bandwidth_timer);
+  hasher.Drain();
+}
+
+RuntimeJob* Engine::Impl::Find(const Guid& id) {
+  auto it = jobs.find(id);
+  return it == jobs.end() ? nullptr : it->second.get();
+}
+const RuntimeJob* Engine::Impl::Find(const Guid& id) const {
+  auto it = jobs.find(id);
+  return it == jobs.end() ? nullptr : it->second.get();
+}
+
+Status Engine::Impl::Mutable(const Guid& id, RuntimeJob** out) {
+  if (shut_down) return Status(code::kUnexpected, "the engine is shut down");
+  RuntimeJob* j = Find(id);
+  if (!j) {
+    if (finals.count(id))
+      return Status(code::kInvalidState,
+                    fmt::format("job {} is {}", id.ToString(), JobStateName(finals.at(id).job.state)));
+    return Status(code::kJobNotFound, fmt::format("no job {}", id.ToString()));
+  }
+  if (j->completing)
+    return Status(code::kInvalidState, fmt::format("job {} is being completed", id.ToString()));
+  *out = j;
+  return Status::OK();
+}
+
+void Engine::Impl::Touch(RuntimeJob& j) {
+  j.rec.modification = Now();
+  j.dirty = true;
+  events.Emit(EventKind::kModification, j.rec.id);
+}
+
+bool Engine::Impl::Move(RuntimeJob& j, JobState to, std::string_view why) {
+  JobState from = j.rec.state;
+  if (from == to) return true;
+  if (!SetState(j.rec, to, why)) return false;
+  auto now = Now();
+  j.rec.modification = now;
+  j.dirty = true;
+  if ((to == JobState::kTransientError || to == JobState::kError) && IsActive(from))
+    j.rec.error_count++;
+  if (to != JobState::kTransientError && to != JobState::kError) j.rec.error.reset();
+  if (to == JobState::kTransferred) j.rec.transfer_completion = now;
+  if (to == JobState::kQueued) j.queue_seq = next_queue_seq++;
+  if (to == JobState::kTransferred)
+    events.Emit(EventKind::kTransferred, j.rec.id);
+  else if (to == JobState::kError)
+    events.Emit(EventKind::kError, j.rec.id);
+  else
+    events.Emit(EventKind::kModification, j.rec.id);
+  return true;
+}
+
+uint32_t Engine::Impl::NoProgressTimeout(const JobRecord& r) const {
+  if (r.no_progress_timeout_set) return r.no_progress_timeout_s;
+  return (r.priority == JobPriority::kForeground || r.priority == JobPriority::kHigh) ? 3600 : 86400;
+}
+
+JobSnapshot Engine::Impl::Snapshot(const RuntimeJob& j) const {
+  JobSnapshot s;
+  s.job = j.rec;
+  s.job.no_progress_timeout_s = NoProgressTimeout(j.rec);
+  JobProgress& p = s.progress;
+  p.files_total = static_cast<uint32_t>(j.rec.files.size());
+  for (const auto& f : j.rec.files) {
+    if (p.bytes_total != kSizeUnknown)
+      p.bytes_total = f.bytes_total == kSizeUnknown ? kSizeUnknown : p.bytes_total + f.bytes_total;
+    p.bytes_transferred += f.bytes_transferred;
+    if (f.transferred) p.files_transferred++;
+  }
+  return s;
+}
+
+Status Engine::Impl::Flush() {
+  std::vector<JobRecord> copies;
+  std::vector<RuntimeJob*> flushed;
+  for (auto& [id, j] : jobs) {
+    if (!j->dirty) continue;
+    JobRecord r = j->rec;
+    for (size_t i = 0; i < r.files.size(); ++i) r.files[i].bytes_transferred = j->durable[i];
+    copies.push_back(std::move(r));
+    flushed.push_back(j.get());
+  }
+  if (copies.empty() && removed_pending.empty() && history_pending.empty()) return Status::OK();
+  std::vector<const JobRecord*> put;
+  for (auto& r : copies) put.push_back(&r);
+  Status s = deps.job_store->Commit(put, removed_pending, history_pending);
+  if (!s.ok()) {
+    log::Error("committing {} jobs failed: {}", put.size(), s.ToString());
+    return s;
+  }
+  for (auto* j : flushed) j->dirty = false;
+  removed_pending.clear();
+  history_pending.clear();
+  return Status::OK();
+}
+
+void Engine::Impl::PostFlush() {
+  if (flush_posted) return;
+  flush_posted = true;
+  std::weak_ptr<int> w = alive;
+  deps.loop->Post([w, this] {
+    if (!w.lock()) return;
+    flush_posted = false;
+    if (!shut_down) Flush();
+  });
+}
+
+void Engine::Impl::PostGraveyard() {
+  if (graveyard_posted) return;
+  graveyard_posted = true;
+  std::weak_ptr<int> w = alive;
+  deps.loop->Post([w, this] {
+    if (!w.lock()) return;
+    graveyard_posted = false;
+    auto a = std::move(attempt_graveyard);
+    attempt_graveyard.clear();
+    a.clear();
+    auto t = std::move(transfer_graveyard);
+    transfer_graveyard.clear();
+    t.clear();
+  });
+}
+
+void Engine::Impl::RetireTransfer(std::unique_ptr<Transfer> t) {
+  if (!t) return;
+  transfer_graveyard.push_back(std::move(t));
+  PostGraveyard();
+}
+
+void Engine::Impl::ArmExpiry(RuntimeJob& j) {
+  if (j.expiry_timer) deps.clock->Cancel(j.expiry_timer);
+  Guid id = j.rec.id;
+  j.expiry_timer = deps.clock->Schedule(j.rec.creation + cfg.max_job_age, [this, id] {
+    RuntimeJob* job = Find(id);
+    if (!job) return;
+    job->expiry_timer = 0;
+    if (job->completing) return;
+    log::Warn("job {} '{}' reached the maximum age without Complete or Cancel: cancelled ({})",
+              id.ToString(), job->rec.display_name, Status(code::kJobTooOld, "").ToString());
+    CancelJob(*job, JobState::kCancelled, code::kJobTooOld, "maximum age reached");
+  });
+}
+
+Status Engine::Impl::Recover() {
+  std::vector<JobRecord> recs;
+  Status s = deps.job_store->LoadAll(&recs);
+  if (!s.ok()) return s;
+  std::string boot = deps.payload->BootId();
+  auto recorded = deps.job_store->GetMeta("boot_id");
+  if (!recorded.ok()) return recorded.status();
+  bool same_boot = !boot.empty() && *recorded == boot;
+  std::sort(recs.begin(), recs.end(),
+            [](const JobRecord& a, const JobRecord& b) { return a.creation < b.creation; });
+  for (auto& rec : recs) {
+    auto j = std::make_unique<RuntimeJob>();
+    j->rec = std::move(rec);
+    size_t n = j->rec.files.size();
+    j->durable.resize(n);
+    j->generation.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      FileRecord& f = j->rec.files[i];
+      j->durable[i] = f.bytes_transferred;
+      if (f.transferred || f.delivered) continue;
+      auto staged = deps.payload->StagedSize(j->rec.id, static_cast<uint32_t>(i));
+      uint64_t have = staged.ok() ? *staged : 0;
+      if (have < f.bytes_transferred) {
+        log::Warn("job {} file {}: staging holds {} bytes, the checkpoint said {}; resuming from {}",
+                  j->rec.id.ToString(), i, have, f.bytes_transferred, have);
+        f.bytes_transferred = j->durable[i] = have;
+        j->dirty = true;
+      } else if (have > f.bytes_transferred) {
+        uint64_t cap = f.bytes_total != kSizeUnknown ? std::min(have, f.bytes_total) : have;
+        if (same_boot) {
+          // Same boot: bytes that reached the page cache are intact.
+          f.bytes_transferred = cap;
+          if (cap < have) deps.payload->Truncate(j->rec.id, static_cast<uint32_t>(i), cap);
+        } else {
+          // After a reboot only what was fdatasync'ed at a checkpoint counts.
+          deps.payload->Truncate(j->rec.id, static_cast<uint32_t>(i), f.bytes_transferred);
+        }
+      }
+    }
+    if (IsRunning(j->rec.state)) {
+      log::Info("job {} {} -> QUEUED (recovered after restart)", j->rec.id.ToString(),
+                JobStateName(j->rec.state));
+      j->rec.state = JobState::kQueued;
+      j->dirty = true;
+    }
+    if (j->rec.state == JobState::kQueued) j->queue_seq = next_queue_seq++;
+    Guid id = j->rec.id;
+    order.push_back(id);
+    RuntimeJob* raw = j.get();
+    jobs[id] = std::move(j);
+    ArmExpiry(*raw);
+    if (raw->rec.state == JobState::kTransientError) {
+      auto when = std::max(raw->rec.retry_at, Now());
+      raw->retry_timer = deps.clock->Schedule(when, [this, id] { OnRetryTimer(id); });
+    }
+  }
+  if (!boot.empty()) {
+    s = deps.job_store->SetMeta("boot_id", boot);
+    if (!s.ok()) return s;
+  }
+  // Staging left behind by jobs that no longer exist (crash during Cancel).
+  if (auto dirs = deps.payload->ListJobs(); dirs.ok()) {
+    for (const auto& g : *dirs)
+      if (!jobs.count(g)) deps.payload->RemoveJob(g);
+  }
+  return Flush();
+}
+
+// ---------------------------------------------------------------------------
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::Open(const EngineDeps& deps, const EngineConfig& config) {
+  if (!deps.clock || !deps.loop || !deps.workers || !deps.fs || !deps.job_store || !deps.payload)
+    return Status(code::kInvalidArg, "engine dependencies missing");
+  auto impl = std::make_unique<Impl>(deps, config);
+  Status s = impl->Recover();
+  if (!s.ok()) return s;
+  std::unique_ptr<Engine> e(new Engine(std::move(impl)));
+  e->impl_->Schedule();
+  return e;
+}
+
+Status Engine::Shutdown() {
+  Impl& m = *impl_;
+  if (m.shut_down) return Status::OK();
+  Status result;
+  for (auto& [id, j] : m.jobs) {
+    if (!j->attempt) continue;
+    uint32_t file = j->attempt->file();
+    uint64_t bytes = 0;
+    Status s = j->attempt->StopAndSync(&bytes);
+    if (s.ok()) {
+      j->durable[file] = std::max(j->durable[file], bytes);
+      j->dirty = true;
+    } else {
+      result = s;
+    }
+    m.attempt_graveyard.push_back(std::move(j->attempt));
+  }
+  m.hasher.Drain();
+  Status f = m.Flush();
+  m.shut_down = true;
+  return result.ok() ? f : result;
+}
+
+Status Engine::CreateJob(const Caller& caller, std::string_view display_name, JobType type, Guid* id) {
+  Impl& m = *impl_;
+  if (m.shut_down) return Status(code::kUnexpected, "the engine is shut down");
+  if (type == JobType::kUpload || type == JobType::kUploadReply)
+    return Status(code::kNotImpl, "upload jobs are not supported");
+  if (type != JobType::kDownload) return Status(code::kInvalidArg, "unknown job type");
+  if (Status s = ValidateDisplayName(display_name); !s.ok()) return s;
+  if (!caller.admin) {
+    uint32_t n = 0;
+    for (auto& [g, j] : m.jobs)
+      if (j->rec.owner_uid == caller.uid) n++;
+    if (n >= m.cfg.max_jobs_per_user)
+      return Status(code::kTooManyJobsPerUser,
+                    fmt::format("user {} already has {} jobs; the limit is {}", caller.uid, n,
+                                m.cfg.max_jobs_per_user));
+  }
+  auto j = std::make_unique<RuntimeJob>();
+  JobRecord& r = j->rec;
+  r.id = Guid::Random();
+  r.type = type;
+  r.owner_uid = caller.uid;
+  r.display_name = std::string(display_name);
+  r.creation = r.modification = m.Now();
+  r.last_progress = r.creation;
+  r.min_retry_delay_s = 600;
+  r.state = JobState::kSuspended;
+  j->dirty = true;
+  Guid g = r.id;
+  RuntimeJob* raw = j.get();
+  m.jobs[g] = std::move(j);
+  m.order.push_back(g);
+  m.ArmExpiry(*raw);
+  log::Info("job {} created by uid {}: '{}'", g.ToString(), caller.uid, display_name);
+  m.events.Emit(EventKind::kModification, g);
+  Status s = m.Flush();
+  if (!s.ok()) {
+    m.deps.clock->Cancel(raw->expiry_timer);
+    m.jobs.erase(g);
+    m.order.pop_back();
+    return s;
+  }
+  *id = g;
+  return Status::OK();
+}
+
+Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
+  Impl& m = *impl_;
+  RuntimeJob* j;
+  if (Status s = m.Mutable(id, &j); !s.ok()) return s;
+  if (files.empty()) return Status(code::kInvalidArg, "no files given");
+  if (j->rec.files.size() + files.size() > m.cfg.max_files_per_job)
+    return Status(code::kTooManyFilesInJob,
+                  fmt::format("the job would have {} files; the limit is {}",
+                              j->rec.files.size() + files.size(), m.cfg.max_files_per_job));
+  // Local names already taken by live jobs (and by this batch).
+  std::set<std::string> taken;
+  for (auto& [g, other] : m.jobs)
+    for (const auto& f : other->rec.files)
+      if (!f.delivered) taken.insert(f.local_name);
+  for (const NewFile& nf : files) {
+    if (Status s = ValidateRemoteUrl(nf.remote_url); !s.ok()) return s;
+    if (Status s = ValidateLocalPath(nf.local_name); !s.ok()) return s;
+    if (Status s = ValidateSha256Hex(nf.sha256); !s.ok()) return s;
+    if (!nf.ranges.empty() || nf.file_size != kSizeUnknown) {
+      if (Status s = ValidateRanges(nf.ranges, nf.file_size, m.cfg.max_ranges_per_file); !s.ok())
+        return s;
+    }
+    if (!taken.insert(nf.local_name).second)
+      return Status(code::kInvalidArg,
+                    fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
+    auto st = m.deps.fs->Stat(nf.local_name);
+    if (st.ok() && st->exists && st->is_directory)
+      return Status(code::kInvalidArg, fmt::format("the local name '{}' is a directory", nf.local_name));
+    std::string dir = nf.local_name.substr(0, nf.local_name.rfind('/'));
+    if (dir.empty()) dir = "/";
+    auto ds = m.deps.fs->Stat(dir);
+    if (!ds.ok() || !ds->exists || !ds->is_directory)
+      return Status(code::kInvalidArg, fmt::format("the directory '{}' does not exist", dir));
+    if (m.cfg.check_destination_writable) {
+      if (Status s = m.deps.fs->CheckWritableDir(dir); !s.ok())
+        return Status(code::kAccessDenied, fmt::format("the directory '{}' is not writable", dir));
+    }
+  }
+  for (const NewFile& nf : files) {
+    FileRecord f;
+    f.index = static_cast<uint32_t>(j->rec.files.size());
+    f.remote_url = nf.remote_url;
+    f.local_name = nf.local_name;
+    f.file_id = nf.file_id;
+    f.ranges = nf.ranges;
+    f.expected_size = nf.file_size;
+    f.sha256 = nf.sha256;
+    std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(c)); });
+    if (f.ranges.empty() && nf.file_size != kSizeUnknown) f.bytes_total = nf.file_size;
+    if (!f.ranges.empty()) {
+      uint64_t sum = 0;
+      for (const auto& r : f.ranges) {
+        if (r.length == kLengthToEof) {
+          if (nf.file_size == kSizeUnknown) { sum = kSizeUnknown; break; }
+          sum += nf.file_size - r.initial_offset;
+        } else {
+          sum += r.length;
+        }
+      }
+      f.bytes_total = sum;
+    }
+    j->rec.files.push_back(std::move(f));
+    j->durable.push_back(0);
+    j->generation.push_back(0);
+  }
+  if (j->rec.state == JobState::kTransferred) m.Move(*j, JobState::kSuspended, "file added");
+  m.Touch(*j);
+  Status s = m.Flush();
+  m.Schedule();
+  return s;
+}
+
+// --- Properties -------------------------------------------------------------
+
+namespace {
+template <typename F>
+Status Mutate(Engine::Impl& m, const Guid& id, F&& f) {
+  RuntimeJob* j;
+  if (Status s = m.Mutable(id, &j); !s.ok()) return s;
+  if (Status s = f(*j); !s.ok()) return s;
+  m.Touch(*j);
+  return m.Flush();
+}
+}  // namespace
+
+Status Engine::SetDisplayName(const Guid& id, std::string_view name) {
+  if (Status s = ValidateDisplayName(name); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.display_name = name; return Status::OK(); });
+}
+
+Status Engine::SetDescription(const Guid& id, std::string_view text) {
+  if (Status s = ValidateDescription(text); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.description = text; return Status::OK(); });
+}
+
+Status Engine::SetPriority(const Guid& id, JobPriority p) {
+  if (Status s = ValidatePriority(p); !s.ok()) return s;
+  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.priority = p; return Status::OK(); });
+  impl_->Schedule();
+  return s;
+}
+
+Status Engine::SetNotifyFlags(const Guid& id, uint32_t flags) {
+  if (Status s = ValidateNotifyFlags(flags); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.notify_flags = flags; return Status::OK(); });
+}
+
+Status Engine::SetNotifyCmdLine(const Guid& id, std::string_view program, std::string_view params) {
+  if (!program.empty() && program[0] != '/')
+    return Status(code::kInvalidArg, "the notify program must be an absolute path");
+  if (program.size() > 4096 || params.size() > 32768 || Utf8Length(program) == SIZE_MAX ||
+      Utf8Length(params) == SIZE_MAX)
+    return Status(code::kInvalidArg, "the notify command line is malformed");
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    j.rec.notify_program = program;
+    j.rec.notify_parameters = params;
+    return Status::OK();
+  });
+}
+
+Status Engine::SetMinimumRetryDelay(const Guid& id, uint32_t seconds) {
+  uint32_t floor = static_cast<uint32_t>(impl_->cfg.min_retry_delay_floor.count());
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    j.rec.min_retry_delay_s = std::max(seconds, floor);
+    return Status::OK();
+  });
+}
+
+Status Engine::SetNoProgressTimeout(const Guid& id, uint32_t seconds) {
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    j.rec.no_progress_timeout_s = seconds;
+    j.rec.no_progress_timeout_set = true;
+    return Status::OK();
+  });
+}
+
+Status Engine::SetProxySettings(const Guid& id, ProxyUsage usage, std::string_view list,
+                                std::string_view bypass) {
+  if (Status s = ValidateProxy(usage, list, bypass); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    j.rec.proxy_usage = usage;
+    j.rec.proxy_list = list;
+    j.rec.proxy_bypass = bypass;
+    return Status::OK();
+  });
+}
+
+Status Engine::SetCustomHeaders(const Guid& id, std::string_view headers) {
+  if (Status s = ValidateCustomHeaders(headers); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.custom_headers = headers; return Status::OK(); });
+}
+
+Status Engine::SetCostPolicy(const Guid& id, uint32_t policy) {
+  if (Status s = ValidateCostPolicy(policy); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.cost_policy = policy; return Status::OK(); });
+}
+
+Status Engine::TakeOwnership(const Guid& id, uint32_t uid) {
+  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.owner_uid = uid; return Status::OK(); });
+}
+
+Status Engine::SetFileRemoteName(const Guid& id, uint32_t file, std::string_view url) {
+  if (Status s = ValidateRemoteUrl(url); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    if (file >= j.rec.files.size()) return Status(code::kInvalidArg, "no such file in the job");
+    FileRecord& f = j.rec.files[file];
+    if (f.transferred) return Status(code::kInvalidState, "the file is already transferred");
+    if (UrlScheme(url) != UrlScheme(f.remote_url))
+      return Status(code::kInvalidArg, "the new URL must keep the protocol of the old one");
+    f.remote_url = url;
+    return Status::OK();
+  });
+}
+
+Status Engine::SetFileIntegrity(const Guid& id, uint32_t file, std::string_view hex) {
+  if (Status s = ValidateSha256Hex(hex); !s.ok()) return s;
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    if (file >= j.rec.files.size()) return Status(code::kInvalidArg, "no such file in the job");
+    FileRecord& f = j.rec.files[file];
+    if (f.bytes_transferred > 0 || f.transferred)
+      return Status(code::kInvalidState, "integrity can only be set before the file starts");
+    f.sha256 = hex;
+    std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
+                   [](char c) { return static_cast<char>(std::tolower(c)); });
+    return Status::OK();
+  });
+}
+
+// --- Reading ----------------------------------------------------------------
+
+Result<JobSnapshot> Engine::GetJob(const Guid& id) const {
+  const Impl& m = *impl_;
+  if (const RuntimeJob* j = m.Find(id)) return m.Snapshot(*j);
+  if (auto it = m.finals.find(id); it != m.finals.end()) return it->second;
+  return Status(code::kJobNotFound, fmt::format("no job {}", id.ToString()));
+}
+
+bool Engine::IsLive(const Guid& id) const { return impl_->Find(id) != nullptr; }
+
+std::vector<Guid> Engine::EnumJobs(std::optional<uint32_t> owner) const {
+  std::vector<Guid> out;
+  for (const Guid& g : impl_->order) {
+    const RuntimeJob* j = impl_->Find(g);
+    if (j && (!owner || j->rec.owner_uid == *owner)) out.push_back(g);
+  }
+  return out;
+}
+
+EngineStats Engine::Stats() const {
+  EngineStats s;
+  for (auto& [g, j] : impl_->jobs) {
+    s.jobs_by_state[j->rec.state]++;
+    if (j->attempt) s.running_transfers++;
+  }
+  s.background_limit = impl_->bg_bucket.rate();
+  s.foreground_limit = impl_->fg_bucket.rate();
+  return s;
+}
+
+void Engine::SetBandwidthLimits(uint64_t background, uint64_t foreground) {
+  auto now = impl_->Now();
+  impl_->bg_bucket.SetRate(background, now);
+  impl_->fg_bucket.SetRate(foreground, now);
+  impl_->OnBandwidthTimer();
+}
+
+EventQueue& Engine::events() { return impl_->events; }
+
+}  // namespace ferry::core

@@ -1,0 +1,163 @@
+// ferry::core::Engine — the engine's facade: BITS/DO jobs, their files, the
+// scheduler, retries, bandwidth limits, checkpoints and delivery, behind one
+// class that a D-Bus adaptor (or a test) drives by job id.
+//
+// Threading: every method must be called on the engine thread — the thread
+// that runs the Clock's timers and the `loop` executor given in EngineDeps
+// (one EventLoop in ferryd). Blocking work (fdatasync, hashing, delivery)
+// runs on `workers` and on an internal hashing thread; its results come back
+// through `loop`. Events are delivered on the engine thread (events()).
+//
+// Durability: a method that changes a job returns after the change is
+// committed to the JobStore. Byte progress is committed at checkpoints
+// (staging fdatasync'ed first, then the count committed; see docs/engine.md).
+//
+// Ownership is recorded (owner_uid) but not enforced here: the service checks
+// the caller against it before calling. Limits of semantics.md §8 and every
+// argument rule of §2 and §6 are enforced here, so that every caller gets the
+// same answers.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "core/events.h"
+#include "core/ports.h"
+#include "sys/clock.h"
+#include "sys/executor.h"
+#include "sys/file_system.h"
+
+namespace ferry::core {
+
+struct EngineDeps {
+  sys::Clock* clock = nullptr;         // timers run on the engine thread
+  sys::Executor* loop = nullptr;       // posts to the engine thread (thread-safe)
+  sys::Executor* workers = nullptr;    // blocking work
+  sys::FileSystem* fs = nullptr;       // destination checks (stat, writability)
+  JobStore* job_store = nullptr;
+  PayloadStore* payload = nullptr;
+  std::vector<TransferBackend*> backends;
+  DigestFactory digest;                // SHA-256
+};
+
+// Who is calling (the service fills this from the bus credentials).
+struct Caller {
+  uint32_t uid = 0;
+  bool admin = false;
+};
+
+// A file to add (AddFile, AddFileWithRanges, AddFileSet).
+struct NewFile {
+  std::string remote_url;
+  std::string local_name;
+  std::vector<FileRange> ranges;         // empty: the whole file
+  uint64_t file_size = kSizeUnknown;     // remote file size when known (ranges)
+  std::string file_id;
+  std::string sha256;                    // whole-file SHA-256 (hex), optional
+};
+
+// A consistent copy of a job for readers. Files' bytes_transferred are the
+// live counts (bytes written to staging, possibly not yet checkpointed).
+struct JobSnapshot {
+  JobRecord job;
+  JobProgress progress;
+  bool live = true;  // false: final (ACKNOWLEDGED/CANCELLED), kept for old handles
+};
+
+struct EngineStats {
+  std::map<JobState, uint32_t> jobs_by_state;
+  uint64_t background_limit = 0;
+  uint64_t foreground_limit = 0;
+  uint32_t running_transfers = 0;
+};
+
+class Engine {
+ public:
+  // Loads every live job from the store and recovers: after a process crash
+  // on the same boot (boot id unchanged) a file resumes from what its staging
+  // file really holds; after a reboot, from the last checkpoint. Jobs that
+  // were running are queued again; jobs past the maximum age are cancelled.
+  static Result<std::unique_ptr<Engine>> Open(const EngineDeps& deps, const EngineConfig& config);
+
+  // Destroying the engine without Shutdown() behaves like a crash of the
+  // process: transfers stop, nothing more is synced or committed.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Stops every transfer, writes and fdatasyncs what was received, commits
+  // the counts. Blocking (fsyncs on this thread). Afterwards every call fails.
+  Status Shutdown();
+
+  // --- Jobs (semantics.md §2, §3) -----------------------------------------
+  // New job in SUSPENDED. E_INVALIDARG for an empty name, BG_E_STRING_TOO_LONG
+  // over 256 characters, E_NOTIMPL for upload types, BG_E_TOO_MANY_JOBS_PER_USER
+  // when a non-admin caller has max_jobs_per_user live jobs.
+  Status CreateJob(const Caller& caller, std::string_view display_name, JobType type, Guid* id);
+
+  // Adds files, all or nothing. Each file: a valid URL (http, https, file;
+  // <= 2200 chars), an absolute local name without "." or ".." segments whose
+  // directory exists (and is writable when so configured), that is not a
+  // directory and not the local name of another file of a live job; ranges
+  // valid (DO_E_INVALID_RANGE, DO_E_OVERLAPPING_RANGES,
+  // BG_E_TOO_MANY_RANGES_IN_FILE); at most max_files_per_job files
+  // (BG_E_TOO_MANY_FILES_IN_JOB). A TRANSFERRED job goes back to SUSPENDED (Resume then
+  // queues it). DO_E_INVALID_STATE on a final job.
+  Status AddFiles(const Guid& id, std::span<const NewFile> files);
+
+  // The state changes of the method x state table of semantics.md §3.
+  Status Resume(const Guid& id);
+  Status Suspend(const Guid& id);
+  Status Cancel(const Guid& id);
+  // Delivers finished files and deletes unfinished ones, then ACKNOWLEDGED.
+  // `done` runs on the engine thread with S_OK, BG_S_PARTIAL_COMPLETE, or the
+  // delivery error (the job then keeps its state; delivered files stay
+  // delivered). DO_E_INVALID_STATE while another Complete is in progress.
+  void Complete(const Guid& id, std::function<void(Status)> done);
+
+  // --- Properties -----------------------------------------------------------
+  Status SetDisplayName(const Guid& id, std::string_view name);
+  Status SetDescription(const Guid& id, std::string_view description);  // <= 1024
+  Status SetPriority(const Guid& id, JobPriority priority);
+  Status SetNotifyFlags(const Guid& id, uint32_t flags);  // E_INVALIDARG for unknown bits
+  Status SetNotifyCmdLine(const Guid& id, std::string_view program, std::string_view parameters);
+  Status SetMinimumRetryDelay(const Guid& id, uint32_t seconds);  // raised to the floor (5 s)
+  Status SetNoProgressTimeout(const Guid& id, uint32_t seconds);  // 0: first error is fatal
+  Status SetProxySettings(const Guid& id, ProxyUsage usage, std::string_view proxy_list,
+                          std::string_view bypass_list);
+  Status SetCustomHeaders(const Guid& id, std::string_view headers);
+  Status SetCostPolicy(const Guid& id, uint32_t policy);
+  Status TakeOwnership(const Guid& id, uint32_t new_owner_uid);
+  Status SetFileRemoteName(const Guid& id, uint32_t file_index, std::string_view url);
+  Status SetFileIntegrity(const Guid& id, uint32_t file_index, std::string_view sha256_hex);
+
+  // --- Reading --------------------------------------------------------------
+  // A live job, or a recently final one (live=false). DO_E_JOB_NOT_FOUND else.
+  Result<JobSnapshot> GetJob(const Guid& id) const;
+  bool IsLive(const Guid& id) const;
+  // Live jobs, in creation order; only `owner`'s when given.
+  std::vector<Guid> EnumJobs(std::optional<uint32_t> owner) const;
+  EngineStats Stats() const;
+
+  // --- Service-wide ---------------------------------------------------------
+  // Global limits in bytes/s (0 = unlimited), effective immediately.
+  void SetBandwidthLimits(uint64_t background, uint64_t foreground);
+  EventQueue& events();
+
+  // Internal state (core/engine_impl.h); named here so that the engine's
+  // own translation units can reach it. Not part of the interface.
+  struct Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::core

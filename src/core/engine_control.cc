@@ -1,0 +1,275 @@
+// Engine: state-changing calls (Resume, Suspend, Cancel, Complete), failure
+// and retry handling, expiry, and what an Attempt reports back.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/engine.h"
+#include "core/engine_impl.h"
+#include "core/file_attempt.h"
+#include "core/job_state.h"
+#include "util/log.h"
+#include "util/status_codes.h"
+
+namespace ferry::core {
+
+Status Engine::Resume(const Guid& id) {
+  Impl& m = *impl_;
+  RuntimeJob* j;
+  if (Status s = m.Mutable(id, &j); !s.ok()) return s;
+  switch (j->rec.state) {
+    case JobState::kSuspended:
+      if (j->rec.files.empty())
+        return Status(code::kJobEmpty, fmt::format("job {} has no files", id.ToString()));
+      break;
+    case JobState::kTransientError:
+    case JobState::kError:
+      if (j->retry_timer) m.deps.clock->Cancel(j->retry_timer);
+      j->retry_timer = 0;
+      break;
+    default:
+      return Status::OK();  // already active, or TRANSFERRED: no change
+  }
+  j->rec.last_progress = m.Now();  // the no-progress clock starts again
+  m.Move(*j, JobState::kQueued, "Resume");
+  Status s = m.Flush();
+  m.Schedule();
+  return s;
+}
+
+Status Engine::Suspend(const Guid& id) {
+  Impl& m = *impl_;
+  RuntimeJob* j;
+  if (Status s = m.Mutable(id, &j); !s.ok()) return s;
+  if (j->rec.state == JobState::kSuspended) return Status::OK();
+  m.StopAttempt(*j);
+  if (j->retry_timer) m.deps.clock->Cancel(j->retry_timer);
+  j->retry_timer = 0;
+  m.Move(*j, JobState::kSuspended, "Suspend");
+  Status s = m.Flush();
+  m.Schedule();
+  return s;
+}
+
+Status Engine::Cancel(const Guid& id) {
+  Impl& m = *impl_;
+  RuntimeJob* j;
+  if (Status s = m.Mutable(id, &j); !s.ok()) return s;
+  Status s = m.CancelJob(*j, JobState::kCancelled, 0, "Cancel");
+  m.Schedule();
+  return s;
+}
+
+void Engine::Complete(const Guid& id, std::function<void(Status)> done) {
+  Impl& m = *impl_;
+  RuntimeJob* j;
+  if (Status s = m.Mutable(id, &j); !s.ok()) {
+    done(s);
+    return;
+  }
+  m.StopAttempt(*j);
+  if (j->retry_timer) m.deps.clock->Cancel(j->retry_timer);
+  j->retry_timer = 0;
+  if (IsRunning(j->rec.state)) m.Move(*j, JobState::kQueued, "Complete stops the transfer");
+  std::vector<uint32_t> deliver;
+  bool partial = false;
+  for (const auto& f : j->rec.files) {
+    if (f.transferred && !f.delivered) deliver.push_back(f.index);
+    if (!f.transferred) partial = true;
+  }
+  j->completing = true;
+  m.DeliverNext(id, std::move(deliver), partial, std::move(done));
+}
+
+void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool partial,
+                               std::function<void(Status)> done) {
+  RuntimeJob* j = Find(id);
+  if (!j) return;
+  if (files.empty()) {
+    Status rm = deps.payload->RemoveJob(id);  // the unfinished files' staging
+    if (!rm.ok()) log::Warn("job {}: could not delete staging: {}", id.ToString(), rm.ToString());
+    j->completing = false;
+    Move(*j, JobState::kAcknowledged, "Complete");
+    Finalize(*j, JobState::kAcknowledged, 0);
+    Schedule();
+    if (partial)
+      done(Status(code::kPartialComplete, "only the finished files were delivered"));
+    else if (!rm.ok())
+      done(Status(code::kUnableToDeleteFiles, rm.message()));
+    else
+      done(Status::OK());
+    return;
+  }
+  uint32_t file = files.front();
+  files.erase(files.begin());
+  const FileRecord& f = j->rec.files[file];
+  std::string local = f.local_name;
+  uint64_t size = f.bytes_total;
+  std::weak_ptr<int> w = alive;
+  deps.workers->Post([this, w, id, file, local, size, files = std::move(files), partial,
+                      done = std::move(done)]() mutable {
+    Status s = deps.payload->Deliver(id, file, local, size);
+    deps.loop->Post([this, w, id, file, s, files = std::move(files), partial,
+                     done = std::move(done)]() mutable {
+      if (!w.lock()) return;
+      RuntimeJob* j = Find(id);
+      if (!j) return;
+      if (!s.ok()) {
+        log::Warn("job {} file {}: delivery failed: {}", id.ToString(), file, s.ToString());
+        j->completing = false;
+        Flush();
+        Schedule();
+        done(s);
+        return;
+      }
+      j->rec.files[file].delivered = true;
+      j->dirty = true;
+      Flush();
+      DeliverNext(id, std::move(files), partial, std::move(done));
+    });
+  });
+}
+
+Status Engine::Impl::CancelJob(RuntimeJob& j, JobState final_state, int32_t reason,
+                               std::string_view why) {
+  StopAttempt(j);
+  Status rm = deps.payload->RemoveJob(j.rec.id);
+  if (!rm.ok()) log::Warn("job {}: could not delete staging: {}", j.rec.id.ToString(), rm.ToString());
+  Move(j, final_state, why);
+  Finalize(j, final_state, reason);
+  if (!rm.ok()) return Status(code::kUnableToDeleteFiles, rm.message());
+  return Status::OK();
+}
+
+void Engine::Impl::Finalize(RuntimeJob& j, JobState final_state, int32_t reason) {
+  Guid id = j.rec.id;
+  StopAttempt(j);
+  if (j.retry_timer) deps.clock->Cancel(j.retry_timer);
+  if (j.expiry_timer) deps.clock->Cancel(j.expiry_timer);
+  JobSnapshot snap = Snapshot(j);
+  snap.live = false;
+  finals[id] = std::move(snap);
+  finals_order.push_back(id);
+  while (finals_order.size() > 1024) {
+    finals.erase(finals_order.front());
+    finals_order.pop_front();
+  }
+  removed_pending.push_back(id);
+  history_pending.push_back(HistoryRecord{id, j.rec.owner_uid, j.rec.display_name, final_state,
+                                          reason, Now()});
+  events.Forget(id);
+  jobs.erase(id);  // j is gone from here on
+  order.erase(std::remove(order.begin(), order.end(), id), order.end());
+  Flush();
+}
+
+void Engine::Impl::EnterFailure(RuntimeJob& j, ErrorRecord err, bool transient,
+                                std::optional<std::chrono::seconds> retry_after) {
+  auto now = Now();
+  uint32_t timeout = NoProgressTimeout(j.rec);
+  if (transient && timeout > 0) {
+    auto deadline = j.rec.last_progress + std::chrono::seconds(timeout);
+    if (now < deadline) {
+      auto delay = std::chrono::seconds(j.rec.min_retry_delay_s);
+      if (retry_after && *retry_after > delay) delay = *retry_after;
+      j.rec.retry_at = now + delay;
+      j.rec.error = err;
+      Move(j, JobState::kTransientError, Status(err.code, "").Name());
+      j.rec.error = std::move(err);
+      Guid id = j.rec.id;
+      if (j.retry_timer) deps.clock->Cancel(j.retry_timer);
+      j.retry_timer = deps.clock->Schedule(std::min(j.rec.retry_at, deadline),
+                                           [this, id] { OnRetryTimer(id); });
+      Flush();
+      return;
+    }
+    err.message = fmt::format("no progress for {} s; last error: {}", timeout,
+                              Status(err.code, err.message).ToString());
+    err.code = code::kDownloadNoProgress;
+  }
+  if (j.retry_timer) deps.clock->Cancel(j.retry_timer);
+  j.retry_timer = 0;
+  j.rec.error = err;
+  Move(j, JobState::kError, Status(err.code, "").Name());
+  j.rec.error = std::move(err);
+  Flush();
+}
+
+void Engine::Impl::OnRetryTimer(const Guid& id) {
+  RuntimeJob* j = Find(id);
+  if (!j || j->rec.state != JobState::kTransientError) return;
+  j->retry_timer = 0;
+  auto now = Now();
+  uint32_t timeout = NoProgressTimeout(j->rec);
+  if (timeout > 0 && now >= j->rec.last_progress + std::chrono::seconds(timeout)) {
+    ErrorRecord err = j->rec.error.value_or(ErrorRecord{});
+    err.message = fmt::format("no progress for {} s; last error: {}", timeout,
+                              Status(err.code, err.message).ToString());
+    err.code = code::kDownloadNoProgress;
+    j->rec.error = err;
+    Move(*j, JobState::kError, "no-progress timeout");
+    j->rec.error = std::move(err);
+    Flush();
+    return;
+  }
+  Move(*j, JobState::kQueued, "retry delay passed");
+  Flush();
+  Schedule();
+}
+
+// --- What attempts report ---------------------------------------------------
+
+void Engine::Impl::OnProgress(RuntimeJob& j) {
+  auto now = Now();
+  j.rec.last_progress = now;
+  j.rec.modification = now;
+  events.EmitProgress(j.rec.id);
+}
+
+void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file) {
+  j.generation[file]++;
+  j.durable[file] = 0;
+  j.rec.files[file].bytes_transferred = 0;
+  j.dirty = true;
+  Touch(j);
+  Flush();  // the store must not keep claiming bytes of the old version
+}
+
+void Engine::Impl::OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes) {
+  RuntimeJob* j = Find(id);
+  if (!j || file >= j->durable.size() || j->generation[file] != generation) return;
+  uint64_t live = j->rec.files[file].bytes_transferred;
+  uint64_t b = std::min(bytes, live);
+  if (b <= j->durable[file]) return;
+  j->durable[file] = b;
+  j->dirty = true;
+  PostFlush();
+}
+
+void Engine::Impl::OnFileDone(RuntimeJob& j, uint32_t file) {
+  FileRecord& f = j.rec.files[file];
+  f.transferred = true;
+  f.bytes_transferred = f.bytes_total;
+  j.durable[file] = f.bytes_total;
+  j.dirty = true;
+  log::Info("job {} file {} transferred ({} bytes)", j.rec.id.ToString(), file, f.bytes_total);
+  events.Emit(EventKind::kFileTransferred, j.rec.id, static_cast<int32_t>(file));
+  StartNextFile(j);
+}
+
+void Engine::Impl::OnAttemptFailed(RuntimeJob& j, ErrorRecord err, bool transient,
+                                   std::optional<std::chrono::seconds> retry_after) {
+  log::Info("job {} file {}: attempt failed ({}): {}", j.rec.id.ToString(), err.file_index,
+            transient ? "transient" : "fatal", Status(err.code, err.message).ToString());
+  if (j.attempt) {
+    bandwidth_paused.erase(j.attempt.get());
+    attempt_graveyard.push_back(std::move(j.attempt));
+    PostGraveyard();
+  }
+  if (err.file_index >= 0 && static_cast<size_t>(err.file_index) < j.rec.files.size())
+    j.dirty = true;
+  EnterFailure(j, std::move(err), transient, retry_after);
+  Schedule();
+}
+
+}  // namespace ferry::core

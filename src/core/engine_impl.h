@@ -1,0 +1,119 @@
+// Engine internals shared by engine*.cc, scheduler.cc and file_attempt.cc.
+// Not part of the engine's interface: include core/engine.h instead.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "core/bandwidth.h"
+#include "core/engine.h"
+#include "core/events.h"
+#include "sys/thread_pool.h"
+
+namespace ferry::core {
+
+class Attempt;
+
+// A live job and its runtime state. rec.files[i].bytes_transferred holds the
+// live count (bytes handed to staging); durable[i] the checkpointed count,
+// which is what the store gets.
+struct RuntimeJob {
+  JobRecord rec;
+  std::vector<uint64_t> durable;
+  std::vector<uint64_t> generation;  // bumped when a file restarts from 0
+  std::unique_ptr<Attempt> attempt;
+  sys::Clock::TimerId retry_timer = 0;
+  sys::Clock::TimerId expiry_timer = 0;
+  bool completing = false;
+  bool dirty = false;
+  uint64_t queue_seq = 0;
+  sys::WallTime slice_start{};
+};
+
+struct Engine::Impl {
+  Impl(const EngineDeps& d, const EngineConfig& c);
+  ~Impl();
+
+  EngineDeps deps;
+  EngineConfig cfg;
+  std::shared_ptr<int> alive = std::make_shared<int>(0);
+  std::map<Guid, std::unique_ptr<RuntimeJob>> jobs;
+  std::vector<Guid> order;                 // creation order of live jobs
+  std::map<Guid, JobSnapshot> finals;      // recently final, for old handles
+  std::deque<Guid> finals_order;
+  EventQueue events;
+  TokenBucket bg_bucket, fg_bucket;
+  sys::SerialQueue hasher;                 // one in-order hashing thread
+  bool shut_down = false;
+
+  // Group commit.
+  bool flush_posted = false;
+  std::vector<Guid> removed_pending;
+  std::vector<HistoryRecord> history_pending;
+
+  // Scheduling.
+  uint64_t next_queue_seq = 1;
+  bool scheduling = false, reschedule = false;
+  sys::Clock::TimerId slice_timer = 0;
+
+  // Bandwidth.
+  std::set<Attempt*> bandwidth_paused;
+  sys::Clock::TimerId bandwidth_timer = 0;
+
+  // Objects retired inside their own callbacks, destroyed on the next turn.
+  std::vector<std::unique_ptr<Attempt>> attempt_graveyard;
+  std::vector<std::unique_ptr<Transfer>> transfer_graveyard;
+  bool graveyard_posted = false;
+
+  // --- engine.cc ---
+  RuntimeJob* Find(const Guid& id);
+  const RuntimeJob* Find(const Guid& id) const;
+  // DO_E_JOB_NOT_FOUND, or DO_E_INVALID_STATE for a final or completing job.
+  Status Mutable(const Guid& id, RuntimeJob** job);
+  sys::WallTime Now() { return deps.clock->Now(); }
+  void Touch(RuntimeJob& j);  // modification time, dirty, Modification event
+  // Moves a job; sets times, error count and events per semantics.md §3-4.
+  bool Move(RuntimeJob& j, JobState to, std::string_view why);
+  JobSnapshot Snapshot(const RuntimeJob& j) const;
+  Status Flush();        // commits dirty jobs, removals and history (one transaction)
+  void PostFlush();      // group commit on the next loop turn
+  void PostGraveyard();
+  uint32_t NoProgressTimeout(const JobRecord& r) const;
+  void ArmExpiry(RuntimeJob& j);
+  Status Recover();
+
+  // --- engine_control.cc ---
+  void EnterFailure(RuntimeJob& j, ErrorRecord err, bool transient,
+                    std::optional<std::chrono::seconds> retry_after);
+  void OnRetryTimer(const Guid& id);
+  Status CancelJob(RuntimeJob& j, JobState final_state, int32_t reason, std::string_view why);
+  void Finalize(RuntimeJob& j, JobState final_state, int32_t reason);
+  void DeliverNext(const Guid& id, std::vector<uint32_t> files, bool partial,
+                   std::function<void(Status)> done);
+
+  // --- scheduler.cc ---
+  void Schedule();
+  void ScheduleOnce();
+  bool StartJob(RuntimeJob& j);          // QUEUED -> CONNECTING with an attempt
+  void StopAttempt(RuntimeJob& j);       // flushes buffered bytes, drops the attempt
+  void StartNextFile(RuntimeJob& j);     // after a file completed
+  TokenBucket& BucketFor(const JobRecord& r) {
+    return r.priority == JobPriority::kForeground ? fg_bucket : bg_bucket;
+  }
+  void PauseForBandwidth(Attempt* a, TokenBucket& bucket);
+  void OnBandwidthTimer();
+
+  // --- called by Attempt ---
+  void OnProgress(RuntimeJob& j);
+  void OnFileRestart(RuntimeJob& j, uint32_t file);
+  void OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes);
+  void OnFileDone(RuntimeJob& j, uint32_t file);
+  void OnAttemptFailed(RuntimeJob& j, ErrorRecord err, bool transient,
+                       std::optional<std::chrono::seconds> retry_after);
+  void RetireTransfer(std::unique_ptr<Transfer> t);
+};
+
+}  // namespace ferry::core

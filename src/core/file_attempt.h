@@ -1,0 +1,92 @@
+// Attempt: one try at fetching one file of a job — the TransferSink that
+// turns a transfer's response and bytes into staging writes, hashing,
+// checkpoints and the resume rules of semantics.md §6.
+//
+// Lifetime: owned by RuntimeJob::attempt; created by the scheduler, retired
+// (moved to the engine's graveyard) when it ends. Engine thread only.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/engine_impl.h"
+
+namespace ferry::core {
+
+class Attempt final : public TransferSink {
+ public:
+  Attempt(Engine::Impl& engine, RuntimeJob& job, uint32_t file);
+  ~Attempt() override;
+
+  // Opens staging, starts hashing and the first request. On failure nothing
+  // runs and the error (context LOCAL_FILE or REMOTE_FILE) is returned in
+  // *err for the caller to put the job in ERROR.
+  bool Begin(ErrorRecord* err);
+  uint32_t file() const { return file_; }
+  // Writes buffered bytes to staging and drops the transfer (no sync).
+  void Stop();
+  // Stop() plus a synchronous fdatasync; *bytes gets what is now durable.
+  Status StopAndSync(uint64_t* bytes);
+  void SetPaused(bool paused);
+
+  bool OnResponse(const TransferResponse& response) override;
+  bool OnData(std::span<const std::byte> data) override;
+  void OnDone(const TransferOutcome& outcome) override;
+
+ private:
+  struct HashState;
+  enum class Phase { kIdle, kRequesting, kReceiving, kFinishing, kStopped };
+  enum class Pending { kNone, kRestart, kFail, kCompleteAt416 };
+
+  FileRecord& F() { return job_.rec.files[file_]; }
+  std::optional<uint64_t> RangeLength(size_t i);
+  // Where local offset `local` falls among the ranges; false when the ranges
+  // are all done.
+  bool Locate(uint64_t local, size_t* index, uint64_t* within);
+  void UpdateRangeTotal();
+  void StartRequest();
+  bool FlushBuffer();
+  void MaybeCheckpoint();
+  void StartCheckpoint();
+  void RestartFromZero(std::string_view why);
+  void FinishFile();
+  void OnHashed(const std::string& hex);
+  void SyncAndComplete();
+  // Hands the failure to the engine, which retires this attempt: return
+  // right after calling it.
+  void Fail(ErrorRecord err, bool transient, std::optional<std::chrono::seconds> retry_after = {});
+  ErrorRecord MakeError(int32_t code, ErrorContext ctx, std::string message) const;
+  ErrorRecord LocalError(const Status& s) const;
+
+  Engine::Impl& e_;
+  RuntimeJob& job_;
+  Guid job_id_;
+  uint32_t file_;
+  std::string protocol_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<StagingFile> staging_;
+  std::unique_ptr<Transfer> transfer_;
+  Phase phase_ = Phase::kIdle;
+  Pending pending_ = Pending::kNone;
+  ErrorRecord pending_error_;
+  bool pending_transient_ = false;
+  bool paused_ = false;
+  int restarts_ = 0;
+
+  uint64_t written_ = 0;  // local bytes received, buffered ones included
+  uint64_t flushed_ = 0;  // local bytes handed to staging (pwrite)
+  std::shared_ptr<std::vector<std::byte>> buf_;
+
+  // Current request.
+  uint64_t req_offset_ = 0;               // remote offset asked for
+  std::optional<uint64_t> req_length_;    // remote bytes asked for
+  uint64_t req_got_ = 0;
+
+  std::shared_ptr<HashState> hash_;
+  bool ckpt_in_flight_ = false;
+  uint64_t ckpt_base_ = 0;  // flushed_ at the last checkpoint start
+  sys::WallTime last_ckpt_{};
+};
+
+}  // namespace ferry::core

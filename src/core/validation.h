@@ -1,0 +1,32 @@
+// Argument rules of semantics.md §2 and §6, as pure functions: each returns
+// S_OK or the documented code with a message naming the problem.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "ferry/types.h"
+
+namespace ferry::core {
+
+constexpr size_t kMaxDisplayName = 256;   // characters (code points)
+constexpr size_t kMaxDescription = 1024;
+constexpr size_t kMaxCustomHeaders = 16 * 1024;  // bytes
+
+// Number of UTF-8 code points, or SIZE_MAX when `s` is not valid UTF-8.
+size_t Utf8Length(std::string_view s);
+
+Status ValidateDisplayName(std::string_view name);     // 1..256, UTF-8
+Status ValidateDescription(std::string_view text);     // 0..1024, UTF-8
+Status ValidateNotifyFlags(uint32_t flags);            // only known bits
+Status ValidatePriority(JobPriority priority);
+Status ValidateCostPolicy(uint32_t policy);
+Status ValidateProxy(ProxyUsage usage, std::string_view list, std::string_view bypass);
+// "Name: value" lines separated by CRLF or LF; no control characters.
+Status ValidateCustomHeaders(std::string_view headers);
+Status ValidateSha256Hex(std::string_view hex);        // 64 hex digits, or empty
+// Non-zero lengths, offsets not the to-EOF sentinel, no overlap/repeat, at
+// most `max_ranges`, and inside `file_size` when that is known.
+Status ValidateRanges(std::span<const FileRange> ranges, uint64_t file_size, uint32_t max_ranges);
+
+}  // namespace ferry::core
