@@ -1,0 +1,101 @@
+#include "daemon/engine_host.h"
+
+#include <fmt/format.h>
+
+#include "store/digest.h"
+#include "store/job_store_sqlite.h"
+#include "store/payload_store_fs.h"
+#include "sys/thread_pool.h"
+#include "transfer/file/file_backend.h"
+#include "transfer/http/http_backend.h"
+#include "util/log.h"
+
+namespace ferry::daemon {
+
+// Owned parts, destroyed in reverse order of dependence (see ~EngineHost).
+struct EngineHost::Parts {
+  std::unique_ptr<sys::LoopClock> clock;
+  std::unique_ptr<sys::ThreadPool> workers;
+  std::unique_ptr<store::SqliteJobStore> job_store;
+  std::unique_ptr<store::FsPayloadStore> payload;
+  std::unique_ptr<transfer::HttpBackend> http;
+  std::unique_ptr<transfer::FileBackend> file;
+};
+
+Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
+  sys::FileSystem* fs = o.fs ? o.fs : sys::DefaultFileSystem();
+  if (o.state_dir.empty()) return Status(code::kInvalidArg, "no state directory");
+  if (Status s = fs->CreateDirs(o.state_dir); !s.ok()) return s;
+  std::unique_ptr<EngineHost> h(new EngineHost());
+  h->state_dir_ = o.state_dir;
+  h->loop_ = std::make_unique<sys::EventLoop>();
+  h->parts_ = std::make_unique<Parts>();
+  Parts& p = *h->parts_;
+  p.clock = std::make_unique<sys::LoopClock>(*h->loop_);
+  p.workers = std::make_unique<sys::ThreadPool>(o.workers ? o.workers : 1);
+  auto js = store::SqliteJobStore::Open(o.state_dir + "/ferry.db");
+  if (!js.ok()) return js.status();
+  p.job_store = std::move(js.value());
+  p.payload = std::make_unique<store::FsPayloadStore>(fs, o.state_dir + "/staging");
+  p.http = std::make_unique<transfer::HttpBackend>(*h->loop_);
+  p.file = std::make_unique<transfer::FileBackend>(*h->loop_, *p.workers);
+
+  core::EngineDeps deps;
+  deps.clock = p.clock.get();
+  deps.loop = h->loop_.get();
+  deps.workers = p.workers.get();
+  deps.fs = fs;
+  deps.job_store = p.job_store.get();
+  deps.payload = p.payload.get();
+  deps.backends = {p.http.get(), p.file.get()};
+  deps.digest = store::MakeSha256DigestFactory();
+
+  // The engine is opened on the loop thread: its timers and posts belong there.
+  Status open_status;
+  EngineHost* raw = h.get();
+  h->thread_ = std::thread([raw] { raw->loop_->Run(); });
+  std::promise<Status> opened;
+  h->loop_->Post([&] {
+    auto e = core::Engine::Open(deps, o.config);
+    if (e.ok()) raw->engine_ = std::move(e.value());
+    opened.set_value(e.ok() ? Status::OK() : e.status());
+  });
+  open_status = opened.get_future().get();
+  if (!open_status.ok()) {
+    h->loop_->Stop();
+    h->thread_.join();
+    h->stopped_ = true;
+    return open_status;
+  }
+  return h;
+}
+
+Status EngineHost::Shutdown() {
+  if (stopped_) return Status::OK();
+  Status s = Call([](core::Engine& e) { return e.Shutdown(); });
+  loop_->Stop();
+  thread_.join();
+  stopped_ = true;
+  return s;
+}
+
+EngineHost::~EngineHost() {
+  if (!stopped_) {
+    loop_->Stop();
+    if (thread_.joinable()) thread_.join();
+    stopped_ = true;
+  }
+  // Loop stopped: nothing runs concurrently with the teardown below. The
+  // engine goes first (its attempts hold transfers of the backends), then
+  // the workers finish what they hold, then the backends and stores.
+  engine_.reset();
+  if (parts_) {
+    parts_->workers.reset();
+    parts_->file.reset();
+    parts_->http.reset();
+    parts_->payload.reset();
+    parts_->job_store.reset();
+  }
+}
+
+}  // namespace ferry::daemon
