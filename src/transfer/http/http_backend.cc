@@ -1,0 +1,22 @@
+#include "transfer/http/http_backend.h"
+
+#include "lib/curl/global.h"
+#include "transfer/http/http_transfer.h"
+
+namespace ferry::transfer {
+
+HttpBackend::HttpBackend(sys::EventLoop& loop)
+    : loop_(loop), global_(std::make_unique<curl::Global>(loop)) {}
+
+HttpBackend::~HttpBackend() = default;
+
+bool HttpBackend::Supports(std::string_view scheme) const { return scheme == "http" || scheme == "https"; }
+
+std::unique_ptr<core::Transfer> HttpBackend::Start(const core::TransferRequest& request,
+                                                   core::TransferSink* sink) {
+  auto transfer = std::make_unique<HttpTransfer>(*global_, loop_, request, sink);
+  transfer->Begin();
+  return transfer;
+}
+
+}  // namespace ferry::transfer
