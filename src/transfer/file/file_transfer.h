@@ -1,0 +1,28 @@
+// FileTransfer: one attempt of FileBackend (contract in file_backend.h).
+// Internal to transfer/file.
+#pragma once
+
+#include <memory>
+
+#include "core/ports.h"
+#include "sys/event_loop.h"
+#include "sys/executor.h"
+
+namespace ferry::transfer {
+
+class FileTransfer final : public core::Transfer {
+ public:
+  FileTransfer(sys::EventLoop& loop, sys::Executor& workers, const core::TransferRequest& request,
+               core::TransferSink* sink);
+  ~FileTransfer() override;  // no sink call afterwards
+
+  void Begin();
+  void SetPaused(bool paused) override;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace ferry::transfer
