@@ -216,7 +216,7 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
         return fail(code::kHttpBlocksizeMismatch,
                     fmt::format("asked for bytes from {}, the server sent them from {}", n,
                                 resp.body_offset),
-                    true);
+                    false);
       if (n > 0 && (validator_changed || size_changed)) {
         pending_ = Pending::kRestart;
         return false;
@@ -253,7 +253,7 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
       return fail(code::kHttpBlocksizeMismatch,
                   fmt::format("asked for bytes from {}, the server sent them from {}", req_offset_,
                               resp.body_offset),
-                  true);
+                  false);
     if (validator_changed && written_ > 0) {
       pending_ = Pending::kRestart;
       return false;
@@ -274,7 +274,7 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
       return fail(code::kHttpBlocksizeMismatch,
                   fmt::format("asked for {} bytes, the server announced {}", *req_length_,
                               resp.body_length),
-                  true);
+                  false);
     if (f.etag.empty()) f.etag = resp.etag;
     if (f.last_modified.empty()) f.last_modified = resp.last_modified;
   }
