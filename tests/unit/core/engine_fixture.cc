@@ -12,7 +12,7 @@ std::string CodeName(int32_t c) {
 }
 
 EngineTest::EngineTest() {
-  log::SetLevel(log::Level::kError);
+  log::SetLevel(getenv("FERRY_TEST_LOG") ? log::Level::kDebug : log::Level::kError);
   cfg_.check_destination_writable = true;
 }
 
