@@ -1,0 +1,216 @@
+// ferry — the C++ SDK (libferry-client): Windows BITS / Delivery Optimization
+// job semantics for Linux, talking to the ferryd service over D-Bus.
+//
+//   #include <ferry/ferry.h>      CMake: find_package(ferry) -> ferry::client; pkg-config: ferry
+//
+// Conventions (as in BITS, with leveldb-style Status):
+// - Every call returns a ferry::Status: ok() for S_OK and the other success
+//   codes (S_FALSE, BG_S_PARTIAL_COMPLETE, BG_S_UNABLE_TO_DELETE_FILES);
+//   otherwise code() is the documented HRESULT (semantics.md §1). No call
+//   throws.
+// - Results come back through pointer out-parameters, written only on success.
+// - Handles (Manager, Job, File, Error) are cheap: a Job refers to a job on the
+//   service by id; every call is one D-Bus round-trip. A handle stays valid
+//   after its job becomes final: reads return the final state, changes return
+//   DO_E_INVALID_STATE.
+// - Thread-safety: a Manager and the handles it creates may be used from any
+//   thread, concurrently.
+// - A service that is not reachable gives ERROR_SERVICE_NOT_ACTIVE-style
+//   failures: code 0x80070426 (HRESULT_FROM_WIN32(ERROR_SERVICE_NOT_ACTIVE)).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/status.h"
+#include "ferry/types.h"
+
+namespace ferry {
+
+class Job;
+class File;
+class Error;
+class Callback;
+class Download;             // DO's IDODownload: not implemented yet (E_NOTIMPL)
+struct DownloadEnumCategory;
+
+struct ConnectOptions {
+  enum class Bus { kAuto, kSystem, kSession, kAddress };
+  // kAuto: the session bus when ferryd is there, else the system bus.
+  Bus bus = Bus::kAuto;
+  std::string address;  // for kAddress: a D-Bus address ("unix:path=/run/...")
+};
+
+namespace detail {
+struct Connection;  // the SDK's bus connection and signal thread (src/sdk)
+}
+
+// IBackgroundCopyManager + IDOManager.
+class Manager {
+ public:
+  // Connects to ferryd. On failure *manager is untouched and the code says why
+  // (0x80070426 when the service is not on the bus).
+  static Status Connect(const ConnectOptions& options, std::unique_ptr<Manager>* manager);
+  ~Manager();
+
+  // New job in SUSPENDED owned by the caller. E_INVALIDARG (empty name),
+  // BG_E_STRING_TOO_LONG (> 256 characters), E_NOTIMPL (upload types),
+  // BG_E_TOO_MANY_JOBS_PER_USER.
+  Status CreateJob(std::string_view display_name, JobType type, Guid* id, std::unique_ptr<Job>* job);
+  // DO_E_JOB_NOT_FOUND for an unknown or final job; E_ACCESSDENIED for another
+  // user's job unless the caller is an administrator.
+  Status GetJob(const Guid& id, std::unique_ptr<Job>* job);
+  // The caller's live jobs; flags kEnumAllUsers (administrators only, else
+  // E_ACCESSDENIED) for everyone's.
+  Status EnumJobs(uint32_t flags, std::vector<std::unique_ptr<Job>>* jobs);
+  // "DO_E_INVALID_STATE: The operation is not allowed in the job's current state."
+  Status GetErrorDescription(int32_t code, std::string* description);
+  // DO single-download API: E_NOTIMPL for now.
+  Status CreateDownload(std::unique_ptr<Download>* download);
+  Status EnumDownloads(const DownloadEnumCategory* category, std::vector<std::unique_ptr<Download>>* out);
+
+ private:
+  explicit Manager(std::shared_ptr<detail::Connection> c);
+  std::shared_ptr<detail::Connection> conn_;
+  friend class Job;
+};
+
+// IBackgroundCopyJob (+ Job5, IDeliveryOptimizationJob). State rules: the
+// method x state table of semantics.md §3; a call not allowed in the job's
+// state returns DO_E_INVALID_STATE.
+class Job {
+ public:
+  ~Job();
+
+  // remote_url: http, https or file, <= 2200 characters. local_name: absolute,
+  // no "." or ".." segments, in an existing directory the caller can write,
+  // not a directory, not another live job's local name. E_INVALIDARG else.
+  Status AddFile(std::string_view remote_url, std::string_view local_name);
+  // ranges: validated on add (DO_E_INVALID_RANGE, DO_E_OVERLAPPING_RANGES,
+  // BG_E_TOO_MANY_RANGES_IN_FILE); the local file is the ranges back to back.
+  Status AddFileWithRanges(std::string_view file_id, std::string_view remote_url,
+                           std::string_view local_name, std::span<const FileRange> ranges,
+                           uint64_t file_size = kSizeUnknown);
+  Status AddFileSet(std::span<const FileInfo> files);  // all or nothing
+  Status EnumFiles(std::vector<std::unique_ptr<File>>* files);
+
+  // SUSPENDED -> QUEUED (DO_E_JOB_EMPTY without files); ERROR/TRANSIENT_ERROR -> retry now.
+  Status Resume();
+  Status Suspend();
+  // Deletes the job's temporary data: CANCELLED. BG_S_UNABLE_TO_DELETE_FILES
+  // when some could not be deleted.
+  Status Cancel();
+  // Delivers finished files to their local names (durably) and ends the job:
+  // ACKNOWLEDGED. BG_S_PARTIAL_COMPLETE when unfinished files were dropped.
+  // A failed delivery returns its error and leaves the job as it was.
+  Status Complete();
+
+  Status GetId(Guid* id);
+  Status GetType(JobType* type);
+  Status GetProgress(JobProgress* progress);
+  Status GetTimes(JobTimes* times);
+  Status GetState(JobState* state);
+  // DO_E_ERROR_INFORMATION_UNAVAILABLE unless in ERROR or TRANSIENT_ERROR.
+  Status GetError(std::unique_ptr<Error>* error);
+  Status GetOwner(std::string* owner);  // user name (the uid as text if unnamed)
+
+  Status SetDisplayName(std::string_view name);
+  Status GetDisplayName(std::string* name);
+  Status SetDescription(std::string_view description);  // <= 1024 characters
+  Status GetDescription(std::string* description);
+  Status SetPriority(JobPriority priority);
+  Status GetPriority(JobPriority* priority);
+  Status SetNotifyFlags(uint32_t flags);  // notify:: bits only, else E_INVALIDARG
+  Status GetNotifyFlags(uint32_t* flags);
+  // Registers `callback` for this job in this process (nullptr removes it);
+  // the last registration wins. Subscribes before returning, then re-reads
+  // the state: a job already TRANSFERRED (or in ERROR) gets its callback
+  // right away. Callbacks run on an SDK thread. A JobTransferred/JobError
+  // handler that returns a failure is called again later (back-off from 1 s
+  // up to the minimum retry delay) while the job stays in that state.
+  Status SetNotifyInterface(std::shared_ptr<Callback> callback);
+  Status GetNotifyInterface(std::shared_ptr<Callback>* callback);
+  // A program run by the service (user mode) when the job is TRANSFERRED or in
+  // ERROR and no callback is connected; %JOBID% and %STATE% are substituted.
+  Status SetNotifyCmdLine(std::string_view program, std::string_view parameters);
+  Status GetNotifyCmdLine(std::string* program, std::string* parameters);
+  Status SetMinimumRetryDelay(uint32_t seconds);  // values below 5 are raised to 5
+  Status GetMinimumRetryDelay(uint32_t* seconds);
+  Status SetNoProgressTimeout(uint32_t seconds);  // 0: the first error is fatal
+  Status GetNoProgressTimeout(uint32_t* seconds);
+  Status GetErrorCount(uint32_t* count);
+  Status SetProxySettings(ProxyUsage usage, std::string_view proxy_list, std::string_view bypass_list);
+  Status GetProxySettings(ProxyUsage* usage, std::string* proxy_list, std::string* bypass_list);
+  Status SetCustomHeaders(std::string_view headers);  // "Name: value" lines
+  Status GetCustomHeaders(std::string* headers);
+  Status SetCostPolicy(uint32_t policy);  // cost:: values
+  Status GetCostPolicy(uint32_t* policy);
+  // Administrator only (E_ACCESSDENIED else): the caller becomes the owner.
+  Status TakeOwnership();
+
+ private:
+  struct Impl;
+  explicit Job(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Manager;
+  friend class File;
+  friend class Error;
+  friend struct detail::Connection;
+};
+
+// IBackgroundCopyFile (+ File2, IDeliveryOptimizationFile).
+class File {
+ public:
+  ~File();
+  Status GetRemoteName(std::string* url);
+  Status GetLocalName(std::string* path);
+  Status GetProgress(FileProgress* progress);
+  Status GetFileRanges(std::vector<FileRange>* ranges);  // S_FALSE when the file has none
+  Status SetRemoteName(std::string_view url);             // same protocol; before it finishes
+  Status SetIntegrity(std::string_view sha256_hex);       // before it starts
+  Status GetStats(FileStats* stats);
+
+ private:
+  struct Impl;
+  explicit File(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Job;
+  friend class Error;
+};
+
+// IBackgroundCopyError: a snapshot of the job's error when it was read.
+class Error {
+ public:
+  ~Error();
+  Status GetError(ErrorContext* context, int32_t* code);
+  Status GetFile(std::unique_ptr<File>* file);  // DO_E_FILE_NOT_AVAILABLE if none
+  Status GetErrorDescription(std::string* description);
+  Status GetErrorContextDescription(std::string* description);
+  Status GetProtocol(std::string* protocol);  // "http", "https", "file"
+
+ private:
+  struct Impl;
+  explicit Error(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Job;
+};
+
+// IBackgroundCopyCallback (+ Callback2::FileTransferred). Called on an SDK
+// thread, one call at a time per Manager; a slow handler delays only this
+// process's callbacks. Return a failure to be called again later
+// (JobTransferred, JobError).
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual Status JobTransferred(Job& job) = 0;
+  virtual Status JobError(Job& job, Error& error) = 0;
+  virtual Status JobModification(Job& job, uint32_t reserved) = 0;
+  virtual Status FileTransferred(Job& job, File& file) { return Status::OK(); }
+};
+
+}  // namespace ferry
