@@ -106,10 +106,14 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
   std::string local = f.local_name;
   uint64_t size = f.bytes_total;
   std::weak_ptr<int> w = alive;
-  deps.workers->Post([this, w, id, file, local, size, files = std::move(files), partial,
+  // The worker may run after the engine is gone: only the payload store and
+  // the loop (which outlive the workers) are reached from it.
+  PayloadStore* payload = deps.payload;
+  sys::Executor* loop = deps.loop;
+  deps.workers->Post([this, w, payload, loop, id, file, local, size, files = std::move(files), partial,
                       done = std::move(done)]() mutable {
-    Status s = deps.payload->Deliver(id, file, local, size);
-    deps.loop->Post([this, w, id, file, s, files = std::move(files), partial,
+    Status s = payload->Deliver(id, file, local, size);
+    loop->Post([this, w, id, file, s, files = std::move(files), partial,
                      done = std::move(done)]() mutable {
       if (!w.lock()) return;
       RuntimeJob* j = Find(id);

@@ -355,11 +355,14 @@ void Attempt::StartCheckpoint() {
   std::weak_ptr<bool> self = alive_;
   std::weak_ptr<int> engine_alive = e_.alive;
   Engine::Impl* e = &e_;
+  // The worker may run after the engine is gone (destroyed without
+  // Shutdown): it must not reach the engine for its loop.
+  sys::Executor* loop = e_.deps.loop;
   Guid id = job_id_;
   uint32_t file = file_;
-  e_.deps.workers->Post([st = staging_, upto, gen, self, engine_alive, e, id, file, this] {
+  e_.deps.workers->Post([st = staging_, upto, gen, self, engine_alive, e, loop, id, file, this] {
     Status s = st->Sync();
-    e->deps.loop->Post([s, upto, gen, self, engine_alive, e, id, file, this] {
+    loop->Post([s, upto, gen, self, engine_alive, e, id, file, this] {
       if (!engine_alive.lock()) return;
       if (s.ok()) e->OnCheckpointed(id, file, gen, upto);
       if (!self.lock()) return;
@@ -513,11 +516,11 @@ void Attempt::OnHashed(const std::string& hex) {
 void Attempt::SyncAndComplete() {
   std::weak_ptr<bool> self = alive_;
   std::weak_ptr<int> engine_alive = e_.alive;
-  Engine::Impl* e = &e_;
+  sys::Executor* loop = e_.deps.loop;  // not through the engine: it may be gone
   uint64_t upto = flushed_;
-  e_.deps.workers->Post([st = staging_, self, engine_alive, e, upto, this] {
+  e_.deps.workers->Post([st = staging_, self, engine_alive, loop, upto, this] {
     Status s = st->Sync();
-    e->deps.loop->Post([s, self, engine_alive, upto, this] {
+    loop->Post([s, self, engine_alive, upto, this] {
       if (!engine_alive.lock() || !self.lock()) return;
       if (!s.ok()) {
         Fail(LocalError(s), false);
