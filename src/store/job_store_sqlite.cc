@@ -43,7 +43,8 @@ Status Refuse(const Status& st, const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& path) {
-  auto opened = sqlite::Database::Open(path, sqlite::open_flags::kReadWrite | sqlite::open_flags::kCreate);
+  auto opened =
+      sqlite::Database::Open(path, sqlite::open_flags::kReadWrite | sqlite::open_flags::kCreate);
   if (!opened.ok()) return opened.status();
   std::unique_ptr<sqlite::Database> db = std::move(opened).value();
   // The daemon is the only writer; a short wait covers the sqlite3 shell or
@@ -64,8 +65,8 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
   Result<std::string> check = db->QueryText("PRAGMA quick_check");
   if (!check.ok()) return Refuse(check.status(), path);
   if (*check != "ok") {
-    return Status(kCodeDatabaseCorrupt, "job store " + path + " is corrupt (quick_check: " + *check +
-                                            "); the file was left untouched");
+    return Status(kCodeDatabaseCorrupt, "job store " + path + " is corrupt (quick_check: " +
+                                            *check + "); the file was left untouched");
   }
 
   Result<std::string> mode = db->QueryText("PRAGMA journal_mode = WAL");
@@ -82,7 +83,8 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
     Result<int64_t> v = db->QueryInt64("PRAGMA user_version");
     if (!v.ok()) return v.status();
     if (*v > kSchemaVersion)
-      return Status(kCodeDatabaseTooNew, "job store " + path + ": schema became newer while opening");
+      return Status(kCodeDatabaseTooNew,
+                    "job store " + path + ": schema became newer while opening");
     if (*v < kSchemaVersion) {
       if (Status st = Migrate(*db, *v); !st.ok()) return st;
       log::Info("job store {}: schema migrated from version {} to {}", path, *v, kSchemaVersion);

@@ -156,7 +156,8 @@ Status FsPayloadStore::Deliver(const Guid& job, uint32_t file, const std::string
     // The name may not survive a crash; put the staging file back so that
     // nothing is at local_name and Complete can be retried.
     if (Status back = fs_->Rename(local_name, staging_path); !back.ok())
-      log::Error("deliver: cannot move {} back to {}: {}", local_name, staging_path, back.ToString());
+      log::Error("deliver: cannot move {} back to {}: {}", local_name, staging_path,
+                 back.ToString());
     return s;
   }
   return Status::OK();

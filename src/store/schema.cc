@@ -101,8 +101,8 @@ static_assert(std::size(kMigrations) == kSchemaVersion);
 
 Status Migrate(sqlite::Database& db, int64_t from_version) {
   if (from_version < 0 || from_version > kSchemaVersion)
-    return Status(code::kUnexpected, "job store: cannot migrate from schema version " +
-                                         std::to_string(from_version));
+    return Status(code::kUnexpected,
+                  "job store: cannot migrate from schema version " + std::to_string(from_version));
   for (int64_t v = from_version; v < kSchemaVersion; ++v) {
     Status st = db.Exec(kMigrations[v]);
     if (!st.ok()) return st;

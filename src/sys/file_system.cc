@@ -25,10 +25,14 @@ std::string Op(const char* op, const std::string& path) { return std::string(op)
 
 int OpenFlags(OpenMode mode) {
   switch (mode) {
-    case OpenMode::kRead: return O_RDONLY;
-    case OpenMode::kReadWrite: return O_RDWR | O_CREAT;
-    case OpenMode::kCreateNew: return O_RDWR | O_CREAT | O_EXCL;
-    case OpenMode::kTruncate: return O_RDWR | O_CREAT | O_TRUNC;
+    case OpenMode::kRead:
+      return O_RDONLY;
+    case OpenMode::kReadWrite:
+      return O_RDWR | O_CREAT;
+    case OpenMode::kCreateNew:
+      return O_RDWR | O_CREAT | O_EXCL;
+    case OpenMode::kTruncate:
+      return O_RDWR | O_CREAT | O_TRUNC;
   }
   return O_RDONLY;
 }
@@ -71,7 +75,8 @@ class PosixFileSystem final : public FileSystem {
   }
 
   Status Remove(const std::string& path) override {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus(errno, Op("unlink", path));
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return ErrnoStatus(errno, Op("unlink", path));
     return Status::OK();
   }
 

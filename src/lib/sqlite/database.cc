@@ -66,9 +66,10 @@ Result<std::string> Database::QueryText(std::string_view sql) {
 Result<Statement> Database::Prepare(std::string_view sql) {
   if (sql.size() > INT_MAX) return Status(code::kInvalidArg, "sqlite: statement too long");
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                              &stmt, nullptr);
-  if (rc != SQLITE_OK) return SqliteStatus(rc, "prepare \"" + std::string(sql.substr(0, 60)) + "\"", db_);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK)
+    return SqliteStatus(rc, "prepare \"" + std::string(sql.substr(0, 60)) + "\"", db_);
   if (stmt == nullptr) return Status(code::kInvalidArg, "sqlite: empty statement");
   return Statement(stmt);
 }

@@ -9,16 +9,24 @@ namespace ferry::sqlite {
 int32_t CodeFromSqlite(int rc) {
   switch (rc & 0xFF) {
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return kCodeCorrupt;
+    case SQLITE_NOTADB:
+      return kCodeCorrupt;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return kCodeBusy;
-    case SQLITE_CANTOPEN: return kCodeCannotOpen;
-    case SQLITE_FULL: return code::FromWin32(112);
-    case SQLITE_READONLY: return code::FromWin32(19);
-    case SQLITE_IOERR: return code::FromWin32(1117);
+    case SQLITE_LOCKED:
+      return kCodeBusy;
+    case SQLITE_CANTOPEN:
+      return kCodeCannotOpen;
+    case SQLITE_FULL:
+      return code::FromWin32(112);
+    case SQLITE_READONLY:
+      return code::FromWin32(19);
+    case SQLITE_IOERR:
+      return code::FromWin32(1117);
     case SQLITE_PERM:
-    case SQLITE_AUTH: return code::kAccessDenied;
-    default: return code::kUnexpected;
+    case SQLITE_AUTH:
+      return code::kAccessDenied;
+    default:
+      return code::kUnexpected;
   }
 }
 

@@ -35,7 +35,8 @@ class Statement {
 
   Statement& BindInt64(int index, int64_t value);
   Statement& BindText(int index, std::string_view value);
-  Statement& BindBlob(int index, std::span<const std::byte> value);  // empty: a zero-length blob, not NULL
+  Statement& BindBlob(int index,
+                      std::span<const std::byte> value);  // empty: a zero-length blob, not NULL
   Statement& BindNull(int index);
 
   // Runs to the next row: true when a row is ready, false when the

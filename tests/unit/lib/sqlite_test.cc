@@ -82,7 +82,7 @@ TEST(SqliteTest, ErrorsAreStatus) {
   ASSERT_TRUE(ins.ok());
   ASSERT_TRUE(ins->BindInt64(1, 1).Run().ok());
   EXPECT_FALSE(ins->BindInt64(1, 1).Run().ok());  // constraint
-  ins->BindInt64(5, 1);                             // bad index kept for Step
+  ins->BindInt64(5, 1);                           // bad index kept for Step
   EXPECT_FALSE(ins->Step().ok());
   ins->Reset();
   EXPECT_TRUE(ins->BindInt64(1, 2).Run().ok());  // Reset cleared the bind error

@@ -1,11 +1,10 @@
-#include "store/job_store_sqlite.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "lib/sqlite/database.h"
+#include "store/job_store_sqlite.h"
 #include "unit/sys/temp_dir.h"
 
 namespace ferry::store {

@@ -1,5 +1,3 @@
-#include "store/payload_store_fs.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "store/digest.h"
+#include "store/payload_store_fs.h"
 #include "unit/sys/temp_dir.h"
 #include "util/status_codes.h"
 
@@ -170,7 +169,7 @@ TEST_F(PayloadStoreTest, DeliverShortOrMissingStagingFails) {
   Guid job = Id(5);
   std::string dest = dest_ + "/out";
   EXPECT_FALSE(store.Deliver(job, 0, dest, 0).ok());  // no staging file
-  EXPECT_FALSE(Exists(store.StagingPath(job, 0)));      // and none was created
+  EXPECT_FALSE(Exists(store.StagingPath(job, 0)));    // and none was created
   Stage(store, job, 0, "abc");
   EXPECT_FALSE(store.Deliver(job, 0, dest, 4).ok());
   EXPECT_FALSE(Exists(dest));
@@ -249,10 +248,12 @@ class FailNthFs : public sys::FileSystemWrapper {
     if (!f.ok()) return f.status();
     return std::unique_ptr<sys::File>(new FailFile(this, std::move(f).value()));
   }
-#define FERRY_FAIL_OR(call) \
+#define FERRY_FAIL_OR(call)      \
   if (Fail()) return Injected(); \
   return FileSystemWrapper::call
-  Status Rename(const std::string& f, const std::string& t) override { FERRY_FAIL_OR(Rename(f, t)); }
+  Status Rename(const std::string& f, const std::string& t) override {
+    FERRY_FAIL_OR(Rename(f, t));
+  }
   Status Remove(const std::string& p) override { FERRY_FAIL_OR(Remove(p)); }
   Status RemoveDir(const std::string& p) override { FERRY_FAIL_OR(RemoveDir(p)); }
   Status CreateDirs(const std::string& p) override { FERRY_FAIL_OR(CreateDirs(p)); }
@@ -270,8 +271,8 @@ class FailNthFs : public sys::FileSystemWrapper {
 // staging file intact, so that a retry without faults succeeds.
 void FailEveryOperation(const std::string& root, const std::string& dest_dir, bool cross_device) {
   CrossDeviceFs exdev;
-  sys::FileSystem* base = cross_device ? static_cast<sys::FileSystem*>(&exdev)
-                                       : sys::DefaultFileSystem();
+  sys::FileSystem* base =
+      cross_device ? static_cast<sys::FileSystem*>(&exdev) : sys::DefaultFileSystem();
   const std::string data = Pattern((1 << 20) + 77);  // two copy chunks
   const std::string dest = dest_dir + "/file.bin";
   Guid job = Id(7);

@@ -1,7 +1,7 @@
 #include "sys/file_system.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,8 +221,14 @@ TEST_F(FileSystemTest, CopyFailsWhenSourceIsShort) {
 class CountingFile : public File {
  public:
   explicit CountingFile(std::unique_ptr<File> f) : f_(std::move(f)) {}
-  Status Write(uint64_t o, std::span<const std::byte> d) override { ++writes; return f_->Write(o, d); }
-  Result<size_t> Read(uint64_t o, std::span<std::byte> out) override { ++reads; return f_->Read(o, out); }
+  Status Write(uint64_t o, std::span<const std::byte> d) override {
+    ++writes;
+    return f_->Write(o, d);
+  }
+  Result<size_t> Read(uint64_t o, std::span<std::byte> out) override {
+    ++reads;
+    return f_->Read(o, out);
+  }
   Status Sync() override { return f_->Sync(); }
   Status Preallocate(uint64_t o, uint64_t l) override { return f_->Preallocate(o, l); }
   Status Truncate(uint64_t s) override { return f_->Truncate(s); }
