@@ -6,6 +6,8 @@
 // slices so that same-priority jobs take turns when there are more of them
 // than slots.
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include "core/engine_impl.h"
 #include "core/file_attempt.h"
@@ -41,7 +43,7 @@ void Engine::Impl::ScheduleOnce() {
     if (a->rec.priority != b->rec.priority) return a->rec.priority < b->rec.priority;
     return a->queue_seq < b->queue_seq;
   });
-  bool waiting = false;
+  std::set<JobPriority> waiting;  // priorities of jobs left QUEUED for want of a slot
   for (RuntimeJob* j : queued) {
     if (j->rec.state != JobState::kQueued || j->attempt) continue;  // changed meanwhile
     if (j->rec.priority == JobPriority::kForeground) {
@@ -65,21 +67,29 @@ void Engine::Impl::ScheduleOnce() {
             (!victim || r->slice_start < victim->slice_start))
           victim = r;
     if (!victim) {
-      waiting = true;
+      waiting.insert(j->rec.priority);
       continue;
     }
     log::Info("job {} preempted by job {}", victim->rec.id.ToString(), j->rec.id.ToString());
     StopAttempt(*victim);
     Move(*victim, JobState::kQueued, "preempted");
+    waiting.insert(victim->rec.priority);  // it waits for its next slice now
     running.erase(std::find(running.begin(), running.end(), victim));
     if (StartJob(*j)) running.push_back(j);
   }
   if (slice_timer) deps.clock->Cancel(slice_timer);
   slice_timer = 0;
-  if (waiting && !running.empty()) {
-    auto earliest = running.front()->slice_start;
-    for (RuntimeJob* r : running) earliest = std::min(earliest, r->slice_start);
-    slice_timer = deps.clock->Schedule(earliest + cfg.time_slice, [this] {
+  // Wake up when a waiting job may take the slot of a same-priority job whose
+  // slice ended. Running jobs of other priorities are never slice victims: a
+  // timer for them would fire in the past, again and again.
+  std::optional<sys::WallTime> rotate_at;
+  for (RuntimeJob* r : running) {
+    if (!waiting.count(r->rec.priority)) continue;
+    auto end = r->slice_start + cfg.time_slice;
+    if (!rotate_at || end < *rotate_at) rotate_at = end;
+  }
+  if (rotate_at) {
+    slice_timer = deps.clock->Schedule(std::max(*rotate_at, now), [this] {
       slice_timer = 0;
       Schedule();
     });

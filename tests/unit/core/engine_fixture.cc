@@ -26,7 +26,7 @@ EngineTest::~EngineTest() {
 void EngineTest::Open() {
   ASSERT_TRUE(dir_.ok());
   core::EngineDeps deps;
-  deps.clock = &clock_;
+  deps.clock = &guard_;
   deps.loop = &loop_;
   deps.workers = &workers_;
   deps.fs = sys::DefaultFileSystem();

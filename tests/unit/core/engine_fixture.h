@@ -83,6 +83,7 @@ class EngineTest : public ::testing::Test {
 
   test::TempDir dir_{"ferry-core-test"};
   test::FakeClock clock_;
+  GuardedClock guard_{&clock_};  // what the engine sees
   ManualExecutor loop_, workers_;
   FakeJobStore store_;
   FakePayloadStore payload_;

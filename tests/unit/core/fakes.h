@@ -37,6 +37,27 @@ using core::EngineEvent;
 using core::EventKind;
 
 // ---------------------------------------------------------------------------
+// Forwards to a test clock and counts timers scheduled in the past. A timer
+// that keeps re-arming itself in the past would spin forever inside
+// FakeClock::Advance; after `max_past` of them, further past timers are
+// pushed a day ahead so that the test ends (and fails on past_schedules).
+class GuardedClock : public sys::Clock {
+ public:
+  explicit GuardedClock(sys::Clock* inner, int max_past = 1000) : inner_(inner), max_past_(max_past) {}
+  sys::WallTime Now() override { return inner_->Now(); }
+  TimerId Schedule(sys::WallTime when, std::function<void()> fn) override {
+    if (when < inner_->Now() && ++past_schedules > max_past_) when = inner_->Now() + std::chrono::hours(24);
+    return inner_->Schedule(when, std::move(fn));
+  }
+  void Cancel(TimerId id) override { inner_->Cancel(id); }
+  int past_schedules = 0;
+
+ private:
+  sys::Clock* inner_;
+  int max_past_;
+};
+
+// ---------------------------------------------------------------------------
 class ManualExecutor : public sys::Executor {
  public:
   void Post(std::function<void()> fn) override;
