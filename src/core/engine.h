@@ -121,6 +121,11 @@ class Engine {
   // delivery error (the job then keeps its state; delivered files stay
   // delivered). DO_E_INVALID_STATE while another Complete is in progress.
   void Complete(const Guid& id, std::function<void(Status)> done);
+  // System mode: `fds` maps each finished file's index to a descriptor of an
+  // empty file the client opened beside its local name; the data is copied
+  // into it and fdatasync'ed (the client renames it into place). A finished
+  // file without a descriptor is E_INVALIDARG. The engine closes every fd.
+  void Complete(const Guid& id, std::map<uint32_t, int> fds, std::function<void(Status)> done);
 
   // --- Properties -----------------------------------------------------------
   Status SetDisplayName(const Guid& id, std::string_view name);

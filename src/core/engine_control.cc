@@ -2,6 +2,8 @@
 // and retry handling, expiry, and what an Attempt reports back.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "core/engine.h"
@@ -61,11 +63,34 @@ Status Engine::Cancel(const Guid& id) {
 }
 
 void Engine::Complete(const Guid& id, std::function<void(Status)> done) {
+  Complete(id, {}, std::move(done));
+}
+
+namespace {
+void CloseAll(std::map<uint32_t, int>& fds) {
+  for (auto& [file, fd] : fds)
+    if (fd >= 0) ::close(fd);
+  fds.clear();
+}
+}  // namespace
+
+void Engine::Complete(const Guid& id, std::map<uint32_t, int> fd_map, std::function<void(Status)> done) {
   Impl& m = *impl_;
   RuntimeJob* j;
+  auto fds = std::make_shared<std::map<uint32_t, int>>(std::move(fd_map));
   if (Status s = m.Mutable(id, &j); !s.ok()) {
+    CloseAll(*fds);
     done(s);
     return;
+  }
+  if (!fds->empty()) {
+    for (const auto& f : j->rec.files)
+      if (f.transferred && !f.delivered && !fds->count(f.index)) {
+        CloseAll(*fds);
+        done(Status(code::kInvalidArg,
+                    fmt::format("no file descriptor for finished file {} ({})", f.index, f.local_name)));
+        return;
+      }
   }
   m.StopAttempt(*j);
   if (j->retry_timer) m.deps.clock->Cancel(j->retry_timer);
@@ -78,14 +103,19 @@ void Engine::Complete(const Guid& id, std::function<void(Status)> done) {
     if (!f.transferred) partial = true;
   }
   j->completing = true;
-  m.DeliverNext(id, std::move(deliver), partial, std::move(done));
+  m.DeliverNext(id, std::move(deliver), partial, std::move(fds), std::move(done));
 }
 
 void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool partial,
+                               std::shared_ptr<std::map<uint32_t, int>> fds,
                                std::function<void(Status)> done) {
   RuntimeJob* j = Find(id);
-  if (!j) return;
+  if (!j) {
+    CloseAll(*fds);
+    return;
+  }
   if (files.empty()) {
+    CloseAll(*fds);
     Status rm = deps.payload->RemoveJob(id);  // the unfinished files' staging
     if (!rm.ok()) log::Warn("job {}: could not delete staging: {}", id.ToString(), rm.ToString());
     j->completing = false;
@@ -105,21 +135,31 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
   const FileRecord& f = j->rec.files[file];
   std::string local = f.local_name;
   uint64_t size = f.bytes_total;
+  int fd = -1;
+  if (auto it = fds->find(file); it != fds->end()) {
+    fd = it->second;
+    fds->erase(it);
+  }
   std::weak_ptr<int> w = alive;
   // The worker may run after the engine is gone: only the payload store and
   // the loop (which outlive the workers) are reached from it.
   PayloadStore* payload = deps.payload;
   sys::Executor* loop = deps.loop;
-  deps.workers->Post([this, w, payload, loop, id, file, local, size, files = std::move(files), partial,
-                      done = std::move(done)]() mutable {
-    Status s = payload->Deliver(id, file, local, size);
-    loop->Post([this, w, id, file, s, files = std::move(files), partial,
-                     done = std::move(done)]() mutable {
+  deps.workers->Post([this, w, payload, loop, id, file, local, size, fd, files = std::move(files),
+                      partial, fds, done = std::move(done)]() mutable {
+    Status s = fd >= 0 ? payload->DeliverToFd(id, file, fd, size)
+                       : payload->Deliver(id, file, local, size);
+    loop->Post([this, w, id, file, s, files = std::move(files), partial, fds,
+                done = std::move(done)]() mutable {
       if (!w.lock()) return;
       RuntimeJob* j = Find(id);
-      if (!j) return;
+      if (!j) {
+        CloseAll(*fds);
+        return;
+      }
       if (!s.ok()) {
         log::Warn("job {} file {}: delivery failed: {}", id.ToString(), file, s.ToString());
+        CloseAll(*fds);
         j->completing = false;
         Flush();
         Schedule();
@@ -129,7 +169,7 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
       j->rec.files[file].delivered = true;
       j->dirty = true;
       Flush();
-      DeliverNext(id, std::move(files), partial, std::move(done));
+      DeliverNext(id, std::move(files), partial, std::move(fds), std::move(done));
     });
   });
 }

@@ -92,7 +92,7 @@ struct Engine::Impl {
   Status CancelJob(RuntimeJob& j, JobState final_state, int32_t reason, std::string_view why);
   void Finalize(RuntimeJob& j, JobState final_state, int32_t reason);
   void DeliverNext(const Guid& id, std::vector<uint32_t> files, bool partial,
-                   std::function<void(Status)> done);
+                   std::shared_ptr<std::map<uint32_t, int>> fds, std::function<void(Status)> done);
 
   // --- scheduler.cc ---
   void Schedule();

@@ -145,6 +145,13 @@ class PayloadStore {
   // it on a worker. On failure nothing appears at local_name.
   virtual Status Deliver(const Guid& job, uint32_t file, const std::string& local_name,
                          uint64_t size) = 0;
+  // System mode: copies the first `size` bytes of the staging file into `fd`
+  // (an empty file the client opened beside its local name, with its own
+  // rights), fdatasyncs it, then removes the staging file. Takes ownership of
+  // `fd` (closes it). The client renames the file into place. Blocking.
+  virtual Status DeliverToFd(const Guid& job, uint32_t file, int fd, uint64_t size) {
+    return Status(code::kNotImpl, "delivery into a descriptor is not supported");
+  }
   // The current boot's id (compared with the one recorded in the JobStore).
   virtual std::string BootId() = 0;
 };

@@ -202,6 +202,28 @@ Status FsPayloadStore::DeliverByCopy(sys::File& staging, const std::string& stag
   return Status::OK();
 }
 
+Status FsPayloadStore::DeliverToFd(const Guid& job, uint32_t file, int fd, uint64_t size) {
+  std::unique_ptr<sys::File> dst = sys::AdoptFd(fd, "the client's file");
+  const std::string staging_path = StagingPath(job, file);
+  Result<sys::FileStatus> st = fs_->Stat(staging_path);
+  if (!st.ok()) return st.status();
+  if (!st->exists) return ErrnoStatus(ENOENT, "deliver: staging file " + staging_path);
+  Result<std::unique_ptr<sys::File>> opened = fs_->Open(staging_path, sys::OpenMode::kRead);
+  if (!opened.ok()) return opened.status();
+  Result<uint64_t> have = (*opened)->Size();
+  if (!have.ok()) return have.status();
+  if (*have < size)
+    return Status(CodeFromErrno(EIO), "deliver: staging file " + staging_path + " is short");
+  if (Status s = dst->Truncate(0); !s.ok()) return s;
+  if (Status s = fs_->Copy(**opened, *dst, size); !s.ok()) return s;
+  if (Status s = dst->Sync(); !s.ok()) return s;
+  dst.reset();
+  opened->reset();
+  if (Status r = fs_->Remove(staging_path); !r.ok())
+    return Status(code::kUnableToDeleteFiles, "delivered, but the staging file stays: " + r.message());
+  return Status::OK();
+}
+
 std::string FsPayloadStore::BootId() { return fs_->BootId(); }
 
 }  // namespace ferry::store

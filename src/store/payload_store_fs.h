@@ -56,6 +56,10 @@ class FsPayloadStore final : public core::PayloadStore {
   //    returns BG_S_UNABLE_TO_DELETE_FILES (a success code).
   Status Deliver(const Guid& job, uint32_t file, const std::string& local_name,
                  uint64_t size) override;
+  // Copies into the caller's descriptor (cut to exactly `size`), fdatasyncs
+  // it, then removes the staging file (BG_S_UNABLE_TO_DELETE_FILES when that
+  // fails). On failure the staging file is intact.
+  Status DeliverToFd(const Guid& job, uint32_t file, int fd, uint64_t size) override;
   std::string BootId() override;
 
   // Paths (tests, diagnostics).

@@ -209,4 +209,8 @@ FileSystem* DefaultFileSystem() {
   return fs;
 }
 
+std::unique_ptr<File> AdoptFd(int fd, std::string name) {
+  return std::make_unique<PosixFile>(fd, std::move(name));
+}
+
 }  // namespace ferry::sys

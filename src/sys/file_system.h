@@ -79,6 +79,10 @@ class FileSystem {
 // The real Linux file system. Never null; lives forever.
 FileSystem* DefaultFileSystem();
 
+// A File on an already open descriptor (e.g. one received over D-Bus); takes
+// ownership of `fd`. `name` is used in error messages.
+std::unique_ptr<File> AdoptFd(int fd, std::string name);
+
 // Forwards every call to a target; tests override the methods they need.
 class FileSystemWrapper : public FileSystem {
  public:

@@ -85,6 +85,13 @@ constexpr std::array kTable = {
     StatusCodeInfo{"ERROR_DISK_FULL", code::FromWin32(112), "The disk is full: free some space, then resume."},
     StatusCodeInfo{"ERROR_IO_DEVICE", code::FromWin32(1117), "An I/O error occurred on the device."},
     StatusCodeInfo{"ERROR_NOT_SAME_DEVICE", code::FromWin32(17), "The files are on different devices."},
+    StatusCodeInfo{"ERROR_LOCK_VIOLATION", code::FromWin32(33),
+                   "The database is locked by another process: is another ferryd running?"},
+    StatusCodeInfo{"ERROR_OPEN_FAILED", code::FromWin32(110), "The database could not be opened."},
+    StatusCodeInfo{"ERROR_REVISION_MISMATCH", code::FromWin32(1306),
+                   "The database was written by a newer ferry: upgrade ferry, or move the database away."},
+    StatusCodeInfo{"ERROR_FILE_CORRUPT", code::FromWin32(1392),
+                   "The database is corrupt: ferry will not overwrite it; move it away to start afresh."},
 };
 
 }  // namespace
