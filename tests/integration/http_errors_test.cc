@@ -63,7 +63,7 @@ TEST_F(HttpErrorsTest, NotFoundIsFatalWithHttpErrorCodeAndRemoteFileContext) {
   EXPECT_GE(snap.job.error_count, 1u);
   EXPECT_FALSE(PathExists(work_.Path("missing.bin")));
   // Fatal: exactly one request, no retry.
-  auto log = nginx_.AccessLog();
+  auto log = AccessLogAtLeast(nginx_, 1);
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].status, 404);
   EXPECT_TRUE(host_->Call([&](core::Engine& e) { return e.Cancel(id); }).ok());

@@ -94,7 +94,7 @@ TEST_F(HttpsTest, RedirectFromHttpsToHttpIsRefused) {
   EXPECT_EQ(snap.job.error->code, code::kRedirectFailed);
   EXPECT_FALSE(PathExists(dest));
   // The redirect was answered, its http:// target never fetched.
-  auto log = origin_.nginx().AccessLog();
+  auto log = AccessLogAtLeast(origin_.nginx(), 1);
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].request, "GET /redirect HTTP/1.1");
   EXPECT_EQ(log[0].status, 302);

@@ -143,6 +143,16 @@ bool PathExists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+std::vector<test::NginxLogEntry> AccessLogAtLeast(const test::NginxFixture& nginx, size_t n,
+                                                  std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    auto log = nginx.AccessLog();
+    if (log.size() >= n || std::chrono::steady_clock::now() >= end) return log;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 uint16_t PickFreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;

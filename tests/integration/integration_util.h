@@ -17,11 +17,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/engine.h"
 #include "daemon/engine_host.h"
 #include "ferry/types.h"
+#include "support/nginx_fixture.h"
 #include "util/result.h"
 
 namespace ferry::integration {
@@ -81,6 +83,12 @@ std::string StagingDir(const Host& host, const Guid& id);
 std::string StagingFile(const Host& host, const Guid& id, uint32_t file = 0);
 
 bool PathExists(const std::string& path);
+
+// nginx's access log once it has at least `n` lines (nginx writes a line
+// just after the response, so a client may see the answer first); whatever
+// it has after `deadline` otherwise.
+std::vector<test::NginxLogEntry> AccessLogAtLeast(const test::NginxFixture& nginx, size_t n,
+                                                  std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t PickFreePort();
