@@ -278,7 +278,12 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
     if (f.etag.empty()) f.etag = resp.etag;
     if (f.last_modified.empty()) f.last_modified = resp.last_modified;
   }
-  job_.dirty = true;  // validators and sizes go out with the next commit
+  // Validators and sizes are committed now, before any byte of this response
+  // reaches staging: crash recovery on the same boot resumes from what
+  // staging holds, and that resume must carry If-Range (semantics.md §6:
+  // never a splice of two versions). A failed commit is logged by Flush.
+  job_.dirty = true;
+  e_.Flush();
   phase_ = Phase::kReceiving;
   if (job_.rec.state == JobState::kConnecting) e_.Move(job_, JobState::kTransferring, "bytes flow");
   return true;
