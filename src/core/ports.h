@@ -141,13 +141,14 @@ class PayloadStore {
   // Makes the first `size` bytes of the staging file appear at `local_name`,
   // durably: fdatasync the data, rename into place (or, across file systems,
   // copy to a temporary file beside local_name, fsync, rename), fsync the
-  // destination directory. The staging file is gone afterwards. Blocking: run
-  // it on a worker. On failure nothing appears at local_name.
+  // destination directory. The staging file stays until Remove/RemoveJob, so
+  // that a crash before the engine records the delivery can deliver again.
+  // Blocking: run it on a worker. On failure nothing appears at local_name.
   virtual Status Deliver(const Guid& job, uint32_t file, const std::string& local_name,
                          uint64_t size) = 0;
   // System mode: copies the first `size` bytes of the staging file into `fd`
   // (an empty file the client opened beside its local name, with its own
-  // rights), fdatasyncs it, then removes the staging file. Takes ownership of
+  // rights) and fdatasyncs it; the staging file stays. Takes ownership of
   // `fd` (closes it). The client renames the file into place. Blocking.
   virtual Status DeliverToFd(const Guid& job, uint32_t file, int fd, uint64_t size) {
     return Status(code::kNotImpl, "delivery into a descriptor is not supported");

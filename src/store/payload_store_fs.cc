@@ -9,7 +9,6 @@
 namespace ferry::store {
 namespace {
 
-constexpr int32_t kNotSameDevice = code::FromWin32(17);  // ERROR_NOT_SAME_DEVICE (EXDEV)
 
 class FsStagingFile final : public core::StagingFile {
  public:
@@ -147,17 +146,34 @@ Status FsPayloadStore::Deliver(const Guid& job, uint32_t file, const std::string
   if (Status s = staging.Truncate(size); !s.ok()) return s;
   if (Status s = staging.Sync(); !s.ok()) return s;
 
-  Status renamed = fs_->Rename(staging_path, local_name);
-  if (renamed.code() == kNotSameDevice)
+  // A second name for the staging file beside the destination, renamed into
+  // place: the staging name stays until the engine has recorded the delivery
+  // (then RemoveJob/Remove deletes it), so a crash in between cannot lose the
+  // ability to deliver again.
+  std::string tmp_path;
+  Status linked;
+  for (int attempt = 0;; ++attempt) {
+    tmp_path = local_name + ".ferry-tmp-" + Guid::Random().ToHex().substr(0, 8);
+    linked = fs_->Link(staging_path, tmp_path);
+    if (linked.code() != code::FromWin32(80) || attempt == 8) break;
+  }
+  if (!linked.ok()) {
+    // Another file system, or one without hard links: copy.
     return DeliverByCopy(staging, staging_path, local_name, dest_dir, size);
-  if (!renamed.ok()) return renamed;
-
+  }
+  if (Status s = fs_->Rename(tmp_path, local_name); !s.ok()) {
+    if (Status r = fs_->Remove(tmp_path); !r.ok())
+      log::Warn("deliver: cannot remove temporary {}: {}", tmp_path, r.ToString());
+    return s;
+  }
+  // rename(2) of two names of one file does nothing: when local_name already
+  // was this file (a repeated delivery), the temporary name is still there.
+  fs_->Remove(tmp_path);
   if (Status s = fs_->SyncDir(dest_dir); !s.ok()) {
-    // The name may not survive a crash; put the staging file back so that
-    // nothing is at local_name and Complete can be retried.
-    if (Status back = fs_->Rename(local_name, staging_path); !back.ok())
-      log::Error("deliver: cannot move {} back to {}: {}", local_name, staging_path,
-                 back.ToString());
+    // The name may not survive a crash; take it away so that nothing is at
+    // local_name and Complete can be retried from the intact staging file.
+    if (Status r = fs_->Remove(local_name); !r.ok())
+      log::Error("deliver: cannot remove {} after failed sync: {}", local_name, r.ToString());
     return s;
   }
   return Status::OK();
@@ -195,10 +211,6 @@ Status FsPayloadStore::DeliverByCopy(sys::File& staging, const std::string& stag
       log::Error("deliver: cannot remove {} after failed sync: {}", local_name, r.ToString());
     return s;
   }
-  if (Status r = fs_->Remove(staging_path); !r.ok()) {
-    return Status(code::kUnableToDeleteFiles,
-                  "delivered " + local_name + ", but the staging file stays: " + r.message());
-  }
   return Status::OK();
 }
 
@@ -217,10 +229,6 @@ Status FsPayloadStore::DeliverToFd(const Guid& job, uint32_t file, int fd, uint6
   if (Status s = dst->Truncate(0); !s.ok()) return s;
   if (Status s = fs_->Copy(**opened, *dst, size); !s.ok()) return s;
   if (Status s = dst->Sync(); !s.ok()) return s;
-  dst.reset();
-  opened->reset();
-  if (Status r = fs_->Remove(staging_path); !r.ok())
-    return Status(code::kUnableToDeleteFiles, "delivered, but the staging file stays: " + r.message());
   return Status::OK();
 }
 

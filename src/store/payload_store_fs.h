@@ -45,20 +45,20 @@ class FsPayloadStore final : public core::PayloadStore {
   //  - the staging file must hold at least `size` bytes (else
   //    ERROR_IO_DEVICE, nothing changed); it is cut to exactly `size` first,
   //    which also releases blocks reserved past the end;
-  //  - across file systems (rename fails with ERROR_NOT_SAME_DEVICE) the
-  //    bytes are copied to "<local_name>.ferry-tmp-XXXXXXXX" beside it;
-  //  - on failure the staging file is still there with its first `size`
-  //    bytes, the delivered content is not at local_name and no temporary
-  //    file is left, so Complete can be retried. A file that was already at
-  //    local_name survives every failure except one of the final directory
-  //    sync (the rename had replaced it; it is then gone);
-  //  - if everything succeeded but the staging file could not be removed,
-  //    returns BG_S_UNABLE_TO_DELETE_FILES (a success code).
+  //  - the data reaches local_name through a hard link
+  //    "<local_name>.ferry-tmp-XXXXXXXX" renamed into place; where a link is
+  //    impossible (another file system, no hard links) the bytes are copied
+  //    to such a temporary file instead. Either way the staging file stays
+  //    (the engine removes it once the delivery is committed), so Deliver can
+  //    be repeated after a crash;
+  //  - on failure the staging file is intact, the delivered content is not at
+  //    local_name and no temporary file is left, so Complete can be retried.
+  //    A file that was already at local_name survives every failure except
+  //    one of the final directory sync (the rename had replaced it).
   Status Deliver(const Guid& job, uint32_t file, const std::string& local_name,
                  uint64_t size) override;
-  // Copies into the caller's descriptor (cut to exactly `size`), fdatasyncs
-  // it, then removes the staging file (BG_S_UNABLE_TO_DELETE_FILES when that
-  // fails). On failure the staging file is intact.
+  // Copies into the caller's descriptor (cut to exactly `size`) and
+  // fdatasyncs it; the staging file stays.
   Status DeliverToFd(const Guid& job, uint32_t file, int fd, uint64_t size) override;
   std::string BootId() override;
 

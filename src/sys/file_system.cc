@@ -74,6 +74,12 @@ class PosixFileSystem final : public FileSystem {
     return Status::OK();
   }
 
+  Status Link(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0)
+      return ErrnoStatus(errno, "link " + from + " -> " + to);
+    return Status::OK();
+  }
+
   Status Remove(const std::string& path) override {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return ErrnoStatus(errno, Op("unlink", path));

@@ -55,6 +55,9 @@ class FileSystem {
   virtual Result<std::unique_ptr<File>> Open(const std::string& path, OpenMode mode) = 0;
   // rename(2): atomic replace of `to`.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // link(2): a second name for `from` (same file system). EXDEV, EPERM or
+  // EOPNOTSUPP when the file system cannot.
+  virtual Status Link(const std::string& from, const std::string& to) = 0;
   // unlink(2); a missing file is OK.
   virtual Status Remove(const std::string& path) = 0;
   // rmdir(2) of an empty directory; a missing one is OK.
@@ -90,6 +93,7 @@ class FileSystemWrapper : public FileSystem {
   FileSystem* target() const { return target_; }
   Result<std::unique_ptr<File>> Open(const std::string& p, OpenMode m) override { return target_->Open(p, m); }
   Status Rename(const std::string& f, const std::string& t) override { return target_->Rename(f, t); }
+  Status Link(const std::string& f, const std::string& t) override { return target_->Link(f, t); }
   Status Remove(const std::string& p) override { return target_->Remove(p); }
   Status RemoveDir(const std::string& p) override { return target_->RemoveDir(p); }
   Status CreateDirs(const std::string& p) override { return target_->CreateDirs(p); }

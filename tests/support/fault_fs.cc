@@ -224,6 +224,11 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
   return s;
 }
 
+Status FaultInjectionFileSystem::Link(const std::string& from, const std::string& to) {
+  if (Status s = Check("link"); !s.ok()) return s;
+  return target()->Link(from, to);
+}
+
 Status FaultInjectionFileSystem::Remove(const std::string& path) {
   if (Status s = Check("remove"); !s.ok()) return s;
   Status s = target()->Remove(path);

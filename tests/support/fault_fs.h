@@ -3,7 +3,7 @@
 //
 // (a) Failing the Nth operation. Every mutating or syncing operation counts as
 // one operation, whether it succeeds or not:
-//   FileSystem: Open (any mode but kRead), Rename, Remove, RemoveDir,
+//   FileSystem: Open (any mode but kRead), Rename, Link, Remove, RemoveDir,
 //               CreateDirs, SyncDir, Copy
 //   File:       Write, Sync, Preallocate, Truncate
 // Reads, Size, Stat, ListDir, CheckWritableDir, BootId and Open(kRead) are
@@ -86,6 +86,8 @@ class FaultInjectionFileSystem : public sys::FileSystemWrapper {
 
   Result<std::unique_ptr<sys::File>> Open(const std::string& path, sys::OpenMode mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  // Counted; the new name is treated as durable at once (like Remove).
+  Status Link(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override;
   Status RemoveDir(const std::string& path) override;
   Status CreateDirs(const std::string& path) override;
