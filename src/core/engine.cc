@@ -236,6 +236,7 @@ Status Engine::Impl::Recover() {
       j->dirty = true;
     }
     if (j->rec.state == JobState::kQueued) j->queue_seq = next_queue_seq++;
+    last_creation = std::max(last_creation, j->rec.creation);
     Guid id = j->rec.id;
     order.push_back(id);
     RuntimeJob* raw = j.get();
@@ -319,7 +320,11 @@ Status Engine::CreateJob(const Caller& caller, std::string_view display_name, Jo
   r.type = type;
   r.owner_uid = caller.uid;
   r.display_name = std::string(display_name);
-  r.creation = r.modification = m.Now();
+  // Creation times are strictly increasing, so that sorting by them after a
+  // restart gives back the creation order even within one clock tick.
+  r.creation = std::max(m.Now(), m.last_creation + std::chrono::nanoseconds(1));
+  m.last_creation = r.creation;
+  r.modification = r.creation;
   r.last_progress = r.creation;
   r.min_retry_delay_s = 600;
   r.state = JobState::kSuspended;
@@ -380,6 +385,9 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
         return Status(code::kAccessDenied, fmt::format("the directory '{}' is not writable", dir));
     }
   }
+  JobRecord before = j->rec;
+  bool was_dirty = j->dirty;
+  size_t files_before = j->durable.size();
   for (const NewFile& nf : files) {
     FileRecord f;
     f.index = static_cast<uint32_t>(j->rec.files.size());
@@ -411,6 +419,14 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
   if (j->rec.state == JobState::kTransferred) m.Move(*j, JobState::kSuspended, "file added");
   m.Touch(*j);
   Status s = m.Flush();
+  if (!s.ok()) {
+    // Nothing of a failed AddFiles may stay (semantics: bad calls change nothing).
+    j->rec = std::move(before);
+    j->dirty = was_dirty;
+    j->durable.resize(files_before);
+    j->generation.resize(files_before);
+    return s;
+  }
   m.Schedule();
   return s;
 }
@@ -418,13 +434,22 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
 // --- Properties -------------------------------------------------------------
 
 namespace {
+// Applies f to a job and commits; when the commit fails, the job is put back
+// as it was, so that a failed call changes nothing.
 template <typename F>
 Status Mutate(Engine::Impl& m, const Guid& id, F&& f) {
   RuntimeJob* j;
   if (Status s = m.Mutable(id, &j); !s.ok()) return s;
+  JobRecord before = j->rec;
+  bool was_dirty = j->dirty;
   if (Status s = f(*j); !s.ok()) return s;
   m.Touch(*j);
-  return m.Flush();
+  Status s = m.Flush();
+  if (!s.ok()) {
+    j->rec = std::move(before);
+    j->dirty = was_dirty;
+  }
+  return s;
 }
 }  // namespace
 

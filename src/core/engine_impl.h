@@ -54,6 +54,8 @@ struct Engine::Impl {
   std::vector<Guid> removed_pending;
   std::vector<HistoryRecord> history_pending;
 
+  sys::WallTime last_creation{};          // CreateJob keeps creation times increasing
+
   // Scheduling.
   uint64_t next_queue_seq = 1;
   bool scheduling = false, reschedule = false;

@@ -158,7 +158,7 @@ TEST_F(RecoveryTest, OtherStatesSurvive) {
 // clock tick come back in the store's order (by id), so EnumJobs' "creation
 // order" changes across a restart. Needs a persisted sequence number (or a
 // stable sort on a store that loads in insertion order).
-TEST_F(RecoveryTest, DISABLED_CreationOrderSurvivesWithEqualCreationTimes) {
+TEST_F(RecoveryTest, CreationOrderSurvivesWithEqualCreationTimes) {
   std::vector<Guid> ids;
   for (int i = 0; i < 6; ++i) ids.push_back(NewJob("same-tick-" + std::to_string(i)));
   Reopen();

@@ -439,6 +439,9 @@ TEST_F(TransitionsTest, ExpiryCancelsAtMaximumAgeWithJobTooOld) {
   EXPECT_TRUE(engine_->IsLive(suspended));
   EXPECT_TRUE(engine_->IsLive(running));
   RunFor(1ms);
+  EXPECT_FALSE(engine_->IsLive(suspended));
+  // Creation times are strictly increasing (1 ns apart within one tick).
+  RunFor(1us);
   for (const Guid& id : {suspended, running}) {
     EXPECT_FALSE(engine_->IsLive(id));
     EXPECT_EQ(Snap(id).job.state, S::kCancelled);
