@@ -1,0 +1,123 @@
+// detail::Connection: what every handle of one Manager shares — the bus
+// connection (its sdbus event loop runs on its own thread), the callback
+// dispatcher thread, and the callback registrations of this process.
+//
+// Threads: method calls are made from the caller's thread (sdbus-c++ routes
+// the reply through the event-loop thread); signals arrive on the event-loop
+// thread and are only queued there; callbacks run on the dispatcher thread.
+// The event-loop thread never waits for the dispatcher, so a handler may call
+// any SDK method (Complete included) without deadlock.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "ferry/ferry.h"
+#include "sdk/dispatcher.h"
+#include "sdk/errors.h"
+#include "sdk/proxies.h"
+
+namespace ferry::sdk {
+
+// Runs `f` (which returns a Status) and turns every exception into a Status:
+// no exception leaves the SDK.
+template <typename F>
+Status Guard(F&& f) noexcept {
+  try {
+    return f();
+  } catch (const sdbus::Error& e) {
+    return StatusFromDBusError(e.getName(), e.getMessage());
+  } catch (const std::bad_alloc&) {
+    return Status(kOutOfMemory, "out of memory");
+  } catch (const std::exception& e) {
+    return Status(code::kUnexpected, e.what());
+  } catch (...) {
+    return Status(code::kUnexpected, "unknown exception");
+  }
+}
+
+// Which buses Connect tries, in order, for a ConnectOptions.
+struct ConnectPlan {
+  enum class Bus { kSession, kSystem, kAddress };
+  struct Step {
+    Bus bus;
+    bool require_owner;  // use this bus only when ferryd currently owns the name
+  };
+  std::vector<Step> steps;
+  std::string address;
+};
+// E_INVALIDARG for kAddress without an address, or an unknown bus value.
+Status PlanConnect(const ConnectOptions& options, ConnectPlan* plan);
+
+// The job object path <-> id ("/org/ferry/Ferry1/job/<32 hex>").
+std::string JobPath(const Guid& id);
+bool JobIdFromPath(std::string_view path, Guid* id);
+
+// Callback back-off: 1 s, doubling, at most the job's minimum retry delay
+// (and never less than 1 s).
+std::chrono::seconds NextBackoff(std::chrono::seconds current, uint32_t min_retry_delay_s);
+
+}  // namespace ferry::sdk
+
+namespace ferry::detail {
+
+struct Connection : std::enable_shared_from_this<Connection> {
+  using Kind = sdk::ManagerProxy::Kind;
+
+  static Status Open(const ConnectOptions& options, std::shared_ptr<Connection>* out);
+  ~Connection();
+
+  // A proxy for calls on one job object (no bus traffic to create).
+  std::unique_ptr<sdk::JobProxy> NewJobProxy(const std::string& path) {
+    return std::make_unique<sdk::JobProxy>(*bus, path);
+  }
+  // A Job handle sharing this connection.
+  std::unique_ptr<Job> NewJob(const std::string& path, const Guid& id);
+
+  // Callback registrations (Job::SetNotifyInterface).
+  Status SetCallback(const std::string& path, const Guid& id, std::shared_ptr<Callback> callback);
+  std::shared_ptr<Callback> GetCallback(const std::string& path);
+
+  // Whether the service runs in system mode (its own user): then Complete
+  // passes descriptors of files the caller opened.
+  Status IsSystemMode(bool* system);
+
+  std::unique_ptr<sdbus::IConnection> bus;
+  std::unique_ptr<sdk::ManagerProxy> manager;
+
+ private:
+  struct Subscription {
+    Guid id;
+    std::shared_ptr<Callback> callback;
+    uint64_t generation = 0;
+    // A delivery of this kind is queued (coalesces repeated signals).
+    bool queued[4] = {false, false, false, false};
+    std::chrono::seconds backoff{1};  // next retry delay (Transferred, Error)
+  };
+
+  Connection() = default;
+  // Event-loop thread: queue a delivery if this process has a callback.
+  void OnSignal(Kind kind, const std::string& path, uint32_t file);
+  // Queues a delivery on the dispatcher (caller holds mu_).
+  void QueueLocked(Subscription& sub, Kind kind, const std::string& path, uint32_t file,
+                   std::chrono::seconds delay);
+  // Dispatcher thread.
+  static void Deliver(std::weak_ptr<Connection> weak, Kind kind, std::string path, uint32_t file,
+                      uint64_t generation);
+  void DeliverOnce(Kind kind, const std::string& path, uint32_t file, uint64_t generation);
+
+  std::mutex mu_;
+  std::map<std::string, Subscription> subs_;
+  uint64_t next_generation_ = 1;
+  std::unique_ptr<sdk::Dispatcher> dispatcher_;
+};
+
+}  // namespace ferry::detail

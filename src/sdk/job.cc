@@ -1,0 +1,392 @@
+// Job: one D-Bus call per method on the job's object.
+#include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "ferry/ferry.h"
+#include "sdk/connection.h"
+#include "sdk/delivery.h"
+#include "sdk/job_impl.h"
+
+namespace ferry {
+
+using sdk::Guard;
+
+namespace {
+
+std::chrono::system_clock::time_point FromNanos(uint64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+Status Null(std::string_view what) { return Status(code::kInvalidArg, fmt::format("{} is null", what)); }
+
+// A value of GetInfo that has no property of its own; E_NOTIMPL when the
+// service does not report it.
+template <typename T>
+Status InfoValue(const std::map<std::string, sdbus::Variant>& info, const char* key, T* out) {
+  auto it = info.find(key);
+  if (it == info.end())
+    return Status(code::kNotImpl, fmt::format("the service does not report {}", key));
+  *out = it->second.get<T>();
+  return Status::OK();
+}
+
+}  // namespace
+
+Job::Job(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Job::~Job() = default;
+
+Status Job::AddFile(std::string_view remote_url, std::string_view local_name) {
+  return Guard([&] {
+    impl_->proxy->AddFile(std::string(remote_url), std::string(local_name));
+    return Status::OK();
+  });
+}
+
+Status Job::AddFileWithRanges(std::string_view file_id, std::string_view remote_url,
+                              std::string_view local_name, std::span<const FileRange> ranges,
+                              uint64_t file_size) {
+  return Guard([&] {
+    std::vector<sdbus::Struct<uint64_t, uint64_t>> r;
+    r.reserve(ranges.size());
+    for (const FileRange& range : ranges) r.emplace_back(range.initial_offset, range.length);
+    impl_->proxy->AddFileWithRanges(std::string(file_id), std::string(remote_url),
+                                    std::string(local_name), r, file_size);
+    return Status::OK();
+  });
+}
+
+Status Job::AddFileSet(std::span<const FileInfo> files) {
+  return Guard([&] {
+    std::vector<sdbus::Struct<std::string, std::string>> f;
+    f.reserve(files.size());
+    for (const FileInfo& info : files) f.emplace_back(info.remote_name, info.local_name);
+    impl_->proxy->AddFileSet(f);
+    return Status::OK();
+  });
+}
+
+Status Job::EnumFiles(std::vector<std::unique_ptr<File>>* files) {
+  return Guard([&] {
+    if (!files) return Null("files");
+    auto entries = impl_->proxy->EnumFiles();
+    std::vector<std::unique_ptr<File>> out;
+    out.reserve(entries.size());
+    for (uint32_t i = 0; i < entries.size(); ++i) {
+      auto f = std::make_unique<File::Impl>();
+      f->conn = impl_->conn;
+      f->job_path = impl_->path;
+      f->index = i;
+      f->proxy = impl_->conn->NewJobProxy(impl_->path);
+      out.push_back(std::unique_ptr<File>(new File(std::move(f))));
+    }
+    *files = std::move(out);
+    return Status::OK();
+  });
+}
+
+Status Job::Resume() {
+  return Guard([&] {
+    impl_->proxy->Resume();
+    return Status::OK();
+  });
+}
+
+Status Job::Suspend() {
+  return Guard([&] {
+    impl_->proxy->Suspend();
+    return Status::OK();
+  });
+}
+
+Status Job::Cancel() {
+  return Guard([&] {
+    int32_t c = impl_->proxy->Cancel();
+    return c == code::kOk ? Status::OK() : Status(c, {});
+  });
+}
+
+Status Job::Complete() {
+  return Guard([&] {
+    bool system = false;
+    if (Status s = impl_->conn->IsSystemMode(&system); !s.ok()) return s;
+    if (!system) {
+      int32_t c = impl_->proxy->CompleteWithTimeout({}, sdk::kCompleteTimeout);
+      return c == code::kOk ? Status::OK() : Status(c, {});
+    }
+    return sdk::CompleteWithDescriptors(*impl_->proxy);
+  });
+}
+
+Status Job::GetId(Guid* id) {
+  if (!id) return Null("id");
+  *id = impl_->id;
+  return Status::OK();
+}
+
+Status Job::GetType(JobType* type) {
+  return Guard([&] {
+    if (!type) return Null("type");
+    *type = static_cast<JobType>(impl_->proxy->Type());
+    return Status::OK();
+  });
+}
+
+Status Job::GetProgress(JobProgress* progress) {
+  return Guard([&] {
+    if (!progress) return Null("progress");
+    auto p = impl_->proxy->Progress();
+    progress->bytes_total = p.get<0>();
+    progress->bytes_transferred = p.get<1>();
+    progress->files_total = p.get<2>();
+    progress->files_transferred = p.get<3>();
+    return Status::OK();
+  });
+}
+
+Status Job::GetTimes(JobTimes* times) {
+  return Guard([&] {
+    if (!times) return Null("times");
+    auto t = impl_->proxy->Times();
+    times->creation = FromNanos(t.get<0>());
+    times->modification = FromNanos(t.get<1>());
+    times->transfer_completion = FromNanos(t.get<2>());
+    return Status::OK();
+  });
+}
+
+Status Job::GetState(JobState* state) {
+  return Guard([&] {
+    if (!state) return Null("state");
+    *state = static_cast<JobState>(impl_->proxy->State());
+    return Status::OK();
+  });
+}
+
+Status Job::GetError(std::unique_ptr<Error>* error) {
+  return Guard([&] {
+    if (!error) return Null("error");
+    auto [context, c, message, protocol, file] = impl_->proxy->GetError();
+    auto e = std::make_unique<Error::Impl>();
+    e->conn = impl_->conn;
+    e->job_path = impl_->path;
+    e->context = static_cast<ErrorContext>(context);
+    e->code = c;
+    e->message = std::move(message);
+    e->protocol = std::move(protocol);
+    e->file = file;
+    error->reset(new Error(std::move(e)));
+    return Status::OK();
+  });
+}
+
+Status Job::GetOwner(std::string* owner) {
+  return Guard([&] {
+    if (!owner) return Null("owner");
+    uint32_t uid = impl_->proxy->Owner();
+    std::vector<char> buf(16384);
+    struct passwd pw;
+    struct passwd* found = nullptr;
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found)
+      *owner = found->pw_name;
+    else
+      *owner = std::to_string(uid);
+    return Status::OK();
+  });
+}
+
+Status Job::SetDisplayName(std::string_view name) {
+  return Guard([&] {
+    impl_->proxy->SetDisplayName(std::string(name));
+    return Status::OK();
+  });
+}
+
+Status Job::GetDisplayName(std::string* name) {
+  return Guard([&] {
+    if (!name) return Null("name");
+    *name = impl_->proxy->DisplayName();
+    return Status::OK();
+  });
+}
+
+Status Job::SetDescription(std::string_view description) {
+  return Guard([&] {
+    impl_->proxy->SetDescription(std::string(description));
+    return Status::OK();
+  });
+}
+
+Status Job::GetDescription(std::string* description) {
+  return Guard([&] {
+    if (!description) return Null("description");
+    *description = impl_->proxy->Description();
+    return Status::OK();
+  });
+}
+
+Status Job::SetPriority(JobPriority priority) {
+  return Guard([&] {
+    impl_->proxy->SetPriority(static_cast<uint32_t>(priority));
+    return Status::OK();
+  });
+}
+
+Status Job::GetPriority(JobPriority* priority) {
+  return Guard([&] {
+    if (!priority) return Null("priority");
+    *priority = static_cast<JobPriority>(impl_->proxy->Priority());
+    return Status::OK();
+  });
+}
+
+Status Job::SetNotifyFlags(uint32_t flags) {
+  return Guard([&] {
+    impl_->proxy->SetNotifyFlags(flags);
+    return Status::OK();
+  });
+}
+
+Status Job::GetNotifyFlags(uint32_t* flags) {
+  return Guard([&] {
+    if (!flags) return Null("flags");
+    *flags = impl_->proxy->NotifyFlags();
+    return Status::OK();
+  });
+}
+
+Status Job::SetNotifyInterface(std::shared_ptr<Callback> callback) {
+  return Guard([&] { return impl_->conn->SetCallback(impl_->path, impl_->id, std::move(callback)); });
+}
+
+Status Job::GetNotifyInterface(std::shared_ptr<Callback>* callback) {
+  return Guard([&] {
+    if (!callback) return Null("callback");
+    *callback = impl_->conn->GetCallback(impl_->path);
+    return Status::OK();
+  });
+}
+
+Status Job::SetNotifyCmdLine(std::string_view program, std::string_view parameters) {
+  return Guard([&] {
+    impl_->proxy->SetNotifyCmdLine(std::string(program), std::string(parameters));
+    return Status::OK();
+  });
+}
+
+Status Job::GetNotifyCmdLine(std::string* program, std::string* parameters) {
+  return Guard([&] {
+    if (!program || !parameters) return Null("program or parameters");
+    std::string p, a;
+    auto info = impl_->proxy->GetInfo();
+    if (Status s = InfoValue(info, "NotifyProgram", &p); !s.ok()) return s;
+    if (Status s = InfoValue(info, "NotifyParameters", &a); !s.ok()) return s;
+    *program = std::move(p);
+    *parameters = std::move(a);
+    return Status::OK();
+  });
+}
+
+Status Job::SetMinimumRetryDelay(uint32_t seconds) {
+  return Guard([&] {
+    impl_->proxy->SetMinimumRetryDelay(seconds);
+    return Status::OK();
+  });
+}
+
+Status Job::GetMinimumRetryDelay(uint32_t* seconds) {
+  return Guard([&] {
+    if (!seconds) return Null("seconds");
+    *seconds = impl_->proxy->MinimumRetryDelay();
+    return Status::OK();
+  });
+}
+
+Status Job::SetNoProgressTimeout(uint32_t seconds) {
+  return Guard([&] {
+    impl_->proxy->SetNoProgressTimeout(seconds);
+    return Status::OK();
+  });
+}
+
+Status Job::GetNoProgressTimeout(uint32_t* seconds) {
+  return Guard([&] {
+    if (!seconds) return Null("seconds");
+    *seconds = impl_->proxy->NoProgressTimeout();
+    return Status::OK();
+  });
+}
+
+Status Job::GetErrorCount(uint32_t* count) {
+  return Guard([&] {
+    if (!count) return Null("count");
+    *count = impl_->proxy->ErrorCount();
+    return Status::OK();
+  });
+}
+
+Status Job::SetProxySettings(ProxyUsage usage, std::string_view proxy_list, std::string_view bypass_list) {
+  return Guard([&] {
+    impl_->proxy->SetProxySettings(static_cast<uint32_t>(usage), std::string(proxy_list),
+                                   std::string(bypass_list));
+    return Status::OK();
+  });
+}
+
+Status Job::GetProxySettings(ProxyUsage* usage, std::string* proxy_list, std::string* bypass_list) {
+  return Guard([&] {
+    if (!usage || !proxy_list || !bypass_list) return Null("usage, proxy_list or bypass_list");
+    uint32_t u = 0;
+    std::string list, bypass;
+    auto info = impl_->proxy->GetInfo();
+    if (Status s = InfoValue(info, "ProxyUsage", &u); !s.ok()) return s;
+    if (Status s = InfoValue(info, "ProxyList", &list); !s.ok()) return s;
+    if (Status s = InfoValue(info, "ProxyBypassList", &bypass); !s.ok()) return s;
+    *usage = static_cast<ProxyUsage>(u);
+    *proxy_list = std::move(list);
+    *bypass_list = std::move(bypass);
+    return Status::OK();
+  });
+}
+
+Status Job::SetCustomHeaders(std::string_view headers) {
+  return Guard([&] {
+    impl_->proxy->SetCustomHeaders(std::string(headers));
+    return Status::OK();
+  });
+}
+
+Status Job::GetCustomHeaders(std::string* headers) {
+  return Guard([&] {
+    if (!headers) return Null("headers");
+    *headers = impl_->proxy->CustomHeaders();
+    return Status::OK();
+  });
+}
+
+Status Job::SetCostPolicy(uint32_t policy) {
+  return Guard([&] {
+    impl_->proxy->SetCostPolicy(policy);
+    return Status::OK();
+  });
+}
+
+Status Job::GetCostPolicy(uint32_t* policy) {
+  return Guard([&] {
+    if (!policy) return Null("policy");
+    *policy = impl_->proxy->CostPolicy();
+    return Status::OK();
+  });
+}
+
+Status Job::TakeOwnership() {
+  return Guard([&] {
+    impl_->proxy->TakeOwnership();
+    return Status::OK();
+  });
+}
+
+}  // namespace ferry

@@ -1,0 +1,72 @@
+// Concrete proxies over the classes generated from api/dbus (ferry_proxy.h).
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "ferry_proxy.h"
+
+namespace ferry::sdk {
+
+// A job object, for method calls only: it never subscribes to signals (the
+// SDK receives the manager's copies of them, see Connection), so creating one
+// per handle costs no bus traffic.
+class JobProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Job_proxy> {
+ public:
+  JobProxy(sdbus::IConnection& bus, std::string path)
+      : ProxyInterfaces(bus, "org.ferry.Ferry1", std::move(path)) {}
+  ~JobProxy() { unregisterProxy(); }
+
+  // Complete with a long timeout: delivery copies whole files.
+  int32_t CompleteWithTimeout(const std::map<uint32_t, sdbus::UnixFd>& fds,
+                              std::chrono::microseconds timeout) {
+    int32_t result = 0;
+    getProxy()
+        .callMethod("Complete")
+        .onInterface(INTERFACE_NAME)
+        .withTimeout(timeout)
+        .withArguments(fds)
+        .storeResultsTo(result);
+    return result;
+  }
+
+ private:
+  void onTransferred() override {}
+  void onError() override {}
+  void onModification() override {}
+  void onFileTransferred(const uint32_t&) override {}
+};
+
+// The manager object. Its signals (raised with the job path for every job)
+// are the SDK's only subscription: registered once, before the event loop
+// starts, and forwarded to `on_signal` on the event-loop thread.
+class ManagerProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Manager_proxy> {
+ public:
+  enum class Kind { kTransferred, kError, kModification, kFileTransferred };
+  using SignalHandler = std::function<void(Kind, const std::string& job_path, uint32_t file)>;
+
+  ManagerProxy(sdbus::IConnection& bus, SignalHandler on_signal, bool subscribe)
+      : ProxyInterfaces(bus, "org.ferry.Ferry1", "/org/ferry/Ferry1"), on_signal_(std::move(on_signal)) {
+    if (subscribe) registerProxy();
+  }
+  ~ManagerProxy() { unregisterProxy(); }
+
+ private:
+  void onJobTransferred(const sdbus::ObjectPath& job) override { on_signal_(Kind::kTransferred, job, 0); }
+  void onJobError(const sdbus::ObjectPath& job) override { on_signal_(Kind::kError, job, 0); }
+  void onJobModification(const sdbus::ObjectPath& job) override {
+    on_signal_(Kind::kModification, job, 0);
+  }
+  void onFileTransferred(const sdbus::ObjectPath& job, const uint32_t& file) override {
+    on_signal_(Kind::kFileTransferred, job, file);
+  }
+
+  SignalHandler on_signal_;
+};
+
+}  // namespace ferry::sdk
