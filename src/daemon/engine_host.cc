@@ -11,10 +11,30 @@
 #include "util/log.h"
 
 namespace ferry::daemon {
+namespace {
+
+// The loop's clock shifted by a fixed offset: Now() is ahead by `offset`, and
+// a deadline given in shifted time is scheduled that much earlier in real time.
+class OffsetClock final : public sys::Clock {
+ public:
+  OffsetClock(sys::Clock& inner, std::chrono::seconds offset) : inner_(inner), offset_(offset) {}
+  sys::WallTime Now() override { return inner_.Now() + offset_; }
+  TimerId Schedule(sys::WallTime when, std::function<void()> fn) override {
+    return inner_.Schedule(when - offset_, std::move(fn));
+  }
+  void Cancel(TimerId id) override { inner_.Cancel(id); }
+
+ private:
+  sys::Clock& inner_;
+  std::chrono::seconds offset_;
+};
+
+}  // namespace
 
 // Owned parts, destroyed in reverse order of dependence (see ~EngineHost).
 struct EngineHost::Parts {
   std::unique_ptr<sys::LoopClock> clock;
+  std::unique_ptr<OffsetClock> offset_clock;  // only with a clock offset
   std::unique_ptr<sys::ThreadPool> workers;
   std::unique_ptr<store::SqliteJobStore> job_store;
   std::unique_ptr<store::FsPayloadStore> payload;
@@ -42,6 +62,10 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
 
   core::EngineDeps deps;
   deps.clock = p.clock.get();
+  if (o.clock_offset.count() != 0) {
+    p.offset_clock = std::make_unique<OffsetClock>(*p.clock, o.clock_offset);
+    deps.clock = p.offset_clock.get();
+  }
   deps.loop = h->loop_.get();
   deps.workers = p.workers.get();
   deps.fs = fs;

@@ -11,6 +11,7 @@
 // the loop thread itself.
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string>
@@ -29,6 +30,9 @@ struct HostOptions {
   core::EngineConfig config;
   sys::FileSystem* fs = nullptr;         // nullptr: the real file system
   unsigned workers = 2;
+  // Added to the engine's wall clock (job times, expiry). Non-zero only for
+  // tests of the 30-day expiry (ferryd's `clock_offset_seconds`).
+  std::chrono::seconds clock_offset{0};
 };
 
 class EngineHost {

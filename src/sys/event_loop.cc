@@ -39,6 +39,9 @@ struct EventLoop::Impl {
   std::mutex post_mu;
   std::vector<std::function<void()>> posted;  // guarded by post_mu
 
+  std::map<uint64_t, std::shared_ptr<std::function<void()>>> turn_hooks;
+  uint64_t next_hook_id = 1;
+
   std::atomic<bool> stop{false};
   std::atomic<std::thread::id> loop_thread{std::this_thread::get_id()};
 
@@ -230,7 +233,25 @@ void EventLoop::RunOnce(std::chrono::milliseconds timeout) {
   }
   impl.RunTimers(std::chrono::steady_clock::now());
   impl.RunPosted();
+  if (!impl.turn_hooks.empty()) {
+    std::vector<uint64_t> ids;
+    for (auto& [id, fn] : impl.turn_hooks) ids.push_back(id);
+    for (uint64_t id : ids) {
+      auto it = impl.turn_hooks.find(id);
+      if (it == impl.turn_hooks.end()) continue;
+      auto fn = it->second;  // keeps the function alive if it removes itself
+      (*fn)();
+    }
+  }
 }
+
+uint64_t EventLoop::AddTurnHook(std::function<void()> fn) {
+  uint64_t id = impl_->next_hook_id++;
+  impl_->turn_hooks[id] = std::make_shared<std::function<void()>>(std::move(fn));
+  return id;
+}
+
+void EventLoop::RemoveTurnHook(uint64_t id) { impl_->turn_hooks.erase(id); }
 
 void EventLoop::Run() {
   impl_->loop_thread.store(std::this_thread::get_id());

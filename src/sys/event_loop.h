@@ -52,6 +52,13 @@ class EventLoop final : public Executor {
   // Thread-safe.
   void Post(std::function<void()> fn) override;
 
+  // Runs `fn` at the end of every loop turn, after fds, timers and posted
+  // closures (e.g. to re-read a library's poll data after it queued output
+  // during the turn). Hooks run in order of addition; ids are never 0. A hook
+  // may remove itself (or another hook) but must not add hooks.
+  uint64_t AddTurnHook(std::function<void()> fn);
+  void RemoveTurnHook(uint64_t id);
+
   // Runs until Stop(). Returns after the loop turn in which Stop() was seen;
   // the stop request is then consumed, so Run() may be called again. A Stop()
   // before Run() makes that Run() return at once.

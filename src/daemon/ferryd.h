@@ -1,0 +1,16 @@
+// ferryd as a program: the engine host, the D-Bus service on its loop,
+// signals (signalfd on the loop), sd_notify READY/STATUS/WATCHDOG. main.cc
+// only parses the command line and calls Run().
+#pragma once
+
+#include "daemon/options.h"
+#include "daemon/settings.h"
+
+namespace ferry::daemon {
+
+// Runs until SIGTERM/SIGINT (exit code 0) or until the bus connection is
+// lost (1). Startup failures (store, bus name) print a message naming what
+// failed on stderr and return 1.
+int Run(const Options& options, const Settings& settings);
+
+}  // namespace ferry::daemon

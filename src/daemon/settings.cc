@@ -1,0 +1,105 @@
+#include "daemon/settings.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace ferry::daemon {
+
+namespace {
+using nlohmann::json;
+
+Status Bad(std::string_view key, std::string_view why) {
+  return Status(code::kInvalidArg, fmt::format("configuration key \"{}\": {}", key, why));
+}
+
+template <typename T>
+Status GetUnsigned(const json& v, std::string_view key, uint64_t min, uint64_t max, T* out) {
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+    return Bad(key, "must be a non-negative integer");
+  uint64_t x = v.get<uint64_t>();
+  if (x < min || x > max) return Bad(key, fmt::format("must be between {} and {}", min, max));
+  *out = static_cast<T>(x);
+  return Status::OK();
+}
+}  // namespace
+
+Status ParseSettings(std::string_view text, Settings* s) {
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (doc.is_discarded()) return Status(code::kInvalidArg, "the configuration is not valid JSON");
+  if (!doc.is_object()) return Status(code::kInvalidArg, "the configuration must be a JSON object");
+  core::EngineConfig& e = s->engine;
+  constexpr uint64_t k32 = UINT32_MAX;
+  for (auto& [key, v] : doc.items()) {
+    Status st;
+    uint64_t tmp = 0;
+    if (key == "max_jobs_per_user") {
+      st = GetUnsigned(v, key, 1, k32, &e.max_jobs_per_user);
+    } else if (key == "max_files_per_job") {
+      st = GetUnsigned(v, key, 1, k32, &e.max_files_per_job);
+    } else if (key == "max_ranges_per_file") {
+      st = GetUnsigned(v, key, 1, k32, &e.max_ranges_per_file);
+    } else if (key == "max_job_age_seconds") {
+      st = GetUnsigned(v, key, 1, UINT64_MAX / 1000000000, &tmp);
+      e.max_job_age = std::chrono::seconds(tmp);
+    } else if (key == "min_retry_delay_floor_seconds") {
+      st = GetUnsigned(v, key, 0, k32, &tmp);
+      e.min_retry_delay_floor = std::chrono::seconds(tmp);
+    } else if (key == "checkpoint_bytes") {
+      st = GetUnsigned(v, key, 64 * 1024, UINT64_MAX, &e.checkpoint_bytes);
+    } else if (key == "checkpoint_interval_ms") {
+      st = GetUnsigned(v, key, 10, k32, &tmp);
+      e.checkpoint_interval = std::chrono::milliseconds(tmp);
+    } else if (key == "write_buffer_bytes") {
+      st = GetUnsigned(v, key, 64 * 1024, 1ull << 30, &e.write_buffer_bytes);
+    } else if (key == "max_background_transfers") {
+      st = GetUnsigned(v, key, 1, k32, &e.max_background_transfers);
+    } else if (key == "time_slice_seconds") {
+      st = GetUnsigned(v, key, 1, k32, &tmp);
+      e.time_slice = std::chrono::seconds(tmp);
+    } else if (key == "background_limit") {
+      st = GetUnsigned(v, key, 0, UINT64_MAX, &e.background_limit);
+    } else if (key == "foreground_limit") {
+      st = GetUnsigned(v, key, 0, UINT64_MAX, &e.foreground_limit);
+    } else if (key == "progress_coalesce_ms") {
+      st = GetUnsigned(v, key, 0, k32, &tmp);
+      e.progress_coalesce = std::chrono::milliseconds(tmp);
+    } else if (key == "connect_timeout_seconds") {
+      st = GetUnsigned(v, key, 1, k32, &tmp);
+      e.connect_timeout = std::chrono::seconds(tmp);
+    } else if (key == "ca_file") {
+      if (!v.is_string()) return Bad(key, "must be a string (a path)");
+      e.ca_file = v.get<std::string>();
+      if (!e.ca_file.empty() && e.ca_file[0] != '/') return Bad(key, "must be an absolute path");
+    } else if (key == "log_level") {
+      if (!v.is_string()) return Bad(key, "must be a string");
+      s->log_level = v.get<std::string>();
+    } else if (key == "status_interval_seconds") {
+      st = GetUnsigned(v, key, 1, 3600, &tmp);
+      s->status_interval = std::chrono::seconds(tmp);
+    } else if (key == "clock_offset_seconds") {
+      if (!v.is_number_integer()) return Bad(key, "must be an integer (seconds, may be negative)");
+      int64_t off = v.get<int64_t>();
+      if (off < -(int64_t{1} << 40) || off > (int64_t{1} << 40)) return Bad(key, "is out of range");
+      s->clock_offset = std::chrono::seconds(off);
+    } else {
+      return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
+    }
+    if (!st.ok()) return st;
+  }
+  return Status::OK();
+}
+
+Status LoadSettings(const std::string& path, Settings* s) {
+  std::ifstream in(path);
+  if (!in) return Status(code::kInvalidArg, fmt::format("cannot read the configuration file {}", path));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  Status st = ParseSettings(buf.str(), s);
+  if (!st.ok()) return Status(st.code(), fmt::format("{}: {}", path, st.message()));
+  return Status::OK();
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,102 @@
+#include "service/arguments.h"
+
+#include <fmt/format.h>
+
+#include "core/validation.h"
+
+namespace ferry::service {
+
+namespace {
+constexpr std::string_view kJobPathPrefix = "/org/ferry/Ferry1/job/";
+
+Status Invalid(std::string message) { return Status(code::kInvalidArg, std::move(message)); }
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
+Status CheckString(std::string_view arg_name, std::string_view value, size_t max_bytes) {
+  if (value.size() > max_bytes)
+    return Status(code::kStringTooLong, fmt::format("{} is longer than {} bytes", arg_name, max_bytes));
+  if (value.find('\0') != std::string_view::npos)
+    return Invalid(fmt::format("{} contains a NUL character", arg_name));
+  if (core::Utf8Length(value) == SIZE_MAX) return Invalid(fmt::format("{} is not valid UTF-8", arg_name));
+  return Status::OK();
+}
+
+Status ParseJobId(std::string_view text, Guid* id) {
+  if (text.size() > 64 || !Guid::Parse(text, id))
+    return Invalid("the job id is not a GUID ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} or 32 hex digits)");
+  return Status::OK();
+}
+
+Status CheckRemoteUrl(std::string_view url, bool allow_file) {
+  if (url.empty()) return Invalid("the remote URL is empty");
+  if (Status s = CheckString("the remote URL", url, kMaxUrlBytes); !s.ok()) return s;
+  if (StartsWithNoCase(url, "http://") || StartsWithNoCase(url, "https://")) return Status::OK();
+  if (StartsWithNoCase(url, "file://")) {
+    if (allow_file) return Status::OK();
+    // The system service would read the file with its own rights, not the caller's.
+    return Invalid("file:// URLs are not accepted by the system service");
+  }
+  return Invalid("the remote URL's scheme is not http, https or file");
+}
+
+Status CheckLocalName(std::string_view path) {
+  if (path.empty()) return Invalid("the local name is empty");
+  if (Status s = CheckString("the local name", path, kMaxPathBytes); !s.ok()) return s;
+  if (path[0] != '/') return Invalid("the local name is not an absolute path");
+  if (path.back() == '/') return Invalid("the local name names a directory");
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg == "." || seg == "..")
+      return Invalid("the local name contains a \".\" or \"..\" segment");
+    start = end + 1;
+  }
+  return Status::OK();
+}
+
+Status CheckEnumFlags(uint32_t flags) {
+  if (flags & ~kEnumAllUsers) return Invalid(fmt::format("unknown enumeration flags 0x{:X}", flags));
+  return Status::OK();
+}
+
+Status CheckJobType(uint32_t type) {
+  if (type > static_cast<uint32_t>(JobType::kUploadReply))
+    return Invalid(fmt::format("unknown job type {}", type));
+  return Status::OK();
+}
+
+Status CheckPriority(uint32_t priority) {
+  if (priority > static_cast<uint32_t>(JobPriority::kLow))
+    return Invalid(fmt::format("unknown priority {}", priority));
+  return Status::OK();
+}
+
+Status CheckProxyUsage(uint32_t usage) {
+  if (usage > static_cast<uint32_t>(ProxyUsage::kAutodetect))
+    return Invalid(fmt::format("unknown proxy usage {}", usage));
+  return Status::OK();
+}
+
+Status CheckNotifyFlags(uint32_t flags) { return core::ValidateNotifyFlags(flags); }
+
+std::string JobPath(const Guid& id) { return std::string(kJobPathPrefix) + id.ToHex(); }
+
+bool JobIdFromPath(std::string_view path, Guid* id) {
+  if (path.substr(0, kJobPathPrefix.size()) != kJobPathPrefix) return false;
+  std::string_view hex = path.substr(kJobPathPrefix.size());
+  return hex.size() == 32 && Guid::Parse(hex, id);
+}
+
+}  // namespace ferry::service

@@ -1,0 +1,121 @@
+#include <fmt/format.h>
+
+#include "service/arguments.h"
+#include "service/errors.h"
+#include "service/guard.h"
+#include "service/job_info.h"
+#include "service/service_impl.h"
+#include "util/status_codes.h"
+
+namespace ferry::service {
+
+ManagerObject::ManagerObject(Service::Impl& svc)
+    : AdaptorInterfaces(*svc.conn, kManagerPath), svc_(svc) {
+  registerAdaptor();
+}
+
+ManagerObject::~ManagerObject() { unregisterAdaptor(); }
+
+sdbus::ObjectPath ManagerObject::CreateJob(const std::string& display_name, const uint32_t& type) {
+  return Guarded("CreateJob", [&] {
+    CallContext c = svc_.Who(getObject());
+    Check(CheckString("the display name", display_name, kMaxShortStringBytes));
+    Check(CheckJobType(type));
+    Guid id;
+    Check(svc_.engine.CreateJob(svc_.EngineCaller(c), display_name, static_cast<JobType>(type), &id));
+    svc_.EnsureObject(id);
+    return sdbus::ObjectPath(JobPath(id));
+  });
+}
+
+sdbus::ObjectPath ManagerObject::GetJob(const std::string& id_text) {
+  return Guarded("GetJob", [&] {
+    CallContext c = svc_.Who(getObject());
+    Guid id;
+    Check(ParseJobId(id_text, &id));
+    if (!svc_.engine.IsLive(id)) throw StatusError(Status(code::kJobNotFound, fmt::format("no job {}", id.ToString())));
+    svc_.Authorized(id, c);
+    svc_.EnsureObject(id);
+    return sdbus::ObjectPath(JobPath(id));
+  });
+}
+
+std::vector<Guid> ManagerObject::Enumerate(uint32_t flags, const CallContext& c) {
+  Check(CheckEnumFlags(flags));
+  if (flags & kEnumAllUsers) {
+    if (!svc_.IsAdmin(c))
+      throw StatusError(Status(code::kAccessDenied, "listing every user's jobs needs administrator rights"));
+    return svc_.engine.EnumJobs(std::nullopt);
+  }
+  return svc_.engine.EnumJobs(c.uid);
+}
+
+std::vector<sdbus::ObjectPath> ManagerObject::EnumJobs(const uint32_t& flags) {
+  return Guarded("EnumJobs", [&] {
+    CallContext c = svc_.Who(getObject());
+    std::vector<sdbus::ObjectPath> out;
+    for (const Guid& id : Enumerate(flags, c)) {
+      svc_.EnsureObject(id);
+      out.emplace_back(JobPath(id));
+    }
+    return out;
+  });
+}
+
+std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListJobs(const uint32_t& flags) {
+  return Guarded("ListJobs", [&] {
+    CallContext c = svc_.Who(getObject());
+    std::vector<std::map<std::string, sdbus::Variant>> out;
+    for (const Guid& id : Enumerate(flags, c)) {
+      auto snap = svc_.engine.GetJob(id);
+      if (snap.ok()) out.push_back(JobInfo(snap.value()));
+    }
+    return out;
+  });
+}
+
+std::tuple<std::string, std::string> ManagerObject::GetErrorDescription(const int32_t& code) {
+  return Guarded("GetErrorDescription", [&] {
+    return std::make_tuple(StatusCodeName(code), StatusCodeMessage(code));
+  });
+}
+
+std::map<std::string, sdbus::Variant> ManagerObject::GetStatus() {
+  return Guarded("GetStatus", [&] {
+    CallContext c = svc_.Who(getObject());
+    core::EngineStats st = svc_.engine.Stats();
+    std::map<std::string, uint32_t> by_state;
+    uint32_t total = 0;
+    for (auto& [state, n] : st.jobs_by_state) {
+      by_state[std::string(JobStateName(state))] = n;
+      total += n;
+    }
+    // The caller's own jobs, for a quick look without admin rights.
+    uint32_t mine = static_cast<uint32_t>(svc_.engine.EnumJobs(c.uid).size());
+    std::map<std::string, sdbus::Variant> m;
+    m["version"] = sdbus::Variant(svc_.options.version);
+    m["mode"] = sdbus::Variant(std::string(svc_.options.system_mode ? "system" : "user"));
+    m["jobs_total"] = sdbus::Variant(total);
+    m["jobs_by_state"] = sdbus::Variant(by_state);
+    m["caller_jobs"] = sdbus::Variant(mine);
+    m["background_limit"] = sdbus::Variant(st.background_limit);
+    m["foreground_limit"] = sdbus::Variant(st.foreground_limit);
+    m["running_transfers"] = sdbus::Variant(st.running_transfers);
+    m["callbacks"] = sdbus::Variant(static_cast<uint32_t>(svc_.callbacks.size()));
+    m["caller_uid"] = sdbus::Variant(c.uid);
+    m["caller_is_admin"] = sdbus::Variant(svc_.IsAdmin(c));
+    return m;
+  });
+}
+
+void ManagerObject::SetBandwidthLimits(const uint64_t& background, const uint64_t& foreground) {
+  Guarded("SetBandwidthLimits", [&] {
+    CallContext c = svc_.Who(getObject());
+    if (svc_.options.system_mode && !svc_.IsAdmin(c))
+      throw StatusError(Status(code::kAccessDenied, "changing the global limits needs administrator rights"));
+    svc_.engine.SetBandwidthLimits(background, foreground);
+    log::Info("bandwidth limits: background {} B/s, foreground {} B/s (uid {})", background, foreground, c.uid);
+  });
+}
+
+}  // namespace ferry::service

@@ -1,0 +1,215 @@
+#include "service/service.h"
+
+#include <fmt/format.h>
+
+#include "service/arguments.h"
+#include "service/errors.h"
+#include "service/service_impl.h"
+#include "util/log.h"
+
+namespace ferry::service {
+
+namespace {
+
+class Consumer final : public core::EventConsumer {
+ public:
+  Consumer(Service::Impl& svc, bool raw) : svc_(svc), raw_(raw) {}
+  bool OnEvent(const core::EngineEvent& e) override {
+    // Never let a bus failure escape into the engine's dispatch.
+    try {
+      if (raw_)
+        svc_.OnRawEvent(e);
+      else
+        svc_.OnFilteredEvent(e);
+    } catch (const std::exception& ex) {
+      log::Warn("D-Bus: could not publish {} of job {}: {}", core::EventKindName(e.kind), e.job.ToString(),
+                ex.what());
+    }
+    return true;  // signals are fire-and-forget; clients re-read state (at-least-once)
+  }
+
+ private:
+  Service::Impl& svc_;
+  bool raw_;
+};
+
+}  // namespace
+
+Service::Impl::~Impl() {
+  *alive = false;
+  if (filtered_sub) engine.events().Unsubscribe(filtered_sub);
+  if (raw_sub) engine.events().Unsubscribe(raw_sub);
+  if (driver) driver->Stop();
+  jobs.clear();
+  manager.reset();
+  notify.reset();
+  authority.reset();
+  driver.reset();
+  conn.reset();  // flushes queued replies and signals
+}
+
+CallContext Service::Impl::Who(const sdbus::IObject& object) {
+  const sdbus::Message* m = object.getCurrentlyProcessedMessage();
+  if (!m) throw StatusError(Status(code::kAccessDenied, "no caller"));
+  CallContext c;
+  c.sender = m->getSender();
+  c.uid = authority->SenderUid(*m);
+  return c;
+}
+
+core::JobSnapshot Service::Impl::Authorized(const Guid& id, const CallContext& c) {
+  auto snap = engine.GetJob(id);
+  if (!snap.ok()) throw StatusError(snap.status());
+  if (snap->job.owner_uid != c.uid && !IsAdmin(c))
+    throw StatusError(Status(code::kAccessDenied,
+                             fmt::format("job {} belongs to another user", id.ToString())));
+  return std::move(snap).value();
+}
+
+void Service::Impl::EnsureObject(const Guid& id) {
+  if (jobs.count(id)) return;
+  jobs.emplace(id, std::make_unique<JobObject>(*this, id));
+}
+
+void Service::Impl::DropObjectLater(const Guid& id) {
+  callbacks.erase(id);
+  // Never destroy an object inside one of its own handlers.
+  loop.Post([this, id, token = std::weak_ptr<bool>(alive)] {
+    if (token.expired()) return;
+    if (!engine.IsLive(id)) jobs.erase(id);
+  });
+}
+
+void Service::Impl::OnRawEvent(const core::EngineEvent& e) {
+  if (!engine.IsLive(e.job)) {
+    DropObjectLater(e.job);
+    return;
+  }
+  EnsureObject(e.job);
+  if (e.kind != core::EventKind::kFileTransferred) jobs.at(e.job)->EmitPropertiesChanged();
+}
+
+void Service::Impl::OnFilteredEvent(const core::EngineEvent& e) {
+  auto it = jobs.find(e.job);
+  if (it == jobs.end()) return;
+  JobObject& job = *it->second;
+  sdbus::ObjectPath path(JobPath(e.job));
+  switch (e.kind) {
+    case core::EventKind::kTransferred:
+      job.emitTransferred();
+      manager->emitJobTransferred(path);
+      break;
+    case core::EventKind::kError:
+      job.emitError();
+      manager->emitJobError(path);
+      break;
+    case core::EventKind::kModification:
+      job.emitModification();
+      manager->emitJobModification(path);
+      return;
+    case core::EventKind::kFileTransferred:
+      job.emitFileTransferred(static_cast<uint32_t>(e.file_index));
+      manager->emitFileTransferred(path, static_cast<uint32_t>(e.file_index));
+      return;
+  }
+  // The notify command line: user mode, nobody has a callback for the job.
+  if (options.system_mode) return;
+  if (auto cb = callbacks.find(e.job); cb != callbacks.end() && !cb->second.empty()) return;
+  auto snap = engine.GetJob(e.job);
+  if (!snap.ok() || snap->job.notify_program.empty()) return;
+  Status s = notify->Run(snap->job.notify_program, snap->job.notify_parameters, e.job, snap->job.state);
+  if (!s.ok()) log::Warn("job {}: notify program failed to start: {}", e.job.ToString(), s.ToString());
+}
+
+void Service::Impl::OnClientGone(const std::string& name) {
+  authority->Forget(name);
+  for (auto it = callbacks.begin(); it != callbacks.end();) {
+    it->second.erase(name);
+    it = it->second.empty() ? callbacks.erase(it) : std::next(it);
+  }
+}
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Service::~Service() = default;
+
+Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::EventLoop& loop,
+                                                const ServiceOptions& options,
+                                                std::function<void()> on_bus_lost) {
+  auto impl = std::make_unique<Impl>(engine, loop, options);
+  Impl& s = *impl;
+  s.on_bus_lost = std::move(on_bus_lost);
+  const char* bus_kind = options.system_mode ? "system bus" : "session bus";
+  try {
+    if (!options.bus_address.empty())
+      s.conn = sdbus::createSessionBusConnectionWithAddress(options.bus_address);
+    else if (options.system_mode)
+      s.conn = sdbus::createSystemBusConnection();
+    else
+      s.conn = sdbus::createSessionBusConnection();
+  } catch (const std::exception& e) {
+    return Status(code::kUnexpected,
+                  fmt::format("cannot connect to the {} ({}): {}",
+                              options.bus_address.empty() ? bus_kind : "bus at", options.bus_address, e.what()));
+  }
+  try {
+    s.authority = std::make_unique<Authority>(*s.conn, options.system_mode);
+    s.notify = std::make_unique<NotifyRunner>(loop);
+    s.manager = std::make_unique<ManagerObject>(s);
+    for (const Guid& id : engine.EnumJobs(std::nullopt)) s.EnsureObject(id);
+    s.raw_consumer = std::make_unique<Consumer>(s, true);
+    s.filtered_consumer = std::make_unique<Consumer>(s, false);
+    s.raw_sub = engine.events().Subscribe(s.raw_consumer.get(), true);
+    s.filtered_sub = engine.events().Subscribe(s.filtered_consumer.get(), false);
+    Impl* raw = &s;
+    s.conn->addMatch(
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged'",
+        [raw](sdbus::Message& msg) {
+          try {
+            std::string name, old_owner, new_owner;
+            msg >> name >> old_owner >> new_owner;
+            if (new_owner.empty() && !name.empty() && name[0] == ':') raw->OnClientGone(name);
+          } catch (const std::exception& e) {
+            log::Debug("NameOwnerChanged: {}", e.what());
+          }
+        },
+        sdbus::floating_slot);
+  } catch (const std::exception& e) {
+    return Status(code::kUnexpected, fmt::format("cannot export the D-Bus objects: {}", e.what()));
+  }
+  try {
+    s.conn->requestName(options.bus_name);
+  } catch (const std::exception& e) {
+    return Status(code::kUnexpected,
+                  fmt::format("cannot own the bus name {} (is another ferryd running?): {}", options.bus_name,
+                              e.what()));
+  }
+  s.driver = std::make_unique<BusDriver>(loop, *s.conn, [raw = &s] {
+    if (raw->on_bus_lost) raw->on_bus_lost();
+  });
+  s.driver->Start();
+  log::Info("D-Bus: {} on the {}, {} job object(s)", options.bus_name,
+            options.bus_address.empty() ? bus_kind : options.bus_address, s.jobs.size());
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+void Service::StopAccepting() {
+  Impl& s = *impl_;
+  if (!s.accepting) return;
+  s.accepting = false;
+  try {
+    s.conn->releaseName(s.options.bus_name);
+  } catch (const std::exception& e) {
+    log::Debug("releasing {}: {}", s.options.bus_name, e.what());
+  }
+  if (s.driver) s.driver->Stop();
+}
+
+ServiceCounters Service::counters() const {
+  ServiceCounters c;
+  c.job_objects = impl_->jobs.size();
+  for (auto& [id, names] : impl_->callbacks) c.callbacks += names.size();
+  c.notify_programs_running = impl_->notify ? impl_->notify->running() : 0;
+  return c;
+}
+
+}  // namespace ferry::service

@@ -1,0 +1,164 @@
+// Internal state of the service shared by the manager and job objects.
+#pragma once
+
+#include <ferry_adaptor.h>
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "core/engine.h"
+#include "core/events.h"
+#include "service/authority.h"
+#include "service/bus_driver.h"
+#include "service/notify_program.h"
+#include "service/service.h"
+
+namespace ferry::service {
+
+class JobObject;
+class ManagerObject;
+
+// Who sent the message being handled.
+struct CallContext {
+  std::string sender;  // unique bus name
+  uint32_t uid = 0;
+};
+
+struct Service::Impl {
+  Impl(core::Engine& e, sys::EventLoop& l, ServiceOptions o) : engine(e), loop(l), options(std::move(o)) {}
+  ~Impl();
+
+  // The caller of the message `object` is handling; throws StatusError.
+  CallContext Who(const sdbus::IObject& object);
+  bool IsAdmin(const CallContext& c) { return authority->IsAdmin(c.sender, c.uid); }
+  core::Caller EngineCaller(const CallContext& c) { return core::Caller{c.uid, IsAdmin(c)}; }
+  // The job, if the caller is its owner or an administrator; throws
+  // StatusError (DO_E_JOB_NOT_FOUND, E_ACCESSDENIED).
+  core::JobSnapshot Authorized(const Guid& id, const CallContext& c);
+
+  void EnsureObject(const Guid& id);
+  void DropObjectLater(const Guid& id);
+  void OnFilteredEvent(const core::EngineEvent& e);
+  void OnRawEvent(const core::EngineEvent& e);
+  void OnClientGone(const std::string& name);
+
+  core::Engine& engine;
+  sys::EventLoop& loop;
+  ServiceOptions options;
+  std::function<void()> on_bus_lost;
+  std::unique_ptr<sdbus::IConnection> conn;
+  std::unique_ptr<Authority> authority;
+  std::unique_ptr<BusDriver> driver;
+  std::unique_ptr<NotifyRunner> notify;
+  std::unique_ptr<ManagerObject> manager;
+  std::map<Guid, std::unique_ptr<JobObject>> jobs;
+  std::map<Guid, std::set<std::string>> callbacks;  // job -> unique names with a callback
+  std::unique_ptr<core::EventConsumer> filtered_consumer, raw_consumer;
+  uint64_t filtered_sub = 0, raw_sub = 0;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  bool accepting = true;
+};
+
+class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Manager_adaptor> {
+ public:
+  ManagerObject(Service::Impl& svc);
+  ~ManagerObject();
+
+  using Manager_adaptor::emitFileTransferred;
+  using Manager_adaptor::emitJobError;
+  using Manager_adaptor::emitJobModification;
+  using Manager_adaptor::emitJobTransferred;
+
+ private:
+  sdbus::ObjectPath CreateJob(const std::string& display_name, const uint32_t& type) override;
+  sdbus::ObjectPath GetJob(const std::string& id) override;
+  std::vector<sdbus::ObjectPath> EnumJobs(const uint32_t& flags) override;
+  std::vector<std::map<std::string, sdbus::Variant>> ListJobs(const uint32_t& flags) override;
+  std::tuple<std::string, std::string> GetErrorDescription(const int32_t& code) override;
+  std::map<std::string, sdbus::Variant> GetStatus() override;
+  void SetBandwidthLimits(const uint64_t& background, const uint64_t& foreground) override;
+
+  std::vector<Guid> Enumerate(uint32_t flags, const CallContext& c);
+
+  Service::Impl& svc_;
+};
+
+class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_adaptor> {
+ public:
+  JobObject(Service::Impl& svc, const Guid& id);
+  ~JobObject();
+
+  using Job_adaptor::emitError;
+  using Job_adaptor::emitFileTransferred;
+  using Job_adaptor::emitModification;
+  using Job_adaptor::emitTransferred;
+  void EmitPropertiesChanged();
+
+ private:
+  // Methods.
+  void AddFile(const std::string& remote_url, const std::string& local_name) override;
+  void AddFileWithRanges(const std::string& file_id, const std::string& remote_url, const std::string& local_name,
+                         const std::vector<sdbus::Struct<uint64_t, uint64_t>>& ranges,
+                         const uint64_t& file_size) override;
+  void AddFileSet(const std::vector<sdbus::Struct<std::string, std::string>>& files) override;
+  std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>> EnumFiles() override;
+  void Suspend() override;
+  void Resume() override;
+  int32_t Cancel() override;
+  void Complete(sdbus::Result<int32_t>&& result, std::map<uint32_t, sdbus::UnixFd> fds) override;
+  std::tuple<uint32_t, int32_t, std::string, std::string, int32_t> GetError() override;
+  void RegisterCallback() override;
+  void UnregisterCallback() override;
+  std::map<std::string, sdbus::Variant> GetInfo() override;
+  void SetDisplayName(const std::string& value) override;
+  void SetDescription(const std::string& value) override;
+  void SetPriority(const uint32_t& value) override;
+  void SetNotifyFlags(const uint32_t& value) override;
+  void SetNotifyCmdLine(const std::string& program, const std::string& parameters) override;
+  void SetMinimumRetryDelay(const uint32_t& seconds) override;
+  void SetNoProgressTimeout(const uint32_t& seconds) override;
+  void SetProxySettings(const uint32_t& usage, const std::string& proxy_list,
+                        const std::string& bypass_list) override;
+  void SetCustomHeaders(const std::string& headers) override;
+  void SetCostPolicy(const uint32_t& policy) override;
+  void TakeOwnership() override;
+  void SetFileRemoteName(const uint32_t& file, const std::string& remote_url) override;
+  void SetFileIntegrity(const uint32_t& file, const std::string& sha256) override;
+  std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> GetFileRanges(const uint32_t& file) override;
+  std::map<std::string, sdbus::Variant> GetFileStats(const uint32_t& file) override;
+
+  // Properties (see the note in docs/dbus-api.md: sd-bus does not tell a
+  // property getter who asks, so in system mode the free-text properties read
+  // as empty strings; GetInfo is the authorized read).
+  std::string Id() override;
+  std::string DisplayName() override;
+  std::string Description() override;
+  uint32_t Type() override;
+  uint32_t State() override;
+  uint32_t Priority() override;
+  uint32_t Owner() override;
+  sdbus::Struct<uint64_t, uint64_t, uint32_t, uint32_t> Progress() override;
+  sdbus::Struct<uint64_t, uint64_t, uint64_t> Times() override;
+  uint32_t NotifyFlags() override;
+  uint32_t ErrorCount() override;
+  uint32_t MinimumRetryDelay() override;
+  uint32_t NoProgressTimeout() override;
+  uint32_t CostPolicy() override;
+  std::string CustomHeaders() override;
+
+  // The authorized caller's snapshot of this job (methods only).
+  core::JobSnapshot Checked(CallContext* who = nullptr);
+  // Runs a state/property change after authorization, then answers.
+  template <typename F>
+  void Change(std::string_view what, F&& f);
+  // The snapshot for a property getter (defaults when the job is gone).
+  core::JobRecord Peek(JobProgress* progress = nullptr);
+
+  Service::Impl& svc_;
+  Guid id_;
+};
+
+}  // namespace ferry::service
