@@ -22,12 +22,48 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 }
 }  // namespace
 
+bool IsStrictUtf8(std::string_view s) {
+  // RFC 3629: shortest forms only, no surrogates, at most U+10FFFF (what the
+  // D-Bus specification requires of strings).
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 Status CheckString(std::string_view arg_name, std::string_view value, size_t max_bytes) {
   if (value.size() > max_bytes)
     return Status(code::kStringTooLong, fmt::format("{} is longer than {} bytes", arg_name, max_bytes));
   if (value.find('\0') != std::string_view::npos)
     return Invalid(fmt::format("{} contains a NUL character", arg_name));
-  if (core::Utf8Length(value) == SIZE_MAX) return Invalid(fmt::format("{} is not valid UTF-8", arg_name));
+  if (!IsStrictUtf8(value)) return Invalid(fmt::format("{} is not valid UTF-8", arg_name));
   return Status::OK();
 }
 

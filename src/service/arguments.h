@@ -19,6 +19,8 @@ inline constexpr size_t kMaxPathBytes = 4096;
 inline constexpr size_t kMaxShortStringBytes = 4 * 1024;   // names, file ids, hashes
 inline constexpr size_t kMaxLongStringBytes = 64 * 1024;   // headers, proxy lists, notify parameters
 
+// RFC 3629 UTF-8 (no overlong forms, no surrogates).
+bool IsStrictUtf8(std::string_view s);
 // Valid UTF-8, no NUL, at most `max_bytes`.
 Status CheckString(std::string_view arg_name, std::string_view value, size_t max_bytes);
 // A job id: a GUID with or without braces, or 32 hex digits.
