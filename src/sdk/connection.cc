@@ -162,9 +162,17 @@ Connection::~Connection() {
   bus.reset();
 }
 
-std::unique_ptr<Job> Connection::NewJob(const std::string& path, const Guid& id) {
+void Connection::AddUser() { users_.fetch_add(1); }
+
+void Connection::ReleaseUser() {
+  if (users_.fetch_sub(1) == 1 && dispatcher_) dispatcher_->Stop();
+}
+
+std::unique_ptr<Job> Connection::NewJob(const std::string& path, const Guid& id, bool user) {
   auto impl = std::make_unique<Job::Impl>();
   impl->conn = shared_from_this();
+  impl->user = user;
+  if (user) AddUser();
   impl->path = path;
   impl->id = id;
   impl->proxy = NewJobProxy(path);
@@ -223,8 +231,9 @@ Status Connection::SetCallback(const std::string& path, const Guid& id, std::sha
   uint32_t state = 0, flags = 0;
   Status s = sdk::Guard([&] {
     job->RegisterCallback();
-    state = job->State();
-    flags = job->NotifyFlags();
+    auto info = job->GetInfo();
+    state = info.at("state_code").get<uint32_t>();
+    flags = info.at("notify_flags").get<uint32_t>();
     return Status::OK();
   });
   std::lock_guard lock(mu_);
@@ -286,7 +295,7 @@ void Connection::DeliverOnce(Kind kind, const std::string& path, uint32_t file, 
     callback = it->second.callback;
     id = it->second.id;
   }
-  std::unique_ptr<Job> job = NewJob(path, id);
+  std::unique_ptr<Job> job = NewJob(path, id, /*user=*/false);
   Status result;
   uint32_t min_retry_delay = 600;
   bool retry = false;
@@ -307,11 +316,11 @@ void Connection::DeliverOnce(Kind kind, const std::string& path, uint32_t file, 
       case Kind::kError: {
         // Re-read before every call (first or retry): only a job still in
         // that state, with the flag set, gets the callback.
-        JobState state;
-        uint32_t flags = 0;
-        if (Status e = job->GetState(&state); !e.ok()) return e;
-        if (Status e = job->GetNotifyFlags(&flags); !e.ok()) return e;
-        job->GetMinimumRetryDelay(&min_retry_delay);
+        auto info = job->impl_->proxy->GetInfo();
+        auto state = static_cast<JobState>(info.at("state_code").get<uint32_t>());
+        uint32_t flags = info.at("notify_flags").get<uint32_t>();
+        if (auto it = info.find("min_retry_delay"); it != info.end())
+          min_retry_delay = it->second.get<uint32_t>();
         bool transferred = kind == Kind::kTransferred;
         uint32_t bit = transferred ? notify::kJobTransferred : notify::kJobError;
         if ((flags & notify::kDisable) || !(flags & bit)) return Status::OK();

@@ -11,6 +11,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -79,8 +80,16 @@ struct Connection : std::enable_shared_from_this<Connection> {
   std::unique_ptr<sdk::JobProxy> NewJobProxy(const std::string& path) {
     return std::make_unique<sdk::JobProxy>(*bus, path);
   }
-  // A Job handle sharing this connection.
-  std::unique_ptr<Job> NewJob(const std::string& path, const Guid& id);
+  // A Job handle sharing this connection. `user`: a handle the application
+  // owns (see AddUser); false for the handle passed to a callback.
+  std::unique_ptr<Job> NewJob(const std::string& path, const Guid& id, bool user = true);
+
+  // The application's handles (Manager, Job, File, Error) are counted: when
+  // the last one goes, callbacks stop — the one in progress is waited for
+  // (unless the last handle goes inside a callback), so that no callback runs
+  // after the application let go of everything (e.g. while it exits).
+  void AddUser();
+  void ReleaseUser();
 
   // Callback registrations (Job::SetNotifyInterface).
   Status SetCallback(const std::string& path, const Guid& id, std::shared_ptr<Callback> callback);
@@ -114,6 +123,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
                       uint64_t generation);
   void DeliverOnce(Kind kind, const std::string& path, uint32_t file, uint64_t generation);
 
+  std::atomic<int> users_{0};
   std::mutex mu_;
   std::map<std::string, Subscription> subs_;
   uint64_t next_generation_ = 1;

@@ -8,6 +8,11 @@ Dispatcher::Dispatcher() : state_(std::make_shared<State>()) {
 }
 
 Dispatcher::~Dispatcher() {
+  Stop();
+  if (thread_.joinable()) thread_.detach();
+}
+
+void Dispatcher::Stop() {
   std::multimap<Clock::time_point, Task> dropped;  // destroyed after unlocking
   {
     std::lock_guard lock(state_->mu);
@@ -15,10 +20,7 @@ Dispatcher::~Dispatcher() {
     dropped.swap(state_->tasks);
   }
   state_->cv.notify_all();
-  if (OnDispatcherThread())
-    thread_.detach();
-  else
-    thread_.join();
+  if (!OnDispatcherThread() && thread_.joinable()) thread_.join();
 }
 
 void Dispatcher::PostAt(Clock::time_point when, Task task) {

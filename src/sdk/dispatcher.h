@@ -22,10 +22,14 @@ class Dispatcher {
   using Task = std::function<void()>;
 
   Dispatcher();
-  // Stops the thread: joins it, or detaches it when called from the thread
-  // itself (the last handle of a connection dropped inside a callback). Tasks
-  // not yet run are dropped.
+  // Stop(), then detaches the thread if Stop() could not join it.
   ~Dispatcher();
+
+  // No task runs after the one in progress; tasks not yet run are dropped.
+  // From another thread, waits for the task in progress to end (joins); from
+  // the dispatcher thread itself (a handler dropping the last handle), only
+  // asks the thread to end. Idempotent.
+  void Stop();
 
   // Queues `task` to run at `when` (after every task due earlier; tasks due at
   // the same time run in posting order). Thread-safe, never blocks long.

@@ -34,7 +34,17 @@ bool ParseCodeMessage(std::string_view message, int32_t* code, std::string_view*
   return true;
 }
 
+// A table name, or "HRESULT_0x80190194" for codes whose name is not a valid
+// D-Bus name element.
 bool CodeFromName(std::string_view name, int32_t* code) {
+  if (StartsWith(name, "HRESULT_0x") && name.size() == 18) {
+    uint32_t v = 0;
+    auto [end, ec] = std::from_chars(name.data() + 10, name.data() + 18, v, 16);
+    if (ec == std::errc() && end == name.data() + 18) {
+      *code = static_cast<int32_t>(v);
+      return true;
+    }
+  }
   for (const StatusCodeInfo& info : AllStatusCodes())
     if (info.name == name) {
       *code = info.value;

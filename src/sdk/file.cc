@@ -150,8 +150,7 @@ Status Error::GetFile(std::unique_ptr<File>* file) {
   return Guard([&] {
     if (!file) return Null("file");
     if (impl_->file < 0) return Status(code::kFileNotAvailable, "the error is not tied to a file");
-    auto f = std::make_unique<File::Impl>();
-    f->conn = impl_->conn;
+    auto f = std::make_unique<File::Impl>(impl_->conn);
     f->job_path = impl_->job_path;
     f->index = static_cast<uint32_t>(impl_->file);
     f->proxy = impl_->conn->NewJobProxy(impl_->job_path);

@@ -23,14 +23,28 @@ std::chrono::system_clock::time_point FromNanos(uint64_t ns) {
 
 Status Null(std::string_view what) { return Status(code::kInvalidArg, fmt::format("{} is null", what)); }
 
-// A value of GetInfo that has no property of its own; E_NOTIMPL when the
-// service does not report it.
+// Getters read the job's GetInfo (checked against the caller like every
+// method) rather than its D-Bus properties, which a system-mode service may
+// blank for privacy (it cannot tell who reads a property).
 template <typename T>
 Status InfoValue(const std::map<std::string, sdbus::Variant>& info, const char* key, T* out) {
   auto it = info.find(key);
   if (it == info.end())
     return Status(code::kNotImpl, fmt::format("the service does not report {}", key));
   *out = it->second.get<T>();
+  return Status::OK();
+}
+
+template <typename T>
+Status Info(sdk::JobProxy& proxy, const char* key, T* out) {
+  return InfoValue(proxy.GetInfo(), key, out);
+}
+
+template <typename E>
+Status InfoEnum(sdk::JobProxy& proxy, const char* key, E* out) {
+  uint32_t v = 0;
+  if (Status s = Info(proxy, key, &v); !s.ok()) return s;
+  *out = static_cast<E>(v);
   return Status::OK();
 }
 
@@ -76,8 +90,7 @@ Status Job::EnumFiles(std::vector<std::unique_ptr<File>>* files) {
     std::vector<std::unique_ptr<File>> out;
     out.reserve(entries.size());
     for (uint32_t i = 0; i < entries.size(); ++i) {
-      auto f = std::make_unique<File::Impl>();
-      f->conn = impl_->conn;
+      auto f = std::make_unique<File::Impl>(impl_->conn);
       f->job_path = impl_->path;
       f->index = i;
       f->proxy = impl_->conn->NewJobProxy(impl_->path);
@@ -130,19 +143,21 @@ Status Job::GetId(Guid* id) {
 Status Job::GetType(JobType* type) {
   return Guard([&] {
     if (!type) return Null("type");
-    *type = static_cast<JobType>(impl_->proxy->Type());
-    return Status::OK();
+    return InfoEnum(*impl_->proxy, "type", type);
   });
 }
 
 Status Job::GetProgress(JobProgress* progress) {
   return Guard([&] {
     if (!progress) return Null("progress");
-    auto p = impl_->proxy->Progress();
-    progress->bytes_total = p.get<0>();
-    progress->bytes_transferred = p.get<1>();
-    progress->files_total = p.get<2>();
-    progress->files_transferred = p.get<3>();
+    auto info = impl_->proxy->GetInfo();
+    JobProgress p;
+    for (Status s : {InfoValue(info, "bytes_total", &p.bytes_total),
+                     InfoValue(info, "bytes_transferred", &p.bytes_transferred),
+                     InfoValue(info, "files_total", &p.files_total),
+                     InfoValue(info, "files_transferred", &p.files_transferred)})
+      if (!s.ok()) return s;
+    *progress = p;
     return Status::OK();
   });
 }
@@ -150,10 +165,14 @@ Status Job::GetProgress(JobProgress* progress) {
 Status Job::GetTimes(JobTimes* times) {
   return Guard([&] {
     if (!times) return Null("times");
-    auto t = impl_->proxy->Times();
-    times->creation = FromNanos(t.get<0>());
-    times->modification = FromNanos(t.get<1>());
-    times->transfer_completion = FromNanos(t.get<2>());
+    auto info = impl_->proxy->GetInfo();
+    uint64_t c = 0, m = 0, t = 0;
+    for (Status s : {InfoValue(info, "creation_ns", &c), InfoValue(info, "modification_ns", &m),
+                     InfoValue(info, "transfer_completion_ns", &t)})
+      if (!s.ok()) return s;
+    times->creation = FromNanos(c);
+    times->modification = FromNanos(m);
+    times->transfer_completion = FromNanos(t);
     return Status::OK();
   });
 }
@@ -161,8 +180,7 @@ Status Job::GetTimes(JobTimes* times) {
 Status Job::GetState(JobState* state) {
   return Guard([&] {
     if (!state) return Null("state");
-    *state = static_cast<JobState>(impl_->proxy->State());
-    return Status::OK();
+    return InfoEnum(*impl_->proxy, "state_code", state);
   });
 }
 
@@ -170,8 +188,7 @@ Status Job::GetError(std::unique_ptr<Error>* error) {
   return Guard([&] {
     if (!error) return Null("error");
     auto [context, c, message, protocol, file] = impl_->proxy->GetError();
-    auto e = std::make_unique<Error::Impl>();
-    e->conn = impl_->conn;
+    auto e = std::make_unique<Error::Impl>(impl_->conn);
     e->job_path = impl_->path;
     e->context = static_cast<ErrorContext>(context);
     e->code = c;
@@ -186,7 +203,8 @@ Status Job::GetError(std::unique_ptr<Error>* error) {
 Status Job::GetOwner(std::string* owner) {
   return Guard([&] {
     if (!owner) return Null("owner");
-    uint32_t uid = impl_->proxy->Owner();
+    uint32_t uid = 0;
+    if (Status s = Info(*impl_->proxy, "owner", &uid); !s.ok()) return s;
     std::vector<char> buf(16384);
     struct passwd pw;
     struct passwd* found = nullptr;
@@ -208,8 +226,7 @@ Status Job::SetDisplayName(std::string_view name) {
 Status Job::GetDisplayName(std::string* name) {
   return Guard([&] {
     if (!name) return Null("name");
-    *name = impl_->proxy->DisplayName();
-    return Status::OK();
+    return Info(*impl_->proxy, "display_name", name);
   });
 }
 
@@ -223,8 +240,7 @@ Status Job::SetDescription(std::string_view description) {
 Status Job::GetDescription(std::string* description) {
   return Guard([&] {
     if (!description) return Null("description");
-    *description = impl_->proxy->Description();
-    return Status::OK();
+    return Info(*impl_->proxy, "description", description);
   });
 }
 
@@ -238,8 +254,7 @@ Status Job::SetPriority(JobPriority priority) {
 Status Job::GetPriority(JobPriority* priority) {
   return Guard([&] {
     if (!priority) return Null("priority");
-    *priority = static_cast<JobPriority>(impl_->proxy->Priority());
-    return Status::OK();
+    return InfoEnum(*impl_->proxy, "priority_code", priority);
   });
 }
 
@@ -253,8 +268,7 @@ Status Job::SetNotifyFlags(uint32_t flags) {
 Status Job::GetNotifyFlags(uint32_t* flags) {
   return Guard([&] {
     if (!flags) return Null("flags");
-    *flags = impl_->proxy->NotifyFlags();
-    return Status::OK();
+    return Info(*impl_->proxy, "notify_flags", flags);
   });
 }
 
@@ -282,8 +296,8 @@ Status Job::GetNotifyCmdLine(std::string* program, std::string* parameters) {
     if (!program || !parameters) return Null("program or parameters");
     std::string p, a;
     auto info = impl_->proxy->GetInfo();
-    if (Status s = InfoValue(info, "NotifyProgram", &p); !s.ok()) return s;
-    if (Status s = InfoValue(info, "NotifyParameters", &a); !s.ok()) return s;
+    if (Status s = InfoValue(info, "notify_program", &p); !s.ok()) return s;
+    if (Status s = InfoValue(info, "notify_parameters", &a); !s.ok()) return s;
     *program = std::move(p);
     *parameters = std::move(a);
     return Status::OK();
@@ -300,8 +314,7 @@ Status Job::SetMinimumRetryDelay(uint32_t seconds) {
 Status Job::GetMinimumRetryDelay(uint32_t* seconds) {
   return Guard([&] {
     if (!seconds) return Null("seconds");
-    *seconds = impl_->proxy->MinimumRetryDelay();
-    return Status::OK();
+    return Info(*impl_->proxy, "min_retry_delay", seconds);
   });
 }
 
@@ -315,16 +328,14 @@ Status Job::SetNoProgressTimeout(uint32_t seconds) {
 Status Job::GetNoProgressTimeout(uint32_t* seconds) {
   return Guard([&] {
     if (!seconds) return Null("seconds");
-    *seconds = impl_->proxy->NoProgressTimeout();
-    return Status::OK();
+    return Info(*impl_->proxy, "no_progress_timeout", seconds);
   });
 }
 
 Status Job::GetErrorCount(uint32_t* count) {
   return Guard([&] {
     if (!count) return Null("count");
-    *count = impl_->proxy->ErrorCount();
-    return Status::OK();
+    return Info(*impl_->proxy, "error_count", count);
   });
 }
 
@@ -342,9 +353,9 @@ Status Job::GetProxySettings(ProxyUsage* usage, std::string* proxy_list, std::st
     uint32_t u = 0;
     std::string list, bypass;
     auto info = impl_->proxy->GetInfo();
-    if (Status s = InfoValue(info, "ProxyUsage", &u); !s.ok()) return s;
-    if (Status s = InfoValue(info, "ProxyList", &list); !s.ok()) return s;
-    if (Status s = InfoValue(info, "ProxyBypassList", &bypass); !s.ok()) return s;
+    if (Status s = InfoValue(info, "proxy_usage", &u); !s.ok()) return s;
+    if (Status s = InfoValue(info, "proxy_list", &list); !s.ok()) return s;
+    if (Status s = InfoValue(info, "proxy_bypass", &bypass); !s.ok()) return s;
     *usage = static_cast<ProxyUsage>(u);
     *proxy_list = std::move(list);
     *bypass_list = std::move(bypass);
@@ -362,8 +373,7 @@ Status Job::SetCustomHeaders(std::string_view headers) {
 Status Job::GetCustomHeaders(std::string* headers) {
   return Guard([&] {
     if (!headers) return Null("headers");
-    *headers = impl_->proxy->CustomHeaders();
-    return Status::OK();
+    return Info(*impl_->proxy, "custom_headers", headers);
   });
 }
 
@@ -377,8 +387,7 @@ Status Job::SetCostPolicy(uint32_t policy) {
 Status Job::GetCostPolicy(uint32_t* policy) {
   return Guard([&] {
     if (!policy) return Null("policy");
-    *policy = impl_->proxy->CostPolicy();
-    return Status::OK();
+    return Info(*impl_->proxy, "cost_policy", policy);
   });
 }
 

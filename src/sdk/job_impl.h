@@ -11,13 +11,19 @@
 namespace ferry {
 
 struct Job::Impl {
+  ~Impl() {
+    if (user) conn->ReleaseUser();
+  }
   std::shared_ptr<detail::Connection> conn;
+  bool user = true;  // counted by Connection::AddUser
   std::string path;  // /org/ferry/Ferry1/job/<hex>
   Guid id;
   std::unique_ptr<sdk::JobProxy> proxy;
 };
 
 struct File::Impl {
+  explicit Impl(std::shared_ptr<detail::Connection> c) : conn(std::move(c)) { conn->AddUser(); }
+  ~Impl() { conn->ReleaseUser(); }
   std::shared_ptr<detail::Connection> conn;
   std::string job_path;
   uint32_t index = 0;
@@ -25,6 +31,8 @@ struct File::Impl {
 };
 
 struct Error::Impl {
+  explicit Impl(std::shared_ptr<detail::Connection> c) : conn(std::move(c)) { conn->AddUser(); }
+  ~Impl() { conn->ReleaseUser(); }
   std::shared_ptr<detail::Connection> conn;
   std::string job_path;
   ErrorContext context = ErrorContext::kNone;

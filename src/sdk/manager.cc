@@ -10,8 +10,8 @@ namespace ferry {
 
 using sdk::Guard;
 
-Manager::Manager(std::shared_ptr<detail::Connection> c) : conn_(std::move(c)) {}
-Manager::~Manager() = default;
+Manager::Manager(std::shared_ptr<detail::Connection> c) : conn_(std::move(c)) { conn_->AddUser(); }
+Manager::~Manager() { conn_->ReleaseUser(); }
 
 Status Manager::Connect(const ConnectOptions& options, std::unique_ptr<Manager>* manager) {
   return Guard([&] {
