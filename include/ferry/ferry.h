@@ -14,9 +14,17 @@
 //   after its job becomes final: reads return the final state, changes return
 //   DO_E_INVALID_STATE.
 // - Thread-safety: a Manager and the handles it creates may be used from any
-//   thread, concurrently.
+//   thread, concurrently, including from inside a Callback.
+// - Lifetime: handles share one bus connection; it stays open while any
+//   handle (Manager, Job, File, Error) lives. When the application's last
+//   handle goes, callbacks stop (destroying it waits for a callback in
+//   progress, unless it is destroyed inside that callback) and the
+//   connection closes, which also ends the service-side registrations.
 // - A service that is not reachable gives ERROR_SERVICE_NOT_ACTIVE-style
-//   failures: code 0x80070426 (HRESULT_FROM_WIN32(ERROR_SERVICE_NOT_ACTIVE)).
+//   failures: code 0x80070426 (HRESULT_FROM_WIN32(ERROR_SERVICE_NOT_ACTIVE)),
+//   whose message says how to start ferryd. A call that gets no answer in
+//   time gives 0x800705B4 (ERROR_TIMEOUT); anything the SDK cannot map,
+//   E_UNEXPECTED (0x8000FFFF) with the D-Bus error name and text.
 #pragma once
 
 #include <chrono>
@@ -41,9 +49,12 @@ struct DownloadEnumCategory;
 
 struct ConnectOptions {
   enum class Bus { kAuto, kSystem, kSession, kAddress };
-  // kAuto: the session bus when ferryd is there, else the system bus.
+  // kAuto: the session bus when ferryd --user is running there; else the
+  // system bus (running or activatable); else an activatable user service.
   Bus bus = Bus::kAuto;
-  std::string address;  // for kAddress: a D-Bus address ("unix:path=/run/...")
+  // For kAddress only (E_INVALIDARG otherwise, or when empty with kAddress):
+  // a D-Bus address ("unix:path=/run/..."), as tests use for a private bus.
+  std::string address;
 };
 
 namespace detail {
@@ -54,7 +65,9 @@ struct Connection;  // the SDK's bus connection and signal thread (src/sdk)
 class Manager {
  public:
   // Connects to ferryd. On failure *manager is untouched and the code says why
-  // (0x80070426 when the service is not on the bus).
+  // (0x80070426 when the service is not on the bus, or no bus is reachable).
+  // Starts two SDK threads: the bus connection's event loop, and the one
+  // callbacks run on.
   static Status Connect(const ConnectOptions& options, std::unique_ptr<Manager>* manager);
   ~Manager();
 
@@ -68,7 +81,8 @@ class Manager {
   // The caller's live jobs; flags kEnumAllUsers (administrators only, else
   // E_ACCESSDENIED) for everyone's.
   Status EnumJobs(uint32_t flags, std::vector<std::unique_ptr<Job>>* jobs);
-  // "DO_E_INVALID_STATE: The operation is not allowed in the job's current state."
+  // "DO_E_INVALID_STATE: The operation is not allowed in the job's current
+  // state." Any code; unknown ones are named "0x…". No bus round trip.
   Status GetErrorDescription(int32_t code, std::string* description);
   // DO single-download API: E_NOTIMPL for now.
   Status CreateDownload(std::unique_ptr<Download>* download);
@@ -108,6 +122,12 @@ class Job {
   // Delivers finished files to their local names (durably) and ends the job:
   // ACKNOWLEDGED. BG_S_PARTIAL_COMPLETE when unfinished files were dropped.
   // A failed delivery returns its error and leaves the job as it was.
+  // With a system-mode ferryd (its own user) the SDK creates each file as
+  // "<local_name>.ferry-XXXXXX" with the caller's rights (mode 0666 & ~umask),
+  // the service copies the data into it, then the SDK renames it into place
+  // and fsyncs the directory; so the caller needs write access to each
+  // destination directory (E_ACCESSDENIED else). Blocks until the data is
+  // copied (up to an hour). May be called from a Callback.
   Status Complete();
 
   Status GetId(Guid* id);
@@ -130,9 +150,14 @@ class Job {
   // Registers `callback` for this job in this process (nullptr removes it);
   // the last registration wins. Subscribes before returning, then re-reads
   // the state: a job already TRANSFERRED (or in ERROR) gets its callback
-  // right away. Callbacks run on an SDK thread. A JobTransferred/JobError
-  // handler that returns a failure is called again later (back-off from 1 s
-  // up to the minimum retry delay) while the job stays in that state.
+  // right away (delivery is at least once: a handler may see an event
+  // twice). Callbacks run on an SDK thread, one at a time per Manager, with a
+  // Job& that refers to this job. Before each JobTransferred/JobError call
+  // the SDK re-reads the job: the call happens only while the job is in that
+  // state with the flag set. A handler that returns a failure (or throws) is
+  // called again later (back-off from 1 s doubling up to the minimum retry
+  // delay) while the job stays in that state. DO_E_JOB_NOT_FOUND and the
+  // service's codes if the registration fails (nothing is registered then).
   Status SetNotifyInterface(std::shared_ptr<Callback> callback);
   Status GetNotifyInterface(std::shared_ptr<Callback>* callback);
   // A program run by the service (user mode) when the job is TRANSFERRED or in
@@ -202,8 +227,10 @@ class Error {
 
 // IBackgroundCopyCallback (+ Callback2::FileTransferred). Called on an SDK
 // thread, one call at a time per Manager; a slow handler delays only this
-// process's callbacks. Return a failure to be called again later
-// (JobTransferred, JobError).
+// process's later callbacks (signals keep being received meanwhile). A
+// handler may call any SDK method, Complete and Cancel included. Return a
+// failure to be called again later (JobTransferred, JobError). `reserved`
+// is 0. The Job&, Error& and File& are valid only during the call.
 class Callback {
  public:
   virtual ~Callback() = default;
