@@ -74,12 +74,14 @@ struct Runtime {
       return it == st.jobs_by_state.end() ? 0u : it->second;
     };
     std::string text = fmt::format(
-        "{} jobs: {} transferring, {} queued, {} suspended, {} transferred, {} in error; {:.1f} KiB/s",
-        jobs, count(JobState::kTransferring) + count(JobState::kConnecting), count(JobState::kQueued),
-        count(JobState::kSuspended), count(JobState::kTransferred),
+        "{} jobs: {} transferring, {} queued, {} suspended, {} transferred, {} in error; {:.1f} "
+        "KiB/s",
+        jobs, count(JobState::kTransferring) + count(JobState::kConnecting),
+        count(JobState::kQueued), count(JobState::kSuspended), count(JobState::kTransferred),
         count(JobState::kError) + count(JobState::kTransientError), rate / 1024);
     lib::systemd::Notify("STATUS=" + text);
-    status_timer = host->loop().AddTimer(now + settings.status_interval, [this] { PublishStatus(); });
+    status_timer =
+        host->loop().AddTimer(now + settings.status_interval, [this] { PublishStatus(); });
   }
 
   void Watchdog(std::chrono::microseconds interval) {
@@ -113,12 +115,14 @@ int Run(const Options& options, const Settings& settings) {
   if (system_mode) ho.config.check_destination_writable = false;
   ho.clock_offset = settings.clock_offset;
   if (settings.clock_offset.count() != 0)
-    log::Warn("clock_offset_seconds = {}: the engine's clock is shifted (tests only)", settings.clock_offset.count());
+    log::Warn("clock_offset_seconds = {}: the engine's clock is shifted (tests only)",
+              settings.clock_offset.count());
 
   auto host_or = EngineHost::Start(ho);
   if (!host_or.ok()) {
     std::fprintf(stderr, "ferryd: cannot open the job store in %s (database %s/ferry.db): %s\n",
-                 options.state_dir.c_str(), options.state_dir.c_str(), host_or.status().ToString().c_str());
+                 options.state_dir.c_str(), options.state_dir.c_str(),
+                 host_or.status().ToString().c_str());
     std::fprintf(stderr, "ferryd: refusing to start; the database was left untouched.\n");
     return 1;
   }
@@ -141,9 +145,9 @@ int Run(const Options& options, const Settings& settings) {
     if (!svc.ok()) return svc.status();
     rt.service = std::move(svc.value());
     rt.signal_fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (rt.signal_fd >= 0) host->loop().WatchFd(rt.signal_fd, sys::EventLoop::kReadable, [&rt](int, uint32_t) {
-      rt.OnSignal();
-    });
+    if (rt.signal_fd >= 0)
+      host->loop().WatchFd(rt.signal_fd, sys::EventLoop::kReadable,
+                           [&rt](int, uint32_t) { rt.OnSignal(); });
     rt.PublishStatus();
     if (auto wd = lib::systemd::WatchdogInterval()) rt.Watchdog(*wd);
     return Status::OK();
@@ -154,8 +158,8 @@ int Run(const Options& options, const Settings& settings) {
     return 1;
   }
   lib::systemd::Notify("READY=1");
-  log::Info("ferryd {} ready ({} mode, state in {})", FERRY_VERSION, system_mode ? "system" : "user",
-            options.state_dir);
+  log::Info("ferryd {} ready ({} mode, state in {})", FERRY_VERSION,
+            system_mode ? "system" : "user", options.state_dir);
 
   int code = rt.exit_code.get_future().get();
 

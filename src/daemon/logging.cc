@@ -9,7 +9,7 @@ namespace ferry::daemon {
 
 bool ParseLogLevel(std::string_view n, log::Level* level) {
   static constexpr std::pair<std::string_view, log::Level> kNames[] = {
-      {"trace", log::Level::kTrace}, {"debug", log::Level::kDebug}, {"info", log::Level::kInfo},
+      {"trace", log::Level::kTrace}, {"debug", log::Level::kDebug},  {"info", log::Level::kInfo},
       {"warn", log::Level::kWarn},   {"warning", log::Level::kWarn}, {"error", log::Level::kError},
       {"off", log::Level::kOff}};
   for (auto& [name, l] : kNames)
@@ -33,12 +33,23 @@ void SetUpLogging(log::Level level) {
   log::SetSink([logger](log::Level l, std::string_view message) {
     spdlog::level::level_enum s = spdlog::level::info;
     switch (l) {
-      case log::Level::kTrace: s = spdlog::level::trace; break;
-      case log::Level::kDebug: s = spdlog::level::debug; break;
-      case log::Level::kInfo: s = spdlog::level::info; break;
-      case log::Level::kWarn: s = spdlog::level::warn; break;
-      case log::Level::kError: s = spdlog::level::err; break;
-      case log::Level::kOff: return;
+      case log::Level::kTrace:
+        s = spdlog::level::trace;
+        break;
+      case log::Level::kDebug:
+        s = spdlog::level::debug;
+        break;
+      case log::Level::kInfo:
+        s = spdlog::level::info;
+        break;
+      case log::Level::kWarn:
+        s = spdlog::level::warn;
+        break;
+      case log::Level::kError:
+        s = spdlog::level::err;
+        break;
+      case log::Level::kOff:
+        return;
     }
     logger->log(s, "{}", message);
   });

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   if (!options.log_level.empty()) settings.log_level = options.log_level;
   ferry::log::Level level;
   if (!ParseLogLevel(settings.log_level, &level)) {
-    std::fprintf(stderr, "ferryd: unknown log level \"%s\" (trace, debug, info, warn, error, off)\n",
+    std::fprintf(stderr,
+                 "ferryd: unknown log level \"%s\" (trace, debug, info, warn, error, off)\n",
                  settings.log_level.c_str());
     return 2;
   }

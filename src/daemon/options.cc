@@ -44,7 +44,8 @@ Status ParseOptions(const std::vector<std::string>& args, Options* o) {
     Status s;
     if (a == "--user" || a == "--system") {
       auto m = a == "--user" ? Options::Mode::kUser : Options::Mode::kSystem;
-      if (o->mode_given && o->mode != m) return Status(code::kInvalidArg, "--user and --system exclude each other");
+      if (o->mode_given && o->mode != m)
+        return Status(code::kInvalidArg, "--user and --system exclude each other");
       o->mode = m;
       o->mode_given = true;
     } else if (a == "--bus-address") {

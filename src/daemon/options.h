@@ -12,11 +12,11 @@ namespace ferry::daemon {
 struct Options {
   enum class Mode { kUser, kSystem } mode = Mode::kUser;
   bool mode_given = false;
-  std::string bus_address;   // --bus-address
-  std::string state_dir;     // --state-dir; default from the mode
-  std::string cache_dir;     // from the mode
-  std::string config_file;   // --config
-  std::string log_level;     // --log-level (overrides the config file)
+  std::string bus_address;  // --bus-address
+  std::string state_dir;    // --state-dir; default from the mode
+  std::string cache_dir;    // from the mode
+  std::string config_file;  // --config
+  std::string log_level;    // --log-level (overrides the config file)
   bool show_help = false;
   bool show_version = false;
 };

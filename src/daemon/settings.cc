@@ -27,7 +27,8 @@ Status GetUnsigned(const json& v, std::string_view key, uint64_t min, uint64_t m
 }  // namespace
 
 Status ParseSettings(std::string_view text, Settings* s) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false,
+                         /*ignore_comments=*/true);
   if (doc.is_discarded()) return Status(code::kInvalidArg, "the configuration is not valid JSON");
   if (!doc.is_object()) return Status(code::kInvalidArg, "the configuration must be a JSON object");
   core::EngineConfig& e = s->engine;
@@ -94,7 +95,8 @@ Status ParseSettings(std::string_view text, Settings* s) {
 
 Status LoadSettings(const std::string& path, Settings* s) {
   std::ifstream in(path);
-  if (!in) return Status(code::kInvalidArg, fmt::format("cannot read the configuration file {}", path));
+  if (!in)
+    return Status(code::kInvalidArg, fmt::format("cannot read the configuration file {}", path));
   std::ostringstream buf;
   buf << in.rdbuf();
   Status st = ParseSettings(buf.str(), s);

@@ -60,7 +60,8 @@ bool IsStrictUtf8(std::string_view s) {
 
 Status CheckString(std::string_view arg_name, std::string_view value, size_t max_bytes) {
   if (value.size() > max_bytes)
-    return Status(code::kStringTooLong, fmt::format("{} is longer than {} bytes", arg_name, max_bytes));
+    return Status(code::kStringTooLong,
+                  fmt::format("{} is longer than {} bytes", arg_name, max_bytes));
   if (value.find('\0') != std::string_view::npos)
     return Invalid(fmt::format("{} contains a NUL character", arg_name));
   if (!IsStrictUtf8(value)) return Invalid(fmt::format("{} is not valid UTF-8", arg_name));
@@ -69,7 +70,8 @@ Status CheckString(std::string_view arg_name, std::string_view value, size_t max
 
 Status ParseJobId(std::string_view text, Guid* id) {
   if (text.size() > 64 || !Guid::Parse(text, id))
-    return Invalid("the job id is not a GUID ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} or 32 hex digits)");
+    return Invalid(
+        "the job id is not a GUID ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} or 32 hex digits)");
   return Status::OK();
 }
 
@@ -103,7 +105,8 @@ Status CheckLocalName(std::string_view path) {
 }
 
 Status CheckEnumFlags(uint32_t flags) {
-  if (flags & ~kEnumAllUsers) return Invalid(fmt::format("unknown enumeration flags 0x{:X}", flags));
+  if (flags & ~kEnumAllUsers)
+    return Invalid(fmt::format("unknown enumeration flags 0x{:X}", flags));
   return Status::OK();
 }
 

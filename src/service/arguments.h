@@ -16,8 +16,8 @@ namespace ferry::service {
 // documented character limits).
 inline constexpr size_t kMaxUrlBytes = 2200;
 inline constexpr size_t kMaxPathBytes = 4096;
-inline constexpr size_t kMaxShortStringBytes = 4 * 1024;   // names, file ids, hashes
-inline constexpr size_t kMaxLongStringBytes = 64 * 1024;   // headers, proxy lists, notify parameters
+inline constexpr size_t kMaxShortStringBytes = 4 * 1024;  // names, file ids, hashes
+inline constexpr size_t kMaxLongStringBytes = 64 * 1024;  // headers, proxy lists, notify parameters
 
 // RFC 3629 UTF-8 (no overlong forms, no surrogates).
 bool IsStrictUtf8(std::string_view s);
@@ -29,11 +29,11 @@ Status ParseJobId(std::string_view text, Guid* id);
 Status CheckRemoteUrl(std::string_view url, bool allow_file);
 // Local name: absolute, UTF-8, no NUL, no "." or ".." segments, <= 4096 bytes.
 Status CheckLocalName(std::string_view path);
-Status CheckEnumFlags(uint32_t flags);          // only kEnumAllUsers
-Status CheckJobType(uint32_t type);             // 0..2 (1, 2: E_NOTIMPL from the engine)
-Status CheckPriority(uint32_t priority);        // 0..3
-Status CheckProxyUsage(uint32_t usage);         // 0..3
-Status CheckNotifyFlags(uint32_t flags);        // known bits only
+Status CheckEnumFlags(uint32_t flags);    // only kEnumAllUsers
+Status CheckJobType(uint32_t type);       // 0..2 (1, 2: E_NOTIMPL from the engine)
+Status CheckPriority(uint32_t priority);  // 0..3
+Status CheckProxyUsage(uint32_t usage);   // 0..3
+Status CheckNotifyFlags(uint32_t flags);  // known bits only
 // The job's object path for an id, and back ("/org/ferry/Ferry1/job/<hex>").
 std::string JobPath(const Guid& id);
 bool JobIdFromPath(std::string_view path, Guid* id);

@@ -29,7 +29,8 @@ bool Authority::IsAdmin(const std::string& sender, uint32_t uid) {
   if (uid == 0) return true;
   if (!use_polkit_ || sender.empty()) return false;
   auto now = std::chrono::steady_clock::now();
-  if (auto it = admins_.find(sender); it != admins_.end() && it->second.until > now) return it->second.admin;
+  if (auto it = admins_.find(sender); it != admins_.end() && it->second.until > now)
+    return it->second.admin;
   bool admin = AskPolkit(sender);
   admins_[sender] = AdminEntry{admin, now + kAdminCacheTtl};
   return admin;
@@ -43,7 +44,8 @@ void Authority::Forget(const std::string& sender) {
 bool Authority::AskPolkit(const std::string& sender) {
   try {
     if (!polkit_)
-      polkit_ = sdbus::createProxy(conn_, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority");
+      polkit_ = sdbus::createProxy(conn_, "org.freedesktop.PolicyKit1",
+                                   "/org/freedesktop/PolicyKit1/Authority");
     using Subject = sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>>;
     Subject subject{std::string("system-bus-name"),
                     std::map<std::string, sdbus::Variant>{{"name", sdbus::Variant(sender)}}};
@@ -55,8 +57,8 @@ bool Authority::AskPolkit(const std::string& sender) {
         .withArguments(subject, std::string(kPolkitAction), details, uint32_t{0}, std::string())
         .storeResultsTo(result);
     bool authorized = std::get<0>(result);
-    log::Info("polkit: {} {} {}", sender, authorized ? "is authorized for" : "is not authorized for",
-              kPolkitAction);
+    log::Info("polkit: {} {} {}", sender,
+              authorized ? "is authorized for" : "is not authorized for", kPolkitAction);
     return authorized;
   } catch (const std::exception& e) {
     log::Debug("polkit not available ({}): only uid 0 is an administrator", e.what());

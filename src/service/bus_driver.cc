@@ -13,7 +13,8 @@ namespace ferry::service {
 // timeout of 0).
 constexpr int kMaxMessagesPerTurn = 64;
 
-BusDriver::BusDriver(sys::EventLoop& loop, sdbus::IConnection& connection, std::function<void()> on_lost)
+BusDriver::BusDriver(sys::EventLoop& loop, sdbus::IConnection& connection,
+                     std::function<void()> on_lost)
     : loop_(loop), conn_(connection), on_lost_(std::move(on_lost)) {}
 
 BusDriver::~BusDriver() { Stop(); }

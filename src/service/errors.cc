@@ -13,16 +13,19 @@ bool IsValidNameElement(std::string_view s) {
   if (s.empty() || s.size() > 200) return false;
   if (s[0] >= '0' && s[0] <= '9') return false;
   for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;
 }
 
 DbusError ToDbusError(const Status& status) {
-  Status s = status.ok() ? Status(code::kUnexpected, "a success code was sent as an error") : status;
+  Status s =
+      status.ok() ? Status(code::kUnexpected, "a success code was sent as an error") : status;
   std::string name = StatusCodeName(s.code());
-  if (!IsValidNameElement(name)) name = fmt::format("HRESULT_0x{:08X}", static_cast<uint32_t>(s.code()));
+  if (!IsValidNameElement(name))
+    name = fmt::format("HRESULT_0x{:08X}", static_cast<uint32_t>(s.code()));
   std::string text = s.message().empty() ? StatusCodeMessage(s.code()) : s.message();
   return DbusError{std::string(kErrorPrefix) + name,
                    fmt::format("0x{:08X}: {}", static_cast<uint32_t>(s.code()), text)};
@@ -54,7 +57,8 @@ Status FromDbusError(std::string_view name, std::string_view message) {
   }
   if (name.substr(0, kErrorPrefix.size()) == kErrorPrefix) {
     std::string_view n = name.substr(kErrorPrefix.size());
-    if (n.substr(0, 10) == "HRESULT_0x" && ParseHex32(n.substr(10), &c)) return Status(c, std::string(message));
+    if (n.substr(0, 10) == "HRESULT_0x" && ParseHex32(n.substr(10), &c))
+      return Status(c, std::string(message));
     for (const auto& info : AllStatusCodes())
       if (info.name == n) return Status(info.value, std::string(message));
   }

@@ -1,8 +1,7 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "core/validation.h"
 #include "service/arguments.h"
@@ -20,7 +19,8 @@ const char* kJobInterface = org::ferry::Ferry1::Job_adaptor::INTERFACE_NAME;
 
 Status FileIndexCheck(const core::JobSnapshot& snap, uint32_t file) {
   if (file >= snap.job.files.size())
-    return Status(code::kInvalidArg, fmt::format("the job has no file {} ({} files)", file, snap.job.files.size()));
+    return Status(code::kInvalidArg,
+                  fmt::format("the job has no file {} ({} files)", file, snap.job.files.size()));
   return Status::OK();
 }
 
@@ -41,9 +41,9 @@ JobObject::~JobObject() { unregisterAdaptor(); }
 
 void JobObject::EmitPropertiesChanged() {
   getObject().emitPropertiesChangedSignal(
-      kJobInterface, {"DisplayName", "Description", "State", "Priority", "Owner", "Progress", "Times",
-                      "NotifyFlags", "ErrorCount", "MinimumRetryDelay", "NoProgressTimeout", "CostPolicy",
-                      "CustomHeaders"});
+      kJobInterface, {"DisplayName", "Description", "State", "Priority", "Owner", "Progress",
+                      "Times", "NotifyFlags", "ErrorCount", "MinimumRetryDelay",
+                      "NoProgressTimeout", "CostPolicy", "CustomHeaders"});
 }
 
 core::JobSnapshot JobObject::Checked(CallContext* who) {
@@ -111,12 +111,14 @@ void JobObject::AddFileSet(const std::vector<sdbus::Struct<std::string, std::str
   });
 }
 
-std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>> JobObject::EnumFiles() {
+std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>>
+JobObject::EnumFiles() {
   return Guarded("EnumFiles", [&] {
     core::JobSnapshot snap = Checked();
     std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>> out;
     for (const auto& f : snap.job.files)
-      out.emplace_back(f.remote_url, f.local_name, f.bytes_total, f.bytes_transferred, f.transferred);
+      out.emplace_back(f.remote_url, f.local_name, f.bytes_total, f.bytes_transferred,
+                       f.transferred);
     return out;
   });
 }
@@ -154,10 +156,13 @@ void JobObject::Complete(sdbus::Result<int32_t>&& result, std::map<uint32_t, sdb
         Check(FileIndexCheck(snap, index));
         struct stat st {};
         if (!ufd.isValid() || ::fstat(ufd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-          throw StatusError(Status(code::kInvalidArg, fmt::format("the descriptor for file {} is not a regular file", index)));
+          throw StatusError(
+              Status(code::kInvalidArg,
+                     fmt::format("the descriptor for file {} is not a regular file", index)));
         int flags = ::fcntl(ufd.get(), F_GETFL);
         if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
-          throw StatusError(Status(code::kInvalidArg, fmt::format("the descriptor for file {} is not writable", index)));
+          throw StatusError(Status(
+              code::kInvalidArg, fmt::format("the descriptor for file {} is not writable", index)));
         int dup = ::fcntl(ufd.get(), F_DUPFD_CLOEXEC, 3);
         if (dup < 0) throw StatusError(ErrnoStatus(errno, "dup"));
         owned[index] = dup;
@@ -166,10 +171,11 @@ void JobObject::Complete(sdbus::Result<int32_t>&& result, std::map<uint32_t, sdb
         bool any_finished = false;
         for (const auto& f : snap.job.files) any_finished |= f.transferred && !f.delivered;
         if (any_finished)
-          throw StatusError(Status(code::kInvalidArg,
-                                   "ferryd runs as a system service and never writes into users' directories: "
-                                   "pass a descriptor of a temporary file beside each finished file's local name "
-                                   "(the ferry SDK does this)"));
+          throw StatusError(
+              Status(code::kInvalidArg,
+                     "ferryd runs as a system service and never writes into users' directories: "
+                     "pass a descriptor of a temporary file beside each finished file's local name "
+                     "(the ferry SDK does this)"));
       }
     });
   } catch (const sdbus::Error& e) {
@@ -201,10 +207,11 @@ std::tuple<uint32_t, int32_t, std::string, std::string, int32_t> JobObject::GetE
     core::JobSnapshot snap = Checked();
     if (!snap.job.error)
       throw StatusError(Status(code::kErrorInformationUnavailable,
-                               fmt::format("job {} is {}, not in ERROR or TRANSIENT_ERROR", id_.ToString(),
-                                           JobStateName(snap.job.state))));
+                               fmt::format("job {} is {}, not in ERROR or TRANSIENT_ERROR",
+                                           id_.ToString(), JobStateName(snap.job.state))));
     const auto& e = *snap.job.error;
-    return std::make_tuple(static_cast<uint32_t>(e.context), e.code, e.message, e.protocol, e.file_index);
+    return std::make_tuple(static_cast<uint32_t>(e.context), e.code, e.message, e.protocol,
+                           e.file_index);
   });
 }
 
@@ -266,7 +273,8 @@ void JobObject::SetNotifyCmdLine(const std::string& program, const std::string& 
     Check(CheckString("the notify program", program, kMaxPathBytes));
     Check(CheckString("the notify parameters", parameters, kMaxLongStringBytes));
     if (svc_.options.system_mode && !program.empty())
-      return Status(code::kNotImpl, "the system service does not run notify command lines; use a callback");
+      return Status(code::kNotImpl,
+                    "the system service does not run notify command lines; use a callback");
     if (!program.empty() && program[0] != '/')
       return Status(code::kInvalidArg, "the notify program is not an absolute path");
     return svc_.engine.SetNotifyCmdLine(id_, program, parameters);
@@ -287,7 +295,8 @@ void JobObject::SetProxySettings(const uint32_t& usage, const std::string& proxy
     Check(CheckProxyUsage(usage));
     Check(CheckString("the proxy list", proxy_list, kMaxLongStringBytes));
     Check(CheckString("the bypass list", bypass_list, kMaxLongStringBytes));
-    return svc_.engine.SetProxySettings(id_, static_cast<ProxyUsage>(usage), proxy_list, bypass_list);
+    return svc_.engine.SetProxySettings(id_, static_cast<ProxyUsage>(usage), proxy_list,
+                                        bypass_list);
   });
 }
 
@@ -326,7 +335,8 @@ void JobObject::SetFileIntegrity(const uint32_t& file, const std::string& sha256
   });
 }
 
-std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> JobObject::GetFileRanges(const uint32_t& file) {
+std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> JobObject::GetFileRanges(
+    const uint32_t& file) {
   return Guarded("GetFileRanges", [&] {
     core::JobSnapshot snap = Checked();
     Check(FileIndexCheck(snap, file));
@@ -368,8 +378,12 @@ core::JobRecord JobObject::Peek(JobProgress* progress) {
 }
 
 std::string JobObject::Id() { return id_.ToString(); }
-std::string JobObject::DisplayName() { return svc_.options.system_mode ? std::string() : Peek().display_name; }
-std::string JobObject::Description() { return svc_.options.system_mode ? std::string() : Peek().description; }
+std::string JobObject::DisplayName() {
+  return svc_.options.system_mode ? std::string() : Peek().display_name;
+}
+std::string JobObject::Description() {
+  return svc_.options.system_mode ? std::string() : Peek().description;
+}
 uint32_t JobObject::Type() { return static_cast<uint32_t>(Peek().type); }
 uint32_t JobObject::State() { return static_cast<uint32_t>(Peek().state); }
 uint32_t JobObject::Priority() { return static_cast<uint32_t>(Peek().priority); }
@@ -391,6 +405,8 @@ uint32_t JobObject::NoProgressTimeout() {
   return snap.ok() ? snap->job.no_progress_timeout_s : 0;
 }
 uint32_t JobObject::CostPolicy() { return Peek().cost_policy; }
-std::string JobObject::CustomHeaders() { return svc_.options.system_mode ? std::string() : Peek().custom_headers; }
+std::string JobObject::CustomHeaders() {
+  return svc_.options.system_mode ? std::string() : Peek().custom_headers;
+}
 
 }  // namespace ferry::service

@@ -22,7 +22,8 @@ sdbus::ObjectPath ManagerObject::CreateJob(const std::string& display_name, cons
     Check(CheckString("the display name", display_name, kMaxShortStringBytes));
     Check(CheckJobType(type));
     Guid id;
-    Check(svc_.engine.CreateJob(svc_.EngineCaller(c), display_name, static_cast<JobType>(type), &id));
+    Check(
+        svc_.engine.CreateJob(svc_.EngineCaller(c), display_name, static_cast<JobType>(type), &id));
     svc_.EnsureObject(id);
     return sdbus::ObjectPath(JobPath(id));
   });
@@ -33,7 +34,8 @@ sdbus::ObjectPath ManagerObject::GetJob(const std::string& id_text) {
     CallContext c = svc_.Who(getObject());
     Guid id;
     Check(ParseJobId(id_text, &id));
-    if (!svc_.engine.IsLive(id)) throw StatusError(Status(code::kJobNotFound, fmt::format("no job {}", id.ToString())));
+    if (!svc_.engine.IsLive(id))
+      throw StatusError(Status(code::kJobNotFound, fmt::format("no job {}", id.ToString())));
     svc_.Authorized(id, c);
     svc_.EnsureObject(id);
     return sdbus::ObjectPath(JobPath(id));
@@ -44,7 +46,8 @@ std::vector<Guid> ManagerObject::Enumerate(uint32_t flags, const CallContext& c)
   Check(CheckEnumFlags(flags));
   if (flags & kEnumAllUsers) {
     if (!svc_.IsAdmin(c))
-      throw StatusError(Status(code::kAccessDenied, "listing every user's jobs needs administrator rights"));
+      throw StatusError(
+          Status(code::kAccessDenied, "listing every user's jobs needs administrator rights"));
     return svc_.engine.EnumJobs(std::nullopt);
   }
   return svc_.engine.EnumJobs(c.uid);
@@ -75,9 +78,8 @@ std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListJobs(const
 }
 
 std::tuple<std::string, std::string> ManagerObject::GetErrorDescription(const int32_t& code) {
-  return Guarded("GetErrorDescription", [&] {
-    return std::make_tuple(StatusCodeName(code), StatusCodeMessage(code));
-  });
+  return Guarded("GetErrorDescription",
+                 [&] { return std::make_tuple(StatusCodeName(code), StatusCodeMessage(code)); });
 }
 
 std::map<std::string, sdbus::Variant> ManagerObject::GetStatus() {
@@ -112,9 +114,11 @@ void ManagerObject::SetBandwidthLimits(const uint64_t& background, const uint64_
   Guarded("SetBandwidthLimits", [&] {
     CallContext c = svc_.Who(getObject());
     if (svc_.options.system_mode && !svc_.IsAdmin(c))
-      throw StatusError(Status(code::kAccessDenied, "changing the global limits needs administrator rights"));
+      throw StatusError(
+          Status(code::kAccessDenied, "changing the global limits needs administrator rights"));
     svc_.engine.SetBandwidthLimits(background, foreground);
-    log::Info("bandwidth limits: background {} B/s, foreground {} B/s (uid {})", background, foreground, c.uid);
+    log::Info("bandwidth limits: background {} B/s, foreground {} B/s (uid {})", background,
+              foreground, c.uid);
   });
 }
 

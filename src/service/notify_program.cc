@@ -21,8 +21,8 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
 }
 }  // namespace
 
-std::vector<std::string> NotifyArgv(std::string_view program, std::string_view parameters, const Guid& job,
-                                    JobState state) {
+std::vector<std::string> NotifyArgv(std::string_view program, std::string_view parameters,
+                                    const Guid& job, JobState state) {
   std::vector<std::string> argv{std::string(program)};
   std::string cur;
   bool in_token = false, quoted = false;
@@ -55,7 +55,8 @@ NotifyRunner::~NotifyRunner() {
 
 Status NotifyRunner::Run(std::string_view program, std::string_view parameters, const Guid& job,
                          JobState state) {
-  if (program.empty() || program[0] != '/') return Status(code::kInvalidArg, "the notify program is not absolute");
+  if (program.empty() || program[0] != '/')
+    return Status(code::kInvalidArg, "the notify program is not absolute");
   std::vector<std::string> args = NotifyArgv(program, parameters, job, state);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -20,8 +20,8 @@
 namespace ferry::service {
 
 // The argument vector for a notify command line (pure; for tests).
-std::vector<std::string> NotifyArgv(std::string_view program, std::string_view parameters, const Guid& job,
-                                    JobState state);
+std::vector<std::string> NotifyArgv(std::string_view program, std::string_view parameters,
+                                    const Guid& job, JobState state);
 
 class NotifyRunner {
  public:
@@ -31,7 +31,8 @@ class NotifyRunner {
   NotifyRunner& operator=(const NotifyRunner&) = delete;
 
   // Starts the program; the result is only logged by callers.
-  Status Run(std::string_view program, std::string_view parameters, const Guid& job, JobState state);
+  Status Run(std::string_view program, std::string_view parameters, const Guid& job,
+             JobState state);
   size_t running() const { return children_.size(); }
 
  private:

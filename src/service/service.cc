@@ -22,8 +22,8 @@ class Consumer final : public core::EventConsumer {
       else
         svc_.OnFilteredEvent(e);
     } catch (const std::exception& ex) {
-      log::Warn("D-Bus: could not publish {} of job {}: {}", core::EventKindName(e.kind), e.job.ToString(),
-                ex.what());
+      log::Warn("D-Bus: could not publish {} of job {}: {}", core::EventKindName(e.kind),
+                e.job.ToString(), ex.what());
     }
     return true;  // signals are fire-and-forget; clients re-read state (at-least-once)
   }
@@ -61,8 +61,8 @@ core::JobSnapshot Service::Impl::Authorized(const Guid& id, const CallContext& c
   auto snap = engine.GetJob(id);
   if (!snap.ok()) throw StatusError(snap.status());
   if (snap->job.owner_uid != c.uid && !IsAdmin(c))
-    throw StatusError(Status(code::kAccessDenied,
-                             fmt::format("job {} belongs to another user", id.ToString())));
+    throw StatusError(
+        Status(code::kAccessDenied, fmt::format("job {} belongs to another user", id.ToString())));
   return std::move(snap).value();
 }
 
@@ -117,8 +117,10 @@ void Service::Impl::OnFilteredEvent(const core::EngineEvent& e) {
   if (auto cb = callbacks.find(e.job); cb != callbacks.end() && !cb->second.empty()) return;
   auto snap = engine.GetJob(e.job);
   if (!snap.ok() || snap->job.notify_program.empty()) return;
-  Status s = notify->Run(snap->job.notify_program, snap->job.notify_parameters, e.job, snap->job.state);
-  if (!s.ok()) log::Warn("job {}: notify program failed to start: {}", e.job.ToString(), s.ToString());
+  Status s =
+      notify->Run(snap->job.notify_program, snap->job.notify_parameters, e.job, snap->job.state);
+  if (!s.ok())
+    log::Warn("job {}: notify program failed to start: {}", e.job.ToString(), s.ToString());
 }
 
 void Service::Impl::OnClientGone(const std::string& name) {
@@ -147,9 +149,9 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
     else
       s.conn = sdbus::createSessionBusConnection();
   } catch (const std::exception& e) {
-    return Status(code::kUnexpected,
-                  fmt::format("cannot connect to the {} ({}): {}",
-                              options.bus_address.empty() ? bus_kind : "bus at", options.bus_address, e.what()));
+    return Status(code::kUnexpected, fmt::format("cannot connect to the {} ({}): {}",
+                                                 options.bus_address.empty() ? bus_kind : "bus at",
+                                                 options.bus_address, e.what()));
   }
   try {
     s.authority = std::make_unique<Authority>(*s.conn, options.system_mode);
@@ -162,7 +164,8 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
     s.filtered_sub = engine.events().Subscribe(s.filtered_consumer.get(), false);
     Impl* raw = &s;
     s.conn->addMatch(
-        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged'",
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='"
+        "NameOwnerChanged'",
         [raw](sdbus::Message& msg) {
           try {
             std::string name, old_owner, new_owner;
@@ -180,8 +183,8 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
     s.conn->requestName(options.bus_name);
   } catch (const std::exception& e) {
     return Status(code::kUnexpected,
-                  fmt::format("cannot own the bus name {} (is another ferryd running?): {}", options.bus_name,
-                              e.what()));
+                  fmt::format("cannot own the bus name {} (is another ferryd running?): {}",
+                              options.bus_name, e.what()));
   }
   s.driver = std::make_unique<BusDriver>(loop, *s.conn, [raw = &s] {
     if (raw->on_bus_lost) raw->on_bus_lost();

@@ -30,12 +30,12 @@ struct ServiceOptions {
   bool system_mode = false;
   std::string bus_address;  // empty: the mode's bus (system or session)
   std::string bus_name = kBusName;
-  std::string version;      // reported by GetStatus
+  std::string version;  // reported by GetStatus
 };
 
 struct ServiceCounters {
   size_t job_objects = 0;
-  size_t callbacks = 0;   // registered (job, client) pairs
+  size_t callbacks = 0;  // registered (job, client) pairs
   size_t notify_programs_running = 0;
 };
 

@@ -28,7 +28,8 @@ struct CallContext {
 };
 
 struct Service::Impl {
-  Impl(core::Engine& e, sys::EventLoop& l, ServiceOptions o) : engine(e), loop(l), options(std::move(o)) {}
+  Impl(core::Engine& e, sys::EventLoop& l, ServiceOptions o)
+      : engine(e), loop(l), options(std::move(o)) {}
   ~Impl();
 
   // The caller of the message `object` is handling; throws StatusError.
@@ -100,11 +101,13 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
  private:
   // Methods.
   void AddFile(const std::string& remote_url, const std::string& local_name) override;
-  void AddFileWithRanges(const std::string& file_id, const std::string& remote_url, const std::string& local_name,
+  void AddFileWithRanges(const std::string& file_id, const std::string& remote_url,
+                         const std::string& local_name,
                          const std::vector<sdbus::Struct<uint64_t, uint64_t>>& ranges,
                          const uint64_t& file_size) override;
   void AddFileSet(const std::vector<sdbus::Struct<std::string, std::string>>& files) override;
-  std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>> EnumFiles() override;
+  std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>> EnumFiles()
+      override;
   void Suspend() override;
   void Resume() override;
   int32_t Cancel() override;
@@ -127,7 +130,8 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   void TakeOwnership() override;
   void SetFileRemoteName(const uint32_t& file, const std::string& remote_url) override;
   void SetFileIntegrity(const uint32_t& file, const std::string& sha256) override;
-  std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> GetFileRanges(const uint32_t& file) override;
+  std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> GetFileRanges(
+      const uint32_t& file) override;
   std::map<std::string, sdbus::Variant> GetFileStats(const uint32_t& file) override;
 
   // Properties (see the note in docs/dbus-api.md: sd-bus does not tell a

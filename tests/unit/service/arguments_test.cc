@@ -13,10 +13,14 @@ namespace {
 
 TEST(Arguments, Strings) {
   EXPECT_TRUE(CheckString("x", "plain", 10).ok());
-  EXPECT_TRUE(CheckString("x", "gr\xC3\xBC\xC3\x9F" "e", 10).ok());
+  EXPECT_TRUE(CheckString("x",
+                          "gr\xC3\xBC\xC3\x9F"
+                          "e",
+                          10)
+                  .ok());
   EXPECT_EQ(CheckString("x", "\xFF\xFE", 10).code(), code::kInvalidArg);
-  EXPECT_EQ(CheckString("x", "\xC3", 10).code(), code::kInvalidArg);            // truncated sequence
-  EXPECT_EQ(CheckString("x", "\xED\xA0\x80", 10).code(), code::kInvalidArg);    // surrogate
+  EXPECT_EQ(CheckString("x", "\xC3", 10).code(), code::kInvalidArg);          // truncated sequence
+  EXPECT_EQ(CheckString("x", "\xED\xA0\x80", 10).code(), code::kInvalidArg);  // surrogate
   EXPECT_EQ(CheckString("x", std::string("a\0b", 3), 10).code(), code::kInvalidArg);
   EXPECT_EQ(CheckString("x", std::string(11, 'a'), 10).code(), code::kStringTooLong);
 }
@@ -38,7 +42,8 @@ TEST(Arguments, RemoteUrls) {
   EXPECT_EQ(CheckRemoteUrl("file:///etc/shadow", false).code(), code::kInvalidArg);  // system mode
   EXPECT_EQ(CheckRemoteUrl("ftp://example.org/a", true).code(), code::kInvalidArg);
   EXPECT_EQ(CheckRemoteUrl("", true).code(), code::kInvalidArg);
-  EXPECT_EQ(CheckRemoteUrl("http://x/" + std::string(3000, 'a'), true).code(), code::kStringTooLong);
+  EXPECT_EQ(CheckRemoteUrl("http://x/" + std::string(3000, 'a'), true).code(),
+            code::kStringTooLong);
 }
 
 TEST(Arguments, LocalNames) {
@@ -109,7 +114,8 @@ TEST(Guard, EverythingBecomesAnSdbusError) {
 
 TEST(NotifyProgram, ArgvSubstitutesAndSplits) {
   Guid id = Guid::Random();
-  auto argv = NotifyArgv("/usr/bin/app", "--job %JOBID% \"state is %STATE%\"  x", id, JobState::kTransferred);
+  auto argv = NotifyArgv("/usr/bin/app", "--job %JOBID% \"state is %STATE%\"  x", id,
+                         JobState::kTransferred);
   ASSERT_EQ(argv.size(), 5u);
   EXPECT_EQ(argv[0], "/usr/bin/app");
   EXPECT_EQ(argv[1], "--job");

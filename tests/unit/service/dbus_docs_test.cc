@@ -30,7 +30,8 @@ TEST(DbusDocs, EveryMemberOfTheXmlIsDocumented) {
     for (std::sregex_iterator it(xml.begin(), xml.end(), member), end; it != end; ++it) {
       std::string kind = (*it)[1], name = (*it)[2];
       EXPECT_NE(doc.find("`" + name + "`"), std::string::npos)
-          << kind << " " << name << " of " << entry.path().filename() << " is not documented in docs/dbus-api.md";
+          << kind << " " << name << " of " << entry.path().filename()
+          << " is not documented in docs/dbus-api.md";
       ++checked;
     }
   }
@@ -39,8 +40,9 @@ TEST(DbusDocs, EveryMemberOfTheXmlIsDocumented) {
 
 TEST(DbusDocs, ErrorNamingIsDocumented) {
   std::string doc = Slurp(std::filesystem::path(FERRY_SOURCE_DIR) / "docs" / "dbus-api.md");
-  for (const char* s : {"org.ferry.Ferry1.Error.", "HRESULT_0x", "E_ACCESSDENIED", "E_INVALIDARG",
-                        "DO_E_JOB_NOT_FOUND", "DO_E_INVALID_STATE", "DO_E_ERROR_INFORMATION_UNAVAILABLE"})
+  for (const char* s :
+       {"org.ferry.Ferry1.Error.", "HRESULT_0x", "E_ACCESSDENIED", "E_INVALIDARG",
+        "DO_E_JOB_NOT_FOUND", "DO_E_INVALID_STATE", "DO_E_ERROR_INFORMATION_UNAVAILABLE"})
     EXPECT_NE(doc.find(s), std::string::npos) << s;
 }
 

@@ -77,8 +77,10 @@ TEST(ErrorMapping, SdbusErrorCarriesNameAndMessage) {
 }
 
 TEST(ErrorMapping, ForeignErrorsAreUnexpected) {
-  EXPECT_EQ(FromDbusError("org.freedesktop.DBus.Error.ServiceUnknown", "gone").code(), code::kUnexpected);
-  EXPECT_EQ(FromDbusError("org.ferry.Ferry1.Error.HRESULT_0xZZ", "0xZZ: x").code(), code::kUnexpected);
+  EXPECT_EQ(FromDbusError("org.freedesktop.DBus.Error.ServiceUnknown", "gone").code(),
+            code::kUnexpected);
+  EXPECT_EQ(FromDbusError("org.ferry.Ferry1.Error.HRESULT_0xZZ", "0xZZ: x").code(),
+            code::kUnexpected);
 }
 
 }  // namespace
