@@ -41,8 +41,10 @@ struct EngineConfig {
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds max_low_speed_time{60};  // idle connection abort (capped by no-progress)
 
-  // Checks the destination directory is writable by this process when adding
-  // files (user mode; the system service checks the caller's rights itself).
+  // When adding files, checks with this process's rights that the local name
+  // is not a directory and that its directory exists and is writable (user
+  // mode). The system service turns this off: it cannot see users' homes
+  // (ProtectHome=yes); the SDK checks with the caller's own rights.
   bool check_destination_writable = true;
 };
 

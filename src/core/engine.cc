@@ -372,6 +372,10 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
     if (!taken.insert(nf.local_name).second)
       return Status(code::kInvalidArg,
                     fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
+    // The destination is checked with this process's view and rights. The
+    // system service cannot see users' directories (ProtectHome=yes) and
+    // never writes there: the SDK checks them with the caller's rights.
+    if (!m.cfg.check_destination_writable) continue;
     auto st = m.deps.fs->Stat(nf.local_name);
     if (st.ok() && st->exists && st->is_directory)
       return Status(code::kInvalidArg, fmt::format("the local name '{}' is a directory", nf.local_name));
@@ -380,10 +384,8 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
     auto ds = m.deps.fs->Stat(dir);
     if (!ds.ok() || !ds->exists || !ds->is_directory)
       return Status(code::kInvalidArg, fmt::format("the directory '{}' does not exist", dir));
-    if (m.cfg.check_destination_writable) {
-      if (Status s = m.deps.fs->CheckWritableDir(dir); !s.ok())
-        return Status(code::kAccessDenied, fmt::format("the directory '{}' is not writable", dir));
-    }
+    if (Status s = m.deps.fs->CheckWritableDir(dir); !s.ok())
+      return Status(code::kAccessDenied, fmt::format("the directory '{}' is not writable", dir));
   }
   JobRecord before = j->rec;
   bool was_dirty = j->dirty;

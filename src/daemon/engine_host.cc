@@ -1,5 +1,7 @@
 #include "daemon/engine_host.h"
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "store/digest.h"
@@ -56,7 +58,11 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   auto js = store::SqliteJobStore::Open(o.state_dir + "/ferry.db");
   if (!js.ok()) return js.status();
   p.job_store = std::move(js.value());
-  p.payload = std::make_unique<store::FsPayloadStore>(fs, o.state_dir + "/staging");
+  // Delivered files get the permissions a program creating them would give
+  // (0666 & ~umask); staging files stay 0600.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  p.payload = std::make_unique<store::FsPayloadStore>(fs, o.state_dir + "/staging", 0666u & ~mask);
   p.http = std::make_unique<transfer::HttpBackend>(*h->loop_);
   p.file = std::make_unique<transfer::FileBackend>(*h->loop_, *p.workers);
 

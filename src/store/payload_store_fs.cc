@@ -35,8 +35,8 @@ std::string DirName(const std::string& path) {
 
 }  // namespace
 
-FsPayloadStore::FsPayloadStore(sys::FileSystem* fs, std::string dir)
-    : fs_(fs), dir_(std::move(dir)) {
+FsPayloadStore::FsPayloadStore(sys::FileSystem* fs, std::string dir, uint32_t delivered_mode)
+    : fs_(fs), delivered_mode_(delivered_mode), dir_(std::move(dir)) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
 }
 
@@ -144,6 +144,9 @@ Status FsPayloadStore::Deliver(const Guid& job, uint32_t file, const std::string
                                           std::to_string(size));
   }
   if (Status s = staging.Truncate(size); !s.ok()) return s;
+  if (delivered_mode_) {
+    if (Status s = staging.SetMode(delivered_mode_); !s.ok()) return s;
+  }
   if (Status s = staging.Sync(); !s.ok()) return s;
 
   // A second name for the staging file beside the destination, renamed into

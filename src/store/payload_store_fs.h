@@ -28,7 +28,10 @@ class FsPayloadStore final : public core::PayloadStore {
  public:
   // `fs` is not owned and must outlive the store. `dir` is the staging root;
   // it is created (0700) on first use.
-  FsPayloadStore(sys::FileSystem* fs, std::string dir);
+  // `delivered_mode`: permission bits a file gets when Deliver() puts it at
+  // its local name (staging files are 0600); 0 keeps 0600. ferryd passes
+  // 0666 & ~umask, as curl or cp would create the file.
+  FsPayloadStore(sys::FileSystem* fs, std::string dir, uint32_t delivered_mode = 0);
 
   Result<std::shared_ptr<core::StagingFile>> Open(const Guid& job, uint32_t file,
                                                   uint64_t size_hint) override;
@@ -71,6 +74,7 @@ class FsPayloadStore final : public core::PayloadStore {
                        const std::string& local_name, const std::string& dest_dir, uint64_t size);
 
   sys::FileSystem* const fs_;
+  uint32_t delivered_mode_ = 0;
   std::string dir_;  // without trailing slash
 };
 

@@ -32,6 +32,8 @@ class File {
   // without fallocate is not an error.
   virtual Status Preallocate(uint64_t offset, uint64_t length) = 0;
   virtual Status Truncate(uint64_t size) = 0;
+  // fchmod(2). Wrappers that do not forward it succeed without effect.
+  virtual Status SetMode(uint32_t mode) { return Status::OK(); }
   virtual Result<uint64_t> Size() = 0;
 };
 

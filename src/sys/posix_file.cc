@@ -64,6 +64,11 @@ Status PosixFile::Preallocate(uint64_t offset, uint64_t length) {
   }
 }
 
+Status PosixFile::SetMode(uint32_t mode) {
+  if (::fchmod(fd_, static_cast<mode_t>(mode)) != 0) return ErrnoStatus(errno, "fchmod " + path_);
+  return Status::OK();
+}
+
 Status PosixFile::Truncate(uint64_t size) {
   for (;;) {
     if (::ftruncate(fd_, static_cast<off_t>(size)) == 0) return Status::OK();

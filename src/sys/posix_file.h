@@ -25,6 +25,7 @@ class PosixFile final : public File {
   Status Sync() override;
   Status Preallocate(uint64_t offset, uint64_t length) override;
   Status Truncate(uint64_t size) override;
+  Status SetMode(uint32_t mode) override;
   Result<uint64_t> Size() override;
 
   int fd() const { return fd_; }

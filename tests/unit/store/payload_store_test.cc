@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -376,5 +377,30 @@ TEST(DigestTest, Sha256Factory) {
   EXPECT_EQ(b->FinalHex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+}  // namespace
+}  // namespace ferry::store
+
+namespace ferry::store {
+namespace {
+// Delivered files get the mode ferryd asks for (0666 & ~umask), not staging's 0600.
+TEST(PayloadStoreModeTest, DeliveredFileGetsTheRequestedMode) {
+  char tmpl[] = "/tmp/ferry-mode-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string root = std::string(tmpl) + "/staging";
+  FsPayloadStore store(sys::DefaultFileSystem(), root, 0644);
+  Guid job = Guid::Random();
+  auto f = store.Open(job, 0, 5);
+  ASSERT_TRUE(f.ok());
+  std::string data = "hello";
+  ASSERT_TRUE((*f)->Write(0, std::as_bytes(std::span(data.data(), data.size()))).ok());
+  f->reset();
+  std::string dest = std::string(tmpl) + "/out";
+  ASSERT_TRUE(store.Deliver(job, 0, dest, 5).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(dest.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  ASSERT_TRUE(store.RemoveJob(job).ok());
+  std::filesystem::remove_all(tmpl);
+}
 }  // namespace
 }  // namespace ferry::store
