@@ -162,17 +162,20 @@ Connection::~Connection() {
   bus.reset();
 }
 
-void Connection::AddUser() { users_.fetch_add(1); }
+bool Connection::AddUser() {
+  if (dispatcher_ && dispatcher_->OnDispatcherThread()) return false;
+  users_.fetch_add(1);
+  return true;
+}
 
-void Connection::ReleaseUser() {
-  if (users_.fetch_sub(1) == 1 && dispatcher_) dispatcher_->Stop();
+void Connection::ReleaseUser(bool counted) {
+  if (counted && users_.fetch_sub(1) == 1 && dispatcher_) dispatcher_->Stop();
 }
 
 std::unique_ptr<Job> Connection::NewJob(const std::string& path, const Guid& id, bool user) {
   auto impl = std::make_unique<Job::Impl>();
   impl->conn = shared_from_this();
-  impl->user = user;
-  if (user) AddUser();
+  impl->user = user && AddUser();
   impl->path = path;
   impl->id = id;
   impl->proxy = NewJobProxy(path);

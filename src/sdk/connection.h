@@ -88,8 +88,12 @@ struct Connection : std::enable_shared_from_this<Connection> {
   // the last one goes, callbacks stop — the one in progress is waited for
   // (unless the last handle goes inside a callback), so that no callback runs
   // after the application let go of everything (e.g. while it exits).
-  void AddUser();
-  void ReleaseUser();
+  // Handles made on the dispatcher thread (inside a callback) are not
+  // counted: they usually die with the callback, and counting them would let
+  // the application's last release skip the wait. AddUser returns whether
+  // it counted; pass that to ReleaseUser.
+  bool AddUser();
+  void ReleaseUser(bool counted);
 
   // Callback registrations (Job::SetNotifyInterface).
   Status SetCallback(const std::string& path, const Guid& id, std::shared_ptr<Callback> callback);

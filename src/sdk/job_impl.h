@@ -12,7 +12,7 @@ namespace ferry {
 
 struct Job::Impl {
   ~Impl() {
-    if (user) conn->ReleaseUser();
+    conn->ReleaseUser(user);
   }
   std::shared_ptr<detail::Connection> conn;
   bool user = true;  // counted by Connection::AddUser
@@ -22,18 +22,20 @@ struct Job::Impl {
 };
 
 struct File::Impl {
-  explicit Impl(std::shared_ptr<detail::Connection> c) : conn(std::move(c)) { conn->AddUser(); }
-  ~Impl() { conn->ReleaseUser(); }
+  explicit Impl(std::shared_ptr<detail::Connection> c) : conn(std::move(c)), user(conn->AddUser()) {}
+  ~Impl() { conn->ReleaseUser(user); }
   std::shared_ptr<detail::Connection> conn;
+  bool user;
   std::string job_path;
   uint32_t index = 0;
   std::unique_ptr<sdk::JobProxy> proxy;
 };
 
 struct Error::Impl {
-  explicit Impl(std::shared_ptr<detail::Connection> c) : conn(std::move(c)) { conn->AddUser(); }
-  ~Impl() { conn->ReleaseUser(); }
+  explicit Impl(std::shared_ptr<detail::Connection> c) : conn(std::move(c)), user(conn->AddUser()) {}
+  ~Impl() { conn->ReleaseUser(user); }
   std::shared_ptr<detail::Connection> conn;
+  bool user;
   std::string job_path;
   ErrorContext context = ErrorContext::kNone;
   int32_t code = 0;

@@ -10,8 +10,10 @@ namespace ferry {
 
 using sdk::Guard;
 
+// A Manager made inside a callback of another Manager has its own connection
+// and dispatcher, so it is always counted on its own.
 Manager::Manager(std::shared_ptr<detail::Connection> c) : conn_(std::move(c)) { conn_->AddUser(); }
-Manager::~Manager() { conn_->ReleaseUser(); }
+Manager::~Manager() { conn_->ReleaseUser(true); }
 
 Status Manager::Connect(const ConnectOptions& options, std::unique_ptr<Manager>* manager) {
   return Guard([&] {
