@@ -1,0 +1,360 @@
+// System mode with real unix users (semantics.md §8, api.md §2): ferryd runs
+// as `ferry` with --system on a private bus that every user may connect to.
+// User A owns a job whose file goes to A's own 0700 directory; user B can
+// neither see, read, change, complete nor cancel it; root can, with
+// all-users; A's Complete delivers a file that belongs to A, written through
+// a descriptor A opened — ferryd (as `ferry`) cannot even enter that
+// directory.
+//
+// Needs root (to create users and switch to them): skipped otherwise.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "integration/service/service_util.h"
+#include "support/nginx_fixture.h"
+#include "support/temp_dir.h"
+#include "support/unix_users.h"
+
+namespace ferry::service_test {
+namespace {
+
+using test::NginxFixture;
+using test::RunAs;
+using test::TempDir;
+using test::UnixUser;
+
+constexpr uint64_t kFileSize = 3 * kMiB + 12345;
+constexpr uint64_t kSeed = 0x7379736d;  // "sysm"
+
+std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
+  ConnectOptions co;
+  co.bus = ConnectOptions::Bus::kAddress;
+  co.address = address;
+  std::unique_ptr<Manager> m;
+  *s = Manager::Connect(co, &m);
+  return m;
+}
+
+std::string Hex(int32_t c) { return Status(c, "").ToString(); }
+
+class SystemModeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!test::IsRoot()) GTEST_SKIP() << "system-mode tests create users: run as root";
+    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
+    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
+    Status s = test::EnsureUser("ferry", &ferry_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = test::EnsureUser("ferrytest-a", &a_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = test::EnsureUser("ferrytest-b", &b_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+
+    ASSERT_TRUE(docroot_.ok());
+    ::chmod(docroot_.path().c_str(), 0755);
+    sha_ = test::WriteRandomFile(docroot_.Path("file.bin"), kFileSize, kSeed);
+    ASSERT_FALSE(sha_.empty());
+    s = nginx_.Start(docroot_.path());
+    ASSERT_TRUE(s.ok()) << s.ToString();
+
+    // The work dir is traversable by everyone; the state dir belongs to
+    // `ferry`; A's directory belongs to A alone.
+    const std::string work = env_.work().path();
+    ASSERT_EQ(::chmod(work.c_str(), 0755), 0);
+    state_dir_ = work + "/state";
+    ASSERT_EQ(::mkdir(state_dir_.c_str(), 0700), 0);
+    ASSERT_EQ(::chown(state_dir_.c_str(), ferry_.uid, ferry_.gid), 0);
+    home_a_ = work + "/home-a";
+    ASSERT_EQ(::mkdir(home_a_.c_str(), 0700), 0);
+    ASSERT_EQ(::chown(home_a_.c_str(), a_.uid, a_.gid), 0);
+    ASSERT_EQ(::chmod(home_a_.c_str(), 0700), 0);
+
+    test::FerrydOptions fo;
+    fo.system_mode = true;
+    fo.as = ferry_;
+    fo.state_dir = state_dir_;
+    s = env_.Start(fo, /*shared_bus=*/true);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::string log = env_.ferryd().Log();
+      if (log.size() > 8000) log = log.substr(log.size() - 8000);
+      std::printf("ferryd log (tail):\n%s\n", log.c_str());
+    }
+  }
+
+  UnixUser ferry_, a_, b_;
+  TempDir docroot_{"ferry-svc-sys-docroot"};
+  std::string sha_;
+  NginxFixture nginx_;
+  ServiceEnv env_;
+  std::string state_dir_, home_a_;
+};
+
+TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
+  const std::string address = env_.address();
+  const std::string dest = home_a_ + "/file.bin";
+  const std::string url = nginx_.Url("/file.bin");
+
+  // --- A creates and starts a job ------------------------------------------
+  std::string out;
+  Status s = RunAs(a_, [&]() -> std::string {
+    Status st;
+    auto m = ConnectTo(address, &st);
+    if (!m) return "connect " + st.ToString();
+    Guid id;
+    std::unique_ptr<Job> job;
+    st = m->CreateJob("a's job", JobType::kDownload, &id, &job);
+    if (!st.ok()) return "create " + st.ToString();
+    st = job->AddFile(url, dest);
+    if (!st.ok()) return "add " + st.ToString();
+    st = job->Resume();
+    if (!st.ok()) return "resume " + st.ToString();
+    return "id " + id.ToString();
+  }, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(out.rfind("id ", 0), 0u) << out;
+  Guid id;
+  ASSERT_TRUE(Guid::Parse(out.substr(3), &id)) << out;
+
+  // --- root sees it (administrator) and waits for TRANSFERRED ---------------
+  auto root = ConnectTo(address, &s);
+  ASSERT_TRUE(root) << s.ToString();
+  std::unique_ptr<Job> job;
+  s = root->GetJob(id, &job);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(WaitForState(*job, JobState::kTransferred));
+  std::string owner;
+  ASSERT_TRUE(job->GetOwner(&owner).ok());
+  EXPECT_EQ(owner, a_.name);
+  std::vector<std::unique_ptr<Job>> all;
+  s = root->EnumJobs(kEnumAllUsers, &all);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  bool listed = false;
+  for (auto& j : all) {
+    Guid g;
+    if (j->GetId(&g).ok() && g == id) listed = true;
+  }
+  EXPECT_TRUE(listed) << "root's EnumJobs(kEnumAllUsers) misses A's job";
+  std::vector<std::unique_ptr<Job>> roots_own;
+  ASSERT_TRUE(root->EnumJobs(0, &roots_own).ok());
+  EXPECT_TRUE(roots_own.empty()) << "root's own list shows another user's job";
+
+  // --- B through the SDK ------------------------------------------------------
+  s = RunAs(b_, [&]() -> std::string {
+    std::string r;
+    Status st;
+    auto m = ConnectTo(address, &st);
+    if (!m) return "connect " + st.ToString();
+    std::vector<std::unique_ptr<Job>> jobs;
+    st = m->EnumJobs(0, &jobs);
+    r += "enum " + std::to_string(st.code()) + " " + std::to_string(jobs.size()) + "\n";
+    jobs.clear();
+    st = m->EnumJobs(kEnumAllUsers, &jobs);
+    r += "enumall " + std::to_string(st.code()) + " " + std::to_string(jobs.size()) + "\n";
+    std::unique_ptr<Job> j;
+    st = m->GetJob(id, &j);
+    r += "get " + std::to_string(st.code()) + " " + (j ? "handle" : "none") + "\n";
+    return r;
+  }, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString() << out;
+  {
+    int enum_code = 1, enum_n = -1, all_code = 0, all_n = -1, get_code = 0;
+    char handle[16] = {};
+    ASSERT_EQ(std::sscanf(out.c_str(), "enum %d %d\nenumall %d %d\nget %d %15s", &enum_code, &enum_n,
+                          &all_code, &all_n, &get_code, handle),
+              6)
+        << out;
+    EXPECT_EQ(enum_code, 0) << out;
+    EXPECT_EQ(enum_n, 0) << "B sees A's job:\n" << out;
+    EXPECT_EQ(all_code, code::kAccessDenied) << Hex(all_code);
+    EXPECT_EQ(all_n, 0) << out;
+    EXPECT_TRUE(get_code == code::kAccessDenied || get_code == code::kJobNotFound) << Hex(get_code);
+    EXPECT_STREQ(handle, "none");
+  }
+
+  // --- B through the CLI: every verb on A's job fails ----------------------
+  if (CliAvailable()) {
+    test::RunOptions ro;
+    ro.as = b_;
+    ro.timeout = std::chrono::seconds(60);
+    const std::string jid = id.ToString();
+    for (const std::vector<std::string>& verb :
+         std::vector<std::vector<std::string>>{{"info", jid},
+                                               {"files", jid},
+                                               {"cancel", jid},
+                                               {"complete", jid},
+                                               {"suspend", jid},
+                                               {"set", jid, "priority", "high"},
+                                               {"add", jid, url, "/tmp/ferrytest-b-steal.bin"}}) {
+      std::vector<std::string> args = {"--json"};
+      args.insert(args.end(), verb.begin(), verb.end());
+      auto r = RunCli(address, args, ro);
+      EXPECT_EQ(r.exit_code, 1) << verb[0] << ": " << r.Describe();
+    }
+    auto r = RunCli(address, {"--json", "list", "--all-users"}, ro);
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  }
+
+  // --- B on the raw object path (what a client without the SDK could try) ---
+  {
+    test::RunOptions ro;
+    ro.as = b_;
+    ro.timeout = std::chrono::seconds(30);
+    const std::string path = "/org/ferry/Ferry1/job/" + id.ToHex();
+    const std::vector<std::vector<std::string>> calls = {
+        {"GetInfo"},
+        {"EnumFiles"},
+        {"Cancel"},
+        {"Complete", "a{uh}", "0"},
+        {"Suspend"},
+        {"Resume"},
+        {"SetDisplayName", "s", "stolen"},
+        {"SetNotifyFlags", "u", "8"},
+        {"AddFile", "ss", url, "/tmp/ferrytest-b-steal.bin"},
+        {"TakeOwnership"},
+        {"RegisterCallback"},
+        {"GetError"},
+    };
+    for (const auto& c : calls) {
+      std::vector<std::string> argv = {"busctl", "--address=" + address, "call", "--", "org.ferry.Ferry1",
+                                       path, "org.ferry.Ferry1.Job"};
+      argv.insert(argv.end(), c.begin(), c.end());
+      auto r = test::RunCommand(argv, ro);
+      EXPECT_NE(r.exit_code, 0) << c[0] << " by B succeeded: " << r.Describe();
+      // ferryd's error messages start with the code (docs/dbus-api.md).
+      EXPECT_NE(r.err.find("0x80070005:"), std::string::npos) << c[0] << ": " << r.Describe();
+    }
+  }
+
+  // A's job is untouched by all that.
+  JobState state{};
+  ASSERT_TRUE(job->GetState(&state).ok());
+  EXPECT_EQ(state, JobState::kTransferred);
+  std::string name;
+  ASSERT_TRUE(job->GetDisplayName(&name).ok());
+  EXPECT_EQ(name, "a's job");
+  ASSERT_TRUE(job->GetOwner(&owner).ok());
+  EXPECT_EQ(owner, a_.name);
+  EXPECT_FALSE(PathExists("/tmp/ferrytest-b-steal.bin"));
+
+  // --- A completes: the file is A's ----------------------------------------
+  s = RunAs(a_, [&]() -> std::string {
+    Status st;
+    auto m = ConnectTo(address, &st);
+    if (!m) return "connect " + st.ToString();
+    std::unique_ptr<Job> j;
+    st = m->GetJob(id, &j);
+    if (!st.ok()) return "get " + st.ToString();
+    st = j->Complete();
+    return "complete " + st.ToString();
+  }, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out.rfind("complete 0x00000000", 0), 0u) << out;
+
+  struct stat st;
+  ASSERT_EQ(::stat(dest.c_str(), &st), 0) << "the file was not delivered";
+  EXPECT_EQ(st.st_uid, a_.uid);
+  EXPECT_EQ(test::Sha256File(dest), sha_);
+  // Nothing in A's directory belongs to `ferry`, and nothing else is left
+  // there (no temporary files).
+  ASSERT_EQ(::stat(home_a_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, a_.uid);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  std::vector<std::string> entries;
+  if (DIR* d = ::opendir(home_a_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n == "." || n == "..") continue;
+      entries.push_back(n);
+      struct stat es;
+      if (::lstat((home_a_ + "/" + n).c_str(), &es) == 0) {
+        EXPECT_NE(es.st_uid, ferry_.uid) << n << " belongs to ferry";
+        EXPECT_EQ(es.st_uid, a_.uid) << n;
+      }
+    }
+    ::closedir(d);
+  }
+  EXPECT_EQ(entries, std::vector<std::string>{"file.bin"});
+
+  // The job is final now: root cannot find it either.
+  std::unique_ptr<Job> gone;
+  EXPECT_EQ(root->GetJob(id, &gone).code(), code::kJobNotFound);
+}
+
+// Root may act on another user's job: it cancels A's second job.
+TEST_F(SystemModeTest, RootCancelsAnotherUsersJob) {
+  const std::string address = env_.address();
+  std::string out;
+  Status s = RunAs(a_, [&]() -> std::string {
+    Status st;
+    auto m = ConnectTo(address, &st);
+    if (!m) return "connect " + st.ToString();
+    Guid id;
+    std::unique_ptr<Job> job;
+    st = m->CreateJob("to cancel", JobType::kDownload, &id, &job);
+    if (!st.ok()) return "create " + st.ToString();
+    return "id " + id.ToString();
+  }, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(out.rfind("id ", 0), 0u) << out;
+  Guid id;
+  ASSERT_TRUE(Guid::Parse(out.substr(3), &id));
+  auto root = ConnectTo(address, &s);
+  ASSERT_TRUE(root) << s.ToString();
+  std::unique_ptr<Job> job;
+  ASSERT_TRUE(root->GetJob(id, &job).ok());
+  ASSERT_TRUE(job->SetDescription("root was here").ok());
+  s = job->Cancel();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  std::unique_ptr<Job> gone;
+  EXPECT_EQ(root->GetJob(id, &gone).code(), code::kJobNotFound);
+  // A sees it gone too.
+  s = RunAs(a_, [&]() -> std::string {
+    Status st;
+    auto m = ConnectTo(address, &st);
+    if (!m) return "connect " + st.ToString();
+    std::vector<std::unique_ptr<Job>> jobs;
+    st = m->EnumJobs(0, &jobs);
+    return std::to_string(st.code()) + " " + std::to_string(jobs.size());
+  }, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out, "0 0");
+}
+
+// System mode refuses file:// (ferryd would read with its own rights) and
+// notify command lines.
+TEST_F(SystemModeTest, FileUrlsAndNotifyCommandLinesAreRefused) {
+  const std::string address = env_.address();
+  const std::string src = docroot_.Path("file.bin");
+  std::string out;
+  Status s = RunAs(a_, [&]() -> std::string {
+    Status st;
+    auto m = ConnectTo(address, &st);
+    if (!m) return "connect " + st.ToString();
+    Guid id;
+    std::unique_ptr<Job> job;
+    st = m->CreateJob("refusals", JobType::kDownload, &id, &job);
+    if (!st.ok()) return "create " + st.ToString();
+    std::string r;
+    r += std::to_string(job->AddFile("file://" + src, home_a_ + "/x.bin").code()) + " ";
+    r += std::to_string(job->SetNotifyCmdLine("/bin/true", "").code()) + " ";
+    job->Cancel();
+    return r;
+  }, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  int add_code = 0, cmd_code = 0;
+  ASSERT_EQ(std::sscanf(out.c_str(), "%d %d", &add_code, &cmd_code), 2) << out;
+  EXPECT_EQ(add_code, code::kInvalidArg) << Hex(add_code);
+  EXPECT_EQ(cmd_code, code::kNotImpl) << Hex(cmd_code);
+}
+
+}  // namespace
+}  // namespace ferry::service_test
