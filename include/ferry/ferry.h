@@ -29,6 +29,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -55,6 +56,19 @@ struct ConnectOptions {
   // For kAddress only (E_INVALIDARG otherwise, or when empty with kAddress):
   // a D-Bus address ("unix:path=/run/..."), as tests use for a private bus.
   std::string address;
+};
+
+// The service as a whole (`ferry status`). Not in BITS: ferry's addition so
+// that nothing the CLI shows is out of reach of the SDK.
+struct ServiceStatus {
+  std::string version;
+  std::string mode;                                 // "user" or "system"
+  std::map<std::string, uint32_t> jobs_by_state;    // "QUEUED" -> 2 (visible to the caller)
+  uint32_t jobs_total = 0;
+  uint32_t running_transfers = 0;
+  uint64_t background_limit = 0;                    // bytes/s, 0 = unlimited
+  uint64_t foreground_limit = 0;
+  bool caller_is_admin = false;
 };
 
 namespace detail {
@@ -84,6 +98,11 @@ class Manager {
   // "DO_E_INVALID_STATE: The operation is not allowed in the job's current
   // state." Any code; unknown ones are named "0x…". No bus round trip.
   Status GetErrorDescription(int32_t code, std::string* description);
+  // Version, mode, jobs by state, running transfers and the global limits.
+  Status GetServiceStatus(ServiceStatus* status);
+  // Global bandwidth limits in bytes/s (0 = unlimited), effective at once.
+  // E_ACCESSDENIED for non-administrators when the service runs in system mode.
+  Status SetBandwidthLimits(uint64_t background, uint64_t foreground);
   // DO single-download API: E_NOTIMPL for now.
   Status CreateDownload(std::unique_ptr<Download>* download);
   Status EnumDownloads(const DownloadEnumCategory* category, std::vector<std::unique_ptr<Download>>* out);

@@ -28,12 +28,26 @@
 
 namespace ferry::sdk {
 
+// Thrown by Text() for a string D-Bus cannot carry; Guard answers E_INVALIDARG.
+struct InvalidText {
+  const char* what;
+};
+
+// A string argument for the bus. D-Bus strings end at a NUL byte, so a
+// string with one inside would arrive cut short: refuse it instead.
+inline std::string Text(std::string_view s, const char* what = "a string argument") {
+  if (s.find('\0') != std::string_view::npos) throw InvalidText{what};
+  return std::string(s);
+}
+
 // Runs `f` (which returns a Status) and turns every exception into a Status:
 // no exception leaves the SDK.
 template <typename F>
 Status Guard(F&& f) noexcept {
   try {
     return f();
+  } catch (const InvalidText& e) {
+    return Status(code::kInvalidArg, std::string(e.what) + " contains a NUL character");
   } catch (const sdbus::Error& e) {
     return StatusFromDBusError(e.getName(), e.getMessage());
   } catch (const std::bad_alloc&) {

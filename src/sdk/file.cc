@@ -94,14 +94,14 @@ Status File::GetFileRanges(std::vector<FileRange>* ranges) {
 
 Status File::SetRemoteName(std::string_view url) {
   return Guard([&] {
-    impl_->proxy->SetFileRemoteName(impl_->index, std::string(url));
+    impl_->proxy->SetFileRemoteName(impl_->index, sdk::Text(url, "url"));
     return Status::OK();
   });
 }
 
 Status File::SetIntegrity(std::string_view sha256_hex) {
   return Guard([&] {
-    impl_->proxy->SetFileIntegrity(impl_->index, std::string(sha256_hex));
+    impl_->proxy->SetFileIntegrity(impl_->index, sdk::Text(sha256_hex, "sha256_hex"));
     return Status::OK();
   });
 }

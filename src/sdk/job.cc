@@ -55,7 +55,7 @@ Job::~Job() = default;
 
 Status Job::AddFile(std::string_view remote_url, std::string_view local_name) {
   return Guard([&] {
-    impl_->proxy->AddFile(std::string(remote_url), std::string(local_name));
+    impl_->proxy->AddFile(sdk::Text(remote_url, "remote_url"), sdk::Text(local_name, "local_name"));
     return Status::OK();
   });
 }
@@ -67,8 +67,8 @@ Status Job::AddFileWithRanges(std::string_view file_id, std::string_view remote_
     std::vector<sdbus::Struct<uint64_t, uint64_t>> r;
     r.reserve(ranges.size());
     for (const FileRange& range : ranges) r.emplace_back(range.initial_offset, range.length);
-    impl_->proxy->AddFileWithRanges(std::string(file_id), std::string(remote_url),
-                                    std::string(local_name), r, file_size);
+    impl_->proxy->AddFileWithRanges(sdk::Text(file_id, "file_id"), sdk::Text(remote_url, "remote_url"),
+                                    sdk::Text(local_name, "local_name"), r, file_size);
     return Status::OK();
   });
 }
@@ -77,7 +77,8 @@ Status Job::AddFileSet(std::span<const FileInfo> files) {
   return Guard([&] {
     std::vector<sdbus::Struct<std::string, std::string>> f;
     f.reserve(files.size());
-    for (const FileInfo& info : files) f.emplace_back(info.remote_name, info.local_name);
+    for (const FileInfo& info : files)
+      f.emplace_back(sdk::Text(info.remote_name, "remote_name"), sdk::Text(info.local_name, "local_name"));
     impl_->proxy->AddFileSet(f);
     return Status::OK();
   });
@@ -218,7 +219,7 @@ Status Job::GetOwner(std::string* owner) {
 
 Status Job::SetDisplayName(std::string_view name) {
   return Guard([&] {
-    impl_->proxy->SetDisplayName(std::string(name));
+    impl_->proxy->SetDisplayName(sdk::Text(name, "name"));
     return Status::OK();
   });
 }
@@ -232,7 +233,7 @@ Status Job::GetDisplayName(std::string* name) {
 
 Status Job::SetDescription(std::string_view description) {
   return Guard([&] {
-    impl_->proxy->SetDescription(std::string(description));
+    impl_->proxy->SetDescription(sdk::Text(description, "description"));
     return Status::OK();
   });
 }
@@ -286,7 +287,7 @@ Status Job::GetNotifyInterface(std::shared_ptr<Callback>* callback) {
 
 Status Job::SetNotifyCmdLine(std::string_view program, std::string_view parameters) {
   return Guard([&] {
-    impl_->proxy->SetNotifyCmdLine(std::string(program), std::string(parameters));
+    impl_->proxy->SetNotifyCmdLine(sdk::Text(program, "program"), sdk::Text(parameters, "parameters"));
     return Status::OK();
   });
 }
@@ -341,8 +342,8 @@ Status Job::GetErrorCount(uint32_t* count) {
 
 Status Job::SetProxySettings(ProxyUsage usage, std::string_view proxy_list, std::string_view bypass_list) {
   return Guard([&] {
-    impl_->proxy->SetProxySettings(static_cast<uint32_t>(usage), std::string(proxy_list),
-                                   std::string(bypass_list));
+    impl_->proxy->SetProxySettings(static_cast<uint32_t>(usage), sdk::Text(proxy_list, "proxy_list"),
+                                   sdk::Text(bypass_list, "bypass_list"));
     return Status::OK();
   });
 }
@@ -365,7 +366,7 @@ Status Job::GetProxySettings(ProxyUsage* usage, std::string* proxy_list, std::st
 
 Status Job::SetCustomHeaders(std::string_view headers) {
   return Guard([&] {
-    impl_->proxy->SetCustomHeaders(std::string(headers));
+    impl_->proxy->SetCustomHeaders(sdk::Text(headers, "headers"));
     return Status::OK();
   });
 }

@@ -39,7 +39,7 @@ Status JobFromPath(detail::Connection& conn, const std::string& path, std::uniqu
 
 Status Manager::CreateJob(std::string_view display_name, JobType type, Guid* id, std::unique_ptr<Job>* job) {
   return Guard([&] {
-    std::string path = conn_->manager->CreateJob(std::string(display_name), static_cast<uint32_t>(type));
+    std::string path = conn_->manager->CreateJob(sdk::Text(display_name, "display_name"), static_cast<uint32_t>(type));
     std::unique_ptr<Job> j;
     if (Status s = JobFromPath(*conn_, path, &j); !s.ok()) return s;
     if (id) j->GetId(id);
@@ -75,6 +75,37 @@ Status Manager::GetErrorDescription(int32_t c, std::string* description) {
   return Guard([&] {
     if (!description) return Status(code::kInvalidArg, "description is null");
     *description = fmt::format("{}: {}", StatusCodeName(c), StatusCodeMessage(c));
+    return Status::OK();
+  });
+}
+
+Status Manager::GetServiceStatus(ServiceStatus* status) {
+  return Guard([&] {
+    if (!status) return Status(code::kInvalidArg, "status is null");
+    std::map<std::string, sdbus::Variant> m = conn_->manager->GetStatus();
+    ServiceStatus out;
+    auto get = [&](const char* key, auto* v) {
+      auto it = m.find(key);
+      if (it == m.end()) return;
+      using T = std::remove_pointer_t<decltype(v)>;
+      if (it->second.containsValueOfType<T>()) *v = it->second.get<T>();
+    };
+    get("version", &out.version);
+    get("mode", &out.mode);
+    get("jobs_by_state", &out.jobs_by_state);
+    get("jobs_total", &out.jobs_total);
+    get("running_transfers", &out.running_transfers);
+    get("background_limit", &out.background_limit);
+    get("foreground_limit", &out.foreground_limit);
+    get("caller_is_admin", &out.caller_is_admin);
+    *status = std::move(out);
+    return Status::OK();
+  });
+}
+
+Status Manager::SetBandwidthLimits(uint64_t background, uint64_t foreground) {
+  return Guard([&] {
+    conn_->manager->SetBandwidthLimits(background, foreground);
     return Status::OK();
   });
 }

@@ -1,5 +1,7 @@
 #include "service/service.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "service/arguments.h"
@@ -73,11 +75,22 @@ void Service::Impl::EnsureObject(const Guid& id) {
 
 void Service::Impl::DropObjectLater(const Guid& id) {
   callbacks.erase(id);
-  // Never destroy an object inside one of its own handlers.
-  loop.Post([this, id, token = std::weak_ptr<bool>(alive)] {
-    if (token.expired()) return;
-    if (!engine.IsLive(id)) jobs.erase(id);
-  });
+  // A final job keeps its object for a while (semantics.md §3: a handle
+  // obtained earlier still reads the final state; changes get
+  // DO_E_INVALID_STATE), up to kKeptFinalObjects, oldest dropped first.
+  // GetJob/EnumJobs no longer return it.
+  if (std::find(finals.begin(), finals.end(), id) != finals.end()) return;
+  finals.push_back(id);
+  constexpr size_t kKeptFinalObjects = 256;
+  while (finals.size() > kKeptFinalObjects) {
+    Guid old = finals.front();
+    finals.pop_front();
+    // Never destroy an object inside one of its own handlers.
+    loop.Post([this, old, token = std::weak_ptr<bool>(alive)] {
+      if (token.expired()) return;
+      if (!engine.IsLive(old)) jobs.erase(old);
+    });
+  }
 }
 
 void Service::Impl::OnRawEvent(const core::EngineEvent& e) {

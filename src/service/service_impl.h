@@ -4,6 +4,7 @@
 #include <ferry_adaptor.h>
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -56,6 +57,7 @@ struct Service::Impl {
   std::unique_ptr<NotifyRunner> notify;
   std::unique_ptr<ManagerObject> manager;
   std::map<Guid, std::unique_ptr<JobObject>> jobs;
+  std::deque<Guid> finals;  // final jobs whose objects are kept, oldest first
   std::map<Guid, std::set<std::string>> callbacks;  // job -> unique names with a callback
   std::unique_ptr<core::EventConsumer> filtered_consumer, raw_consumer;
   uint64_t filtered_sub = 0, raw_sub = 0;

@@ -90,6 +90,9 @@ constexpr std::array kTable = {
     StatusCodeInfo{"ERROR_OPEN_FAILED", code::FromWin32(110), "The database could not be opened."},
     StatusCodeInfo{"ERROR_REVISION_MISMATCH", code::FromWin32(1306),
                    "The database was written by a newer ferry: upgrade ferry, or move the database away."},
+    StatusCodeInfo{"ERROR_SERVICE_NOT_ACTIVE", code::FromWin32(1062),
+                   "ferryd is not running: start it with `ferryd --user` or the ferryd service."},
+    StatusCodeInfo{"ERROR_TIMEOUT", code::FromWin32(1460), "The service did not answer in time."},
     StatusCodeInfo{"ERROR_FILE_CORRUPT", code::FromWin32(1392),
                    "The database is corrupt: ferry will not overwrite it; move it away to start afresh."},
 };

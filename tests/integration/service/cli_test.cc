@@ -227,12 +227,10 @@ TEST_F(CliTest, JobVerbsWithJson) {
   EXPECT_TRUE(j.empty()) << j.dump();
 }
 
-// BUG (SDK/service; the same as LifecycleTest.DISABLED_HandleOfAFinalJob…):
-// `complete` and `cancel` succeed but then print the job through the same
-// handle, which fails with DO_E_JOB_NOT_FOUND once the job is final, so they
-// exit 1 with {"error": …}; `get --json` ignores that read failure and
-// prints a default job view (state "SUSPENDED") after a successful download.
-TEST_F(CliTest, DISABLED_CompleteCancelAndGetPrintTheFinalJob) {
+// `complete` and `cancel` print the final job through the same handle, and
+// `get --json` prints the finished job. (Regression: they used to exit 1 with
+// DO_E_JOB_NOT_FOUND, and `get --json` printed a blank job.)
+TEST_F(CliTest, CompleteCancelAndGetPrintTheFinalJob) {
   const std::string dest = env_.work().Path("final.bin");
   json j = Run({"create", "final"});
   const std::string id = Id(j);

@@ -108,13 +108,11 @@ TEST_F(LifecycleTest, JobTransferredCallsCompleteAndTheFileAppearsOnlyThen) {
   EXPECT_TRUE(jobs.empty());
 }
 
-// BUG (SDK/service): include/ferry/ferry.h and semantics.md §3 say a handle
-// obtained earlier keeps reading the final state (ACKNOWLEDGED/CANCELLED) and
-// gets DO_E_INVALID_STATE from every state-changing call. ferryd removes the
-// job's object when the job becomes final, and the SDK maps the resulting
-// org.freedesktop.DBus.Error.UnknownObject to DO_E_JOB_NOT_FOUND: GetState
-// fails and Resume returns DO_E_JOB_NOT_FOUND instead.
-TEST_F(LifecycleTest, DISABLED_HandleOfAFinalJobReadsTheFinalState) {
+// semantics.md §3: a handle obtained earlier keeps reading the final state
+// (ACKNOWLEDGED/CANCELLED) and gets DO_E_INVALID_STATE from every
+// state-changing call. (Regression: ferryd used to drop a final job's object,
+// and such handles got DO_E_JOB_NOT_FOUND.)
+TEST_F(LifecycleTest, HandleOfAFinalJobReadsTheFinalState) {
   auto job = NewJob(nginx_.Url("/file.bin"), env_.work().Path("final.bin"));
   ASSERT_TRUE(job);
   ASSERT_TRUE(job->Cancel().ok());

@@ -1,0 +1,312 @@
+// Verbs that create, change and read jobs. The progress bar of `get`, and
+// `monitor` and `wait`, are in watch.cc.
+#include "cli/commands.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/job_view.h"
+#include "util/status_codes.h"
+
+namespace ferry::cli {
+
+namespace {
+
+int PrintJob(const Globals& g, Job& job) {
+  JobView v;
+  Status s = ReadJob(job, &v);
+  if (!s.ok()) return Fail(g, s, "reading the job");
+  if (g.json) {
+    std::printf("%s\n", ToJson(v).dump(2).c_str());
+  } else {
+    std::printf("%s\n", ToLine(v).c_str());
+  }
+  return kOk;
+}
+
+// A job handle for a JOB argument, or the exit code after printing why not.
+std::unique_ptr<Job> Open(const Globals& g, Manager& m, const std::string& ref, int* exit) {
+  std::unique_ptr<Job> job;
+  Status s = ResolveJob(m, ref, &job);
+  if (!s.ok()) {
+    *exit = Fail(g, s, fmt::format("finding job '{}'", ref));
+    return nullptr;
+  }
+  return job;
+}
+
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (!getcwd(cwd, sizeof cwd)) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+}  // namespace
+
+int CmdCreate(const Globals& g, const std::string& name) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  Guid id;
+  std::unique_ptr<Job> job;
+  Status s = m->CreateJob(name, JobType::kDownload, &id, &job);
+  if (!s.ok()) return Fail(g, s, "creating the job");
+  return PrintJob(g, *job);
+}
+
+int CmdAdd(const Globals& g, const std::string& ref, const std::string& url, const std::string& path,
+           const std::vector<std::string>& ranges) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  auto job = Open(g, *m, ref, &exit);
+  if (!job) return exit;
+  Status s;
+  if (ranges.empty()) {
+    s = job->AddFile(url, Absolute(path));
+  } else {
+    std::vector<FileRange> rs;
+    for (const auto& r : ranges) {
+      auto colon = r.find(':');
+      char* end = nullptr;
+      FileRange fr;
+      fr.initial_offset = std::strtoull(r.c_str(), &end, 10);
+      bool ok = colon != std::string::npos && end == r.c_str() + colon;
+      std::string len = colon == std::string::npos ? "" : r.substr(colon + 1);
+      if (len == "eof" || len == "EOF") {
+        fr.length = kLengthToEof;
+      } else {
+        fr.length = std::strtoull(len.c_str(), &end, 10);
+        ok = ok && !len.empty() && *end == '\0';
+      }
+      if (!ok) {
+        std::fprintf(stderr, "ferry: a range is OFFSET:LENGTH (or OFFSET:eof), not '%s'\n", r.c_str());
+        return kUsage;
+      }
+      rs.push_back(fr);
+    }
+    s = job->AddFileWithRanges("", url, Absolute(path), rs);
+  }
+  if (!s.ok()) return Fail(g, s, "adding the file");
+  return PrintJob(g, *job);
+}
+
+int CmdStateChange(const Globals& g, const std::string& verb, const std::string& ref) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  auto job = Open(g, *m, ref, &exit);
+  if (!job) return exit;
+  Status s;
+  if (verb == "resume") s = job->Resume();
+  else if (verb == "suspend") s = job->Suspend();
+  else if (verb == "cancel") s = job->Cancel();
+  else if (verb == "complete") s = job->Complete();
+  if (!s.ok()) return Fail(g, s, verb);
+  if (s.code() != code::kOk) std::fprintf(stderr, "ferry: %s\n", s.ToString().c_str());
+  return PrintJob(g, *job);
+}
+
+int CmdList(const Globals& g, bool all_users) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  std::vector<std::unique_ptr<Job>> jobs;
+  Status s = m->EnumJobs(all_users ? kEnumAllUsers : 0, &jobs);
+  if (!s.ok()) return Fail(g, s, "listing jobs");
+  nlohmann::json arr = nlohmann::json::array();
+  for (auto& job : jobs) {
+    JobView v;
+    if (!ReadJob(*job, &v).ok()) continue;  // finished meanwhile
+    if (g.json)
+      arr.push_back(ToJson(v));
+    else
+      std::printf("%s\n", ToLine(v).c_str());
+  }
+  if (g.json) std::printf("%s\n", arr.dump(2).c_str());
+  return kOk;
+}
+
+int CmdInfo(const Globals& g, const std::string& ref) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  auto job = Open(g, *m, ref, &exit);
+  if (!job) return exit;
+  JobView v;
+  Status s = ReadJob(*job, &v);
+  if (!s.ok()) return Fail(g, s, "reading the job");
+  if (g.json) {
+    std::printf("%s\n", ToJson(v).dump(2).c_str());
+    return kOk;
+  }
+  std::printf("id:          %s\nname:        %s\n", v.id.ToString().c_str(), v.display_name.c_str());
+  if (!v.description.empty()) std::printf("description: %s\n", v.description.c_str());
+  std::printf("state:       %s\npriority:    %s\nowner:       %s\n",
+              std::string(JobStateName(v.state)).c_str(), std::string(JobPriorityName(v.priority)).c_str(),
+              v.owner.c_str());
+  std::printf("progress:    %s of %s, %u of %u files\n", HumanBytes(v.progress.bytes_transferred).c_str(),
+              v.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(v.progress.bytes_total).c_str(),
+              v.progress.files_transferred, v.progress.files_total);
+  std::printf("errors:      %u\n", v.error_count);
+  if (v.has_error)
+    std::printf("error:       %s (%s)\n", Status(v.error_code, v.error_message).ToString().c_str(),
+                std::string(ErrorContextName(v.error_context)).c_str());
+  return kOk;
+}
+
+int CmdFiles(const Globals& g, const std::string& ref) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  auto job = Open(g, *m, ref, &exit);
+  if (!job) return exit;
+  std::vector<FileView> files;
+  Status s = ReadFiles(*job, &files);
+  if (!s.ok()) return Fail(g, s, "listing files");
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& f : files) {
+    if (g.json) {
+      arr.push_back(ToJson(f));
+    } else {
+      std::printf("%s %10s/%-10s %s -> %s\n", f.progress.completed ? "done" : "    ",
+                  HumanBytes(f.progress.bytes_transferred).c_str(),
+                  f.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(f.progress.bytes_total).c_str(),
+                  f.remote_name.c_str(), f.local_name.c_str());
+    }
+  }
+  if (g.json) std::printf("%s\n", arr.dump(2).c_str());
+  return kOk;
+}
+
+int CmdError(const Globals& g, const std::string& ref) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  auto job = Open(g, *m, ref, &exit);
+  if (!job) return exit;
+  std::unique_ptr<Error> err;
+  Status s = job->GetError(&err);
+  if (!s.ok()) return Fail(g, s, "reading the job's error");
+  ErrorContext ctx{};
+  int32_t c = 0;
+  std::string msg, ctx_text, protocol, file;
+  err->GetError(&ctx, &c);
+  err->GetErrorDescription(&msg);
+  err->GetErrorContextDescription(&ctx_text);
+  err->GetProtocol(&protocol);
+  std::unique_ptr<File> f;
+  if (err->GetFile(&f).ok() && f) f->GetLocalName(&file);
+  if (g.json) {
+    nlohmann::json j = {{"code", fmt::format("0x{:08X}", static_cast<uint32_t>(c))},
+                        {"code_value", c},
+                        {"name", StatusCodeName(c)},
+                        {"context", std::string(ErrorContextName(ctx))},
+                        {"message", msg},
+                        {"protocol", protocol},
+                        {"file", file.empty() ? nlohmann::json(nullptr) : nlohmann::json(file)}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s\ncontext: %s%s%s\n", Status(c, msg).ToString().c_str(),
+                std::string(ErrorContextName(ctx)).c_str(), file.empty() ? "" : "\nfile:    ",
+                file.c_str());
+  }
+  return kOk;
+}
+
+int CmdSet(const Globals& g, const std::string& ref, const std::string& prop,
+           const std::vector<std::string>& values) {
+  int exit = kOk;
+  auto m = Connect(g, &exit);
+  if (!m) return exit;
+  auto job = Open(g, *m, ref, &exit);
+  if (!job) return exit;
+  auto number = [&](uint32_t* out) {
+    if (values.size() != 1) return false;
+    char* end = nullptr;
+    unsigned long v = std::strtoul(values[0].c_str(), &end, 0);
+    if (values[0].empty() || *end || v > UINT32_MAX) return false;
+    *out = static_cast<uint32_t>(v);
+    return true;
+  };
+  auto usage = [&](const char* what) {
+    std::fprintf(stderr, "ferry: set %s takes %s\n", prop.c_str(), what);
+    return kUsage;
+  };
+  Status s;
+  uint32_t n = 0;
+  if (prop == "priority") {
+    if (values.size() != 1) return usage("foreground|high|normal|low");
+    std::string v = values[0];
+    JobPriority p;
+    if (v == "foreground") p = JobPriority::kForeground;
+    else if (v == "high") p = JobPriority::kHigh;
+    else if (v == "normal") p = JobPriority::kNormal;
+    else if (v == "low") p = JobPriority::kLow;
+    else return usage("foreground|high|normal|low");
+    s = job->SetPriority(p);
+  } else if (prop == "notify-flags") {
+    if (!number(&n)) return usage("a number (e.g. 0x3)");
+    s = job->SetNotifyFlags(n);
+  } else if (prop == "notify-cmd") {
+    if (values.empty()) return usage("PROGRAM [ARGUMENTS...]");
+    std::string params;
+    for (size_t i = 1; i < values.size(); ++i) params += (i > 1 ? " " : "") + values[i];
+    s = job->SetNotifyCmdLine(values[0], params);
+  } else if (prop == "retry-delay") {
+    if (!number(&n)) return usage("seconds");
+    s = job->SetMinimumRetryDelay(n);
+  } else if (prop == "no-progress-timeout") {
+    if (!number(&n)) return usage("seconds");
+    s = job->SetNoProgressTimeout(n);
+  } else if (prop == "proxy") {
+    if (values.empty()) return usage("preconfig | none | PROXY_LIST [BYPASS_LIST]");
+    if (values[0] == "preconfig") s = job->SetProxySettings(ProxyUsage::kPreconfig, "", "");
+    else if (values[0] == "none") s = job->SetProxySettings(ProxyUsage::kNoProxy, "", "");
+    else s = job->SetProxySettings(ProxyUsage::kOverride, values[0], values.size() > 1 ? values[1] : "");
+  } else if (prop == "headers") {
+    std::string h;
+    for (const auto& v : values) h += v + "\r\n";
+    s = job->SetCustomHeaders(h);
+  } else if (prop == "description") {
+    s = job->SetDescription(values.empty() ? "" : values[0]);
+  } else if (prop == "name") {
+    if (values.size() != 1) return usage("a name");
+    s = job->SetDisplayName(values[0]);
+  } else {
+    std::fprintf(stderr,
+                 "ferry: unknown property '%s' (priority, notify-flags, notify-cmd, retry-delay, "
+                 "no-progress-timeout, proxy, headers, description, name)\n",
+                 prop.c_str());
+    return kUsage;
+  }
+  if (!s.ok()) return Fail(g, s, "set " + prop);
+  return PrintJob(g, *job);
+}
+
+bool ParseRate(const std::string& text, uint64_t* out) {
+  if (text == "unlimited" || text == "0") {
+    *out = 0;
+    return true;
+  }
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || v < 0) return false;
+  std::string unit(end);
+  double mul = 1;
+  if (unit.empty() || unit == "B" || unit == "b") mul = 1;
+  else if (unit == "k" || unit == "K" || unit == "KiB" || unit == "kB") mul = 1024;
+  else if (unit == "M" || unit == "MiB" || unit == "MB") mul = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GiB" || unit == "GB") mul = 1024.0 * 1024 * 1024;
+  else return false;
+  *out = static_cast<uint64_t>(v * mul);
+  return true;
+}
+
+}  // namespace ferry::cli

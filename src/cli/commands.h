@@ -1,0 +1,36 @@
+// One function per verb of api.md §3. Each returns the process exit code
+// (cli.h) and prints either text or, with --json, one JSON document.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace ferry::cli {
+
+struct GetArgs {
+  std::string url, output, sha256;
+  bool foreground = false;
+};
+int CmdGet(const Globals& g, const GetArgs& a);
+int CmdCreate(const Globals& g, const std::string& name);
+int CmdAdd(const Globals& g, const std::string& job, const std::string& url, const std::string& path,
+           const std::vector<std::string>& ranges);
+int CmdStateChange(const Globals& g, const std::string& verb, const std::string& job);
+int CmdList(const Globals& g, bool all_users);
+int CmdInfo(const Globals& g, const std::string& job);
+int CmdFiles(const Globals& g, const std::string& job);
+int CmdError(const Globals& g, const std::string& job);
+int CmdSet(const Globals& g, const std::string& job, const std::string& property,
+           const std::vector<std::string>& values);
+int CmdMonitor(const Globals& g, const std::string& job, int iterations, double interval_s);
+int CmdWait(const Globals& g, const std::string& job, double timeout_s);
+int CmdStatus(const Globals& g);
+int CmdLimits(const Globals& g, const std::string& background, const std::string& foreground);
+
+// "20M", "512k", "1.5G", "0" (unlimited), "unlimited" -> bytes per second.
+bool ParseRate(const std::string& text, uint64_t* out);
+
+}  // namespace ferry::cli
