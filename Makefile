@@ -1,5 +1,5 @@
 # ferry — top-level entry points. Everything installs what it needs first.
-#   make run    the main job: a real download through the engine
+#   make run    the main job: a real download through ferryd (private bus, nginx)
 #   make test   the whole suite (unit, sim, cases, integration)
 PRESET ?= debug
 JOBS ?= $(shell nproc)
