@@ -14,8 +14,8 @@ namespace ferry::service {
 constexpr int kMaxMessagesPerTurn = 64;
 
 BusDriver::BusDriver(sys::EventLoop& loop, sdbus::IConnection& connection,
-                     std::function<void()> on_lost)
-    : loop_(loop), conn_(connection), on_lost_(std::move(on_lost)) {}
+                     std::function<void()> on_lost, std::function<void()> after_message)
+    : loop_(loop), conn_(connection), on_lost_(std::move(on_lost)), after_message_(std::move(after_message)) {}
 
 BusDriver::~BusDriver() { Stop(); }
 
@@ -42,8 +42,11 @@ void BusDriver::Stop() {
 void BusDriver::Process() {
   if (!running_) return;
   try {
-    for (int i = 0; i < kMaxMessagesPerTurn && running_; ++i)
-      if (!conn_.processPendingRequest()) break;
+    for (int i = 0; i < kMaxMessagesPerTurn && running_; ++i) {
+      bool processed = conn_.processPendingRequest();
+      if (after_message_) after_message_();
+      if (!processed) break;
+    }
   } catch (const std::exception& e) {
     log::Error("D-Bus connection failed: {}", e.what());
     Stop();

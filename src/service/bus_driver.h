@@ -18,7 +18,9 @@ namespace ferry::service {
 class BusDriver {
  public:
   // `on_lost`: the connection failed (bus gone); called on the loop thread.
-  BusDriver(sys::EventLoop& loop, sdbus::IConnection& connection, std::function<void()> on_lost);
+  // `after_message`: called after each incoming message has been dispatched.
+  BusDriver(sys::EventLoop& loop, sdbus::IConnection& connection, std::function<void()> on_lost,
+            std::function<void()> after_message = nullptr);
   ~BusDriver();
   BusDriver(const BusDriver&) = delete;
   BusDriver& operator=(const BusDriver&) = delete;
@@ -35,6 +37,7 @@ class BusDriver {
   sys::EventLoop& loop_;
   sdbus::IConnection& conn_;
   std::function<void()> on_lost_;
+  std::function<void()> after_message_;
   bool running_ = false;
   int fd_ = -1;
   uint32_t fd_events_ = 0;

@@ -371,19 +371,16 @@ std::map<std::string, sdbus::Variant> JobObject::GetFileStats(const uint32_t& fi
 // --- D-Bus properties -------------------------------------------------------
 
 core::JobRecord JobObject::Peek(JobProgress* progress) {
-  auto snap = svc_.engine.GetJob(id_);
-  if (!snap.ok()) return core::JobRecord{};
-  if (progress) *progress = snap->progress;
-  return snap->job;
+  // sd-bus runs a property getter with the Get/GetAll call as the current
+  // message, so a property read is authorized like any method.
+  core::JobSnapshot snap = Guarded("reading a job property", [&] { return Checked(); });
+  if (progress) *progress = snap.progress;
+  return snap.job;
 }
 
 std::string JobObject::Id() { return id_.ToString(); }
-std::string JobObject::DisplayName() {
-  return svc_.options.system_mode ? std::string() : Peek().display_name;
-}
-std::string JobObject::Description() {
-  return svc_.options.system_mode ? std::string() : Peek().description;
-}
+std::string JobObject::DisplayName() { return Peek().display_name; }
+std::string JobObject::Description() { return Peek().description; }
 uint32_t JobObject::Type() { return static_cast<uint32_t>(Peek().type); }
 uint32_t JobObject::State() { return static_cast<uint32_t>(Peek().state); }
 uint32_t JobObject::Priority() { return static_cast<uint32_t>(Peek().priority); }
@@ -400,13 +397,8 @@ sdbus::Struct<uint64_t, uint64_t, uint64_t> JobObject::Times() {
 uint32_t JobObject::NotifyFlags() { return Peek().notify_flags; }
 uint32_t JobObject::ErrorCount() { return Peek().error_count; }
 uint32_t JobObject::MinimumRetryDelay() { return Peek().min_retry_delay_s; }
-uint32_t JobObject::NoProgressTimeout() {
-  auto snap = svc_.engine.GetJob(id_);
-  return snap.ok() ? snap->job.no_progress_timeout_s : 0;
-}
+uint32_t JobObject::NoProgressTimeout() { return Peek().no_progress_timeout_s; }
 uint32_t JobObject::CostPolicy() { return Peek().cost_policy; }
-std::string JobObject::CustomHeaders() {
-  return svc_.options.system_mode ? std::string() : Peek().custom_headers;
-}
+std::string JobObject::CustomHeaders() { return Peek().custom_headers; }
 
 }  // namespace ferry::service

@@ -52,6 +52,7 @@ Service::Impl::~Impl() {
 
 CallContext Service::Impl::Who(const sdbus::IObject& object) {
   const sdbus::Message* m = object.getCurrentlyProcessedMessage();
+  if (!m && property_caller) return *property_caller;
   if (!m) throw StatusError(Status(code::kAccessDenied, "no caller"));
   CallContext c;
   c.sender = m->getSender();
@@ -189,6 +190,16 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
           }
         },
         sdbus::floating_slot);
+    s.conn->addMatch("type='method_call',interface='org.freedesktop.DBus.Properties'",
+                     [raw](sdbus::Message& msg) {
+                       raw->property_caller.reset();
+                       try {
+                         raw->property_caller = CallContext{msg.getSender(), raw->authority->SenderUid(msg)};
+                       } catch (const std::exception& e) {
+                         log::Debug("Properties call: no caller: {}", e.what());
+                       }
+                     },
+                     sdbus::floating_slot);
   } catch (const std::exception& e) {
     return Status(code::kUnexpected, fmt::format("cannot export the D-Bus objects: {}", e.what()));
   }
@@ -199,9 +210,9 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
                   fmt::format("cannot own the bus name {} (is another ferryd running?): {}",
                               options.bus_name, e.what()));
   }
-  s.driver = std::make_unique<BusDriver>(loop, *s.conn, [raw = &s] {
-    if (raw->on_bus_lost) raw->on_bus_lost();
-  });
+  s.driver = std::make_unique<BusDriver>(
+      loop, *s.conn, [raw = &s] { if (raw->on_bus_lost) raw->on_bus_lost(); },
+      [raw = &s] { raw->property_caller.reset(); });
   s.driver->Start();
   log::Info("D-Bus: {} on the {}, {} job object(s)", options.bus_name,
             options.bus_address.empty() ? bus_kind : options.bus_address, s.jobs.size());

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -56,6 +57,12 @@ struct Service::Impl {
   std::unique_ptr<BusDriver> driver;
   std::unique_ptr<NotifyRunner> notify;
   std::unique_ptr<ManagerObject> manager;
+  // sdbus-c++ 1.2 does not give a property getter its message, so a match on
+  // org.freedesktop.DBus.Properties calls (sd-bus runs matches before it
+  // dispatches the call to the object) keeps the caller of the call being
+  // dispatched here, and the driver clears it after every message. Who()
+  // falls back to it; when it is missing the read is refused.
+  std::optional<CallContext> property_caller;
   std::map<Guid, std::unique_ptr<JobObject>> jobs;
   std::deque<Guid> finals;  // final jobs whose objects are kept, oldest first
   std::map<Guid, std::set<std::string>> callbacks;  // job -> unique names with a callback
@@ -136,9 +143,8 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
       const uint32_t& file) override;
   std::map<std::string, sdbus::Variant> GetFileStats(const uint32_t& file) override;
 
-  // Properties (see the note in docs/dbus-api.md: sd-bus does not tell a
-  // property getter who asks, so in system mode the free-text properties read
-  // as empty strings; GetInfo is the authorized read).
+  // Properties: each read is authorized like a method (E_ACCESSDENIED for
+  // another user's job, BG_E_NOT_FOUND once the job is gone).
   std::string Id() override;
   std::string DisplayName() override;
   std::string Description() override;
@@ -160,7 +166,7 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   // Runs a state/property change after authorization, then answers.
   template <typename F>
   void Change(std::string_view what, F&& f);
-  // The snapshot for a property getter (defaults when the job is gone).
+  // The authorized snapshot for a property getter; throws sdbus::Error.
   core::JobRecord Peek(JobProgress* progress = nullptr);
 
   Service::Impl& svc_;

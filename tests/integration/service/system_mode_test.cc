@@ -232,6 +232,30 @@ TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
       // ferryd's error messages start with the code (docs/dbus-api.md).
       EXPECT_NE(r.err.find("0x80070005:"), std::string::npos) << c[0] << ": " << r.Describe();
     }
+    // Properties are reads too: B gets E_ACCESSDENIED, not A's values.
+    for (const char* prop : {"DisplayName", "State", "Progress", "Owner", "CustomHeaders"}) {
+      auto r = test::RunCommand({"busctl", "--address=" + address, "get-property", "org.ferry.Ferry1", path,
+                                 "org.ferry.Ferry1.Job", prop},
+                                ro);
+      EXPECT_NE(r.exit_code, 0) << prop << " read by B: " << r.Describe();
+      EXPECT_NE(r.err.find("0x80070005:"), std::string::npos) << prop << ": " << r.Describe();
+    }
+    auto all = test::RunCommand({"busctl", "--address=" + address, "call", "org.ferry.Ferry1", path,
+                                 "org.freedesktop.DBus.Properties", "GetAll", "s", "org.ferry.Ferry1.Job"},
+                                ro);
+    EXPECT_NE(all.exit_code, 0) << "GetAll by B: " << all.Describe();
+    EXPECT_EQ(all.out.find("s job"), std::string::npos) << all.Describe();
+  }
+  // A reads its own job's properties, free text included.
+  {
+    test::RunOptions ro;
+    ro.as = a_;
+    ro.timeout = std::chrono::seconds(30);
+    auto r = test::RunCommand({"busctl", "--address=" + address, "get-property", "org.ferry.Ferry1",
+                               "/org/ferry/Ferry1/job/" + id.ToHex(), "org.ferry.Ferry1.Job", "DisplayName"},
+                              ro);
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    EXPECT_NE(r.out.find("s job\""), std::string::npos) << r.Describe();  // busctl prints s "a\'s job"
   }
 
   // A's job is untouched by all that.
