@@ -1,10 +1,12 @@
 # ferry — top-level entry points. Everything installs what it needs first.
 #   make run    the main job: a real download through ferryd (private bus, nginx)
 #   make test   the whole suite (unit, sim, cases, integration)
+#   make bench  ferry against curl, wget2 and aria2c (bench/README.md);
+#               SCENARIO=1,3 runs only those, BENCH_QUICK=1 a shorter run
 PRESET ?= debug
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test run asan tsan clean format
+.PHONY: all deps build test run bench asan tsan clean format
 
 all: build
 
@@ -21,6 +23,11 @@ test: build
 run:
 	$(MAKE) build PRESET=release
 	./scripts/run-demo build/release
+
+bench:
+	./scripts/install-bench-deps
+	$(MAKE) build PRESET=release
+	/usr/bin/python3 bench/run.py --build-dir build/release $(if $(SCENARIO),--only $(SCENARIO))
 
 asan:
 	$(MAKE) test PRESET=asan
