@@ -41,6 +41,7 @@ RATE = 20 * MiB               # scenarios 3 (nginx limit_rate) and 4 (client lim
 MULTI_JOBS = 8                # scenario 4, second part
 IDLE_JOBS = 10000             # scenario 5
 CREATE_DEADLINE, CREATE_DEADLINE_QUICK = 60, 20   # s; creating the jobs stops there (time budget)
+LIST_TIMEOUT = 45             # s; `ferry list --json` is killed after that
 
 
 def log(msg):
@@ -466,6 +467,7 @@ class FerryMeasure:
         self.fd = fd
 
     def __enter__(self):
+        self.rss0 = self.fd.rss_kib()
         reset_hwm(self.fd.pid)
         self.cpu0 = self.fd.cpu()
         return self
@@ -473,6 +475,7 @@ class FerryMeasure:
     def finish(self, r):
         r["ferryd_cpu"] = self.fd.cpu() - self.cpu0
         r["ferryd_hwm_kib"] = self.fd.hwm_kib()
+        r["ferryd_rss_before_kib"] = self.rss0
         r["client_cpu"] = r["cpu"]
         r["client_maxrss_kib"] = r["maxrss_kib"]
         r["cpu"] = r["ferryd_cpu"] + r["client_cpu"]
@@ -965,7 +968,7 @@ class Bench:
         os.makedirs(jobs_dir, exist_ok=True)
         reset_hwm(self.idle.pid)
         cpu0 = self.idle.cpu()
-        deadline = CREATE_DEADLINE_QUICK if self.quick else CREATE_DEADLINE
+        deadline = self.args.create_deadline or (CREATE_DEADLINE_QUICK if self.quick else CREATE_DEADLINE)
         c = e.child(self.bench_cmd("create", "--count", str(IDLE_JOBS), "--url", f"{e.http}/small/f0000.bin",
                                    "--dir", jobs_dir, "--deadline", str(deadline), bus=self.idle.bus), "ferry-s5-create")
         r = c.wait(deadline + 60)
@@ -981,13 +984,13 @@ class Bench:
         for i in range(2 if self.quick else 3):
             cpu0 = self.idle.cpu()
             c = e.child([e.ferry, "--bus-address", self.idle.bus, "--json", "list"], "ferry-s5-list")
-            r = c.wait(60)
+            r = c.wait(LIST_TIMEOUT)
             n = None
             try:
                 n = len(json.loads(r["stdout"]))
             except ValueError:
                 pass
-            lists.append({"rc": r["rc"], "wall": r["wall"], "client_cpu": r["cpu"], "ferryd_cpu": self.idle.cpu() - cpu0,
+            lists.append({"rc": r["rc"], "timed_out": r["timed_out"], "wall": r["wall"], "client_cpu": r["cpu"], "ferryd_cpu": self.idle.cpu() - cpu0,
                           "jobs_listed": n, "round": i})
             log(f"  ferry list --json: {r['wall']:.2f} s, {n} jobs")
             if r["wall"] > 3:   # slow: one run is enough (time budget)
@@ -1209,7 +1212,8 @@ class Report:
                        f"{fmt_s(median([r['ferryd_hwm_kib'] for r in f]) / 1024, 1)} MiB + client "
                        f"{fmt_s(median([r['client_maxrss_kib'] for r in f]) / 1024, 1)} MiB. "
                        f"Throughput: ferry {fmt_s(gib / fw * 1024 if fw else None, 0)} MiB/s, "
-                       f"curl {fmt_s(gib / cw * 1024 if cw else None, 0)} MiB/s.")
+                       f"curl {fmt_s(gib / cw * 1024 if cw else None, 0)} MiB/s. ferryd's RSS before the runs "
+                       f"{fmt_s(median([r['ferryd_rss_before_kib'] for r in f]) / 1024, 1)} MiB.")
                 self.w()
 
     def render2(self):
@@ -1264,7 +1268,7 @@ class Report:
                "size (headers included). \"Unranged\": GET requests that started after the kill without a Range header.")
         self.w()
         self.w("| tool | trials | SHA-256 right | extra MiB median (min–max) | requests median | unranged after restart "
-               "(trials) | progress at kill median | restart→done s median | target | met? |")
+               "(trials) | progress at kill median (ferry: when ≥ 50 % was seen) | restart→done s median | target | met? |")
         self.w("|---|---|---|---|---|---|---|---|---|---|")
         med = {}
         for t, xs in tr.items():
@@ -1307,7 +1311,7 @@ class Report:
         self.w(f"## 4. Throttling: 100 MiB at 20 MiB/s (ideal {MID_SIZE / RATE:.1f} s)")
         self.w()
         self.w("ferry has no per-job limit in the SDK or CLI, so the single-job case uses the global background limit "
-               "(`ferry limits --background 20M`) with one job. Total: resume (ferry) or process start (anchors) to the "
+               "(`ferry limits --background 20971520`, i.e. SetBandwidthLimits) with one job. Total: resume (ferry) or process start (anchors) to the "
                "last byte; windows: bytes in each whole 1-s window after the first, relative to 20 MiB/s; shares: each "
                "job's bytes, while all 8 are running, relative to an equal split.")
         self.w()
@@ -1350,6 +1354,22 @@ class Report:
                        f"{pct(median(sh)) + ' (' + pct(max(sh)) + ')' if sh else '–'} | {fmt_s(cpu)} | "
                        f"{fmt_s(rss / 1024 if rss else None, 1)} | {tgt} | {met(ok)} |")
         self.w()
+        notes = []
+        for case in ("single", "multi"):
+            f = counted(res[case].get("ferry", []))
+            if f:
+                notes.append(f"{case}: ferryd {fmt_s(median([r['ferryd_cpu'] for r in f]))} s CPU, peak RSS "
+                             f"{fmt_s(median([r['ferryd_hwm_kib'] for r in f]) / 1024, 1)} MiB (RSS before the run "
+                             f"{fmt_s(median([r['ferryd_rss_before_kib'] for r in f]) / 1024, 1)} MiB); ferry_bench "
+                             f"{fmt_s(median([r['client_cpu'] for r in f]))} s, "
+                             f"{fmt_s(median([r['client_maxrss_kib'] for r in f]) / 1024, 1)} MiB")
+        if notes:
+            self.w("ferry's CPU and RSS split (medians): " + "; ".join(notes) + ".")
+            self.w()
+        if res.get("side_by_side"):
+            self.w("The tools of a round ran side by side (see bench/README.md); `--serial` runs them one after "
+                   "another.")
+            self.w()
 
     def render5(self):
         r = self.b.results["5"]
@@ -1376,8 +1396,10 @@ class Report:
         row("creating jobs through the SDK", f"{jps:.0f} jobs/s ({created} in {cr.get('seconds', 0):.1f} s"
             f"{', stopped at the deadline' if cr.get('stopped_at_deadline') else ''})" if jps else f"– {cr.get('error')}",
             "≥ 1000 jobs/s", jps is not None and jps >= 1000)
-        n = lists[-1]["jobs_listed"] if lists else None
-        row(f"`ferry list --json` of {n} jobs", f"{list_med:.2f} s" if list_med else "–", "≤ 1 s",
+        n = lists[-1]["jobs_listed"] if lists else created
+        timed_out = any(x.get("timed_out") for x in r.get("list", []))
+        row(f"`ferry list --json` of {n} jobs", f"{list_med:.2f} s" if list_med else
+            (f"> {LIST_TIMEOUT} s (killed)" if timed_out else "– (failed)"), "≤ 1 s",
             list_med is not None and list_med <= 1.0 and n == created)
         self.w("## 5. Footprint (a separate, fresh ferryd)")
         self.w()
@@ -1429,13 +1451,16 @@ def main():
     ap.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
                     help="shorter run (BENCH_QUICK=1): 3 rounds, fewer kill trials, 10 s idle")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, data)")
+    ap.add_argument("--create-deadline", type=float, default=0,
+                    help=f"scenario 5: stop creating jobs after this many seconds (default {CREATE_DEADLINE}, "
+                    f"{CREATE_DEADLINE_QUICK} with --quick)")
     ap.add_argument("--serial", action="store_true",
                     help="scenarios 3 and 4: run the tools of a round one after another, not side by side")
     ap.add_argument("--output", default=None, help="results path without extension "
                     "(default bench/results/latest, or bench/results/partial with --only/--quick)")
     args = ap.parse_args()
     scenarios = sorted({int(x) for x in args.only.replace(" ", ",").split(",") if x.strip()} or set(range(1, 7)))
-    full = set(scenarios) == set(range(1, 7)) and not args.quick and not args.rounds
+    full = set(scenarios) == set(range(1, 7)) and not args.quick and not args.rounds and not args.create_deadline
     out = args.output or os.path.join(REPO, "bench/results", "latest" if full else "partial")
 
     t_start = time.monotonic()
