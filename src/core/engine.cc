@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cassert>
+#include <string_view>
+#include <unordered_set>
 
 #include "core/engine_impl.h"
 #include "core/file_attempt.h"
@@ -74,7 +77,7 @@ Status Engine::Impl::Mutable(const Guid& id, RuntimeJob** out) {
 
 void Engine::Impl::Touch(RuntimeJob& j) {
   j.rec.modification = Now();
-  j.dirty = true;
+  MarkDirty(j);
   events.Emit(EventKind::kModification, j.rec.id);
 }
 
@@ -82,9 +85,11 @@ bool Engine::Impl::Move(RuntimeJob& j, JobState to, std::string_view why) {
   JobState from = j.rec.state;
   if (from == to) return true;
   if (!SetState(j.rec, to, why)) return false;
+  if (from == JobState::kQueued) queued_jobs--;
+  if (to == JobState::kQueued) queued_jobs++;
   auto now = Now();
   j.rec.modification = now;
-  j.dirty = true;
+  MarkDirty(j);
   if ((to == JobState::kTransientError || to == JobState::kError) && IsActive(from))
     j.rec.error_count++;
   if (to != JobState::kTransientError && to != JobState::kError) j.rec.error.reset();
@@ -122,12 +127,17 @@ JobSnapshot Engine::Impl::Snapshot(const RuntimeJob& j) const {
 Status Engine::Impl::Flush() {
   std::vector<JobRecord> copies;
   std::vector<RuntimeJob*> flushed;
-  for (auto& [id, j] : jobs) {
-    if (!j->dirty) continue;
+  // Only the jobs marked dirty: a scan of every job would make each call
+  // cost O(jobs). An id may be listed twice (a rolled-back change).
+  std::sort(dirty_ids.begin(), dirty_ids.end());
+  dirty_ids.erase(std::unique(dirty_ids.begin(), dirty_ids.end()), dirty_ids.end());
+  for (const Guid& id : dirty_ids) {
+    RuntimeJob* j = Find(id);
+    if (!j || !j->dirty) continue;
     JobRecord r = j->rec;
     for (size_t i = 0; i < r.files.size(); ++i) r.files[i].bytes_transferred = j->durable[i];
     copies.push_back(std::move(r));
-    flushed.push_back(j.get());
+    flushed.push_back(j);
   }
   if (copies.empty() && removed_pending.empty() && history_pending.empty()) return Status::OK();
   std::vector<const JobRecord*> put;
@@ -138,6 +148,7 @@ Status Engine::Impl::Flush() {
     return s;
   }
   for (auto* j : flushed) j->dirty = false;
+  dirty_ids.clear();
   removed_pending.clear();
   history_pending.clear();
   return Status::OK();
@@ -216,7 +227,7 @@ Status Engine::Impl::Recover() {
         log::Warn("job {} file {}: staging holds {} bytes, the checkpoint said {}; resuming from {}",
                   j->rec.id.ToString(), i, have, f.bytes_transferred, have);
         f.bytes_transferred = j->durable[i] = have;
-        j->dirty = true;
+        MarkDirty(*j);
       } else if (have > f.bytes_transferred) {
         uint64_t cap = f.bytes_total != kSizeUnknown ? std::min(have, f.bytes_total) : have;
         if (same_boot) {
@@ -233,13 +244,18 @@ Status Engine::Impl::Recover() {
       log::Info("job {} {} -> QUEUED (recovered after restart)", j->rec.id.ToString(),
                 JobStateName(j->rec.state));
       j->rec.state = JobState::kQueued;
-      j->dirty = true;
+      MarkDirty(*j);
     }
-    if (j->rec.state == JobState::kQueued) j->queue_seq = next_queue_seq++;
+    if (j->rec.state == JobState::kQueued) {
+      j->queue_seq = next_queue_seq++;
+      queued_jobs++;
+    }
     last_creation = std::max(last_creation, j->rec.creation);
     Guid id = j->rec.id;
     order.push_back(id);
     RuntimeJob* raw = j.get();
+    for (const auto& f : raw->rec.files)
+      if (!f.delivered) AddLiveName(f.local_name);
     jobs[id] = std::move(j);
     ArmExpiry(*raw);
     if (raw->rec.state == JobState::kTransientError) {
@@ -286,7 +302,7 @@ Status Engine::Shutdown() {
     Status s = j->attempt->StopAndSync(&bytes);
     if (s.ok()) {
       j->durable[file] = std::max(j->durable[file], bytes);
-      j->dirty = true;
+      m.MarkDirty(*j);
     } else {
       result = s;
     }
@@ -328,7 +344,7 @@ Status Engine::CreateJob(const Caller& caller, std::string_view display_name, Jo
   r.last_progress = r.creation;
   r.min_retry_delay_s = 600;
   r.state = JobState::kSuspended;
-  j->dirty = true;
+  m.MarkDirty(*j);
   Guid g = r.id;
   RuntimeJob* raw = j.get();
   m.jobs[g] = std::move(j);
@@ -356,11 +372,22 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
     return Status(code::kTooManyFilesInJob,
                   fmt::format("the job would have {} files; the limit is {}",
                               j->rec.files.size() + files.size(), m.cfg.max_files_per_job));
-  // Local names already taken by live jobs (and by this batch).
-  std::set<std::string> taken;
-  for (auto& [g, other] : m.jobs)
-    for (const auto& f : other->rec.files)
-      if (!f.delivered) taken.insert(f.local_name);
+  // A local name may belong to one undelivered file of the live jobs
+  // (m.live_names indexes them, so this check does not scan every job).
+#ifndef NDEBUG
+  {
+    std::unordered_map<std::string, uint32_t> scan;
+    for (auto& [g, other] : m.jobs)
+      for (const auto& f : other->rec.files)
+        if (!f.delivered) scan[f.local_name]++;
+    assert(scan == m.live_names);
+  }
+#endif
+  std::unordered_set<std::string_view> batch;
+  for (const NewFile& nf : files)
+    if (!batch.insert(nf.local_name).second || m.live_names.count(nf.local_name))
+      return Status(code::kInvalidArg,
+                    fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
   for (const NewFile& nf : files) {
     if (Status s = ValidateRemoteUrl(nf.remote_url); !s.ok()) return s;
     if (Status s = ValidateLocalPath(nf.local_name); !s.ok()) return s;
@@ -369,9 +396,6 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
       if (Status s = ValidateRanges(nf.ranges, nf.file_size, m.cfg.max_ranges_per_file); !s.ok())
         return s;
     }
-    if (!taken.insert(nf.local_name).second)
-      return Status(code::kInvalidArg,
-                    fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
     // The destination is checked with this process's view and rights. The
     // system service cannot see users' directories (ProtectHome=yes) and
     // never writes there: the SDK checks them with the caller's rights.
@@ -429,6 +453,7 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
     j->generation.resize(files_before);
     return s;
   }
+  for (const NewFile& nf : files) m.AddLiveName(nf.local_name);
   m.Schedule();
   return s;
 }

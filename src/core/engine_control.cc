@@ -167,7 +167,8 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
         return;
       }
       j->rec.files[file].delivered = true;
-      j->dirty = true;
+      DropLiveName(j->rec.files[file].local_name);
+      MarkDirty(*j);
       Flush();
       DeliverNext(id, std::move(files), partial, std::move(fds), std::move(done));
     });
@@ -202,6 +203,8 @@ void Engine::Impl::Finalize(RuntimeJob& j, JobState final_state, int32_t reason)
   history_pending.push_back(HistoryRecord{id, j.rec.owner_uid, j.rec.display_name, final_state,
                                           reason, Now()});
   events.Forget(id);
+  for (const auto& f : j.rec.files)
+    if (!f.delivered) DropLiveName(f.local_name);
   jobs.erase(id);  // j is gone from here on
   order.erase(std::remove(order.begin(), order.end(), id), order.end());
   Flush();
@@ -274,7 +277,7 @@ void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file) {
   j.generation[file]++;
   j.durable[file] = 0;
   j.rec.files[file].bytes_transferred = 0;
-  j.dirty = true;
+  MarkDirty(j);
   Touch(j);
   Flush();  // the store must not keep claiming bytes of the old version
 }
@@ -286,7 +289,7 @@ void Engine::Impl::OnCheckpointed(const Guid& id, uint32_t file, uint64_t genera
   uint64_t b = std::min(bytes, live);
   if (b <= j->durable[file]) return;
   j->durable[file] = b;
-  j->dirty = true;
+  MarkDirty(*j);
   PostFlush();
 }
 
@@ -295,7 +298,7 @@ void Engine::Impl::OnFileDone(RuntimeJob& j, uint32_t file) {
   f.transferred = true;
   f.bytes_transferred = f.bytes_total;
   j.durable[file] = f.bytes_total;
-  j.dirty = true;
+  MarkDirty(j);
   log::Info("job {} file {} transferred ({} bytes)", j.rec.id.ToString(), file, f.bytes_total);
   events.Emit(EventKind::kFileTransferred, j.rec.id, static_cast<int32_t>(file));
   StartNextFile(j);
@@ -311,7 +314,7 @@ void Engine::Impl::OnAttemptFailed(RuntimeJob& j, ErrorRecord err, bool transien
     PostGraveyard();
   }
   if (err.file_index >= 0 && static_cast<size_t>(err.file_index) < j.rec.files.size())
-    j.dirty = true;
+    MarkDirty(j);
   EnterFailure(j, std::move(err), transient, retry_after);
   Schedule();
 }

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/bandwidth.h"
@@ -42,6 +44,16 @@ struct Engine::Impl {
   std::shared_ptr<int> alive = std::make_shared<int>(0);
   std::map<Guid, std::unique_ptr<RuntimeJob>> jobs;
   std::vector<Guid> order;                 // creation order of live jobs
+  size_t queued_jobs = 0;                  // live jobs in QUEUED (kept by Move and recovery)
+  std::vector<Guid> dirty_ids;
+  // Local names of the live jobs' undelivered files (a name belongs to one at
+  // a time): added by AddFiles and recovery, dropped at delivery and Finalize.
+  std::unordered_map<std::string, uint32_t> live_names;
+  void AddLiveName(const std::string& n) { live_names[n]++; }
+  void DropLiveName(const std::string& n) {
+    auto it = live_names.find(n);
+    if (it != live_names.end() && --it->second == 0) live_names.erase(it);
+  }             // jobs with dirty set (ids: a job may be gone by Flush)
   std::map<Guid, JobSnapshot> finals;      // recently final, for old handles
   std::deque<Guid> finals_order;
   EventQueue events;
@@ -80,6 +92,10 @@ struct Engine::Impl {
   // Moves a job; sets times, error count and events per semantics.md §3-4.
   bool Move(RuntimeJob& j, JobState to, std::string_view why);
   JobSnapshot Snapshot(const RuntimeJob& j) const;
+  void MarkDirty(RuntimeJob& j) {
+    if (!j.dirty) dirty_ids.push_back(j.rec.id);
+    j.dirty = true;
+  }
   Status Flush();        // commits dirty jobs, removals and history (one transaction)
   void PostFlush();      // group commit on the next loop turn
   void PostGraveyard();

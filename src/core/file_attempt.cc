@@ -282,7 +282,7 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
   // reaches staging: crash recovery on the same boot resumes from what
   // staging holds, and that resume must carry If-Range (semantics.md §6:
   // never a splice of two versions). A failed commit is logged by Flush.
-  job_.dirty = true;
+  e_.MarkDirty(job_);
   e_.Flush();
   phase_ = Phase::kReceiving;
   if (job_.rec.state == JobState::kConnecting) e_.Move(job_, JobState::kTransferring, "bytes flow");
@@ -507,7 +507,7 @@ void Attempt::OnHashed(const std::string& hex) {
   }
   log::Warn("job {} file {}: SHA-256 mismatch (got {}, want {})", job_id_.ToString(), file_, hex, want);
   f.validation_retries++;
-  job_.dirty = true;
+  e_.MarkDirty(job_);
   RestartFromZero("content failed its SHA-256 check");
   if (f.validation_retries <= 1) {
     StartRequest();  // fetch once more from the origin

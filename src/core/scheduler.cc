@@ -6,6 +6,7 @@
 // slices so that same-priority jobs take turns when there are more of them
 // than slots.
 #include <algorithm>
+#include <cassert>
 #include <optional>
 #include <set>
 
@@ -31,17 +32,33 @@ void Engine::Impl::Schedule() {
 
 void Engine::Impl::ScheduleOnce() {
   if (shut_down) return;
+  assert(queued_jobs == static_cast<size_t>(std::count_if(jobs.begin(), jobs.end(), [](auto& e) {
+           return e.second->rec.state == JobState::kQueued;
+         })));
+  if (queued_jobs == 0) {
+    // Nothing to start and nobody waiting for a slice (the scan below would
+    // find the same, at O(jobs) per change).
+    if (slice_timer) deps.clock->Cancel(slice_timer);
+    slice_timer = 0;
+    PostFlush();
+    return;
+  }
   auto now = Now();
   std::vector<RuntimeJob*> queued, running;
-  for (const Guid& id : order) {
-    RuntimeJob* j = Find(id);
-    if (!j || j->completing) continue;
+  // Every job, without a lookup per id (this runs at every change); both
+  // lists are then put in creation order, as `order` has them.
+  for (auto& [id, owned] : jobs) {
+    RuntimeJob* j = owned.get();
+    if (j->completing) continue;
     if (j->rec.state == JobState::kQueued && !j->attempt) queued.push_back(j);
     if (j->attempt && j->rec.priority != JobPriority::kForeground) running.push_back(j);
   }
-  std::sort(queued.begin(), queued.end(), [](RuntimeJob* a, RuntimeJob* b) {
+  auto by_creation = [](RuntimeJob* a, RuntimeJob* b) { return a->rec.creation < b->rec.creation; };
+  std::sort(running.begin(), running.end(), by_creation);
+  std::sort(queued.begin(), queued.end(), [&](RuntimeJob* a, RuntimeJob* b) {
     if (a->rec.priority != b->rec.priority) return a->rec.priority < b->rec.priority;
-    return a->queue_seq < b->queue_seq;
+    if (a->queue_seq != b->queue_seq) return a->queue_seq < b->queue_seq;
+    return by_creation(a, b);
   });
   std::set<JobPriority> waiting;  // priorities of jobs left QUEUED for want of a slot
   for (RuntimeJob* j : queued) {
