@@ -32,6 +32,20 @@ class TokenBucket {
     tokens_ -= static_cast<int64_t>(n);
     return tokens_ >= 0;
   }
+  // The balance now (negative after an overdraft).
+  int64_t Available(sys::WallTime now) {
+    Refill(now);
+    return tokens_;
+  }
+  // How long until the balance is at least `n` (capped at the burst).
+  sys::Duration DelayUntilTokens(int64_t n, sys::WallTime now) {
+    if (!rate_) return sys::Duration(0);
+    Refill(now);
+    n = std::min(n, burst_);
+    if (tokens_ >= n) return sys::Duration(0);
+    double secs = static_cast<double>(n - tokens_) / static_cast<double>(rate_);
+    return std::chrono::duration_cast<sys::Duration>(std::chrono::duration<double>(secs));
+  }
   // How long until the balance is back to >= 0 (0 when it already is).
   sys::Duration DelayUntilPositive(sys::WallTime now) {
     if (!rate_) return sys::Duration(0);

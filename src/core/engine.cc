@@ -618,7 +618,7 @@ void Engine::SetBandwidthLimits(uint64_t background, uint64_t foreground) {
   auto now = impl_->Now();
   impl_->bg_bucket.SetRate(background, now);
   impl_->fg_bucket.SetRate(foreground, now);
-  impl_->OnBandwidthTimer();
+  impl_->OnBandwidthRound();
 }
 
 EventQueue& Engine::events() { return impl_->events; }

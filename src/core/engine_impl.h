@@ -121,8 +121,13 @@ struct Engine::Impl {
   TokenBucket& BucketFor(const JobRecord& r) {
     return r.priority == JobPriority::kForeground ? fg_bucket : bg_bucket;
   }
-  void PauseForBandwidth(Attempt* a, TokenBucket& bucket);
-  void OnBandwidthTimer();
+  // Bandwidth sharing (docs/engine.md): while a limited bucket has
+  // attempts, rounds run every kBandwidthRound; each round splits what the
+  // bucket holds equally among its attempts (their quotas) and resumes those
+  // with a share; an attempt pauses when its quota or the bucket runs out.
+  void PauseForBandwidth(Attempt* a);
+  void ArmBandwidthRound(sys::Duration delay);
+  void OnBandwidthRound();
 
   // --- called by Attempt ---
   void OnProgress(RuntimeJob& j);

@@ -314,7 +314,13 @@ bool Attempt::OnData(std::span<const std::byte> data) {
   f.stats.total_bytes_downloaded += n;
   auto now = e_.Now();
   TokenBucket& bucket = e_.BucketFor(job_.rec);
-  if (!bucket.Consume(data.size(), now)) e_.PauseForBandwidth(this, bucket);
+  if (bucket.limited()) {
+    // The bucket keeps the account; the round's quota decides when to pause
+    // (pausing on an empty bucket would favour whoever read first).
+    bucket.Consume(data.size(), now);
+    bw_quota_ -= static_cast<int64_t>(data.size());
+    if (bw_quota_ <= 0) e_.PauseForBandwidth(this);
+  }
   e_.OnProgress(job_);
   MaybeCheckpoint();
   return true;

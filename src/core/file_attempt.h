@@ -29,6 +29,9 @@ class Attempt final : public TransferSink {
   // Stop() plus a synchronous fdatasync; *bytes gets what is now durable.
   Status StopAndSync(uint64_t* bytes);
   void SetPaused(bool paused);
+  // Bytes this attempt may still take in the current bandwidth round
+  // (Engine::Impl::OnBandwidthRound); it pauses when they are spent.
+  void SetBandwidthQuota(int64_t bytes) { bw_quota_ = bytes; }
 
   bool OnResponse(const TransferResponse& response) override;
   bool OnData(std::span<const std::byte> data) override;
@@ -72,6 +75,7 @@ class Attempt final : public TransferSink {
   ErrorRecord pending_error_;
   bool pending_transient_ = false;
   bool paused_ = false;
+  int64_t bw_quota_ = 0;
   int restarts_ = 0;
 
   uint64_t written_ = 0;  // local bytes received, buffered ones included

@@ -169,46 +169,70 @@ void Engine::Impl::StopAttempt(RuntimeJob& j) {
   PostGraveyard();
 }
 
-void Engine::Impl::PauseForBandwidth(Attempt* a, TokenBucket& bucket) {
+void Engine::Impl::PauseForBandwidth(Attempt* a) {
   if (bandwidth_paused.insert(a).second) a->SetPaused(true);
+  ArmBandwidthRound(sys::Duration(0));
+}
+
+void Engine::Impl::ArmBandwidthRound(sys::Duration delay) {
   if (bandwidth_timer) return;
-  auto now = Now();
-  auto delay = bucket.DelayUntilPositive(now);
-  bandwidth_timer = deps.clock->Schedule(now + delay, [this] {
+  bandwidth_timer = deps.clock->Schedule(Now() + delay, [this] {
     bandwidth_timer = 0;
-    OnBandwidthTimer();
+    OnBandwidthRound();
   });
 }
 
-void Engine::Impl::OnBandwidthTimer() {
-  if (bandwidth_paused.empty()) return;
+namespace {
+// One round: long enough that pausing and resuming costs little CPU (20
+// wake-ups a second), short enough that a 1-second window of a throttled
+// transfer stays within a few percent of the limit.
+constexpr sys::Duration kBandwidthRound = std::chrono::milliseconds(50);
+}  // namespace
+
+void Engine::Impl::OnBandwidthRound() {
   auto now = Now();
-  sys::Duration wait = sys::Duration::max();
-  std::vector<Attempt*> resume;
-  for (Attempt* a : bandwidth_paused) {
-    // Find the job of this attempt to learn its bucket.
-    TokenBucket* bucket = nullptr;
-    for (auto& [id, j] : jobs)
-      if (j->attempt.get() == a) bucket = &BucketFor(j->rec);
-    if (!bucket) {
-      resume.push_back(a);
+  std::vector<Attempt*> per_bucket[2];  // background, foreground
+  for (auto& [id, j] : jobs)
+    if (j->attempt) per_bucket[&BucketFor(j->rec) == &fg_bucket].push_back(j->attempt.get());
+  auto resume = [this](Attempt* a) {
+    if (bandwidth_paused.erase(a)) a->SetPaused(false);
+  };
+  std::optional<sys::Duration> next;
+  TokenBucket* buckets[2] = {&bg_bucket, &fg_bucket};
+  for (int b = 0; b < 2; ++b) {
+    std::vector<Attempt*>& attempts = per_bucket[b];
+    TokenBucket& bucket = *buckets[b];
+    if (!bucket.limited()) {
+      for (Attempt* a : attempts) {
+        a->SetBandwidthQuota(INT64_MAX);
+        resume(a);
+      }
       continue;
     }
-    auto d = bucket->DelayUntilPositive(now);
-    if (d.count() <= 0)
-      resume.push_back(a);
-    else
-      wait = std::min(wait, d);
+    if (attempts.empty()) continue;
+    // An equal share of what the bucket holds now: a transfer that reads
+    // first (the socket the event loop reports first) cannot take the
+    // others' part of the round.
+    int64_t available = bucket.Available(now);
+    int64_t share = available > 0 ? available / static_cast<int64_t>(attempts.size()) : 0;
+    for (Attempt* a : attempts) {
+      a->SetBandwidthQuota(share);
+      if (share > 0) resume(a);
+    }
+    // The next round when the bucket holds a round's worth again.
+    auto round_worth = static_cast<int64_t>(
+        static_cast<double>(bucket.rate()) * std::chrono::duration<double>(kBandwidthRound).count());
+    sys::Duration wait = std::max(kBandwidthRound, bucket.DelayUntilTokens(std::max<int64_t>(round_worth, 1), now));
+    if (!next || wait < *next) next = wait;
   }
-  for (Attempt* a : resume) {
-    bandwidth_paused.erase(a);
-    a->SetPaused(false);
+  // Attempts paused but no longer attached to a job (stopped) are dropped.
+  for (auto it = bandwidth_paused.begin(); it != bandwidth_paused.end();) {
+    bool live = false;
+    for (auto& list : per_bucket)
+      if (std::find(list.begin(), list.end(), *it) != list.end()) live = true;
+    it = live ? std::next(it) : bandwidth_paused.erase(it);
   }
-  if (!bandwidth_paused.empty() && !bandwidth_timer && wait != sys::Duration::max())
-    bandwidth_timer = deps.clock->Schedule(now + wait, [this] {
-      bandwidth_timer = 0;
-      OnBandwidthTimer();
-    });
+  if (next) ArmBandwidthRound(*next);
 }
 
 }  // namespace ferry::core

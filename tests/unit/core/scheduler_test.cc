@@ -243,7 +243,9 @@ TEST_F(BandwidthTest, ExhaustedBudgetPausesTheTransferAndResumesIt) {
   ASSERT_EQ(t->pause_calls, std::vector<bool>{true});
   RunFor(2s - 1ms);
   EXPECT_TRUE(t->paused) << "still over budget";
-  RunFor(1ms);
+  // Resumed in the round after the balance holds a round's worth (50 ms of
+  // the rate), not at every byte: 2.05 s.
+  RunFor(60ms);
   EXPECT_FALSE(t->paused);
   EXPECT_EQ(t->pause_calls, (std::vector<bool>{true, false}));
 }
@@ -272,7 +274,7 @@ TEST_F(BandwidthTest, ForegroundLimitAppliesToForeground) {
   t->Data(std::string(20'000, 'x'));
   Pump();
   EXPECT_TRUE(t->paused);
-  RunFor(2s);
+  RunFor(2100ms);
   EXPECT_FALSE(t->paused);
 }
 
@@ -290,6 +292,42 @@ TEST_F(BandwidthTest, LiftingTheLimitResumesAtOnce) {
   Pump();
   EXPECT_FALSE(t->paused);
   EXPECT_EQ(engine_->Stats().background_limit, 0u);
+}
+
+// Two transfers whose data is always there share a limit equally, whichever
+// of them the loop serves first: each round's budget is split between them.
+TEST_F(BandwidthTest, TwoTransfersShareTheLimitEqually) {
+  engine_->SetBandwidthLimits(1'000'000, 0);
+  Guid a = MakeJobWithFile("share-a");
+  Guid b = MakeJobWithFile("share-b");
+  ASSERT_TRUE(engine_->Resume(a).ok());
+  ASSERT_TRUE(engine_->Resume(b).ok());
+  Pump();
+  auto ta = TransferOf(a);
+  auto tb = TransferOf(b);
+  ta->Respond(Ok200(100'000'000));
+  tb->Respond(Ok200(100'000'000));
+  Pump();
+  uint64_t got_a = 0, got_b = 0;
+  const std::string chunk(16 * 1024, 'x');
+  // 10 s in 10 ms steps; at each step A is served first and takes all it
+  // may, then B: the order that used to give A almost everything.
+  for (int step = 0; step < 1000; ++step) {
+    for (int i = 0; i < 64 && !ta->paused; ++i) {
+      ta->Data(chunk);
+      got_a += chunk.size();
+      Pump();
+    }
+    for (int i = 0; i < 64 && !tb->paused; ++i) {
+      tb->Data(chunk);
+      got_b += chunk.size();
+      Pump();
+    }
+    RunFor(10ms);
+  }
+  double total = static_cast<double>(got_a + got_b);
+  EXPECT_NEAR(total / 10.0, 1'000'000.0, 60'000.0) << "the limit over 10 s";
+  EXPECT_NEAR(static_cast<double>(got_a) / total, 0.5, 0.05) << got_a << " vs " << got_b;
 }
 
 TEST_F(BandwidthTest, ResumedAttemptStartsPausedWhileOverBudget) {
