@@ -124,30 +124,73 @@ JobSnapshot Engine::Impl::Snapshot(const RuntimeJob& j) const {
   return s;
 }
 
+#ifndef NDEBUG
+namespace {
+// The fields a FileRecord keeps in the store, bar the statistics (written
+// whenever the file is, not on their own).
+bool SameStored(const FileRecord& a, const FileRecord& b) {
+  return a.index == b.index && a.remote_url == b.remote_url && a.local_name == b.local_name &&
+         a.file_id == b.file_id && a.ranges == b.ranges && a.expected_size == b.expected_size &&
+         a.sha256 == b.sha256 && a.bytes_total == b.bytes_total &&
+         a.bytes_transferred == b.bytes_transferred && a.transferred == b.transferred &&
+         a.delivered == b.delivered && a.etag == b.etag && a.last_modified == b.last_modified &&
+         a.validation_retries == b.validation_retries;
+}
+}  // namespace
+#endif
+
 Status Engine::Impl::Flush() {
-  std::vector<JobRecord> copies;
+  std::vector<JobWrite> writes;
   std::vector<RuntimeJob*> flushed;
   // Only the jobs marked dirty: a scan of every job would make each call
-  // cost O(jobs). An id may be listed twice (a rolled-back change).
+  // cost O(jobs). An id may be listed twice (a rolled-back change). Of each
+  // job only the marked files: rewriting all of them made a job of n files
+  // cost O(n) per commit, O(n^2) over its life.
   std::sort(dirty_ids.begin(), dirty_ids.end());
   dirty_ids.erase(std::unique(dirty_ids.begin(), dirty_ids.end()), dirty_ids.end());
   for (const Guid& id : dirty_ids) {
     RuntimeJob* j = Find(id);
     if (!j || !j->dirty) continue;
-    JobRecord r = j->rec;
-    for (size_t i = 0; i < r.files.size(); ++i) r.files[i].bytes_transferred = j->durable[i];
-    copies.push_back(std::move(r));
+    JobWrite w;
+    w.job = &j->rec;  // its own fields only; the store does not read rec.files
+    std::vector<uint32_t>& df = j->dirty_files;
+    std::sort(df.begin(), df.end());
+    df.erase(std::unique(df.begin(), df.end()), df.end());
+    for (uint32_t i : df) {
+      if (i >= j->rec.files.size()) continue;  // added, then rolled back
+      FileRecord f = j->rec.files[i];
+      f.bytes_transferred = j->durable[i];
+      w.files.push_back(std::move(f));
+    }
+#ifndef NDEBUG
+    for (size_t i = 0; i < j->stored_files.size() && i < j->rec.files.size(); ++i) {
+      if (std::binary_search(df.begin(), df.end(), static_cast<uint32_t>(i))) continue;
+      FileRecord f = j->rec.files[i];
+      f.bytes_transferred = j->durable[i];
+      if (!SameStored(f, j->stored_files[i])) {
+        log::Error("job {} file {} changed without MarkFileDirty", id.ToString(), i);
+        assert(false && "a file changed without MarkFileDirty");
+      }
+    }
+#endif
+    writes.push_back(std::move(w));
     flushed.push_back(j);
   }
-  if (copies.empty() && removed_pending.empty() && history_pending.empty()) return Status::OK();
-  std::vector<const JobRecord*> put;
-  for (auto& r : copies) put.push_back(&r);
-  Status s = deps.job_store->Commit(put, removed_pending, history_pending);
+  if (writes.empty() && removed_pending.empty() && history_pending.empty()) return Status::OK();
+  Status s = deps.job_store->Commit(writes, removed_pending, history_pending);
   if (!s.ok()) {
-    log::Error("committing {} jobs failed: {}", put.size(), s.ToString());
+    log::Error("committing {} jobs failed: {}", writes.size(), s.ToString());
     return s;
   }
-  for (auto* j : flushed) j->dirty = false;
+  for (size_t k = 0; k < flushed.size(); ++k) {
+    RuntimeJob* j = flushed[k];
+    j->dirty = false;
+    j->dirty_files.clear();
+#ifndef NDEBUG
+    if (j->stored_files.size() < j->rec.files.size()) j->stored_files.resize(j->rec.files.size());
+    for (FileRecord& f : writes[k].files) j->stored_files[f.index] = std::move(f);
+#endif
+  }
   dirty_ids.clear();
   removed_pending.clear();
   history_pending.clear();
@@ -214,6 +257,9 @@ Status Engine::Impl::Recover() {
   for (auto& rec : recs) {
     auto j = std::make_unique<RuntimeJob>();
     j->rec = std::move(rec);
+#ifndef NDEBUG
+    j->stored_files = j->rec.files;
+#endif
     size_t n = j->rec.files.size();
     j->durable.resize(n);
     j->generation.assign(n, 0);
@@ -227,7 +273,7 @@ Status Engine::Impl::Recover() {
         log::Warn("job {} file {}: staging holds {} bytes, the checkpoint said {}; resuming from {}",
                   j->rec.id.ToString(), i, have, f.bytes_transferred, have);
         f.bytes_transferred = j->durable[i] = have;
-        MarkDirty(*j);
+        MarkFileDirty(*j, static_cast<uint32_t>(i));
       } else if (have > f.bytes_transferred) {
         uint64_t cap = f.bytes_total != kSizeUnknown ? std::min(have, f.bytes_total) : have;
         if (same_boot) {
@@ -302,7 +348,7 @@ Status Engine::Shutdown() {
     Status s = j->attempt->StopAndSync(&bytes);
     if (s.ok()) {
       j->durable[file] = std::max(j->durable[file], bytes);
-      m.MarkDirty(*j);
+      m.MarkFileDirty(*j, file);
     } else {
       result = s;
     }
@@ -438,6 +484,7 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
       }
       f.bytes_total = sum;
     }
+    j->dirty_files.push_back(f.index);
     j->rec.files.push_back(std::move(f));
     j->durable.push_back(0);
     j->generation.push_back(0);
@@ -565,6 +612,7 @@ Status Engine::SetFileRemoteName(const Guid& id, uint32_t file, std::string_view
     if (UrlScheme(url) != UrlScheme(f.remote_url))
       return Status(code::kInvalidArg, "the new URL must keep the protocol of the old one");
     f.remote_url = url;
+    j.dirty_files.push_back(file);  // Mutate marks the job
     return Status::OK();
   });
 }
@@ -579,6 +627,7 @@ Status Engine::SetFileIntegrity(const Guid& id, uint32_t file, std::string_view 
     f.sha256 = hex;
     std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
                    [](char c) { return static_cast<char>(std::tolower(c)); });
+    j.dirty_files.push_back(file);  // Mutate marks the job
     return Status::OK();
   });
 }

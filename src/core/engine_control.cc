@@ -168,7 +168,7 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
       }
       j->rec.files[file].delivered = true;
       DropLiveName(j->rec.files[file].local_name);
-      MarkDirty(*j);
+      MarkFileDirty(*j, file);
       Flush();
       DeliverNext(id, std::move(files), partial, std::move(fds), std::move(done));
     });
@@ -277,7 +277,7 @@ void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file) {
   j.generation[file]++;
   j.durable[file] = 0;
   j.rec.files[file].bytes_transferred = 0;
-  MarkDirty(j);
+  MarkFileDirty(j, file);
   Touch(j);
   Flush();  // the store must not keep claiming bytes of the old version
 }
@@ -289,7 +289,7 @@ void Engine::Impl::OnCheckpointed(const Guid& id, uint32_t file, uint64_t genera
   uint64_t b = std::min(bytes, live);
   if (b <= j->durable[file]) return;
   j->durable[file] = b;
-  MarkDirty(*j);
+  MarkFileDirty(*j, file);
   PostFlush();
 }
 
@@ -298,7 +298,7 @@ void Engine::Impl::OnFileDone(RuntimeJob& j, uint32_t file) {
   f.transferred = true;
   f.bytes_transferred = f.bytes_total;
   j.durable[file] = f.bytes_total;
-  MarkDirty(j);
+  MarkFileDirty(j, file);
   log::Info("job {} file {} transferred ({} bytes)", j.rec.id.ToString(), file, f.bytes_total);
   events.Emit(EventKind::kFileTransferred, j.rec.id, static_cast<int32_t>(file));
   StartNextFile(j);
@@ -314,7 +314,7 @@ void Engine::Impl::OnAttemptFailed(RuntimeJob& j, ErrorRecord err, bool transien
     PostGraveyard();
   }
   if (err.file_index >= 0 && static_cast<size_t>(err.file_index) < j.rec.files.size())
-    MarkDirty(j);
+    MarkFileDirty(j, static_cast<uint32_t>(err.file_index));
   EnterFailure(j, std::move(err), transient, retry_after);
   Schedule();
 }

@@ -30,7 +30,13 @@ struct RuntimeJob {
   sys::Clock::TimerId retry_timer = 0;
   sys::Clock::TimerId expiry_timer = 0;
   bool completing = false;
-  bool dirty = false;
+  bool dirty = false;             // the job's own fields need a commit
+  std::vector<uint32_t> dirty_files;  // and these files (may repeat; out of range ones are skipped)
+#ifndef NDEBUG
+  // What the store holds of each file, to check in Flush that no change to a
+  // file was left unmarked (debug builds only).
+  std::vector<FileRecord> stored_files;
+#endif
   uint64_t queue_seq = 0;
   sys::WallTime slice_start{};
 };
@@ -95,6 +101,12 @@ struct Engine::Impl {
   void MarkDirty(RuntimeJob& j) {
     if (!j.dirty) dirty_ids.push_back(j.rec.id);
     j.dirty = true;
+  }
+  // Every change to a FileRecord (or to durable[]) must mark its file: Flush
+  // writes only the marked files' rows.
+  void MarkFileDirty(RuntimeJob& j, uint32_t file) {
+    MarkDirty(j);
+    j.dirty_files.push_back(file);
   }
   Status Flush();        // commits dirty jobs, removals and history (one transaction)
   void PostFlush();      // group commit on the next loop turn

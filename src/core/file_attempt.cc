@@ -282,7 +282,7 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
   // reaches staging: crash recovery on the same boot resumes from what
   // staging holds, and that resume must carry If-Range (semantics.md §6:
   // never a splice of two versions). A failed commit is logged by Flush.
-  e_.MarkDirty(job_);
+  e_.MarkFileDirty(job_, file_);
   e_.Flush();
   phase_ = Phase::kReceiving;
   if (job_.rec.state == JobState::kConnecting) e_.Move(job_, JobState::kTransferring, "bytes flow");
@@ -513,7 +513,7 @@ void Attempt::OnHashed(const std::string& hex) {
   }
   log::Warn("job {} file {}: SHA-256 mismatch (got {}, want {})", job_id_.ToString(), file_, hex, want);
   f.validation_retries++;
-  e_.MarkDirty(job_);
+  e_.MarkFileDirty(job_, file_);
   RestartFromZero("content failed its SHA-256 check");
   if (f.validation_retries <= 1) {
     StartRequest();  // fetch once more from the origin
@@ -545,6 +545,7 @@ void Attempt::SyncAndComplete() {
 
 void Attempt::Fail(ErrorRecord err, bool transient, std::optional<std::chrono::seconds> retry_after) {
   phase_ = Phase::kStopped;
+  e_.MarkFileDirty(job_, file_);  // sizes or validators learnt on the way
   if (transfer_) e_.RetireTransfer(std::move(transfer_));
   e_.OnAttemptFailed(job_, std::move(err), transient, retry_after);
 }
@@ -556,6 +557,7 @@ void Attempt::Stop() {
   if (!FlushBuffer())
     log::Warn("job {} file {}: could not write buffered bytes at stop", job_id_.ToString(), file_);
   F().bytes_transferred = flushed_;
+  e_.MarkFileDirty(job_, file_);
 }
 
 Status Attempt::StopAndSync(uint64_t* bytes) {

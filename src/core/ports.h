@@ -90,17 +90,29 @@ struct HistoryRecord {
   WallTime when{};
 };
 
+// One job to write in a Commit: the job's own fields from `*job` (its
+// `files` are not read) and the rows of `files`, upserted by index. With
+// replace_files the job's other file rows are deleted first, so `files` must
+// then hold all of them. Files are never removed from a live job, so a
+// partial write leaves the other files as they were: a change to one file of
+// a 1000-file job writes one row, not 1000.
+struct JobWrite {
+  const JobRecord* job = nullptr;
+  bool replace_files = false;
+  std::vector<FileRecord> files;
+};
+
 // The job database. Called on the engine thread only.
 class JobStore {
  public:
   virtual ~JobStore() = default;
   // Every live (non-final) job, files in index order.
   virtual Status LoadAll(std::vector<JobRecord>* jobs) = 0;
-  // One transaction (group commit): upsert every job in `put` (with all its
-  // files, replacing what was there), delete every id in `remove` (with its
-  // files), append `history`. Durable when it returns OK; on failure nothing
-  // of the batch is applied.
-  virtual Status Commit(std::span<const JobRecord* const> put, std::span<const Guid> remove,
+  // One transaction (group commit): upsert every job in `put` with the files
+  // it carries, delete every id in `remove` (with its files), append
+  // `history`. Durable when it returns OK; on failure nothing of the batch is
+  // applied.
+  virtual Status Commit(std::span<const JobWrite> put, std::span<const Guid> remove,
                         std::span<const HistoryRecord> history) = 0;
   // Small key/value metadata (e.g. "boot_id"), committed immediately.
   virtual Result<std::string> GetMeta(std::string_view key) = 0;  // "" when unset

@@ -13,10 +13,10 @@
 namespace ferry::store {
 
 struct SqliteJobStore::Statements {
-  sqlite::Statement insert_job;
+  sqlite::Statement upsert_job;
   sqlite::Statement delete_job;
   sqlite::Statement delete_files;
-  sqlite::Statement insert_file;
+  sqlite::Statement upsert_file;
   sqlite::Statement insert_history;
   sqlite::Statement select_jobs;
   sqlite::Statement select_files;
@@ -95,12 +95,10 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
   auto s = std::make_unique<Statements>();
   const std::string jobs(kJobColumns), files(kFileColumns), hist(kHistoryColumns);
   for (auto [sql, out] : {
-           std::pair{"INSERT INTO jobs (" + jobs + ") VALUES (" + Placeholders(jobs) + ")",
-                     &s->insert_job},
+           std::pair{UpsertSql("jobs", jobs, "id"), &s->upsert_job},
            std::pair{std::string("DELETE FROM jobs WHERE id = ?1"), &s->delete_job},
            std::pair{std::string("DELETE FROM files WHERE job_id = ?1"), &s->delete_files},
-           std::pair{"INSERT INTO files (" + files + ") VALUES (" + Placeholders(files) + ")",
-                     &s->insert_file},
+           std::pair{UpsertSql("files", files, "job_id, idx"), &s->upsert_file},
            std::pair{"INSERT INTO history (" + hist + ") VALUES (" + Placeholders(hist) + ")",
                      &s->insert_history},
            std::pair{"SELECT " + jobs + " FROM jobs WHERE state NOT IN (" +
@@ -181,26 +179,29 @@ Status SqliteJobStore::DeleteJob(const Guid& id) {
   return stmts_->delete_job.Run();
 }
 
-Status SqliteJobStore::PutJob(const core::JobRecord& job) {
-  if (Status st = DeleteJob(job.id); !st.ok()) return st;
-  BindJob(stmts_->insert_job, job);
-  if (Status st = stmts_->insert_job.Run(); !st.ok()) return st;
-  for (const core::FileRecord& file : job.files) {
-    BindFile(stmts_->insert_file, job.id, file);
-    if (Status st = stmts_->insert_file.Run(); !st.ok()) return st;
+Status SqliteJobStore::PutJob(const core::JobWrite& w) {
+  // An upsert, not delete + insert: the job's file rows stay unless replaced.
+  if (w.replace_files) {
+    stmts_->delete_files.BindBlob(1, GuidBytes(w.job->id));
+    if (Status st = stmts_->delete_files.Run(); !st.ok()) return st;
+  }
+  BindJob(stmts_->upsert_job, *w.job);
+  if (Status st = stmts_->upsert_job.Run(); !st.ok()) return st;
+  for (const core::FileRecord& file : w.files) {
+    BindFile(stmts_->upsert_file, w.job->id, file);
+    if (Status st = stmts_->upsert_file.Run(); !st.ok()) return st;
   }
   return Status::OK();
 }
 
-Status SqliteJobStore::Commit(std::span<const core::JobRecord* const> put,
-                              std::span<const Guid> remove,
+Status SqliteJobStore::Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
                               std::span<const core::HistoryRecord> history) {
   if (put.empty() && remove.empty() && history.empty()) return Status::OK();
   auto tx = sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kImmediate);
   if (!tx.ok()) return tx.status();
   // Any early return destroys `tx`, which rolls the whole batch back.
-  for (const core::JobRecord* job : put) {
-    if (Status st = PutJob(*job); !st.ok()) return st;
+  for (const core::JobWrite& w : put) {
+    if (Status st = PutJob(w); !st.ok()) return st;
   }
   for (const Guid& id : remove) {
     if (Status st = DeleteJob(id); !st.ok()) return st;

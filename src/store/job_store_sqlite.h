@@ -52,7 +52,7 @@ class SqliteJobStore final : public core::JobStore {
   // (ACKNOWLEDGED, CANCELLED), oldest creation first; a row that cannot be
   // decoded fails the whole load with kCodeDatabaseCorrupt.
   Status LoadAll(std::vector<core::JobRecord>* jobs) override;
-  Status Commit(std::span<const core::JobRecord* const> put, std::span<const Guid> remove,
+  Status Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
                 std::span<const core::HistoryRecord> history) override;
   Result<std::string> GetMeta(std::string_view key) override;
   Status SetMeta(std::string_view key, std::string_view value) override;
@@ -63,7 +63,7 @@ class SqliteJobStore final : public core::JobStore {
  private:
   struct Statements;
   SqliteJobStore(std::unique_ptr<sqlite::Database> db, std::unique_ptr<Statements> stmts);
-  Status PutJob(const core::JobRecord& job);
+  Status PutJob(const core::JobWrite& w);
   Status DeleteJob(const Guid& id);
 
   std::unique_ptr<sqlite::Database> db_;

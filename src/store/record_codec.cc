@@ -106,6 +106,25 @@ std::string Placeholders(std::string_view columns) {
   return out;
 }
 
+std::string UpsertSql(std::string_view table, std::string_view columns, std::string_view key) {
+  std::string sets;
+  size_t pos = 0;
+  while (pos < columns.size()) {
+    size_t end = columns.find(',', pos);
+    if (end == std::string_view::npos) end = columns.size();
+    std::string_view col = columns.substr(pos, end - pos);
+    while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+    pos = end + 1;
+    // The key columns keep their value; every other one takes the new row's.
+    std::string keys = ", " + std::string(key) + ",";
+    if (keys.find(", " + std::string(col) + ",") != std::string::npos) continue;
+    if (!sets.empty()) sets += ", ";
+    sets += std::string(col) + " = excluded." + std::string(col);
+  }
+  return "INSERT INTO " + std::string(table) + " (" + std::string(columns) + ") VALUES (" +
+         Placeholders(columns) + ") ON CONFLICT (" + std::string(key) + ") DO UPDATE SET " + sets;
+}
+
 std::span<const std::byte> GuidBytes(const Guid& id) { return std::as_bytes(std::span(id.bytes)); }
 
 std::string EncodeRanges(const std::vector<FileRange>& ranges) {

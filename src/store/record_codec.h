@@ -17,6 +17,9 @@ extern const char kHistoryColumns[];  // without seq
 
 // "?,?,…" with one placeholder per column of `columns`.
 std::string Placeholders(std::string_view columns);
+// "INSERT INTO table (columns) VALUES (?,…) ON CONFLICT (key) DO UPDATE SET
+// c = excluded.c, …" for every column not in `key` (comma-separated names).
+std::string UpsertSql(std::string_view table, std::string_view columns, std::string_view key);
 
 // Bind every column of kJobColumns / kFileColumns / kHistoryColumns from 1.
 void BindJob(sqlite::Statement& s, const core::JobRecord& job);

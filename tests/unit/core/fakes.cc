@@ -52,7 +52,7 @@ Status FakeJobStore::LoadAll(std::vector<core::JobRecord>* jobs) {
   return Status::OK();
 }
 
-Status FakeJobStore::Commit(std::span<const core::JobRecord* const> put, std::span<const Guid> remove,
+Status FakeJobStore::Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
                             std::span<const core::HistoryRecord> hist) {
   if (fail_next_commits > 0) {
     --fail_next_commits;
@@ -60,9 +60,18 @@ Status FakeJobStore::Commit(std::span<const core::JobRecord* const> put, std::sp
     return Status(code::FromWin32(5 /*ERROR_ACCESS_DENIED*/), "injected commit failure");
   }
   Batch b;
-  for (const core::JobRecord* r : put) {
-    records[r->id] = *r;
-    b.put.push_back(*r);
+  for (const core::JobWrite& w : put) {
+    // As the SQLite store does: the job's fields, then its files by index.
+    core::JobRecord& r = records[w.job->id];
+    std::vector<core::FileRecord> files = std::move(r.files);
+    if (w.replace_files) files.clear();
+    r = *w.job;
+    for (const core::FileRecord& f : w.files) {
+      if (files.size() <= f.index) files.resize(f.index + 1);
+      files[f.index] = f;
+    }
+    r.files = std::move(files);
+    b.put.push_back(r);
   }
   for (const Guid& g : remove) {
     records.erase(g);

@@ -85,7 +85,7 @@ class FakeJobStore : public core::JobStore {
   };
 
   Status LoadAll(std::vector<core::JobRecord>* jobs) override;
-  Status Commit(std::span<const core::JobRecord* const> put, std::span<const Guid> remove,
+  Status Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
                 std::span<const core::HistoryRecord> history) override;
   Result<std::string> GetMeta(std::string_view key) override;
   Status SetMeta(std::string_view key, std::string_view value) override;

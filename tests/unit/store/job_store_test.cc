@@ -170,7 +170,9 @@ class JobStoreTest : public ::testing::Test {
   }
   Status Put(SqliteJobStore& s, std::vector<const JobRecord*> put, std::vector<Guid> remove = {},
              std::vector<HistoryRecord> history = {}) {
-    return s.Commit(put, remove, history);
+    std::vector<core::JobWrite> writes;
+    for (const JobRecord* r : put) writes.push_back({r, true, r->files});
+    return s.Commit(writes, remove, history);
   }
 
   TempDir dir_;
@@ -212,6 +214,43 @@ TEST_F(JobStoreTest, PutReplacesJobAndFiles) {
   ASSERT_TRUE(s->LoadAll(&jobs).ok());
   ASSERT_EQ(jobs.size(), 1u);
   ExpectJobEq(jobs[0], j);
+}
+
+TEST_F(JobStoreTest, PartialWriteUpsertsOnlyTheGivenFiles) {
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  JobRecord j = FullJob(4);
+  j.files = {FullFile(0), FullFile(1), FullFile(2)};
+  ASSERT_TRUE(Put(*s, {&j}).ok());
+  JobRecord stored = j;
+  // The job's fields and file 1 change; what the write carries of file 1 is
+  // all the store may change. Files 0 and 2 change in memory only.
+  j.display_name = "renamed";
+  j.files[0].etag = "not written";
+  j.files[1].bytes_transferred = 99;
+  j.files[1].etag = "\"v2\"";
+  j.files[2].delivered = false;
+  std::vector<core::JobWrite> w{{&j, false, {j.files[1]}}};
+  ASSERT_TRUE(s->Commit(w, {}, {}).ok());
+  stored.display_name = "renamed";
+  stored.files[1] = j.files[1];
+  std::vector<JobRecord> jobs;
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  ExpectJobEq(jobs[0], stored);
+
+  // A new index is inserted; replace_files drops the rows not written.
+  FileRecord f3 = FullFile(3);
+  w = {{&j, false, {f3}}};
+  ASSERT_TRUE(s->Commit(w, {}, {}).ok());
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs[0].files.size(), 4u);
+  ExpectFileEq(jobs[0].files[3], f3);
+  w = {{&j, true, {j.files[0]}}};
+  ASSERT_TRUE(s->Commit(w, {}, {}).ok());
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs[0].files.size(), 1u);
+  ExpectFileEq(jobs[0].files[0], j.files[0]);
 }
 
 TEST_F(JobStoreTest, RemoveAndHistory) {
@@ -265,7 +304,14 @@ TEST_F(JobStoreTest, FailedBatchAppliesNothing) {
   JobRecord changed = keep;
   changed.display_name = "changed";
   JobRecord bad = FullJob(11);
-  bad.files[1].index = bad.files[0].index;  // duplicate primary key: the insert fails
+  bad.display_name = "boom";  // the trigger below makes its insert fail
+  {
+    auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadWrite);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN NEW.display_name = 'boom' "
+                            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;")
+                    .ok());
+  }
   HistoryRecord h{keep.id, 1, "h", JobState::kAcknowledged, 0, At(1)};
   Status st = Put(*s, {&fresh, &changed, &bad}, {keep.id}, {h});
   EXPECT_FALSE(st.ok());
