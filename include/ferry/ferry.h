@@ -95,6 +95,13 @@ class Manager {
   // The caller's live jobs; flags kEnumAllUsers (administrators only, else
   // E_ACCESSDENIED) for everyone's.
   Status EnumJobs(uint32_t flags, std::vector<std::unique_ptr<Job>>* jobs);
+  // The same jobs as EnumJobs (same flags, rights and order), each read in
+  // full, in one round trip: a JobSummary per job, as the service saw it when
+  // it answered. Use it to show many jobs; a Job handle for one of them is
+  // GetJob(summary.id). E_UNEXPECTED when the service's answer is malformed
+  // (a value of the wrong type, or a job without an id); *jobs is untouched
+  // then.
+  Status ListJobs(uint32_t flags, std::vector<JobSummary>* jobs);
   // "DO_E_INVALID_STATE: The operation is not allowed in the job's current
   // state." Any code; unknown ones are named "0x…". No bus round trip.
   Status GetErrorDescription(int32_t code, std::string* description);
@@ -154,6 +161,10 @@ class Job {
   Status GetProgress(JobProgress* progress);
   Status GetTimes(JobTimes* times);
   Status GetState(JobState* state);
+  // Everything of JobSummary in one round trip (the getters above make one
+  // each, so a series of them may see the job change in between).
+  // E_UNEXPECTED when the service's answer is malformed.
+  Status GetSummary(JobSummary* summary);
   // DO_E_ERROR_INFORMATION_UNAVAILABLE unless in ERROR or TRANSIENT_ERROR.
   Status GetError(std::unique_ptr<Error>* error);
   Status GetOwner(std::string* owner);  // user name (the uid as text if unnamed)

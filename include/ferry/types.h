@@ -96,6 +96,36 @@ struct JobTimes {
   std::chrono::system_clock::time_point transfer_completion{};  // epoch (0) until TRANSFERRED
 };
 
+// A job as one reading of the service sees it (Manager::ListJobs,
+// Job::GetSummary): what the getters GetId … GetNotifyFlags and GetError
+// return, all from the same instant, read in one D-Bus round trip. A plain
+// copy: it does not change when the job does.
+// A field the service does not report (an older ferryd) keeps the default
+// below; a value of the wrong type makes the read fail with E_UNEXPECTED.
+struct JobSummary {
+  Guid id;
+  JobType type = JobType::kDownload;
+  std::string display_name;
+  std::string description;
+  JobState state = JobState::kSuspended;
+  JobPriority priority = JobPriority::kNormal;
+  uint32_t owner_uid = 0;
+  std::string owner_name;  // as Job::GetOwner: the user name, or the uid as text
+  JobProgress progress;
+  JobTimes times;
+  uint32_t error_count = 0;
+  uint32_t notify_flags = notify::kDefault;
+  // The job's error, only while it is in ERROR or TRANSIENT_ERROR (what
+  // Job::GetError would return); otherwise has_error is false and the
+  // fields below keep their defaults.
+  bool has_error = false;
+  ErrorContext error_context = ErrorContext::kNone;
+  int32_t error_code = 0;
+  std::string error_message;   // as Error::GetErrorDescription
+  std::string error_protocol;  // "http", "https", "file"
+  int32_t error_file = -1;     // index in Job::EnumFiles of the file that failed; -1: none
+};
+
 struct FileProgress {
   uint64_t bytes_total = kSizeUnknown;
   uint64_t bytes_transferred = 0;

@@ -4,6 +4,7 @@
 
 #include "ferry/ferry.h"
 #include "sdk/connection.h"
+#include "sdk/info_reader.h"
 #include "sdk/job_impl.h"
 #include "util/status_codes.h"
 
@@ -109,28 +110,26 @@ Status File::SetIntegrity(std::string_view sha256_hex) {
 Status File::GetStats(FileStats* stats) {
   return Guard([&] {
     if (!stats) return Null("stats");
-    std::map<std::string, sdbus::Variant> m = impl_->proxy->GetFileStats(impl_->index);
+    sdbus::MethodReply reply = impl_->proxy->GetFileStatsReply(impl_->index);
+    sdk::Info m;
+    if (Status s = sdk::ReadInfo(reply, "GetFileStats", &m); !s.ok()) return s;
     FileStats out;
-    auto u64 = [&](const char* key, uint64_t* v) {
-      if (auto it = m.find(key); it != m.end()) *v = it->second.get<uint64_t>();
-    };
-    auto u32 = [&](const char* key, uint32_t* v) {
-      if (auto it = m.find(key); it != m.end()) *v = it->second.get<uint32_t>();
-    };
-    u64("file_size", &out.file_size);
-    u64("total_bytes_downloaded", &out.total_bytes_downloaded);
-    u64("bytes_from_http", &out.bytes_from_http);
-    u64("bytes_from_lan_peers", &out.bytes_from_lan_peers);
-    u64("bytes_from_group_peers", &out.bytes_from_group_peers);
-    u64("bytes_from_cache_server", &out.bytes_from_cache_server);
-    u64("bytes_to_peers", &out.bytes_to_peers);
-    u32("http_connections", &out.http_connections);
-    u32("lan_connections", &out.lan_connections);
-    u32("group_connections", &out.group_connections);
     uint64_t duration_ns = 0;
-    u64("duration_ns", &duration_ns);
+    sdk::InfoReader r(m, sdk::InfoReader::Missing::kKeepDefault);
+    r.Read("file_size", &out.file_size)
+        .Read("total_bytes_downloaded", &out.total_bytes_downloaded)
+        .Read("bytes_from_http", &out.bytes_from_http)
+        .Read("bytes_from_lan_peers", &out.bytes_from_lan_peers)
+        .Read("bytes_from_group_peers", &out.bytes_from_group_peers)
+        .Read("bytes_from_cache_server", &out.bytes_from_cache_server)
+        .Read("bytes_to_peers", &out.bytes_to_peers)
+        .Read("http_connections", &out.http_connections)
+        .Read("lan_connections", &out.lan_connections)
+        .Read("group_connections", &out.group_connections)
+        .Read("duration_ns", &duration_ns)
+        .Read("background", &out.background);
+    if (!r.status().ok()) return r.status();
     out.duration = std::chrono::nanoseconds(duration_ns);
-    if (auto it = m.find("background"); it != m.end()) out.background = it->second.get<bool>();
     *stats = out;
     return Status::OK();
   });
@@ -162,7 +161,7 @@ Status Error::GetFile(std::unique_ptr<File>* file) {
 Status Error::GetErrorDescription(std::string* description) {
   return Guard([&] {
     if (!description) return Null("description");
-    *description = impl_->message.empty() ? StatusCodeMessage(impl_->code) : impl_->message;
+    *description = sdk::ErrorDescription(impl_->code, impl_->message);
     return Status::OK();
   });
 }

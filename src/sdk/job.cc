@@ -1,51 +1,57 @@
 // Job: one D-Bus call per method on the job's object.
 #include <fmt/format.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include <vector>
 
 #include "ferry/ferry.h"
 #include "sdk/connection.h"
 #include "sdk/delivery.h"
+#include "sdk/info_reader.h"
 #include "sdk/job_impl.h"
 
 namespace ferry {
 
 using sdk::Guard;
+using sdk::InfoReader;
 
 namespace {
-
-std::chrono::system_clock::time_point FromNanos(uint64_t ns) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
-}
 
 Status Null(std::string_view what) { return Status(code::kInvalidArg, fmt::format("{} is null", what)); }
 
 // Getters read the job's GetInfo (checked against the caller like every
 // method) rather than its D-Bus properties, which a system-mode service may
 // blank for privacy (it cannot tell who reads a property).
-template <typename T>
-Status InfoValue(const std::map<std::string, sdbus::Variant>& info, const char* key, T* out) {
-  auto it = info.find(key);
-  if (it == info.end())
-    return Status(code::kNotImpl, fmt::format("the service does not report {}", key));
-  *out = it->second.get<T>();
-  return Status::OK();
+Status GetInfo(sdk::JobProxy& proxy, sdk::Info* info) {
+  sdbus::MethodReply reply = proxy.GetInfoReply();
+  return sdk::ReadInfo(reply, "GetInfo", info);
+}
+
+// GetInfo, then `read(reader)` reads the keys a getter returns. A key the
+// service does not report is E_NOTIMPL here (a getter has nothing to
+// return). Callers copy to their out-parameters only on success.
+template <typename F>
+Status ReadInfo(sdk::JobProxy& proxy, F&& read) {
+  sdk::Info info;
+  if (Status s = GetInfo(proxy, &info); !s.ok()) return s;
+  InfoReader r(info, InfoReader::Missing::kError);
+  read(r);
+  return r.status();
 }
 
 template <typename T>
 Status Info(sdk::JobProxy& proxy, const char* key, T* out) {
-  return InfoValue(proxy.GetInfo(), key, out);
+  T v{};
+  Status s = ReadInfo(proxy, [&](InfoReader& r) { r.Read(key, &v); });
+  if (s.ok()) *out = std::move(v);
+  return s;
 }
 
 template <typename E>
 Status InfoEnum(sdk::JobProxy& proxy, const char* key, E* out) {
-  uint32_t v = 0;
-  if (Status s = Info(proxy, key, &v); !s.ok()) return s;
-  *out = static_cast<E>(v);
-  return Status::OK();
+  E v{};
+  Status s = ReadInfo(proxy, [&](InfoReader& r) { r.Enum(key, &v); });
+  if (s.ok()) *out = v;
+  return s;
 }
 
 }  // namespace
@@ -151,30 +157,20 @@ Status Job::GetType(JobType* type) {
 Status Job::GetProgress(JobProgress* progress) {
   return Guard([&] {
     if (!progress) return Null("progress");
-    auto info = impl_->proxy->GetInfo();
     JobProgress p;
-    for (Status s : {InfoValue(info, "bytes_total", &p.bytes_total),
-                     InfoValue(info, "bytes_transferred", &p.bytes_transferred),
-                     InfoValue(info, "files_total", &p.files_total),
-                     InfoValue(info, "files_transferred", &p.files_transferred)})
-      if (!s.ok()) return s;
-    *progress = p;
-    return Status::OK();
+    Status s = ReadInfo(*impl_->proxy, [&](InfoReader& r) { sdk::ReadJobProgress(r, &p); });
+    if (s.ok()) *progress = p;
+    return s;
   });
 }
 
 Status Job::GetTimes(JobTimes* times) {
   return Guard([&] {
     if (!times) return Null("times");
-    auto info = impl_->proxy->GetInfo();
-    uint64_t c = 0, m = 0, t = 0;
-    for (Status s : {InfoValue(info, "creation_ns", &c), InfoValue(info, "modification_ns", &m),
-                     InfoValue(info, "transfer_completion_ns", &t)})
-      if (!s.ok()) return s;
-    times->creation = FromNanos(c);
-    times->modification = FromNanos(m);
-    times->transfer_completion = FromNanos(t);
-    return Status::OK();
+    JobTimes t;
+    Status s = ReadInfo(*impl_->proxy, [&](InfoReader& r) { sdk::ReadJobTimes(r, &t); });
+    if (s.ok()) *times = t;
+    return s;
   });
 }
 
@@ -182,6 +178,19 @@ Status Job::GetState(JobState* state) {
   return Guard([&] {
     if (!state) return Null("state");
     return InfoEnum(*impl_->proxy, "state_code", state);
+  });
+}
+
+Status Job::GetSummary(JobSummary* summary) {
+  return Guard([&] {
+    if (!summary) return Null("summary");
+    sdk::Info info;
+    JobSummary out;
+    if (Status s = GetInfo(*impl_->proxy, &info); !s.ok()) return s;
+    if (Status s = sdk::DecodeJobSummary(info, &out); !s.ok()) return s;
+    if (out.id.IsNil()) out.id = impl_->id;
+    *summary = std::move(out);
+    return Status::OK();
   });
 }
 
@@ -205,15 +214,10 @@ Status Job::GetOwner(std::string* owner) {
   return Guard([&] {
     if (!owner) return Null("owner");
     uint32_t uid = 0;
-    if (Status s = Info(*impl_->proxy, "owner", &uid); !s.ok()) return s;
-    std::vector<char> buf(16384);
-    struct passwd pw;
-    struct passwd* found = nullptr;
-    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found)
-      *owner = found->pw_name;
-    else
-      *owner = std::to_string(uid);
-    return Status::OK();
+    std::string name;
+    Status s = ReadInfo(*impl_->proxy, [&](InfoReader& r) { sdk::ReadJobOwner(r, &uid, &name); });
+    if (s.ok()) *owner = std::move(name);
+    return s;
   });
 }
 
@@ -296,9 +300,10 @@ Status Job::GetNotifyCmdLine(std::string* program, std::string* parameters) {
   return Guard([&] {
     if (!program || !parameters) return Null("program or parameters");
     std::string p, a;
-    auto info = impl_->proxy->GetInfo();
-    if (Status s = InfoValue(info, "notify_program", &p); !s.ok()) return s;
-    if (Status s = InfoValue(info, "notify_parameters", &a); !s.ok()) return s;
+    Status s = ReadInfo(*impl_->proxy, [&](InfoReader& r) {
+      r.Read("notify_program", &p).Read("notify_parameters", &a);
+    });
+    if (!s.ok()) return s;
     *program = std::move(p);
     *parameters = std::move(a);
     return Status::OK();
@@ -351,13 +356,13 @@ Status Job::SetProxySettings(ProxyUsage usage, std::string_view proxy_list, std:
 Status Job::GetProxySettings(ProxyUsage* usage, std::string* proxy_list, std::string* bypass_list) {
   return Guard([&] {
     if (!usage || !proxy_list || !bypass_list) return Null("usage, proxy_list or bypass_list");
-    uint32_t u = 0;
+    ProxyUsage u{};
     std::string list, bypass;
-    auto info = impl_->proxy->GetInfo();
-    if (Status s = InfoValue(info, "proxy_usage", &u); !s.ok()) return s;
-    if (Status s = InfoValue(info, "proxy_list", &list); !s.ok()) return s;
-    if (Status s = InfoValue(info, "proxy_bypass", &bypass); !s.ok()) return s;
-    *usage = static_cast<ProxyUsage>(u);
+    Status s = ReadInfo(*impl_->proxy, [&](InfoReader& r) {
+      r.Enum("proxy_usage", &u).Read("proxy_list", &list).Read("proxy_bypass", &bypass);
+    });
+    if (!s.ok()) return s;
+    *usage = u;
     *proxy_list = std::move(list);
     *bypass_list = std::move(bypass);
     return Status::OK();

@@ -3,6 +3,7 @@
 
 #include "ferry/ferry.h"
 #include "sdk/connection.h"
+#include "sdk/info_reader.h"
 #include "sdk/job_impl.h"
 #include "util/status_codes.h"
 
@@ -70,6 +71,23 @@ Status Manager::EnumJobs(uint32_t flags, std::vector<std::unique_ptr<Job>>* jobs
   });
 }
 
+Status Manager::ListJobs(uint32_t flags, std::vector<JobSummary>* jobs) {
+  return Guard([&] {
+    if (!jobs) return Status(code::kInvalidArg, "jobs is null");
+    sdbus::MethodReply reply = conn_->manager->ListJobsReply(flags);
+    std::vector<JobSummary> out;
+    Status s = sdk::ReadInfoList(reply, "ListJobs", [&](const sdk::Info& info) {
+      JobSummary& job = out.emplace_back();
+      if (Status d = sdk::DecodeJobSummary(info, &job); !d.ok()) return d;
+      if (job.id.IsNil())
+        return Status(code::kUnexpected, "the service listed a job without an id");
+      return Status::OK();
+    });
+    if (s.ok()) *jobs = std::move(out);
+    return s;
+  });
+}
+
 Status Manager::GetErrorDescription(int32_t c, std::string* description) {
   // The same table the service uses (src/util/status_codes.cc): no round trip.
   return Guard([&] {
@@ -82,22 +100,20 @@ Status Manager::GetErrorDescription(int32_t c, std::string* description) {
 Status Manager::GetServiceStatus(ServiceStatus* status) {
   return Guard([&] {
     if (!status) return Status(code::kInvalidArg, "status is null");
-    std::map<std::string, sdbus::Variant> m = conn_->manager->GetStatus();
+    sdbus::MethodReply reply = conn_->manager->GetStatusReply();
+    sdk::Info m;
+    if (Status s = sdk::ReadInfo(reply, "GetStatus", &m); !s.ok()) return s;
     ServiceStatus out;
-    auto get = [&](const char* key, auto* v) {
-      auto it = m.find(key);
-      if (it == m.end()) return;
-      using T = std::remove_pointer_t<decltype(v)>;
-      if (it->second.containsValueOfType<T>()) *v = it->second.get<T>();
-    };
-    get("version", &out.version);
-    get("mode", &out.mode);
-    get("jobs_by_state", &out.jobs_by_state);
-    get("jobs_total", &out.jobs_total);
-    get("running_transfers", &out.running_transfers);
-    get("background_limit", &out.background_limit);
-    get("foreground_limit", &out.foreground_limit);
-    get("caller_is_admin", &out.caller_is_admin);
+    sdk::InfoReader r(m, sdk::InfoReader::Missing::kKeepDefault);
+    r.Read("version", &out.version)
+        .Read("mode", &out.mode)
+        .Read("jobs_by_state", &out.jobs_by_state)
+        .Read("jobs_total", &out.jobs_total)
+        .Read("running_transfers", &out.running_transfers)
+        .Read("background_limit", &out.background_limit)
+        .Read("foreground_limit", &out.foreground_limit)
+        .Read("caller_is_admin", &out.caller_is_admin);
+    if (!r.status().ok()) return r.status();
     *status = std::move(out);
     return Status::OK();
   });

@@ -13,6 +13,16 @@
 
 namespace ferry::sdk {
 
+// A method call whose reply the caller reads itself (sdk/info_reader.h reads
+// a{sv} replies without a sdbus::Variant per value).
+template <typename... Args>
+sdbus::MethodReply CallForReply(sdbus::IProxy& proxy, const char* interface, const char* method,
+                                const Args&... args) {
+  sdbus::MethodCall call = proxy.createMethodCall(interface, method);
+  (void)(call << ... << args);
+  return proxy.callMethod(call);
+}
+
 // A job object, for method calls only: it never subscribes to signals (the
 // SDK receives the manager's copies of them, see Connection), so creating one
 // per handle costs no bus traffic.
@@ -35,6 +45,12 @@ class JobProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Job_pro
     return result;
   }
 
+  // GetInfo and GetFileStats, to be read with sdk/info_reader.h.
+  sdbus::MethodReply GetInfoReply() { return CallForReply(getProxy(), INTERFACE_NAME, "GetInfo"); }
+  sdbus::MethodReply GetFileStatsReply(uint32_t file) {
+    return CallForReply(getProxy(), INTERFACE_NAME, "GetFileStats", file);
+  }
+
  private:
   void onTransferred() override {}
   void onError() override {}
@@ -55,6 +71,14 @@ class ManagerProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Man
     if (subscribe) registerProxy();
   }
   ~ManagerProxy() { unregisterProxy(); }
+
+  // ListJobs and GetStatus, to be read with sdk/info_reader.h.
+  sdbus::MethodReply ListJobsReply(uint32_t flags) {
+    return CallForReply(getProxy(), INTERFACE_NAME, "ListJobs", flags);
+  }
+  sdbus::MethodReply GetStatusReply() {
+    return CallForReply(getProxy(), INTERFACE_NAME, "GetStatus");
+  }
 
  private:
   void onJobTransferred(const sdbus::ObjectPath& job) override { on_signal_(Kind::kTransferred, job, 0); }
