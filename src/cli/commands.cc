@@ -19,7 +19,7 @@ namespace {
 
 int PrintJob(const Globals& g, Job& job) {
   JobView v;
-  Status s = ReadJob(job, &v);
+  Status s = ReadJob(job, g.json, &v);
   if (!s.ok()) return Fail(g, s, "reading the job");
   if (g.json) {
     std::printf("%s\n", ToJson(v).dump(2).c_str());
@@ -117,13 +117,11 @@ int CmdList(const Globals& g, bool all_users) {
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
-  std::vector<std::unique_ptr<Job>> jobs;
-  Status s = m->EnumJobs(all_users ? kEnumAllUsers : 0, &jobs);
+  std::vector<JobView> jobs;
+  Status s = ListJobs(*m, all_users ? kEnumAllUsers : 0, g.json, &jobs);
   if (!s.ok()) return Fail(g, s, "listing jobs");
   nlohmann::json arr = nlohmann::json::array();
-  for (auto& job : jobs) {
-    JobView v;
-    if (!ReadJob(*job, &v).ok()) continue;  // finished meanwhile
+  for (const JobView& v : jobs) {
     if (g.json)
       arr.push_back(ToJson(v));
     else
@@ -139,18 +137,19 @@ int CmdInfo(const Globals& g, const std::string& ref) {
   if (!m) return exit;
   auto job = Open(g, *m, ref, &exit);
   if (!job) return exit;
-  JobView v;
-  Status s = ReadJob(*job, &v);
+  JobView view;
+  Status s = ReadJob(*job, g.json, &view);
   if (!s.ok()) return Fail(g, s, "reading the job");
   if (g.json) {
-    std::printf("%s\n", ToJson(v).dump(2).c_str());
+    std::printf("%s\n", ToJson(view).dump(2).c_str());
     return kOk;
   }
+  const JobSummary& v = view.job;
   std::printf("id:          %s\nname:        %s\n", v.id.ToString().c_str(), v.display_name.c_str());
   if (!v.description.empty()) std::printf("description: %s\n", v.description.c_str());
   std::printf("state:       %s\npriority:    %s\nowner:       %s\n",
-              std::string(JobStateName(v.state)).c_str(), std::string(JobPriorityName(v.priority)).c_str(),
-              v.owner.c_str());
+              std::string(JobStateName(v.state)).c_str(),
+              std::string(JobPriorityName(v.priority)).c_str(), v.owner_name.c_str());
   std::printf("progress:    %s of %s, %u of %u files\n", HumanBytes(v.progress.bytes_transferred).c_str(),
               v.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(v.progress.bytes_total).c_str(),
               v.progress.files_transferred, v.progress.files_total);

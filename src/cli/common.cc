@@ -66,8 +66,8 @@ int Fail(const Globals& g, const Status& s, std::string_view doing) {
 Status ResolveJob(Manager& m, const std::string& ref, std::unique_ptr<Job>* job) {
   Guid g;
   if (Guid::Parse(ref, &g)) return m.GetJob(g, job);
-  std::vector<std::unique_ptr<Job>> jobs;
-  Status s = m.EnumJobs(0, &jobs);
+  std::vector<JobSummary> jobs;
+  Status s = m.ListJobs(0, &jobs);
   if (!s.ok()) return s;
   std::string lower;
   for (char c : ref) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -76,20 +76,14 @@ Status ResolveJob(Manager& m, const std::string& ref, std::unique_ptr<Job>* job)
     if (c != '{' && c != '-' && c != '}') want_prefix.push_back(c);
   std::vector<size_t> by_prefix, by_name;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    Guid id;
-    std::string name;
-    if (!jobs[i]->GetId(&id).ok()) continue;
-    jobs[i]->GetDisplayName(&name);
-    if (!want_prefix.empty() && id.ToHex().rfind(want_prefix, 0) == 0) by_prefix.push_back(i);
-    if (name == ref) by_name.push_back(i);
+    if (!want_prefix.empty() && jobs[i].id.ToHex().rfind(want_prefix, 0) == 0)
+      by_prefix.push_back(i);
+    if (jobs[i].display_name == ref) by_name.push_back(i);
   }
   const std::vector<size_t>& hits = by_prefix.size() == 1 ? by_prefix : by_name.size() == 1 ? by_name
                                     : by_prefix.empty()   ? by_name
                                                           : by_prefix;
-  if (hits.size() == 1) {
-    *job = std::move(jobs[hits[0]]);
-    return Status::OK();
-  }
+  if (hits.size() == 1) return m.GetJob(jobs[hits[0]].id, job);
   if (hits.empty()) return Status(code::kJobNotFound, fmt::format("no job matches '{}'", ref));
   return Status(code::kInvalidArg, fmt::format("'{}' matches {} jobs; give more of the id", ref, hits.size()));
 }

@@ -9,28 +9,38 @@
 
 namespace ferry::cli {
 
-Status ReadJob(Job& job, JobView* v) {
-  Status s;
-  if (!(s = job.GetId(&v->id)).ok()) return s;
-  if (!(s = job.GetDisplayName(&v->display_name)).ok()) return s;
-  if (!(s = job.GetDescription(&v->description)).ok()) return s;
-  if (!(s = job.GetState(&v->state)).ok()) return s;
-  if (!(s = job.GetPriority(&v->priority)).ok()) return s;
-  if (!(s = job.GetOwner(&v->owner)).ok()) return s;
-  if (!(s = job.GetProgress(&v->progress)).ok()) return s;
-  if (!(s = job.GetTimes(&v->times)).ok()) return s;
-  if (!(s = job.GetErrorCount(&v->error_count)).ok()) return s;
-  if (!(s = job.GetNotifyFlags(&v->notify_flags)).ok()) return s;
-  v->has_error = false;
-  if (v->state == JobState::kError || v->state == JobState::kTransientError) {
-    std::unique_ptr<Error> err;
-    if (job.GetError(&err).ok() && err) {
-      v->has_error = true;
-      err->GetError(&v->error_context, &v->error_code);
-      err->GetErrorDescription(&v->error_message);
-      std::unique_ptr<File> f;
-      if (err->GetFile(&f).ok() && f) f->GetLocalName(&v->error_file);
-    }
+namespace {
+
+// The error's file of a job with one: EnumFiles, then that file's local name.
+void ReadErrorFile(Job& job, JobView* v) {
+  v->error_file.clear();
+  if (!v->job.has_error || v->job.error_file < 0) return;
+  std::vector<std::unique_ptr<File>> files;
+  if (!job.EnumFiles(&files).ok() || static_cast<size_t>(v->job.error_file) >= files.size()) return;
+  files[static_cast<size_t>(v->job.error_file)]->GetLocalName(&v->error_file);
+}
+
+}  // namespace
+
+Status ReadJob(Job& job, bool error_file, JobView* v) {
+  if (Status s = job.GetSummary(&v->job); !s.ok()) return s;
+  v->error_file.clear();
+  if (error_file) ReadErrorFile(job, v);
+  return Status::OK();
+}
+
+Status ListJobs(Manager& m, uint32_t flags, bool error_files, std::vector<JobView>* out) {
+  std::vector<JobSummary> jobs;
+  if (Status s = m.ListJobs(flags, &jobs); !s.ok()) return s;
+  out->clear();
+  out->reserve(jobs.size());
+  for (JobSummary& summary : jobs) {
+    out->push_back(JobView{std::move(summary), {}});
+    JobView& v = out->back();
+    std::unique_ptr<Job> job;
+    // A job that finished meanwhile keeps no error file.
+    if (error_files && v.job.has_error && v.job.error_file >= 0 && m.GetJob(v.job.id, &job).ok())
+      ReadErrorFile(*job, &v);
   }
   return Status::OK();
 }
@@ -57,7 +67,8 @@ int64_t Ns(std::chrono::system_clock::time_point t) {
 }
 }  // namespace
 
-nlohmann::json ToJson(const JobView& v) {
+nlohmann::json ToJson(const JobView& view) {
+  const JobSummary& v = view.job;
   nlohmann::json j;
   j["id"] = v.id.ToString();
   j["display_name"] = v.display_name;
@@ -65,7 +76,7 @@ nlohmann::json ToJson(const JobView& v) {
   j["state"] = std::string(JobStateName(v.state));
   j["state_code"] = static_cast<uint32_t>(v.state);
   j["priority"] = std::string(JobPriorityName(v.priority));
-  j["owner"] = v.owner;
+  j["owner"] = v.owner_name;
   j["bytes_total"] = Size(v.progress.bytes_total);
   j["bytes_transferred"] = v.progress.bytes_transferred;
   j["files_total"] = v.progress.files_total;
@@ -81,7 +92,8 @@ nlohmann::json ToJson(const JobView& v) {
                   {"name", StatusCodeName(v.error_code)},
                   {"context", std::string(ErrorContextName(v.error_context))},
                   {"message", v.error_message},
-                  {"file", v.error_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.error_file)}};
+                  {"file", view.error_file.empty() ? nlohmann::json(nullptr)
+                                                   : nlohmann::json(view.error_file)}};
   } else {
     j["error"] = nullptr;
   }
@@ -96,7 +108,8 @@ nlohmann::json ToJson(const FileView& f) {
           {"completed", f.progress.completed}};
 }
 
-std::string ToLine(const JobView& v) {
+std::string ToLine(const JobView& view) {
+  const JobSummary& v = view.job;
   std::string pct = "   -";
   if (v.progress.bytes_total != kSizeUnknown && v.progress.bytes_total > 0)
     pct = fmt::format("{:3}%", v.progress.bytes_transferred * 100 / v.progress.bytes_total);

@@ -11,22 +11,11 @@
 
 namespace ferry::cli {
 
+// A job as the CLI shows it: the SDK's one-round-trip JobSummary, plus the
+// local name of the file its error is about (the summary has its index).
 struct JobView {
-  Guid id;
-  std::string display_name;
-  std::string description;
-  JobState state = JobState::kSuspended;
-  JobPriority priority = JobPriority::kNormal;
-  std::string owner;
-  JobProgress progress;
-  JobTimes times;
-  uint32_t error_count = 0;
-  uint32_t notify_flags = 0;
-  bool has_error = false;
-  ErrorContext error_context = ErrorContext::kNone;
-  int32_t error_code = 0;
-  std::string error_message;
-  std::string error_file;
+  JobSummary job;
+  std::string error_file;  // "" when none, or when not looked up
 };
 
 struct FileView {
@@ -34,7 +23,12 @@ struct FileView {
   FileProgress progress;
 };
 
-Status ReadJob(Job& job, JobView* out);
+// Job::GetSummary; with `error_file`, also the local name of the file the
+// job's error is about (two more round trips, only when there is one).
+Status ReadJob(Job& job, bool error_file, JobView* out);
+// Manager::ListJobs (one round trip) as views; with `error_files`, the
+// error's file for each job that has one (GetJob + the two above).
+Status ListJobs(Manager& m, uint32_t flags, bool error_files, std::vector<JobView>* out);
 Status ReadFiles(Job& job, std::vector<FileView>* out);
 
 nlohmann::json ToJson(const JobView& v);

@@ -129,7 +129,8 @@ int CmdGet(const Globals& g, const GetArgs& a) {
       }
       if (g.json) {
         JobView v;
-        if (Status rs = ReadJob(*job, &v); !rs.ok()) return Fail(g, rs, "reading the finished job");
+        if (Status rs = ReadJob(*job, /*error_file=*/true, &v); !rs.ok())
+          return Fail(g, rs, "reading the finished job");
         nlohmann::json j = ToJson(v);
         j["path"] = out;
         std::printf("%s\n", j.dump(2).c_str());
@@ -172,7 +173,7 @@ int CmdWait(const Globals& g, const std::string& ref, double timeout_s) {
                 st == JobState::kAcknowledged || st == JobState::kCancelled;
     if (done) {
       JobView v;
-      if (ReadJob(*job, &v).ok()) {
+      if (ReadJob(*job, g.json, &v).ok()) {
         if (g.json) std::printf("%s\n", ToJson(v).dump(2).c_str());
         else std::printf("%s\n", ToLine(v).c_str());
       }
@@ -198,22 +199,22 @@ int CmdMonitor(const Globals& g, const std::string& ref, int iterations, double 
   std::map<std::string, std::pair<uint64_t, Clock::time_point>> last;  // id -> (bytes, when)
   for (int i = 0; iterations <= 0 || i < iterations; ++i) {
     if (g_interrupted) break;
-    std::vector<std::unique_ptr<Job>> jobs;
+    std::vector<JobView> jobs;
     Status s;
     if (!ref.empty()) {
       std::unique_ptr<Job> job;
       if (!(s = ResolveJob(*m, ref, &job)).ok()) return Fail(g, s, fmt::format("finding job '{}'", ref));
-      jobs.push_back(std::move(job));
-    } else if (!(s = m->EnumJobs(0, &jobs)).ok()) {
+      JobView v;
+      if (ReadJob(*job, g.json, &v).ok()) jobs.push_back(std::move(v));
+    } else if (!(s = ListJobs(*m, 0, g.json, &jobs)).ok()) {
       return Fail(g, s, "listing jobs");
     }
     auto now = Clock::now();
     nlohmann::json arr = nlohmann::json::array();
     std::string table = fmt::format("{:<38} {:<15} {:>5} {:>21} {:>12}  {}\n", "JOB", "STATE", "DONE",
                                     "BYTES", "RATE", "NAME");
-    for (auto& job : jobs) {
-      JobView v;
-      if (!ReadJob(*job, &v).ok()) continue;
+    for (const JobView& view : jobs) {
+      const JobSummary& v = view.job;
       std::string key = v.id.ToString();
       double rate = 0;
       if (auto it = last.find(key); it != last.end()) {
@@ -223,7 +224,7 @@ int CmdMonitor(const Globals& g, const std::string& ref, int iterations, double 
       }
       last[key] = {v.progress.bytes_transferred, now};
       if (g.json) {
-        auto j = ToJson(v);
+        auto j = ToJson(view);
         j["rate"] = static_cast<uint64_t>(rate);
         arr.push_back(j);
         continue;
