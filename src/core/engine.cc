@@ -140,6 +140,20 @@ bool SameStored(const FileRecord& a, const FileRecord& b) {
 #endif
 
 Status Engine::Impl::Flush() {
+  Status s = FlushNow();
+  ++flush_count;
+  if (!after_flush.empty()) {
+    std::weak_ptr<int> w = alive;
+    deps.loop->Post([w, fns = std::move(after_flush)] {
+      if (!w.lock()) return;
+      for (const auto& fn : fns) fn();
+    });
+    after_flush.clear();
+  }
+  return s;
+}
+
+Status Engine::Impl::FlushNow() {
   std::vector<JobWrite> writes;
   std::vector<RuntimeJob*> flushed;
   // Only the jobs marked dirty: a scan of every job would make each call

@@ -130,35 +130,42 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
       done(Status::OK());
     return;
   }
-  uint32_t file = files.front();
-  files.erase(files.begin());
-  const FileRecord& f = j->rec.files[file];
-  std::string local = f.local_name;
-  uint64_t size = f.bytes_total;
-  int fd = -1;
-  if (auto it = fds->find(file); it != fds->end()) {
-    fd = it->second;
-    fds->erase(it);
+  // The whole batch in one worker task: the store syncs each destination
+  // directory once, and the engine commits once, instead of per file.
+  std::vector<Delivery> items;
+  for (uint32_t file : files) {
+    const FileRecord& f = j->rec.files[file];
+    Delivery d{file, f.local_name, f.bytes_total, -1};
+    if (auto it = fds->find(file); it != fds->end()) {
+      d.fd = it->second;
+      fds->erase(it);
+    }
+    items.push_back(std::move(d));
   }
   std::weak_ptr<int> w = alive;
   // The worker may run after the engine is gone: only the payload store and
   // the loop (which outlive the workers) are reached from it.
   PayloadStore* payload = deps.payload;
   sys::Executor* loop = deps.loop;
-  deps.workers->Post([this, w, payload, loop, id, file, local, size, fd, files = std::move(files),
-                      partial, fds, done = std::move(done)]() mutable {
-    Status s = fd >= 0 ? payload->DeliverToFd(id, file, fd, size)
-                       : payload->Deliver(id, file, local, size);
-    loop->Post([this, w, id, file, s, files = std::move(files), partial, fds,
-                done = std::move(done)]() mutable {
+  deps.workers->Post([this, w, payload, loop, id, items = std::move(items), partial, fds,
+                      done = std::move(done)]() mutable {
+    size_t n = 0;
+    Status s = payload->DeliverMany(id, items, &n);
+    loop->Post([this, w, id, s, n, items = std::move(items), partial, fds, done = std::move(done)]() mutable {
       if (!w.lock()) return;
       RuntimeJob* j = Find(id);
       if (!j) {
         CloseAll(*fds);
         return;
       }
+      for (size_t k = 0; k < n; ++k) {
+        uint32_t file = items[k].file;
+        j->rec.files[file].delivered = true;
+        DropLiveName(j->rec.files[file].local_name);
+        MarkFileDirty(*j, file);
+      }
       if (!s.ok()) {
-        log::Warn("job {} file {}: delivery failed: {}", id.ToString(), file, s.ToString());
+        log::Warn("job {} file {}: delivery failed: {}", id.ToString(), items[n].file, s.ToString());
         CloseAll(*fds);
         j->completing = false;
         Flush();
@@ -166,11 +173,10 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
         done(s);
         return;
       }
-      j->rec.files[file].delivered = true;
-      DropLiveName(j->rec.files[file].local_name);
-      MarkFileDirty(*j, file);
+      // The deliveries are recorded before the staging files go (a crash in
+      // between must not leave undelivered files without their staging).
       Flush();
-      DeliverNext(id, std::move(files), partial, std::move(fds), std::move(done));
+      DeliverNext(id, {}, partial, std::move(fds), std::move(done));
     });
   });
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -69,6 +70,8 @@ struct Engine::Impl {
 
   // Group commit.
   bool flush_posted = false;
+  uint64_t flush_count = 0;  // Flush calls so far (a change marked before one is in it)
+  std::vector<std::function<void()>> after_flush;
   std::vector<Guid> removed_pending;
   std::vector<HistoryRecord> history_pending;
 
@@ -109,7 +112,15 @@ struct Engine::Impl {
     j.dirty_files.push_back(file);
   }
   Status Flush();        // commits dirty jobs, removals and history (one transaction)
+  Status FlushNow();
   void PostFlush();      // group commit on the next loop turn
+  // Runs fn on a loop turn after the next Flush (posted by this call), so
+  // that many callers share one commit. fn runs whether that commit
+  // succeeded or not: a failed one is logged and retried by the next.
+  void AfterFlush(std::function<void()> fn) {
+    after_flush.push_back(std::move(fn));
+    PostFlush();
+  }
   void PostGraveyard();
   uint32_t NoProgressTimeout(const JobRecord& r) const;
   void ArmExpiry(RuntimeJob& j);

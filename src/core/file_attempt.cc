@@ -278,16 +278,22 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
     if (f.etag.empty()) f.etag = resp.etag;
     if (f.last_modified.empty()) f.last_modified = resp.last_modified;
   }
-  // Validators and sizes are committed now, before any byte of this response
+  // Validators and sizes must be committed before any byte of this response
   // reaches staging: crash recovery on the same boot resumes from what
   // staging holds, and that resume must carry If-Range (semantics.md §6:
-  // never a splice of two versions). A failed commit is logged by Flush.
+  // never a splice of two versions). The commit is the next group commit;
+  // until it has run, bytes stay in the buffer (FlushBuffer forces it when
+  // the buffer is full, OnDone waits for it). A failed commit is logged by
+  // Flush.
   e_.MarkFileDirty(job_, file_);
-  e_.Flush();
+  validators_flush_ = e_.flush_count + 1;
+  e_.PostFlush();
   phase_ = Phase::kReceiving;
   if (job_.rec.state == JobState::kConnecting) e_.Move(job_, JobState::kTransferring, "bytes flow");
   return true;
 }
+
+bool Attempt::ValidatorsDurable() const { return e_.flush_count >= validators_flush_; }
 
 bool Attempt::OnData(std::span<const std::byte> data) {
   if (phase_ != Phase::kReceiving) return false;
@@ -328,6 +334,7 @@ bool Attempt::OnData(std::span<const std::byte> data) {
 
 bool Attempt::FlushBuffer() {
   if (buf_->empty()) return true;
+  if (!ValidatorsDurable()) e_.Flush();
   Status s = staging_->Write(flushed_, std::span<const std::byte>(buf_->data(), buf_->size()));
   if (!s.ok()) {
     log::Warn("job {} file {}: staging write failed: {}", job_id_.ToString(), file_, s.ToString());
@@ -409,6 +416,15 @@ void Attempt::RestartFromZero(std::string_view why) {
 void Attempt::OnDone(const TransferOutcome& outcome) {
   if (transfer_) e_.RetireTransfer(std::move(transfer_));
   if (phase_ == Phase::kStopped || phase_ == Phase::kFinishing) return;
+  if (!ValidatorsDurable()) {
+    // A small response ends before its validators' group commit ran: wait
+    // for that commit instead of forcing one of its own.
+    std::weak_ptr<bool> self = alive_;
+    e_.AfterFlush([self, outcome, this] {
+      if (self.lock()) OnDone(outcome);
+    });
+    return;
+  }
   FileRecord& f = F();
   switch (pending_) {
     case Pending::kRestart:

@@ -49,7 +49,10 @@ class Attempt final : public TransferSink {
   bool Locate(uint64_t local, size_t* index, uint64_t* within);
   void UpdateRangeTotal();
   void StartRequest();
+  // Writes the buffer to staging, first forcing the commit of this
+  // response's validators if the group commit has not run yet.
   bool FlushBuffer();
+  bool ValidatorsDurable() const;
   void MaybeCheckpoint();
   void StartCheckpoint();
   void RestartFromZero(std::string_view why);
@@ -77,6 +80,7 @@ class Attempt final : public TransferSink {
   bool paused_ = false;
   int64_t bw_quota_ = 0;
   int restarts_ = 0;
+  uint64_t validators_flush_ = 0;  // the response's validators are durable once flush_count reaches it
 
   uint64_t written_ = 0;  // local bytes received, buffered ones included
   uint64_t flushed_ = 0;  // local bytes handed to staging (pwrite)

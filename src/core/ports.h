@@ -129,7 +129,17 @@ class StagingFile {
   virtual ~StagingFile() = default;
   virtual Status Write(uint64_t offset, std::span<const std::byte> data) = 0;
   virtual Result<size_t> Read(uint64_t offset, std::span<std::byte> out) = 0;
-  virtual Status Sync() = 0;  // fdatasync
+  // fdatasync; the first one also makes the file's name durable (a store may
+  // defer the directory sync of a new file to it).
+  virtual Status Sync() = 0;
+};
+
+// One file to deliver (PayloadStore::DeliverMany).
+struct Delivery {
+  uint32_t file = 0;
+  std::string local_name;
+  uint64_t size = 0;
+  int fd = -1;  // system mode: the client's descriptor to copy into (owned), else -1
 };
 
 class PayloadStore {
@@ -165,6 +175,12 @@ class PayloadStore {
   virtual Status DeliverToFd(const Guid& job, uint32_t file, int fd, uint64_t size) {
     return Status(code::kNotImpl, "delivery into a descriptor is not supported");
   }
+  // Delivers `items` in order (Deliver, or DeliverToFd for an item with an
+  // fd), stopping at the first failure: items [0, *delivered) are delivered
+  // with Deliver's guarantees, the returned status is why the next one was
+  // not. Takes ownership of every item's fd. A store may share work between
+  // the items (FsPayloadStore syncs each destination directory once). Blocking.
+  virtual Status DeliverMany(const Guid& job, std::span<const Delivery> items, size_t* delivered);
   // The current boot's id (compared with the one recorded in the JobStore).
   virtual std::string BootId() = 0;
 };

@@ -1,6 +1,8 @@
 #include "store/payload_store_fs.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <mutex>
 #include <utility>
 
 #include "util/log.h"
@@ -10,19 +12,35 @@ namespace ferry::store {
 namespace {
 
 
+// `dirs`: the directories whose entries for this file are not yet durable
+// (it was just created); the first successful Sync syncs them too, on the
+// worker that runs it, instead of Open doing it on the engine's thread for
+// every new file.
 class FsStagingFile final : public core::StagingFile {
  public:
-  explicit FsStagingFile(std::unique_ptr<sys::File> file) : file_(std::move(file)) {}
+  FsStagingFile(std::unique_ptr<sys::File> file, sys::FileSystem* fs, std::vector<std::string> dirs)
+      : file_(std::move(file)), fs_(fs), dirs_(std::move(dirs)) {}
   Status Write(uint64_t offset, std::span<const std::byte> data) override {
     return file_->Write(offset, data);
   }
   Result<size_t> Read(uint64_t offset, std::span<std::byte> out) override {
     return file_->Read(offset, out);
   }
-  Status Sync() override { return file_->Sync(); }
+  Status Sync() override {
+    if (Status s = file_->Sync(); !s.ok()) return s;
+    std::lock_guard<std::mutex> l(mu_);
+    while (!dirs_.empty()) {
+      if (Status s = fs_->SyncDir(dirs_.back()); !s.ok()) return s;
+      dirs_.pop_back();
+    }
+    return Status::OK();
+  }
 
  private:
   std::unique_ptr<sys::File> file_;
+  sys::FileSystem* fs_;
+  std::mutex mu_;
+  std::vector<std::string> dirs_;  // synced innermost first
 };
 
 // The directory part of a path ("." for a bare name, "/" for "/x").
@@ -59,18 +77,16 @@ Result<std::shared_ptr<core::StagingFile>> FsPayloadStore::Open(const Guid& job,
   }
   Result<std::unique_ptr<sys::File>> f = fs_->Open(path, sys::OpenMode::kReadWrite);
   if (!f.ok()) return f.status();
-  if (!file_st->exists) {
-    // Make the new names durable, so that a later fdatasync of the data is
-    // enough for a checkpoint to survive a power cut.
-    if (Status st = fs_->SyncDir(job_dir); !st.ok()) return st;
-    if (!dir_st->exists) {
-      if (Status st = fs_->SyncDir(dir_); !st.ok()) return st;
-    }
-  }
+  // New names become durable with the file's first Sync, so that a
+  // checkpoint (fdatasync, then commit) survives a power cut.
+  std::vector<std::string> dirs;
+  if (!dir_st->exists) dirs.push_back(dir_);
+  if (!file_st->exists) dirs.push_back(job_dir);
   if (size_hint != kSizeUnknown && size_hint > 0) {
     if (Status st = (*f)->Preallocate(0, size_hint); !st.ok()) return st;
   }
-  return std::shared_ptr<core::StagingFile>(std::make_shared<FsStagingFile>(std::move(*f)));
+  return std::shared_ptr<core::StagingFile>(
+      std::make_shared<FsStagingFile>(std::move(*f), fs_, std::move(dirs)));
 }
 
 Result<uint64_t> FsPayloadStore::StagedSize(const Guid& job, uint32_t file) {
@@ -126,6 +142,51 @@ Result<std::vector<Guid>> FsPayloadStore::ListJobs() {
 
 Status FsPayloadStore::Deliver(const Guid& job, uint32_t file, const std::string& local_name,
                                uint64_t size) {
+  return DeliverOne(job, file, local_name, size, true);
+}
+
+Status FsPayloadStore::DeliverMany(const Guid& job, std::span<const core::Delivery> items,
+                                   size_t* delivered) {
+  *delivered = 0;
+  Status failed;
+  std::vector<std::string> dirs;  // to sync once each, in first-use order
+  size_t i = 0;
+  for (; i < items.size(); ++i) {
+    const core::Delivery& d = items[i];
+    if (d.fd >= 0) {
+      failed = DeliverToFd(job, d.file, d.fd, d.size);
+    } else {
+      failed = DeliverOne(job, d.file, d.local_name, d.size, false);
+      std::string dir = DirName(d.local_name);
+      if (failed.ok() && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+    }
+    if (!failed.ok()) break;
+  }
+  for (size_t k = i + 1; k < items.size(); ++k)
+    if (items[k].fd >= 0) sys::AdoptFd(items[k].fd, "an undelivered file's descriptor");  // closes it
+  size_t done = i;
+  for (const std::string& dir : dirs) {
+    Status s = fs_->SyncDir(dir);
+    if (s.ok()) continue;
+    // The names renamed into `dir` may not survive a crash: take them away
+    // (the staging files are intact) and count nothing from the first of
+    // them on as delivered; a retried Complete delivers them again.
+    for (size_t k = 0; k < i; ++k) {
+      if (items[k].fd >= 0 || DirName(items[k].local_name) != dir) continue;
+      if (Status r = fs_->Remove(items[k].local_name); !r.ok())
+        log::Error("deliver: cannot remove {} after failed sync: {}", items[k].local_name, r.ToString());
+      if (k < done) {
+        done = k;
+        failed = s;
+      }
+    }
+  }
+  *delivered = done;
+  return failed;
+}
+
+Status FsPayloadStore::DeliverOne(const Guid& job, uint32_t file, const std::string& local_name,
+                                  uint64_t size, bool sync_dir) {
   const std::string staging_path = StagingPath(job, file);
   const std::string dest_dir = DirName(local_name);
 
@@ -172,6 +233,7 @@ Status FsPayloadStore::Deliver(const Guid& job, uint32_t file, const std::string
   // rename(2) of two names of one file does nothing: when local_name already
   // was this file (a repeated delivery), the temporary name is still there.
   fs_->Remove(tmp_path);
+  if (!sync_dir) return Status::OK();  // DeliverMany syncs the directory
   if (Status s = fs_->SyncDir(dest_dir); !s.ok()) {
     // The name may not survive a crash; take it away so that nothing is at
     // local_name and Complete can be retried from the intact staging file.

@@ -63,6 +63,10 @@ class FsPayloadStore final : public core::PayloadStore {
   // Copies into the caller's descriptor (cut to exactly `size`) and
   // fdatasyncs it; the staging file stays.
   Status DeliverToFd(const Guid& job, uint32_t file, int fd, uint64_t size) override;
+  // Deliver for each item without its directory sync, then one sync per
+  // destination directory. If a directory sync fails, the names delivered
+  // into it are removed and *delivered stops before the first of them.
+  Status DeliverMany(const Guid& job, std::span<const core::Delivery> items, size_t* delivered) override;
   std::string BootId() override;
 
   // Paths (tests, diagnostics).
@@ -70,6 +74,8 @@ class FsPayloadStore final : public core::PayloadStore {
   std::string StagingPath(const Guid& job, uint32_t file) const;
 
  private:
+  Status DeliverOne(const Guid& job, uint32_t file, const std::string& local_name, uint64_t size,
+                    bool sync_dir);
   Status DeliverByCopy(sys::File& staging, const std::string& staging_path,
                        const std::string& local_name, const std::string& dest_dir, uint64_t size);
 

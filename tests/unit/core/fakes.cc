@@ -227,6 +227,11 @@ Status FakePayloadStore::Deliver(const Guid& job, uint32_t file, const std::stri
       --fail_next_delivers;
       return Injected("deliver");
     }
+    if (fail_deliver_after == 0) {
+      fail_deliver_after = -1;
+      return Injected("deliver");
+    }
+    if (fail_deliver_after > 0) --fail_deliver_after;
     auto it = files_.find({job, file});
     if (it == files_.end()) return Status(code::FromWin32(2), "no staging file");
     f = it->second;

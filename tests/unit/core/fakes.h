@@ -145,6 +145,7 @@ class FakePayloadStore : public core::PayloadStore {
   std::string boot_id = "boot-1";
   std::map<std::string, std::string> delivered_files;  // local name -> bytes
   int fail_next_delivers = 0;
+  int fail_deliver_after = -1;  // >= 0: that many more Deliver calls succeed, then one fails
   int fail_next_opens = 0;
   int fail_next_writes = 0;
   int fail_next_syncs = 0;

@@ -360,6 +360,82 @@ TEST_F(PayloadStoreTest, FailedCopyLeavesNothing) {
   EXPECT_EQ(ReadFile(store.StagingPath(job, 0)), "data");
 }
 
+// Counts directory syncs; fails the ones of `fail_dir`.
+class DirSyncFs : public sys::FileSystemWrapper {
+ public:
+  explicit DirSyncFs(sys::FileSystem* target) : FileSystemWrapper(target) {}
+  std::vector<std::string> synced;
+  std::string fail_dir;
+  Status SyncDir(const std::string& dir) override {
+    synced.push_back(dir);
+    if (dir == fail_dir) return ErrnoStatus(EIO, "injected directory sync failure");
+    return FileSystemWrapper::SyncDir(dir);
+  }
+};
+
+TEST_F(PayloadStoreTest, DeliverManySyncsEachDirectoryOnce) {
+  DirSyncFs fs(sys::DefaultFileSystem());
+  FsPayloadStore store(&fs, root_);
+  std::string other = tmp_ / "dest2";
+  ASSERT_TRUE(sys::DefaultFileSystem()->CreateDirs(other).ok());
+  Guid job = Id(5);
+  std::vector<std::string> data = {Pattern(1000), Pattern(2000), Pattern(3000)};
+  for (uint32_t i = 0; i < 3; ++i) Stage(store, job, i, data[i]);
+  fs.synced.clear();  // the staging directories, synced by the first Sync
+  std::vector<core::Delivery> items = {
+      {0, dest_ + "/a", data[0].size(), -1}, {1, other + "/b", data[1].size(), -1},
+      {2, dest_ + "/c", data[2].size(), -1}};
+  size_t n = 99;
+  ASSERT_TRUE(store.DeliverMany(job, items, &n).ok());
+  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(ReadFile(dest_ + "/a"), data[0]);
+  EXPECT_EQ(ReadFile(other + "/b"), data[1]);
+  EXPECT_EQ(ReadFile(dest_ + "/c"), data[2]);
+  EXPECT_EQ(fs.synced, (std::vector<std::string>{dest_, other}));
+}
+
+TEST_F(PayloadStoreTest, DeliverManyFailedDirectorySyncTakesThatDirectorysNamesAway) {
+  DirSyncFs fs(sys::DefaultFileSystem());
+  FsPayloadStore store(&fs, root_);
+  std::string other = tmp_ / "dest2";
+  ASSERT_TRUE(sys::DefaultFileSystem()->CreateDirs(other).ok());
+  fs.fail_dir = other;
+  Guid job = Id(6);
+  std::vector<std::string> data = {Pattern(1000), Pattern(2000), Pattern(3000)};
+  for (uint32_t i = 0; i < 3; ++i) Stage(store, job, i, data[i]);
+  std::vector<core::Delivery> items = {
+      {0, dest_ + "/a", data[0].size(), -1}, {1, other + "/b", data[1].size(), -1},
+      {2, dest_ + "/c", data[2].size(), -1}};
+  size_t n = 99;
+  Status s = store.DeliverMany(job, items, &n);
+  EXPECT_FALSE(s.ok());
+  // Only the files before the first one in the failed directory count.
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(ReadFile(dest_ + "/a"), data[0]);
+  EXPECT_FALSE(Exists(other + "/b"));
+  EXPECT_TRUE(List(other).empty());
+  // Every staging file is intact: a retried Complete can deliver them all.
+  for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(ReadFile(store.StagingPath(job, i)), data[i]);
+}
+
+TEST_F(PayloadStoreTest, NewStagingFileNameIsSyncedByItsFirstSync) {
+  DirSyncFs fs(sys::DefaultFileSystem());
+  FsPayloadStore store(&fs, root_);
+  Guid job = Id(7);
+  auto f = store.Open(job, 0, 10);
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(fs.synced.empty());  // not on the engine's thread at Open
+  ASSERT_TRUE((*f)->Write(0, Bytes("0123456789")).ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  EXPECT_EQ(fs.synced, (std::vector<std::string>{store.JobDir(job), root_}));
+  ASSERT_TRUE((*f)->Sync().ok());
+  EXPECT_EQ(fs.synced.size(), 2u);  // once
+  auto again = store.Open(job, 0, 10);  // an existing file: nothing to sync
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->Sync().ok());
+  EXPECT_EQ(fs.synced.size(), 2u);
+}
+
 TEST_F(PayloadStoreTest, BootIdForwards) {
   FsPayloadStore store(sys::DefaultFileSystem(), root_);
   EXPECT_EQ(store.BootId(), sys::DefaultFileSystem()->BootId());
