@@ -24,7 +24,7 @@ sdbus::ObjectPath ManagerObject::CreateJob(const std::string& display_name, cons
     Guid id;
     Check(
         svc_.engine.CreateJob(svc_.EngineCaller(c), display_name, static_cast<JobType>(type), &id));
-    svc_.EnsureObject(id);
+    // No object yet: the first call to the path registers it.
     return sdbus::ObjectPath(JobPath(id));
   });
 }
@@ -37,7 +37,6 @@ sdbus::ObjectPath ManagerObject::GetJob(const std::string& id_text) {
     if (!svc_.engine.IsLive(id))
       throw StatusError(Status(code::kJobNotFound, fmt::format("no job {}", id.ToString())));
     svc_.Authorized(id, c);
-    svc_.EnsureObject(id);
     return sdbus::ObjectPath(JobPath(id));
   });
 }
@@ -57,10 +56,7 @@ std::vector<sdbus::ObjectPath> ManagerObject::EnumJobs(const uint32_t& flags) {
   return Guarded("EnumJobs", [&] {
     CallContext c = svc_.Who(getObject());
     std::vector<sdbus::ObjectPath> out;
-    for (const Guid& id : Enumerate(flags, c)) {
-      svc_.EnsureObject(id);
-      out.emplace_back(JobPath(id));
-    }
+    for (const Guid& id : Enumerate(flags, c)) out.emplace_back(JobPath(id));
     return out;
   });
 }

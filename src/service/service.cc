@@ -70,28 +70,37 @@ core::JobSnapshot Service::Impl::Authorized(const Guid& id, const CallContext& c
 }
 
 void Service::Impl::EnsureObject(const Guid& id) {
-  if (jobs.count(id)) return;
-  jobs.emplace(id, std::make_unique<JobObject>(*this, id));
+  object_use[id] = ++use_clock;
+  if (!jobs.count(id)) jobs.emplace(id, std::make_unique<JobObject>(*this, id));
+  if (jobs.size() > kCachedObjects && !trim_posted) {
+    // Never destroy an object inside one of its own handlers.
+    trim_posted = true;
+    loop.Post([this, token = std::weak_ptr<bool>(alive)] {
+      if (token.expired()) return;
+      trim_posted = false;
+      TrimObjects();
+    });
+  }
+}
+
+void Service::Impl::TrimObjects() {
+  if (jobs.size() <= kCachedObjects) return;
+  std::vector<std::pair<uint64_t, Guid>> by_use;
+  by_use.reserve(jobs.size());
+  for (const auto& [id, obj] : jobs) by_use.emplace_back(object_use[id], id);
+  size_t drop = jobs.size() - kCachedObjects;
+  std::nth_element(by_use.begin(), by_use.begin() + static_cast<ptrdiff_t>(drop), by_use.end());
+  for (size_t i = 0; i < drop; ++i) {
+    jobs.erase(by_use[i].second);
+    object_use.erase(by_use[i].second);
+  }
 }
 
 void Service::Impl::DropObjectLater(const Guid& id) {
   callbacks.erase(id);
-  // A final job keeps its object for a while (semantics.md §3: a handle
-  // obtained earlier still reads the final state; changes get
-  // DO_E_INVALID_STATE), up to kKeptFinalObjects, oldest dropped first.
-  // GetJob/EnumJobs no longer return it.
-  if (std::find(finals.begin(), finals.end(), id) != finals.end()) return;
-  finals.push_back(id);
-  constexpr size_t kKeptFinalObjects = 256;
-  while (finals.size() > kKeptFinalObjects) {
-    Guid old = finals.front();
-    finals.pop_front();
-    // Never destroy an object inside one of its own handlers.
-    loop.Post([this, old, token = std::weak_ptr<bool>(alive)] {
-      if (token.expired()) return;
-      if (!engine.IsLive(old)) jobs.erase(old);
-    });
-  }
+  // The object of a final job goes with the LRU; a handle obtained earlier
+  // still reads the final state while the engine remembers the job (it
+  // registers the object again on demand). GetJob/EnumJobs no longer return it.
 }
 
 void Service::Impl::OnRawEvent(const core::EngineEvent& e) {
@@ -171,7 +180,6 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
     s.authority = std::make_unique<Authority>(*s.conn, options.system_mode);
     s.notify = std::make_unique<NotifyRunner>(loop);
     s.manager = std::make_unique<ManagerObject>(s);
-    for (const Guid& id : engine.EnumJobs(std::nullopt)) s.EnsureObject(id);
     s.raw_consumer = std::make_unique<Consumer>(s, true);
     s.filtered_consumer = std::make_unique<Consumer>(s, false);
     s.raw_sub = engine.events().Subscribe(s.raw_consumer.get(), true);
@@ -190,6 +198,18 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
           }
         },
         sdbus::floating_slot);
+    // A call to a job's path registers its object first (see EnsureObject).
+    s.conn->addMatch("type='method_call',path_namespace='/org/ferry/Ferry1/job'",
+                     [raw](sdbus::Message& msg) {
+                       Guid id;
+                       if (!JobIdFromPath(msg.getPath(), &id) || !raw->engine.GetJob(id).ok()) return;
+                       try {
+                         raw->EnsureObject(id);
+                       } catch (const std::exception& e) {
+                         log::Warn("job {}: cannot register its object: {}", id.ToString(), e.what());
+                       }
+                     },
+                     sdbus::floating_slot);
     s.conn->addMatch("type='method_call',interface='org.freedesktop.DBus.Properties'",
                      [raw](sdbus::Message& msg) {
                        raw->property_caller.reset();

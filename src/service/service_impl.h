@@ -42,8 +42,18 @@ struct Service::Impl {
   // StatusError (DO_E_JOB_NOT_FOUND, E_ACCESSDENIED).
   core::JobSnapshot Authorized(const Guid& id, const CallContext& c);
 
+  // Job objects are a cache, not one per job: an sdbus-c++ object costs
+  // ~16 KiB, too much for 10,000 jobs. EnsureObject registers the object of
+  // a job the engine knows (live or recently final) when a call is addressed
+  // to its path (a match runs it before sd-bus dispatches the call) or an
+  // event is emitted on it, and marks it recently used; beyond
+  // kCachedObjects the least recently used ones are unregistered on a later
+  // loop turn (never inside their own handlers). A client never sees the
+  // difference: the next call to that path registers the object again.
+  static constexpr size_t kCachedObjects = 256;
   void EnsureObject(const Guid& id);
   void DropObjectLater(const Guid& id);
+  void TrimObjects();
   void OnFilteredEvent(const core::EngineEvent& e);
   void OnRawEvent(const core::EngineEvent& e);
   void OnClientGone(const std::string& name);
@@ -64,7 +74,9 @@ struct Service::Impl {
   // falls back to it; when it is missing the read is refused.
   std::optional<CallContext> property_caller;
   std::map<Guid, std::unique_ptr<JobObject>> jobs;
-  std::deque<Guid> finals;  // final jobs whose objects are kept, oldest first
+  std::map<Guid, uint64_t> object_use;     // job -> last use (a counter), for the LRU
+  uint64_t use_clock = 0;
+  bool trim_posted = false;
   std::map<Guid, std::set<std::string>> callbacks;  // job -> unique names with a callback
   std::unique_ptr<core::EventConsumer> filtered_consumer, raw_consumer;
   uint64_t filtered_sub = 0, raw_sub = 0;
