@@ -3,18 +3,37 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace ferry::service {
 
 std::string UserName(uint32_t uid) {
+  // ListJobs asks once per job: look each uid up at most once a minute
+  // (getpwuid_r reads /etc/passwd or NSS every time).
+  using Clock = std::chrono::steady_clock;
+  static std::mutex mu;
+  static std::unordered_map<uint32_t, std::pair<std::string, Clock::time_point>> cache;
+  auto now = Clock::now();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = cache.find(uid);
+    if (it != cache.end() && now - it->second.second < std::chrono::minutes(1)) return it->second.first;
+  }
   long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
   std::vector<char> buf(size > 0 ? static_cast<size_t>(size) : 16384);
   passwd pw{};
   passwd* found = nullptr;
+  std::string name = std::to_string(uid);
   if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found && found->pw_name)
-    return found->pw_name;
-  return std::to_string(uid);
+    name = found->pw_name;
+  std::lock_guard<std::mutex> l(mu);
+  if (cache.size() > 4096) cache.clear();
+  cache[uid] = {name, now};
+  return name;
 }
 
 uint64_t ToNanos(std::chrono::system_clock::time_point t) {

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include "service/arguments.h"
 #include "service/errors.h"
 #include "service/guard.h"
@@ -65,10 +67,18 @@ std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListJobs(const
   return Guarded("ListJobs", [&] {
     CallContext c = svc_.Who(getObject());
     std::vector<std::map<std::string, sdbus::Variant>> out;
-    for (const Guid& id : Enumerate(flags, c)) {
+    std::vector<Guid> ids = Enumerate(flags, c);
+    for (const Guid& id : ids) {
       auto snap = svc_.engine.GetJob(id);
       if (snap.ok()) out.push_back(JobInfo(snap.value()));
     }
+    // Each value is an sd-bus message of its own (sdbus-c++ 1.2's Variant):
+    // for 10,000 jobs ~250 MiB that malloc keeps after the reply unless
+    // told to give it back.
+    if (ids.size() >= 1000)
+      svc_.loop.Post([token = std::weak_ptr<bool>(svc_.alive)] {
+        if (!token.expired()) ::malloc_trim(0);
+      });
     return out;
   });
 }
