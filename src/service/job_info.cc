@@ -6,6 +6,7 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -41,47 +42,72 @@ uint64_t ToNanos(std::chrono::system_clock::time_point t) {
   return ns > 0 ? static_cast<uint64_t>(ns) : 0;
 }
 
-VariantMap JobInfo(const core::JobSnapshot& snap) {
+namespace {
+
+// Every key of the job dictionary, once: `put(key, value)` is called with a
+// uint32_t, int32_t, uint64_t, bool or std::string value.
+template <typename Put>
+void VisitJobInfo(const core::JobSnapshot& snap, Put&& put) {
   const core::JobRecord& r = snap.job;
   const JobProgress& p = snap.progress;
-  VariantMap m;
-  m["id"] = sdbus::Variant(r.id.ToString());
-  m["type"] = sdbus::Variant(static_cast<uint32_t>(r.type));
-  m["display_name"] = sdbus::Variant(r.display_name);
-  m["description"] = sdbus::Variant(r.description);
-  m["state"] = sdbus::Variant(std::string(JobStateName(r.state)));
-  m["state_code"] = sdbus::Variant(static_cast<uint32_t>(r.state));
-  m["priority"] = sdbus::Variant(std::string(JobPriorityName(r.priority)));
-  m["priority_code"] = sdbus::Variant(static_cast<uint32_t>(r.priority));
-  m["owner"] = sdbus::Variant(r.owner_uid);
-  m["owner_name"] = sdbus::Variant(UserName(r.owner_uid));
-  m["bytes_total"] = sdbus::Variant(p.bytes_total);
-  m["bytes_transferred"] = sdbus::Variant(p.bytes_transferred);
-  m["files_total"] = sdbus::Variant(p.files_total);
-  m["files_transferred"] = sdbus::Variant(p.files_transferred);
-  m["error_count"] = sdbus::Variant(r.error_count);
-  m["creation_ns"] = sdbus::Variant(ToNanos(r.creation));
-  m["modification_ns"] = sdbus::Variant(ToNanos(r.modification));
-  m["transfer_completion_ns"] = sdbus::Variant(ToNanos(r.transfer_completion));
-  m["notify_flags"] = sdbus::Variant(r.notify_flags);
-  m["notify_program"] = sdbus::Variant(r.notify_program);
-  m["notify_parameters"] = sdbus::Variant(r.notify_parameters);
-  m["min_retry_delay"] = sdbus::Variant(r.min_retry_delay_s);
-  m["no_progress_timeout"] = sdbus::Variant(r.no_progress_timeout_s);
-  m["proxy_usage"] = sdbus::Variant(static_cast<uint32_t>(r.proxy_usage));
-  m["proxy_list"] = sdbus::Variant(r.proxy_list);
-  m["proxy_bypass"] = sdbus::Variant(r.proxy_bypass);
-  m["custom_headers"] = sdbus::Variant(r.custom_headers);
-  m["cost_policy"] = sdbus::Variant(r.cost_policy);
-  m["live"] = sdbus::Variant(snap.live);
+  put("id", r.id.ToString());
+  put("type", static_cast<uint32_t>(r.type));
+  put("display_name", r.display_name);
+  put("description", r.description);
+  put("state", std::string(JobStateName(r.state)));
+  put("state_code", static_cast<uint32_t>(r.state));
+  put("priority", std::string(JobPriorityName(r.priority)));
+  put("priority_code", static_cast<uint32_t>(r.priority));
+  put("owner", r.owner_uid);
+  put("owner_name", UserName(r.owner_uid));
+  put("bytes_total", p.bytes_total);
+  put("bytes_transferred", p.bytes_transferred);
+  put("files_total", p.files_total);
+  put("files_transferred", p.files_transferred);
+  put("error_count", r.error_count);
+  put("creation_ns", ToNanos(r.creation));
+  put("modification_ns", ToNanos(r.modification));
+  put("transfer_completion_ns", ToNanos(r.transfer_completion));
+  put("notify_flags", r.notify_flags);
+  put("notify_program", r.notify_program);
+  put("notify_parameters", r.notify_parameters);
+  put("min_retry_delay", r.min_retry_delay_s);
+  put("no_progress_timeout", r.no_progress_timeout_s);
+  put("proxy_usage", static_cast<uint32_t>(r.proxy_usage));
+  put("proxy_list", r.proxy_list);
+  put("proxy_bypass", r.proxy_bypass);
+  put("custom_headers", r.custom_headers);
+  put("cost_policy", r.cost_policy);
+  put("live", snap.live);
   if (r.error) {
-    m["error_code"] = sdbus::Variant(r.error->code);
-    m["error_context"] = sdbus::Variant(static_cast<uint32_t>(r.error->context));
-    m["error_message"] = sdbus::Variant(r.error->message);
-    m["error_file"] = sdbus::Variant(r.error->file_index);
-    m["error_protocol"] = sdbus::Variant(r.error->protocol);
+    put("error_code", r.error->code);
+    put("error_context", static_cast<uint32_t>(r.error->context));
+    put("error_message", r.error->message);
+    put("error_file", r.error->file_index);
+    put("error_protocol", r.error->protocol);
   }
+}
+
+}  // namespace
+
+VariantMap JobInfo(const core::JobSnapshot& snap) {
+  VariantMap m;
+  VisitJobInfo(snap, [&m](const char* key, const auto& value) { m[key] = sdbus::Variant(value); });
   return m;
+}
+
+void AppendJobInfo(sdbus::Message& msg, const core::JobSnapshot& snap) {
+  msg.openContainer("{sv}");
+  VisitJobInfo(snap, [&msg](const char* key, const auto& value) {
+    using T = std::decay_t<decltype(value)>;
+    msg.openDictEntry("sv");
+    msg << key;
+    msg.openVariant(sdbus::signature_of<T>::str());
+    msg << value;
+    msg.closeVariant();
+    msg.closeDictEntry();
+  });
+  msg.closeContainer();
 }
 
 }  // namespace ferry::service

@@ -1,12 +1,11 @@
 #include <fmt/format.h>
 
-#include <malloc.h>
-
 #include "service/arguments.h"
 #include "service/errors.h"
 #include "service/guard.h"
 #include "service/job_info.h"
 #include "service/service_impl.h"
+#include "util/log.h"
 #include "util/status_codes.h"
 
 namespace ferry::service {
@@ -63,24 +62,34 @@ std::vector<sdbus::ObjectPath> ManagerObject::EnumJobs(const uint32_t& flags) {
   });
 }
 
-std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListJobs(const uint32_t& flags) {
-  return Guarded("ListJobs", [&] {
-    CallContext c = svc_.Who(getObject());
-    std::vector<std::map<std::string, sdbus::Variant>> out;
-    std::vector<Guid> ids = Enumerate(flags, c);
+void ManagerObject::ListJobs(sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result,
+                             uint32_t flags) {
+  // Declared async only to write the reply ourselves (AppendJobInfo), which
+  // the typed Result cannot: it is answered before this returns.
+  std::vector<Guid> ids;
+  try {
+    Guarded("ListJobs", [&] { ids = Enumerate(flags, svc_.Who(getObject())); });
+  } catch (const sdbus::Error& e) {
+    result.returnError(e);
+    return;
+  }
+  // The call being handled is a MethodCall (sdbus-c++ hands the handler the
+  // message it dispatches); only its reply is made from it here.
+  const auto* call = static_cast<const sdbus::MethodCall*>(getObject().getCurrentlyProcessedMessage());
+  try {
+    if (!call) throw std::runtime_error("no current message");
+    sdbus::MethodReply reply = call->createReply();
+    reply.openContainer("a{sv}");
     for (const Guid& id : ids) {
       auto snap = svc_.engine.GetJob(id);
-      if (snap.ok()) out.push_back(JobInfo(snap.value()));
+      if (snap.ok()) AppendJobInfo(reply, snap.value());
     }
-    // Each value is an sd-bus message of its own (sdbus-c++ 1.2's Variant):
-    // for 10,000 jobs ~250 MiB that malloc keeps after the reply unless
-    // told to give it back.
-    if (ids.size() >= 1000)
-      svc_.loop.Post([token = std::weak_ptr<bool>(svc_.alive)] {
-        if (!token.expired()) ::malloc_trim(0);
-      });
-    return out;
-  });
+    reply.closeContainer();
+    reply.send();
+  } catch (const std::exception& e) {
+    log::Error("ListJobs: cannot build the reply: {}", e.what());
+    result.returnError(ToSdbusError(Status(code::kUnexpected, e.what())));
+  }
 }
 
 std::tuple<std::string, std::string> ManagerObject::GetErrorDescription(const int32_t& code) {

@@ -98,7 +98,8 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   sdbus::ObjectPath CreateJob(const std::string& display_name, const uint32_t& type) override;
   sdbus::ObjectPath GetJob(const std::string& id) override;
   std::vector<sdbus::ObjectPath> EnumJobs(const uint32_t& flags) override;
-  std::vector<std::map<std::string, sdbus::Variant>> ListJobs(const uint32_t& flags) override;
+  void ListJobs(sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result,
+                uint32_t flags) override;
   std::tuple<std::string, std::string> GetErrorDescription(const int32_t& code) override;
   std::map<std::string, sdbus::Variant> GetStatus() override;
   void SetBandwidthLimits(const uint64_t& background, const uint64_t& foreground) override;
