@@ -316,6 +316,7 @@ Status Engine::Impl::Recover() {
     RuntimeJob* raw = j.get();
     for (const auto& f : raw->rec.files)
       if (!f.delivered) AddLiveName(f.local_name);
+    CountJob(raw->rec.owner_uid, +1);
     jobs[id] = std::move(j);
     ArmExpiry(*raw);
     if (raw->rec.state == JobState::kTransientError) {
@@ -382,9 +383,14 @@ Status Engine::CreateJob(const Caller& caller, std::string_view display_name, Jo
   if (type != JobType::kDownload) return Status(code::kInvalidArg, "unknown job type");
   if (Status s = ValidateDisplayName(display_name); !s.ok()) return s;
   if (!caller.admin) {
-    uint32_t n = 0;
+    auto it = m.jobs_of_uid.find(caller.uid);
+    uint32_t n = it == m.jobs_of_uid.end() ? 0 : it->second;
+#ifndef NDEBUG
+    uint32_t scanned = 0;
     for (auto& [g, j] : m.jobs)
-      if (j->rec.owner_uid == caller.uid) n++;
+      if (j->rec.owner_uid == caller.uid) scanned++;
+    assert(n == scanned && "jobs_of_uid out of step");
+#endif
     if (n >= m.cfg.max_jobs_per_user)
       return Status(code::kTooManyJobsPerUser,
                     fmt::format("user {} already has {} jobs; the limit is {}", caller.uid, n,
@@ -408,6 +414,7 @@ Status Engine::CreateJob(const Caller& caller, std::string_view display_name, Jo
   Guid g = r.id;
   RuntimeJob* raw = j.get();
   m.jobs[g] = std::move(j);
+  m.CountJob(caller.uid, +1);
   m.order.push_back(g);
   m.ArmExpiry(*raw);
   log::Info("job {} created by uid {}: '{}'", g.ToString(), caller.uid, display_name);
@@ -416,6 +423,7 @@ Status Engine::CreateJob(const Caller& caller, std::string_view display_name, Jo
   if (!s.ok()) {
     m.deps.clock->Cancel(raw->expiry_timer);
     m.jobs.erase(g);
+    m.CountJob(caller.uid, -1);
     m.order.pop_back();
     return s;
   }
@@ -614,7 +622,17 @@ Status Engine::SetCostPolicy(const Guid& id, uint32_t policy) {
 }
 
 Status Engine::TakeOwnership(const Guid& id, uint32_t uid) {
-  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.owner_uid = uid; return Status::OK(); });
+  uint32_t old = 0;
+  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {
+    old = j.rec.owner_uid;
+    j.rec.owner_uid = uid;
+    return Status::OK();
+  });
+  if (s.ok()) {
+    impl_->CountJob(old, -1);
+    impl_->CountJob(uid, +1);
+  }
+  return s;
 }
 
 Status Engine::SetFileRemoteName(const Guid& id, uint32_t file, std::string_view url) {

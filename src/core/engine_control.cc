@@ -211,6 +211,7 @@ void Engine::Impl::Finalize(RuntimeJob& j, JobState final_state, int32_t reason)
   events.Forget(id);
   for (const auto& f : j.rec.files)
     if (!f.delivered) DropLiveName(f.local_name);
+  CountJob(j.rec.owner_uid, -1);
   jobs.erase(id);  // j is gone from here on
   order.erase(std::remove(order.begin(), order.end(), id), order.end());
   Flush();

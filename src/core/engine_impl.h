@@ -53,6 +53,14 @@ struct Engine::Impl {
   std::vector<Guid> order;                 // creation order of live jobs
   size_t queued_jobs = 0;                  // live jobs in QUEUED (kept by Move and recovery)
   std::vector<Guid> dirty_ids;
+  // Live jobs per owner (kept by CreateJob, recovery, TakeOwnership and
+  // Finalize), so that the per-user limit costs O(1), not a scan.
+  std::unordered_map<uint32_t, uint32_t> jobs_of_uid;
+  void CountJob(uint32_t uid, int delta) {
+    uint32_t& n = jobs_of_uid[uid];
+    n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
+    if (n == 0) jobs_of_uid.erase(uid);
+  }
   // Local names of the live jobs' undelivered files (a name belongs to one at
   // a time): added by AddFiles and recovery, dropped at delivery and Finalize.
   std::unordered_map<std::string, uint32_t> live_names;

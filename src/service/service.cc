@@ -88,7 +88,9 @@ void Service::Impl::TrimObjects() {
   std::vector<std::pair<uint64_t, Guid>> by_use;
   by_use.reserve(jobs.size());
   for (const auto& [id, obj] : jobs) by_use.emplace_back(object_use[id], id);
-  size_t drop = jobs.size() - kCachedObjects;
+  // Down to three quarters, so that a stream of new jobs trims once per
+  // 64 objects rather than at every one.
+  size_t drop = jobs.size() - kCachedObjects * 3 / 4;
   std::nth_element(by_use.begin(), by_use.begin() + static_cast<ptrdiff_t>(drop), by_use.end());
   for (size_t i = 0; i < drop; ++i) {
     jobs.erase(by_use[i].second);
