@@ -668,7 +668,32 @@ class Bench:
                 fps = r["files_per_s"] or 0
                 log(f"  round {rnd} {tool:7s} {r['wall']:6.2f} s  {fps:7.0f} files/s  cpu {r['cpu']:5.2f} s")
         clear_dir(e.out)
-        self.results["2"] = {"runs": runs}
+        self.results["2"] = {"runs": runs, "fsync_floor": self.s2_fsync_floor()}
+
+    def s2_fsync_floor(self):
+        """The disk's part of ferry's durability, measured here: SMALL_COUNT new
+        files of SMALL_SIZE written one after another, without and with an
+        fdatasync each (ferry syncs each finished file once), in the output
+        directory's file system."""
+        data = os.urandom(SMALL_SIZE)
+        out = {}
+        for mode in ("write", "write_fdatasync"):
+            clear_dir(self.env.out)
+            os.sync()
+            t0 = time.monotonic()
+            for i in range(SMALL_COUNT):
+                fd = os.open(os.path.join(self.env.out, f"floor{i:04d}"), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+                try:
+                    os.write(fd, data)
+                    if mode == "write_fdatasync":
+                        os.fdatasync(fd)
+                finally:
+                    os.close(fd)
+            out[mode] = time.monotonic() - t0
+        clear_dir(self.env.out)
+        log(f"  fsync floor: {SMALL_COUNT} x {SMALL_SIZE // 1024} KiB written in {out['write']:.3f} s, "
+            f"with an fdatasync each {out['write_fdatasync']:.3f} s")
+        return out
 
     # ----------------------------------------------------------- scenario 3
     def s3_wait_log(self, tag, timeout=8):
@@ -1258,6 +1283,13 @@ class Report:
                    f"{fmt_s(ph['t_added'], 3)}, all resumed {fmt_s(ph['t_resumed'], 3)}, last TRANSFERRED "
                    f"{fmt_s(ph['t_last_transferred'], 3)}, last Complete {fmt_s(ph['t_last_complete'], 3)}; "
                    f"process wall {fmt_s(median([r['wall'] for r in fr]), 3)} s.")
+            self.w()
+        floor = self.b.results["2"].get("fsync_floor")
+        if floor:
+            self.w(f"Disk floor, same run (bench/README.md): {SMALL_COUNT} new {SMALL_SIZE // 1024} KiB files written one "
+                   f"after another take {fmt_s(floor['write'], 3)} s, with an fdatasync each "
+                   f"{fmt_s(floor['write_fdatasync'], 3)} s (ferry makes each finished file durable once; the "
+                   f"anchors never sync).")
             self.w()
 
     def render3(self):
