@@ -3,7 +3,7 @@
 //   ferry_bench --bus ADDR run    --list FILE [--jobs N] [--sample-ms MS] [--addfile] [--timeout S]
 //   ferry_bench --bus ADDR start  --list FILE [--jobs N] [--until-fraction F] [--timeout S]
 //   ferry_bench --bus ADDR finish --ids ID[,ID...] [--timeout S]
-//   ferry_bench --bus ADDR create --count N --url URL --dir DIR [--deadline S]
+//   ferry_bench --bus ADDR create --count N --url URL --dir DIR [--deadline S] [--threads T]
 //
 // FILE has one file a line: "URL<TAB>ABSOLUTE_PATH[<TAB>SHA256]". The files
 // are spread over N jobs in contiguous blocks (job k gets files
@@ -22,7 +22,8 @@
 // finish: after a restart of ferryd: waits (polling GetState every 50 ms)
 //         until each job is TRANSFERRED, completes it, prints the timings.
 // create: creates N jobs of one file each (CreateJob + AddFile) and leaves
-//         them SUSPENDED; prints the rate. --deadline stops early.
+//         them SUSPENDED; prints the rate. --deadline stops early; with
+//         --threads T, T callers on T bus connections create them at once.
 //
 // Every time in the output is in seconds since the program started; every
 // wait is bounded (--timeout, default 300 s). Exit 0 on success, 1 on a
@@ -65,6 +66,7 @@ struct Args {
   double until_fraction = 0.5;
   long count = 0;
   double deadline = 0;
+  int threads = 1;
 };
 
 struct Entry {
@@ -400,28 +402,49 @@ int Finish(ferry::Manager& m, const Args& a) {
 
 int CreateMany(ferry::Manager& m, const Args& a) {
   if (a.count < 1 || a.url.empty() || a.dir.empty()) DieMsg("create needs --count, --url and --dir");
-  double t0 = Now();
-  long created = 0;
-  ferry::Status s;
-  bool stopped = false;
-  for (long i = 0; i < a.count; ++i) {
-    if (a.deadline > 0 && Now() - t0 > a.deadline) {
-      stopped = true;
-      break;
+  // --threads T: T callers at once, each on its own bus connection (as T
+  // applications would be), so that ferryd can group their commits.
+  int threads = std::max(1, a.threads);
+  std::vector<std::unique_ptr<ferry::Manager>> extra;
+  for (int t = 1; t < threads; ++t) {
+    ferry::ConnectOptions o;
+    if (!a.bus.empty()) {
+      o.bus = ferry::ConnectOptions::Bus::kAddress;
+      o.address = a.bus;
     }
-    ferry::Guid id;
-    std::unique_ptr<ferry::Job> job;
-    if (!(s = m.CreateJob("bench idle " + std::to_string(i), ferry::JobType::kDownload, &id, &job)).ok())
-      Die("CreateJob #" + std::to_string(i), s);
-    char name[64];
-    std::snprintf(name, sizeof name, "/j%06ld.bin", i);
-    if (!(s = job->AddFile(a.url, a.dir + name)).ok()) Die("AddFile #" + std::to_string(i), s);
-    ++created;
+    std::unique_ptr<ferry::Manager> mt;
+    if (ferry::Status s = ferry::Manager::Connect(o, &mt); !s.ok()) Die("Connect", s);
+    extra.push_back(std::move(mt));
   }
+  double t0 = Now();
+  std::atomic<long> next{0}, created{0};
+  std::atomic<bool> stopped{false};
+  auto work = [&](ferry::Manager& mm) {
+    for (;;) {
+      long i = next.fetch_add(1);
+      if (i >= a.count) return;
+      if (a.deadline > 0 && Now() - t0 > a.deadline) {
+        stopped = true;
+        return;
+      }
+      ferry::Guid id;
+      std::unique_ptr<ferry::Job> job;
+      ferry::Status s = mm.CreateJob("bench idle " + std::to_string(i), ferry::JobType::kDownload, &id, &job);
+      if (!s.ok()) Die("CreateJob #" + std::to_string(i), s);
+      char name[64];
+      std::snprintf(name, sizeof name, "/j%06ld.bin", i);
+      if (!(s = job->AddFile(a.url, a.dir + name)).ok()) Die("AddFile #" + std::to_string(i), s);
+      ++created;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (auto& mt : extra) pool.emplace_back([&work, &mt] { work(*mt); });
+  work(m);
+  for (auto& t : pool) t.join();
   double secs = Now() - t0;
-  std::printf("{\"ok\": true, \"mode\": \"create\", \"created\": %ld, \"stopped_at_deadline\": %s, "
-              "\"seconds\": %.6f, \"jobs_per_s\": %.3f}\n",
-              created, stopped ? "true" : "false", secs, created / secs);
+  std::printf("{\"ok\": true, \"mode\": \"create\", \"created\": %ld, \"threads\": %d, "
+              "\"stopped_at_deadline\": %s, \"seconds\": %.6f, \"jobs_per_s\": %.3f}\n",
+              created.load(), threads, stopped ? "true" : "false", secs, created.load() / secs);
   return 0;
 }
 
@@ -429,7 +452,7 @@ void Usage() {
   std::fprintf(stderr,
                "usage: ferry_bench --bus ADDR (run|start|finish|create) [--list FILE] [--jobs N]\n"
                "         [--sample-ms MS] [--addfile] [--timeout S] [--until-fraction F] [--ids IDS]\n"
-               "         [--count N --url URL --dir DIR [--deadline S]]\n");
+               "         [--count N --url URL --dir DIR [--deadline S] [--threads T]]\n");
 }
 
 }  // namespace
@@ -457,6 +480,7 @@ int main(int argc, char** argv) {
     else if (k == "--until-fraction") a.until_fraction = std::atof(val().c_str());
     else if (k == "--count") a.count = std::atol(val().c_str());
     else if (k == "--deadline") a.deadline = std::atof(val().c_str());
+    else if (k == "--threads") a.threads = std::atoi(val().c_str());
     else if (k == "-h" || k == "--help") {
       Usage();
       return 0;

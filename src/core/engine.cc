@@ -144,9 +144,9 @@ Status Engine::Impl::Flush() {
   ++flush_count;
   if (!after_flush.empty()) {
     std::weak_ptr<int> w = alive;
-    deps.loop->Post([w, fns = std::move(after_flush)] {
+    deps.loop->Post([w, s, fns = std::move(after_flush)] {
       if (!w.lock()) return;
-      for (const auto& fn : fns) fn();
+      for (const auto& fn : fns) fn(s);
     });
     after_flush.clear();
   }
@@ -199,6 +199,7 @@ Status Engine::Impl::FlushNow() {
   for (size_t k = 0; k < flushed.size(); ++k) {
     RuntimeJob* j = flushed[k];
     j->dirty = false;
+    j->stored = true;
     j->dirty_files.clear();
 #ifndef NDEBUG
     if (j->stored_files.size() < j->rec.files.size()) j->stored_files.resize(j->rec.files.size());
@@ -271,6 +272,7 @@ Status Engine::Impl::Recover() {
   for (auto& rec : recs) {
     auto j = std::make_unique<RuntimeJob>();
     j->rec = std::move(rec);
+    j->stored = true;
 #ifndef NDEBUG
     j->stored_files = j->rec.files;
 #endif
@@ -376,7 +378,39 @@ Status Engine::Shutdown() {
 }
 
 Status Engine::CreateJob(const Caller& caller, std::string_view display_name, JobType type, Guid* id) {
+  return impl_->CreateJobStep(caller, display_name, type, id, false);
+}
+
+void Engine::CreateJob(const Caller& caller, std::string_view display_name, JobType type,
+                       std::function<void(Status, Guid)> done) {
   Impl& m = *impl_;
+  Guid id;
+  if (Status s = m.CreateJobStep(caller, display_name, type, &id, true); !s.ok()) {
+    done(s, Guid{});
+    return;
+  }
+  m.AfterFlush([&m, id, done = std::move(done)](const Status& committed) {
+    if (!committed.ok()) m.UndoCreate(id);
+    done(committed, id);
+  });
+}
+
+void Engine::Impl::UndoCreate(const Guid& id) {
+  RuntimeJob* j = Find(id);
+  if (!j || j->stored || !j->rec.files.empty() || j->rec.state != JobState::kSuspended || j->completing) {
+    log::Warn("job {}: its creation was not committed, but it changed since; it stays", id.ToString());
+    return;
+  }
+  deps.clock->Cancel(j->expiry_timer);
+  events.Forget(id);
+  CountJob(j->rec.owner_uid, -1);
+  jobs.erase(id);
+  order.erase(std::remove(order.begin(), order.end(), id), order.end());
+}
+
+Status Engine::Impl::CreateJobStep(const Caller& caller, std::string_view display_name, JobType type,
+                                   Guid* id, bool grouped) {
+  Impl& m = *this;
   if (m.shut_down) return Status(code::kUnexpected, "the engine is shut down");
   if (type == JobType::kUpload || type == JobType::kUploadReply)
     return Status(code::kNotImpl, "upload jobs are not supported");
@@ -419,6 +453,10 @@ Status Engine::CreateJob(const Caller& caller, std::string_view display_name, Jo
   m.ArmExpiry(*raw);
   log::Info("job {} created by uid {}: '{}'", g.ToString(), caller.uid, display_name);
   m.events.Emit(EventKind::kModification, g);
+  if (grouped) {
+    *id = g;
+    return Status::OK();
+  }
   Status s = m.Flush();
   if (!s.ok()) {
     m.deps.clock->Cancel(raw->expiry_timer);
@@ -432,7 +470,53 @@ Status Engine::CreateJob(const Caller& caller, std::string_view display_name, Jo
 }
 
 Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
+  size_t before = 0;
+  return impl_->AddFilesStep(id, files, false, &before);
+}
+
+void Engine::AddFiles(const Guid& id, std::span<const NewFile> files, std::function<void(Status)> done) {
   Impl& m = *impl_;
+  RuntimeJob* j = m.Find(id);
+  // A TRANSFERRED job goes back to SUSPENDED, which an undo could not take
+  // back cleanly: that rare case commits at once.
+  bool grouped = j && j->rec.state != JobState::kTransferred;
+  size_t before = 0;
+  Status s = m.AddFilesStep(id, files, grouped, &before);
+  if (!s.ok() || !grouped) {
+    done(s);
+    return;
+  }
+  size_t n = files.size();
+  m.AfterFlush([&m, id, before, n, done = std::move(done)](const Status& committed) {
+    if (committed.ok())
+      m.Schedule();
+    else
+      m.UndoAddFiles(id, before, n);
+    done(committed);
+  });
+}
+
+void Engine::Impl::UndoAddFiles(const Guid& id, size_t files_before, size_t count) {
+  RuntimeJob* j = Find(id);
+  if (!j || j->completing || j->rec.files.size() != files_before + count) {
+    log::Warn("job {}: added files were not committed, but the job changed since; they stay", id.ToString());
+    return;
+  }
+  if (j->attempt && j->attempt->file() >= files_before) StopAttempt(*j);
+  for (size_t i = files_before; i < j->rec.files.size(); ++i) DropLiveName(j->rec.files[i].local_name);
+  j->rec.files.resize(files_before);
+  j->durable.resize(files_before);
+  j->generation.resize(files_before);
+  if (j->rec.files.empty() && j->rec.state != JobState::kSuspended)
+    Move(*j, JobState::kSuspended, "its files were taken back");
+  else if (IsRunning(j->rec.state) && !j->attempt)
+    Move(*j, JobState::kQueued, "an added file was taken back");
+  Schedule();
+}
+
+Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files, bool grouped,
+                                  size_t* files_before_out) {
+  Impl& m = *this;
   RuntimeJob* j;
   if (Status s = m.Mutable(id, &j); !s.ok()) return s;
   if (files.empty()) return Status(code::kInvalidArg, "no files given");
@@ -513,6 +597,11 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
   }
   if (j->rec.state == JobState::kTransferred) m.Move(*j, JobState::kSuspended, "file added");
   m.Touch(*j);
+  *files_before_out = files_before;
+  if (grouped) {
+    for (const NewFile& nf : files) m.AddLiveName(nf.local_name);
+    return Status::OK();  // the caller commits (AfterFlush), schedules or undoes
+  }
   Status s = m.Flush();
   if (!s.ok()) {
     // Nothing of a failed AddFiles may stay (semantics: bad calls change nothing).

@@ -101,6 +101,14 @@ class Engine {
   // over 256 characters, E_NOTIMPL for upload types, BG_E_TOO_MANY_JOBS_PER_USER
   // when a non-admin caller has max_jobs_per_user live jobs.
   Status CreateJob(const Caller& caller, std::string_view display_name, JobType type, Guid* id);
+  // Group-commit forms of CreateJob and AddFiles, for callers that can answer
+  // later (the D-Bus service): the same checks and change, made now, but the
+  // commit is the next group commit, shared with every change of this loop
+  // turn (one fdatasync for many callers), and `done` runs on the loop once
+  // it is over, with the call's status. A commit failure undoes the change
+  // (unless the job changed meanwhile), as the synchronous forms do.
+  void CreateJob(const Caller& caller, std::string_view display_name, JobType type,
+                 std::function<void(Status, Guid)> done);
 
   // Adds files, all or nothing. Each file: a valid URL (http, https, file;
   // <= 2200 chars), an absolute local name without "." or ".." segments whose
@@ -111,6 +119,7 @@ class Engine {
   // (BG_E_TOO_MANY_FILES_IN_JOB). A TRANSFERRED job goes back to SUSPENDED (Resume then
   // queues it). DO_E_INVALID_STATE on a final job.
   Status AddFiles(const Guid& id, std::span<const NewFile> files);
+  void AddFiles(const Guid& id, std::span<const NewFile> files, std::function<void(Status)> done);
 
   // The state changes of the method x state table of semantics.md §3.
   Status Resume(const Guid& id);

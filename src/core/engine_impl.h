@@ -32,6 +32,7 @@ struct RuntimeJob {
   sys::Clock::TimerId expiry_timer = 0;
   bool completing = false;
   bool dirty = false;             // the job's own fields need a commit
+  bool stored = false;            // a commit has written the job (it is in the store)
   std::vector<uint32_t> dirty_files;  // and these files (may repeat; out of range ones are skipped)
 #ifndef NDEBUG
   // What the store holds of each file, to check in Flush that no change to a
@@ -79,7 +80,7 @@ struct Engine::Impl {
   // Group commit.
   bool flush_posted = false;
   uint64_t flush_count = 0;  // Flush calls so far (a change marked before one is in it)
-  std::vector<std::function<void()>> after_flush;
+  std::vector<std::function<void(Status)>> after_flush;
   std::vector<Guid> removed_pending;
   std::vector<HistoryRecord> history_pending;
 
@@ -119,13 +120,22 @@ struct Engine::Impl {
     MarkDirty(j);
     j.dirty_files.push_back(file);
   }
+  // CreateJob/AddFiles up to their commit; grouped: the caller commits
+  // with the next group commit (AfterFlush) and undoes on failure.
+  Status CreateJobStep(const Caller& caller, std::string_view display_name, JobType type, Guid* id,
+                       bool grouped);
+  Status AddFilesStep(const Guid& id, std::span<const NewFile> files, bool grouped, size_t* files_before);
+  // Undo a grouped CreateJob / AddFiles whose commit failed, if nothing
+  // else has changed the job since (else it stays, to be committed later).
+  void UndoCreate(const Guid& id);
+  void UndoAddFiles(const Guid& id, size_t files_before, size_t count);
   Status Flush();        // commits dirty jobs, removals and history (one transaction)
   Status FlushNow();
   void PostFlush();      // group commit on the next loop turn
   // Runs fn on a loop turn after the next Flush (posted by this call), so
-  // that many callers share one commit. fn runs whether that commit
-  // succeeded or not: a failed one is logged and retried by the next.
-  void AfterFlush(std::function<void()> fn) {
+  // that many callers share one commit, with that commit's status (a failed
+  // one is logged and retried by the next).
+  void AfterFlush(std::function<void(Status)> fn) {
     after_flush.push_back(std::move(fn));
     PostFlush();
   }

@@ -420,7 +420,7 @@ void Attempt::OnDone(const TransferOutcome& outcome) {
     // A small response ends before its validators' group commit ran: wait
     // for that commit instead of forcing one of its own.
     std::weak_ptr<bool> self = alive_;
-    e_.AfterFlush([self, outcome, this] {
+    e_.AfterFlush([self, outcome, this](const Status&) {
       if (self.lock()) OnDone(outcome);
     });
     return;

@@ -63,39 +63,67 @@ void JobObject::Change(std::string_view what, F&& f) {
 
 // --- Files ------------------------------------------------------------------
 
-void JobObject::AddFile(const std::string& remote_url, const std::string& local_name) {
-  Change("AddFile", [&] {
+template <typename F>
+void JobObject::AddGrouped(std::string_view what, sdbus::Result<>&& result, F&& build) {
+  std::vector<core::NewFile> add;
+  try {
+    Guarded(what, [&] {
+      Checked();
+      add = build();
+    });
+  } catch (const sdbus::Error& e) {
+    result.returnError(e);
+    return;
+  }
+  // std::function needs a copyable target: the Result lives in a shared_ptr.
+  auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
+  svc_.engine.AddFiles(id_, add, [reply, what = std::string(what), token = std::weak_ptr<bool>(svc_.alive)](Status s) {
+    if (token.expired()) return;
+    try {
+      if (s.ok()) {
+        reply->returnResults();
+      } else {
+        log::Debug("{}: {}", what, s.ToString());
+        reply->returnError(ToSdbusError(s));
+      }
+    } catch (const std::exception& e) {
+      log::Warn("{}: could not reply: {}", what, e.what());
+    }
+  });
+}
+
+void JobObject::AddFile(sdbus::Result<>&& result, std::string remote_url, std::string local_name) {
+  AddGrouped("AddFile", std::move(result), [&] {
     Check(CheckRemoteUrl(remote_url, !svc_.options.system_mode));
     Check(CheckLocalName(local_name));
     core::NewFile f;
     f.remote_url = remote_url;
     f.local_name = local_name;
-    return svc_.engine.AddFiles(id_, std::span<const core::NewFile>(&f, 1));
+    return std::vector<core::NewFile>{std::move(f)};
   });
 }
 
-void JobObject::AddFileWithRanges(const std::string& file_id, const std::string& remote_url,
-                                  const std::string& local_name,
-                                  const std::vector<sdbus::Struct<uint64_t, uint64_t>>& ranges,
-                                  const uint64_t& file_size) {
-  Change("AddFileWithRanges", [&] {
+void JobObject::AddFileWithRanges(sdbus::Result<>&& result, std::string file_id, std::string remote_url,
+                                  std::string local_name,
+                                  std::vector<sdbus::Struct<uint64_t, uint64_t>> ranges, uint64_t file_size) {
+  AddGrouped("AddFileWithRanges", std::move(result), [&] {
     Check(CheckString("the file id", file_id, kMaxShortStringBytes));
     Check(CheckRemoteUrl(remote_url, !svc_.options.system_mode));
     Check(CheckLocalName(local_name));
-    if (ranges.empty()) return Status(code::kInvalidArg, "no ranges given");
+    if (ranges.empty()) Check(Status(code::kInvalidArg, "no ranges given"));
     core::NewFile f;
     f.file_id = file_id;
     f.remote_url = remote_url;
     f.local_name = local_name;
     f.ranges = ToRanges(ranges);
     f.file_size = file_size;
-    return svc_.engine.AddFiles(id_, std::span<const core::NewFile>(&f, 1));
+    return std::vector<core::NewFile>{std::move(f)};
   });
 }
 
-void JobObject::AddFileSet(const std::vector<sdbus::Struct<std::string, std::string>>& files) {
-  Change("AddFileSet", [&] {
-    if (files.empty()) return Status(code::kInvalidArg, "the file set is empty");
+void JobObject::AddFileSet(sdbus::Result<>&& result, std::vector<sdbus::Struct<std::string, std::string>> files) {
+  AddGrouped("AddFileSet", std::move(result), [&] {
+    if (files.empty()) Check(Status(code::kInvalidArg, "the file set is empty"));
     std::vector<core::NewFile> add;
     for (const auto& file : files) {
       const std::string& url = std::get<0>(file);
@@ -107,7 +135,7 @@ void JobObject::AddFileSet(const std::vector<sdbus::Struct<std::string, std::str
       f.local_name = local;
       add.push_back(std::move(f));
     }
-    return svc_.engine.AddFiles(id_, add);
+    return add;
   });
 }
 

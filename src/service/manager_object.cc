@@ -17,17 +17,35 @@ ManagerObject::ManagerObject(Service::Impl& svc)
 
 ManagerObject::~ManagerObject() { unregisterAdaptor(); }
 
-sdbus::ObjectPath ManagerObject::CreateJob(const std::string& display_name, const uint32_t& type) {
-  return Guarded("CreateJob", [&] {
-    CallContext c = svc_.Who(getObject());
-    Check(CheckString("the display name", display_name, kMaxShortStringBytes));
-    Check(CheckJobType(type));
-    Guid id;
-    Check(
-        svc_.engine.CreateJob(svc_.EngineCaller(c), display_name, static_cast<JobType>(type), &id));
-    // No object yet: the first call to the path registers it.
-    return sdbus::ObjectPath(JobPath(id));
-  });
+void ManagerObject::CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::string display_name,
+                              uint32_t type) {
+  core::Caller caller;
+  try {
+    Guarded("CreateJob", [&] {
+      CallContext c = svc_.Who(getObject());
+      Check(CheckString("the display name", display_name, kMaxShortStringBytes));
+      Check(CheckJobType(type));
+      caller = svc_.EngineCaller(c);
+    });
+  } catch (const sdbus::Error& e) {
+    result.returnError(e);
+    return;
+  }
+  // Answered after the group commit that makes the job durable; no object
+  // yet: the first call to the path registers it.
+  auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath>>(std::move(result));
+  svc_.engine.CreateJob(caller, display_name, static_cast<JobType>(type),
+                        [reply, token = std::weak_ptr<bool>(svc_.alive)](Status s, Guid id) {
+                          if (token.expired()) return;
+                          try {
+                            if (s.ok())
+                              reply->returnResults(sdbus::ObjectPath(JobPath(id)));
+                            else
+                              reply->returnError(ToSdbusError(s));
+                          } catch (const std::exception& e) {
+                            log::Warn("CreateJob: could not reply: {}", e.what());
+                          }
+                        });
 }
 
 sdbus::ObjectPath ManagerObject::GetJob(const std::string& id_text) {

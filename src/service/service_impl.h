@@ -95,7 +95,7 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   using Manager_adaptor::emitJobTransferred;
 
  private:
-  sdbus::ObjectPath CreateJob(const std::string& display_name, const uint32_t& type) override;
+  void CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::string display_name, uint32_t type) override;
   sdbus::ObjectPath GetJob(const std::string& id) override;
   std::vector<sdbus::ObjectPath> EnumJobs(const uint32_t& flags) override;
   void ListJobs(sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result,
@@ -122,12 +122,11 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
 
  private:
   // Methods.
-  void AddFile(const std::string& remote_url, const std::string& local_name) override;
-  void AddFileWithRanges(const std::string& file_id, const std::string& remote_url,
-                         const std::string& local_name,
-                         const std::vector<sdbus::Struct<uint64_t, uint64_t>>& ranges,
-                         const uint64_t& file_size) override;
-  void AddFileSet(const std::vector<sdbus::Struct<std::string, std::string>>& files) override;
+  void AddFile(sdbus::Result<>&& result, std::string remote_url, std::string local_name) override;
+  void AddFileWithRanges(sdbus::Result<>&& result, std::string file_id, std::string remote_url,
+                         std::string local_name, std::vector<sdbus::Struct<uint64_t, uint64_t>> ranges,
+                         uint64_t file_size) override;
+  void AddFileSet(sdbus::Result<>&& result, std::vector<sdbus::Struct<std::string, std::string>> files) override;
   std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>> EnumFiles()
       override;
   void Suspend() override;
@@ -179,6 +178,10 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   // Runs a state/property change after authorization, then answers.
   template <typename F>
   void Change(std::string_view what, F&& f);
+  // AddFile*: authorizes, builds the files with `build` (bad input answers
+  // at once) and answers after the group commit that adds them.
+  template <typename F>
+  void AddGrouped(std::string_view what, sdbus::Result<>&& result, F&& build);
   // The authorized snapshot for a property getter; throws sdbus::Error.
   core::JobRecord Peek(JobProgress* progress = nullptr);
 
