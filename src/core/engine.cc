@@ -142,7 +142,14 @@ bool SameStored(const FileRecord& a, const FileRecord& b) {
 Status Engine::Impl::Flush() {
   Status s = FlushNow();
   ++flush_count;
-  if (!after_flush.empty()) {
+  if (!after_flush.empty() && in_posted_flush) {
+    // The group commit's own loop task: nothing is on the stack, so the
+    // waiters run now (a turn sooner than posting them).
+    auto fns = std::move(after_flush);
+    after_flush.clear();
+    for (const auto& fn : fns) fn(s);
+  } else if (!after_flush.empty()) {
+    // Maybe inside a transfer's callback (a forced commit): run them later.
     std::weak_ptr<int> w = alive;
     deps.loop->Post([w, s, fns = std::move(after_flush)] {
       if (!w.lock()) return;
@@ -219,7 +226,10 @@ void Engine::Impl::PostFlush() {
   deps.loop->Post([w, this] {
     if (!w.lock()) return;
     flush_posted = false;
-    if (!shut_down) Flush();
+    if (shut_down) return;
+    in_posted_flush = true;
+    Flush();
+    in_posted_flush = false;
   });
 }
 

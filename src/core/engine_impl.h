@@ -80,6 +80,7 @@ struct Engine::Impl {
   // Group commit.
   bool flush_posted = false;
   uint64_t flush_count = 0;  // Flush calls so far (a change marked before one is in it)
+  bool in_posted_flush = false;  // Flush runs as PostFlush's own loop task
   std::vector<std::function<void(Status)>> after_flush;
   std::vector<Guid> removed_pending;
   std::vector<HistoryRecord> history_pending;
