@@ -75,16 +75,7 @@ bool Attempt::Begin(ErrorRecord* err) {
     if (written_ > 0) {
       // Resuming: the bytes already in staging were hashed by a previous
       // attempt (or process); hash them once more, in order, before new ones.
-      e_.hasher.Post([h = hash_, st = staging_, n = written_] {
-        std::vector<std::byte> chunk(1 << 20);
-        for (uint64_t off = 0; off < n;) {
-          size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), n - off));
-          auto got = st->Read(off, std::span(chunk.data(), want));
-          if (!got.ok() || *got == 0) break;  // a short staging file fails the final compare
-          h->digest->Update(std::span(chunk.data(), *got));
-          off += *got;
-        }
-      });
+      HashFromStaging(0, written_);
     }
   }
   StartRequest();
@@ -295,6 +286,19 @@ bool Attempt::OnResponse(const TransferResponse& resp) {
 
 bool Attempt::ValidatorsDurable() const { return e_.flush_count >= validators_flush_; }
 
+void Attempt::HashFromStaging(uint64_t from, uint64_t n) {
+  e_.hasher.Post([h = hash_, st = staging_, from, n] {
+    std::vector<std::byte> chunk(static_cast<size_t>(std::min<uint64_t>(n, 1 << 20)));
+    for (uint64_t off = from; off < from + n;) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), from + n - off));
+      auto got = st->Read(off, std::span(chunk.data(), want));
+      if (!got.ok() || *got == 0) break;  // a short staging file fails the final compare
+      h->digest->Update(std::span(chunk.data(), *got));
+      off += *got;
+    }
+  });
+}
+
 bool Attempt::OnData(std::span<const std::byte> data) {
   if (phase_ != Phase::kReceiving) return false;
   FileRecord& f = F();
@@ -303,6 +307,22 @@ bool Attempt::OnData(std::span<const std::byte> data) {
   if (f.ranges.empty() && f.bytes_total != kSizeUnknown && written_ + n > f.bytes_total)
     n = static_cast<size_t>(f.bytes_total - written_);  // never count bytes past the known size
   size_t off = 0;
+  if (buf_->empty() && n >= kDirectWriteBytes && ValidatorsDurable()) {
+    // A large chunk with nothing buffered: written from libcurl's buffer as
+    // it is (no copy on the loop); the hashing thread reads it back from the
+    // page cache, in order with the buffered chunks.
+    Status s = staging_->Write(flushed_, data.first(n));
+    if (!s.ok()) {
+      log::Warn("job {} file {}: staging write failed: {}", job_id_.ToString(), file_, s.ToString());
+      pending_error_ = LocalError(s);
+      pending_transient_ = false;
+      pending_ = Pending::kFail;
+      return false;
+    }
+    if (hash_) HashFromStaging(flushed_, n);
+    flushed_ += n;
+    off = n;
+  }
   while (off < n) {
     size_t room = e_.cfg.write_buffer_bytes - buf_->size();
     size_t take = std::min(room, n - off);

@@ -53,6 +53,11 @@ class Attempt final : public TransferSink {
   // response's validators if the group commit has not run yet.
   bool FlushBuffer();
   bool ValidatorsDurable() const;
+  // Hashes staging bytes [from, from + n) on the hashing thread, in order
+  // with the other hashing work.
+  void HashFromStaging(uint64_t from, uint64_t n);
+  // Chunks at least this large bypass the write buffer when it is empty.
+  static constexpr size_t kDirectWriteBytes = 64 * 1024;
   void MaybeCheckpoint();
   void StartCheckpoint();
   void RestartFromZero(std::string_view why);
