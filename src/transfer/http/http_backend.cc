@@ -5,8 +5,7 @@
 
 namespace ferry::transfer {
 
-HttpBackend::HttpBackend(sys::EventLoop& loop)
-    : loop_(loop), global_(std::make_unique<curl::Global>(loop)) {}
+HttpBackend::HttpBackend(sys::EventLoop& loop) : loop_(loop) {}
 
 HttpBackend::~HttpBackend() = default;
 
@@ -14,6 +13,9 @@ bool HttpBackend::Supports(std::string_view scheme) const { return scheme == "ht
 
 std::unique_ptr<core::Transfer> HttpBackend::Start(const core::TransferRequest& request,
                                                    core::TransferSink* sink) {
+  // libcurl (and through it OpenSSL) is initialised by the first transfer, not
+  // at start: an idle ferryd never touches those pages (about 2 MiB of RSS).
+  if (global_ == nullptr) global_ = std::make_unique<curl::Global>(loop_);
   auto transfer = std::make_unique<HttpTransfer>(*global_, loop_, request, sink);
   transfer->Begin();
   return transfer;

@@ -26,6 +26,9 @@
 // the no-proxy list; HTTP/2 over TLS when offered; no content decoding (the
 // bytes are stored and hashed as the server sent them).
 //
+// libcurl's global state and the multi handle are set up by the first Start(),
+// so an idle daemon has not initialised libcurl or OpenSSL.
+//
 // Threading: everything on the loop thread. The backend must outlive its
 // Transfers; the loop must outlive the backend. Destroying a Transfer stops it
 // at once; its sink gets no call afterwards.
@@ -60,7 +63,7 @@ class HttpBackend final : public core::TransferBackend {
 
  private:
   sys::EventLoop& loop_;
-  std::unique_ptr<curl::Global> global_;
+  std::unique_ptr<curl::Global> global_;  // created by the first Start()
 };
 
 }  // namespace ferry::transfer
