@@ -1,0 +1,1 @@
+"""Modules of the `make bench` driver bench/run.py (see bench/README.md)."""
