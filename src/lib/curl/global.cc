@@ -2,47 +2,35 @@
 
 #include <cassert>
 #include <chrono>
-#include <cstdlib>
-#include <mutex>
 
+#include "lib/curl/api.h"
 #include "lib/curl/request.h"
 #include "util/log.h"
 
 namespace ferry::curl {
 
-namespace {
-void InitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK) {
-      log::Error("curl_global_init failed: {}", curl_easy_strerror(rc));
-      std::abort();
-    }
-  });
-}
-}  // namespace
-
 Global::Global(sys::EventLoop& loop) : loop_(loop) {
-  InitOnce();
-  multi_ = curl_multi_init();
+  if (LoadApi(&error_) == nullptr) return;
+  multi_ = api().multi_init();
   if (multi_ == nullptr) {
-    log::Error("curl_multi_init failed");
-    std::abort();
+    error_ = "api().multi_init failed";
+    log::Error("HTTP transfers are unavailable: {}", error_);
+    return;
   }
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Global::SocketFunction);
-  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Global::TimerFunction);
-  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  api().multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Global::SocketFunction);
+  api().multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  api().multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Global::TimerFunction);
+  api().multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
 Global::~Global() {
+  if (multi_ == nullptr) return;
   FreeAbandoned();
   closing_ = true;
   if (timer_id_ != 0) loop_.CancelTimer(timer_id_);
   timer_id_ = 0;
   // May call SocketFunction(CURL_POLL_REMOVE) for cached connections.
-  curl_multi_cleanup(multi_);
+  api().multi_cleanup(multi_);
 }
 
 void Global::Add(const std::shared_ptr<RequestLink>& link) {
@@ -58,12 +46,12 @@ void Global::Add(const std::shared_ptr<RequestLink>& link) {
 }
 
 void Global::DoAdd(const std::shared_ptr<RequestLink>& link) {
-  CURLMcode rc = curl_multi_add_handle(multi_, link->easy);
+  CURLMcode rc = api().multi_add_handle(multi_, link->easy);
   if (rc == CURLM_OK) {
     link->in_multi = true;
     return;
   }
-  log::Warn("curl_multi_add_handle failed: {}", curl_multi_strerror(rc));
+  log::Warn("api().multi_add_handle failed: {}", api().multi_strerror(rc));
   // Report from the loop, never from inside Request::Start().
   std::weak_ptr<RequestLink> weak = link;
   loop_.Post([weak] {
@@ -83,9 +71,9 @@ void Global::FreeAbandoned() {
     auto batch = std::move(abandoned_);
     abandoned_.clear();
     for (auto& link : batch) {
-      if (link->in_multi) curl_multi_remove_handle(multi_, link->easy);
+      if (link->in_multi) api().multi_remove_handle(multi_, link->easy);
       link->in_multi = false;
-      if (link->easy != nullptr) curl_easy_cleanup(link->easy);
+      if (link->easy != nullptr) api().easy_cleanup(link->easy);
       link->easy = nullptr;
     }
   }
@@ -93,9 +81,9 @@ void Global::FreeAbandoned() {
 
 void Global::Pause(const std::shared_ptr<RequestLink>& link, int bitmask) {
   ++depth_;
-  CURLcode rc = curl_easy_pause(link->easy, bitmask);
+  CURLcode rc = api().easy_pause(link->easy, bitmask);
   --depth_;
-  if (rc != CURLE_OK) log::Warn("curl_easy_pause({}) failed: {}", bitmask, curl_easy_strerror(rc));
+  if (rc != CURLE_OK) log::Warn("api().easy_pause({}) failed: {}", bitmask, api().easy_strerror(rc));
   // No ReadInfo here: completions are dispatched by the next socket action,
   // so a Pause() never ends a request from inside its caller.
   if (depth_ == 0) FreeAbandoned();
@@ -104,7 +92,7 @@ void Global::Pause(const std::shared_ptr<RequestLink>& link, int bitmask) {
 void Global::SocketAction(int fd, int flags) {
   int running = 0;
   ++depth_;
-  curl_multi_socket_action(multi_, fd, flags, &running);
+  api().multi_socket_action(multi_, fd, flags, &running);
   --depth_;
   AfterCurlCall();
 }
@@ -119,15 +107,15 @@ void Global::ReadInfo() {
   if (reading_info_) return;  // the outer loop picks up new messages
   reading_info_ = true;
   int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+  while (CURLMsg* msg = api().multi_info_read(multi_, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
     CURL* easy = msg->easy_handle;
     CURLcode result = msg->data.result;
     char* priv = nullptr;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+    api().easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     auto* link = reinterpret_cast<RequestLink*>(priv);
     // Removing first lets the handler destroy the Request from OnEnd/OnError.
-    curl_multi_remove_handle(multi_, easy);
+    api().multi_remove_handle(multi_, easy);
     if (link == nullptr) continue;
     link->in_multi = false;
     if (link->request != nullptr) link->request->Done(result);

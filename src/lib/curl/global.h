@@ -6,8 +6,9 @@
 // curl_multi_info_read after every socket action and dispatched to the
 // finished Request, which is removed from the multi handle first.
 //
-// curl_global_init runs once per process, on first construction; it is never
-// undone (libcurl's global state is process-wide and cheap).
+// The first construction loads libcurl (lib/curl/api.h) and runs
+// curl_global_init; neither is ever undone. When libcurl cannot be loaded the
+// Global is not ok(): its Requests are not ok() either and never start.
 //
 // Lifetime: the loop outlives the Global, the Global outlives its Requests.
 #pragma once
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "sys/event_loop.h"
@@ -33,6 +35,9 @@ class Global {
   Global& operator=(const Global&) = delete;
 
   sys::EventLoop& loop() { return loop_; }
+  // False when libcurl could not be loaded or initialised; error() says why.
+  bool ok() const { return multi_ != nullptr; }
+  const std::string& error() const { return error_; }
 
  private:
   friend class Request;
@@ -63,6 +68,7 @@ class Global {
   bool reading_info_ = false;
   bool closing_ = false;
   std::vector<std::shared_ptr<RequestLink>> abandoned_;
+  std::string error_;
 };
 
 }  // namespace ferry::curl

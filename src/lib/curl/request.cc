@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "lib/curl/api.h"
+
 #include "util/http_header.h"
 #include "util/log.h"
 
@@ -36,17 +38,18 @@ const std::string* FindHeader(const Headers& headers, std::string_view lowercase
 Request::Request(Global& global, RequestHandler& handler)
     : global_(global), handler_(handler), link_(std::make_shared<RequestLink>()) {
   link_->request = this;
-  link_->easy = curl_easy_init();
+  if (!global.ok()) return;
+  link_->easy = api().easy_init();
   if (link_->easy == nullptr) return;
   CURL* e = link_->easy;
-  curl_easy_setopt(e, CURLOPT_PRIVATE, link_.get());
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, link_->error);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Request::HeaderFunction);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, link_.get());
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Request::WriteFunction);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, link_.get());
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  api().easy_setopt(e, CURLOPT_PRIVATE, link_.get());
+  api().easy_setopt(e, CURLOPT_ERRORBUFFER, link_->error);
+  api().easy_setopt(e, CURLOPT_HEADERFUNCTION, &Request::HeaderFunction);
+  api().easy_setopt(e, CURLOPT_HEADERDATA, link_.get());
+  api().easy_setopt(e, CURLOPT_WRITEFUNCTION, &Request::WriteFunction);
+  api().easy_setopt(e, CURLOPT_WRITEDATA, link_.get());
+  api().easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  api().easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 }
 
 Request::~Request() {
@@ -57,14 +60,14 @@ Request::~Request() {
 
 CURLcode Request::SetFollowRedirects(long max_redirects) {
   follow_ = max_redirects > 0;
-  CURLcode rc = curl_easy_setopt(link_->easy, CURLOPT_FOLLOWLOCATION, follow_ ? 1L : 0L);
-  if (rc == CURLE_OK && follow_) rc = curl_easy_setopt(link_->easy, CURLOPT_MAXREDIRS, max_redirects);
+  CURLcode rc = api().easy_setopt(link_->easy, CURLOPT_FOLLOWLOCATION, follow_ ? 1L : 0L);
+  if (rc == CURLE_OK && follow_) rc = api().easy_setopt(link_->easy, CURLOPT_MAXREDIRS, max_redirects);
   return rc;
 }
 
 CURLcode Request::SetHeaders(StringList headers) {
   link_->headers = std::move(headers);
-  return curl_easy_setopt(link_->easy, CURLOPT_HTTPHEADER, link_->headers.get());
+  return api().easy_setopt(link_->easy, CURLOPT_HTTPHEADER, link_->headers.get());
 }
 
 void Request::Start() { global_.Add(link_); }
@@ -87,13 +90,13 @@ void Request::Resume() {
 
 std::string Request::EffectiveUrl() const {
   char* url = nullptr;
-  if (curl_easy_getinfo(link_->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == nullptr) return {};
+  if (api().easy_getinfo(link_->easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == nullptr) return {};
   return url;
 }
 
 long Request::RedirectCount() const {
   long count = 0;
-  curl_easy_getinfo(link_->easy, CURLINFO_REDIRECT_COUNT, &count);
+  api().easy_getinfo(link_->easy, CURLINFO_REDIRECT_COUNT, &count);
   return count;
 }
 
@@ -138,7 +141,7 @@ void Request::Done(CURLcode result) {
     handler_.OnEnd();
     return;
   }
-  std::string message = link->error[0] != '\0' ? std::string(link->error) : curl_easy_strerror(result);
+  std::string message = link->error[0] != '\0' ? std::string(link->error) : api().easy_strerror(result);
   handler_.OnError({result, std::move(message)});
 }
 

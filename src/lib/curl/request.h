@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "lib/curl/api.h"
 #include "lib/curl/global.h"
 #include "lib/curl/string_list.h"
 
@@ -72,13 +73,14 @@ class Request {
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;
 
-  // False when the easy handle could not be created.
+  // False when the easy handle could not be created (or libcurl is not
+  // loaded: Global::ok()).
   bool ok() const { return link_->easy != nullptr; }
 
   // curl_easy_setopt. Strings are copied by libcurl.
   template <typename T>
   CURLcode SetOption(CURLoption option, T value) {
-    return curl_easy_setopt(link_->easy, option, value);
+    return api().easy_setopt(link_->easy, option, value);
   }
   // CURLOPT_FOLLOWLOCATION and CURLOPT_MAXREDIRS; max 0 turns following off.
   CURLcode SetFollowRedirects(long max_redirects);

@@ -1,7 +1,10 @@
-// StringList: an owning curl_slist (request headers).
+// StringList: an owning curl_slist (request headers). Appending needs libcurl
+// loaded (lib/curl/api.h).
 #pragma once
 
 #include <curl/curl.h>
+
+#include "lib/curl/api.h"
 
 #include <string>
 #include <utility>
@@ -11,7 +14,9 @@ namespace ferry::curl {
 class StringList {
  public:
   StringList() = default;
-  ~StringList() { curl_slist_free_all(head_); }
+  ~StringList() {
+    if (head_ != nullptr) api().slist_free_all(head_);
+  }
   StringList(StringList&& other) noexcept : head_(std::exchange(other.head_, nullptr)) {}
   StringList& operator=(StringList&& other) noexcept {
     std::swap(head_, other.head_);
@@ -22,7 +27,7 @@ class StringList {
 
   // Appends a copy of `value`. False when out of memory (the list is unchanged).
   bool Append(const std::string& value) {
-    curl_slist* next = curl_slist_append(head_, value.c_str());
+    curl_slist* next = api().slist_append(head_, value.c_str());
     if (next == nullptr) return false;
     head_ = next;
     return true;

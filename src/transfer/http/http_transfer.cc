@@ -17,13 +17,14 @@ bool IsTransientHttpStatus(int status) { return status == 408 || status == 429 |
 
 HttpTransfer::HttpTransfer(curl::Global& global, sys::EventLoop& loop, const core::TransferRequest& request,
                            core::TransferSink* sink)
-    : loop_(loop), sink_(sink), request_(request), curl_(global, *this) {}
+    : loop_(loop), sink_(sink), request_(request), curl_(global, *this), global_error_(global.error()) {}
 
 HttpTransfer::~HttpTransfer() { *alive_ = false; }
 
 void HttpTransfer::Begin() {
   Status status = curl_.ok() ? ConfigureRequest(curl_, request_)
-                             : Status(code::kUnexpected, "curl_easy_init failed");
+                             : Status(code::kUnexpected, global_error_.empty() ? "curl_easy_init failed"
+                                                                              : global_error_);
   if (status.ok()) {
     curl_.Start();
     return;

@@ -43,6 +43,7 @@ class HttpTransfer final : public core::Transfer, private curl::RequestHandler {
   core::TransferSink* sink_;
   core::TransferRequest request_;
   curl::Request curl_;
+  std::string global_error_;  // why libcurl is unavailable, if it is
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::optional<core::TransferOutcome> pending_;  // outcome decided before the end
   bool response_sent_ = false;
