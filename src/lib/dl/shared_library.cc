@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 
@@ -21,8 +22,10 @@ Status LoadLibrary(const char* soname, std::span<const Symbol> symbols) {
     void* p = ::dlsym(handle, s.name);
     if (p == nullptr) {
       const char* why = ::dlerror();
+      // Copied before dlclose, which frees dlerror's text.
+      std::string message = std::string(soname) + " has no " + s.name + ": " + (why ? why : "null symbol");
       ::dlclose(handle);
-      return Status(code::kUnexpected, std::string(soname) + " has no " + s.name + ": " + (why ? why : "null symbol"));
+      return Status(code::kUnexpected, std::move(message));
     }
     found.push_back(p);
   }
