@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "lib/dl/shared_library.h"
+#include "sys/shared_library.h"
 
 namespace ferry::crypto {
 namespace {
@@ -17,7 +17,7 @@ namespace {
 }
 
 // libcrypto's functions, resolved from libcrypto.so.3 by the first Sha256
-// (lib/dl): a daemon that has not hashed anything yet does not map it.
+// (sys/shared_library.h): a daemon that has not hashed anything yet does not map it.
 struct Api {
   decltype(&::EVP_MD_CTX_new) md_ctx_new;
   decltype(&::EVP_MD_CTX_free) md_ctx_free;
@@ -34,12 +34,12 @@ const Api& Crypto() {
   static std::once_flag once;
   std::call_once(once, [] {
     auto slot = [](auto& fn) { return reinterpret_cast<void**>(&fn); };
-    const dl::Symbol symbols[] = {
+    const sys::Symbol symbols[] = {
         {"EVP_MD_CTX_new", slot(api.md_ctx_new)},      {"EVP_MD_CTX_free", slot(api.md_ctx_free)},
         {"EVP_sha256", slot(api.sha256)},              {"EVP_DigestInit_ex", slot(api.digest_init)},
         {"EVP_DigestUpdate", slot(api.digest_update)}, {"EVP_DigestFinal_ex", slot(api.digest_final)},
     };
-    if (Status st = dl::LoadLibrary("libcrypto.so.3", symbols); !st.ok()) {
+    if (Status st = sys::LoadLibrary("libcrypto.so.3", symbols); !st.ok()) {
       std::fprintf(stderr, "ferry: %s\n", st.message().c_str());
       std::abort();
     }

@@ -1,7 +1,7 @@
 // SHA-256 on OpenSSL's EVP interface (which uses the CPU's SHA extensions
 // when present). The only code of ferry that calls OpenSSL; nothing of
 // OpenSSL leaks through this header. libcrypto.so.3 is loaded by the first
-// Sha256 (lib/dl), not at start; if it cannot be, the process aborts with a
+// Sha256 (sys/shared_library.h), not at start; if it cannot be, the process aborts with a
 // message, as for a failed allocation.
 #pragma once
 

@@ -3,7 +3,7 @@
 #include <cassert>
 #include <mutex>
 
-#include "lib/dl/shared_library.h"
+#include "sys/shared_library.h"
 #include "util/log.h"
 
 namespace ferry::curl {
@@ -16,7 +16,7 @@ std::string g_error;
 void Load() {
   Api a{};
   auto slot = [](auto& fn) { return reinterpret_cast<void**>(&fn); };
-  const dl::Symbol symbols[] = {
+  const sys::Symbol symbols[] = {
       {"curl_global_init", slot(a.global_init)},
       {"curl_easy_init", slot(a.easy_init)},
       {"curl_easy_setopt", slot(a.easy_setopt)},
@@ -35,7 +35,7 @@ void Load() {
       {"curl_slist_append", slot(a.slist_append)},
       {"curl_slist_free_all", slot(a.slist_free_all)},
   };
-  if (Status st = dl::LoadLibrary("libcurl.so.4", symbols); !st.ok()) {
+  if (Status st = sys::LoadLibrary("libcurl.so.4", symbols); !st.ok()) {
     g_error = st.message();
     log::Error("HTTP transfers are unavailable: {}", g_error);
     return;

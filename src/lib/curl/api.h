@@ -1,5 +1,5 @@
 // Api: the libcurl functions ferry calls, resolved from libcurl.so.4 at the
-// first use (lib/dl): an idle ferryd does not map libcurl, OpenSSL, GnuTLS,
+// first use (sys/shared_library.h): an idle ferryd does not map libcurl, OpenSSL, GnuTLS,
 // Kerberos, LDAP, ... at all. Only lib/curl calls through this table; every
 // other file uses libcurl's types and constants from <curl/curl.h> only.
 //

@@ -1,5 +1,5 @@
 // An idle ferryd has not mapped libcurl or libcrypto (they are loaded with
-// dlopen by the first HTTP transfer and the first SHA-256, src/lib/dl); a
+// dlopen by the first HTTP transfer and the first SHA-256, src/sys/shared_library.h); a
 // verified HTTP download then loads and uses both.
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
 // LoadLibrary: dlopen(3) of a C library at first use, for the libraries an
 // idle ferryd does not need (libcurl and, through it, ~25 more; libcrypto).
-// Linking them would map and relocate all of them at start: about 5.5 MiB of
+// Linking them would map and relocate all of them at start: about 5.9 MiB of
 // resident pages in a daemon that may sit idle for days (bench/README.md,
 // finding 8). systemd loads its optional libraries the same way.
 //
@@ -12,7 +12,7 @@
 
 #include "util/result.h"
 
-namespace ferry::dl {
+namespace ferry::sys {
 
 // One function to resolve: its name and where its address goes. `slot`
 // points to a function pointer of the symbol's exact type (dlsym(3)'s
@@ -28,4 +28,4 @@ struct Symbol {
 // Thread-safe (dlopen and dlsym are); call it under a std::call_once.
 Status LoadLibrary(const char* soname, std::span<const Symbol> symbols);
 
-}  // namespace ferry::dl
+}  // namespace ferry::sys

@@ -1,12 +1,12 @@
-// dl::LoadLibrary: every symbol or none, and a clear error naming the
+// sys::LoadLibrary: every symbol or none, and a clear error naming the
 // library or the symbol that is missing.
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "lib/dl/shared_library.h"
+#include "sys/shared_library.h"
 
-namespace ferry::dl {
+namespace ferry::sys {
 namespace {
 
 using StrlenFn = size_t (*)(const char*);
@@ -46,4 +46,4 @@ TEST(LoadLibraryTest, MissingSymbolFillsNoSlot) {
 }
 
 }  // namespace
-}  // namespace ferry::dl
+}  // namespace ferry::sys

@@ -1,4 +1,4 @@
-#include "lib/dl/shared_library.h"
+#include "sys/shared_library.h"
 
 #include <dlfcn.h>
 
@@ -7,7 +7,7 @@
 #include <vector>
 
 
-namespace ferry::dl {
+namespace ferry::sys {
 
 Status LoadLibrary(const char* soname, std::span<const Symbol> symbols) {
   void* handle = ::dlopen(soname, RTLD_NOW | RTLD_LOCAL);
@@ -33,4 +33,4 @@ Status LoadLibrary(const char* soname, std::span<const Symbol> symbols) {
   return Status::OK();
 }
 
-}  // namespace ferry::dl
+}  // namespace ferry::sys
