@@ -540,6 +540,7 @@ void Attempt::FinishFile() {
 }
 
 void Attempt::OnHashed(const std::string& hex) {
+  if (phase_ == Phase::kStopped) return;  // suspended (or failed) while hashing: resumes later
   FileRecord& f = F();
   std::string want = f.sha256;
   std::transform(want.begin(), want.end(), want.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
@@ -565,15 +566,22 @@ void Attempt::SyncAndComplete() {
   std::weak_ptr<int> engine_alive = e_.alive;
   sys::Executor* loop = e_.deps.loop;  // not through the engine: it may be gone
   uint64_t upto = flushed_;
-  e_.deps.workers->Post([st = staging_, self, engine_alive, loop, upto, this] {
+  uint64_t generation = job_.generation[file_];
+  e_.deps.workers->Post([st = staging_, self, engine_alive, loop, upto, generation, this] {
     Status s = st->Sync();
-    loop->Post([s, self, engine_alive, upto, this] {
+    loop->Post([s, self, engine_alive, upto, generation, this] {
       if (!engine_alive.lock() || !self.lock()) return;
+      if (phase_ == Phase::kStopped) {
+        // Suspended or cancelled while syncing: the attempt is retired (and
+        // the job may be gone), so only what became durable is recorded.
+        if (s.ok()) e_.OnCheckpointed(job_id_, file_, generation, upto);
+        return;
+      }
       if (!s.ok()) {
         Fail(LocalError(s), false);
         return;
       }
-      e_.OnCheckpointed(job_id_, file_, job_.generation[file_], upto);
+      e_.OnCheckpointed(job_id_, file_, generation, upto);
       e_.OnFileDone(job_, file_);  // retires this attempt
     });
   });

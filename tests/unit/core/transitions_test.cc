@@ -528,5 +528,35 @@ TEST_F(TransitionsTest, ModificationTimeAdvancesOnChanges) {
   EXPECT_EQ(Snap(id).job.modification, t2 + 2s) << "byte progress moves the modification time";
 }
 
+// Regression: a Suspend that lands between the last file's fdatasync and its
+// completion on the loop used to let the completion finish the file anyway, moving
+// the SUSPENDED job to TRANSFERRED (an illegal transition; debug builds
+// aborted). Now the stopped attempt only records what became durable, and the
+// job finishes after the next Resume.
+TEST_F(TransitionsTest, SuspendWhileTheLastFileSyncsKeepsTheJobSuspended) {
+  Open();
+  Guid id = MakeJobWithFile("f0");
+  ASSERT_TRUE(engine_->Resume(id).ok());
+  Pump();
+  auto t = TransferOf(id);
+  ASSERT_NE(t, nullptr);
+  const std::string body = Body(100);
+  t->Serve(body);
+  // Run the loop alone until the final sync is queued on a worker.
+  for (int i = 0; i < 10 && workers_.size() == 0; ++i) loop_.RunAll();
+  ASSERT_GT(workers_.size(), 0u);
+  workers_.RunAll();  // the sync is done and its completion waits on the loop
+  ASSERT_TRUE(engine_->Suspend(id).ok());
+  Pump();  // the completion runs after the Suspend
+  EXPECT_EQ(State(id), S::kSuspended);
+  EXPECT_EQ(Snap(id).progress.files_transferred, 0u);
+
+  ASSERT_TRUE(engine_->Resume(id).ok());
+  Pump();
+  ASSERT_NO_FATAL_FAILURE(DriveToTransferred(id, {body}));
+  ASSERT_TRUE(CompleteAndWait(id).ok());
+  EXPECT_EQ(payload_.delivered_files[Local("f0")], body);
+}
+
 }  // namespace
 }  // namespace ferry::core_test
