@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "support/temp_dir.h"
 
@@ -49,7 +50,12 @@ TEST_F(NginxFixtureTest, StartServeRangeStop) {
   EXPECT_EQ(ReadFile(out_.Path("part")), RandomBytes(2000, 11).substr(1000));
   EXPECT_EQ(Curl(nginx.Url("/missing"), out_.Path("missing")), 0);
 
+  // nginx logs a request once it has ended on its side, which may be after
+  // curl has exited: wait (bounded) for the third line.
   auto log = nginx.AccessLog();
+  for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       log.size() < 3 && std::chrono::steady_clock::now() < until; log = nginx.AccessLog())
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(log.size(), 3u) << nginx.ErrorLog();
   EXPECT_EQ(log[0].request, "GET /file.bin HTTP/1.1");
   EXPECT_EQ(log[0].status, 200);
