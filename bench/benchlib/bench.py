@@ -2,7 +2,7 @@
 (scenarios12.py, scenarios34.py, scenarios56.py)."""
 import threading
 
-from .common import log, reset_hwm
+from .common import log, reset_hwm, threads_cpu_s
 from .env import Env, Ferryd
 from .scenarios12 import Scenarios12
 from .scenarios34 import Scenarios34
@@ -20,10 +20,14 @@ class FerryMeasure:
         self.rss0 = self.fd.rss_kib()
         reset_hwm(self.fd.pid)
         self.cpu0 = self.fd.cpu()
+        self.threads0 = threads_cpu_s(self.fd.pid)
         return self
 
     def finish(self, r):
         r["ferryd_cpu"] = self.fd.cpu() - self.cpu0
+        t1 = threads_cpu_s(self.fd.pid)
+        # Per thread name (loop "ferryd", "ferry-hash", "ferry-worker", sd-bus's, ...).
+        r["ferryd_threads_cpu"] = {k: round(v - self.threads0.get(k, 0.0), 3) for k, v in t1.items()}
         r["ferryd_hwm_kib"] = self.fd.hwm_kib()
         r["ferryd_rss_before_kib"] = self.rss0
         r["client_cpu"] = r["cpu"]

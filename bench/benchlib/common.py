@@ -79,6 +79,23 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def threads_cpu_s(pid):
+    """{thread name: seconds on CPU} of a process's live threads (schedstat),
+    summed by name: ferryd names its threads "ferry-hash" and "ferry-worker";
+    the event loop is the main thread ("ferryd")."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                ns = int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+        out[name] = out.get(name, 0.0) + ns / 1e9
+    return out
+
+
 def proc_cpu_ns(pid):
     """Nanoseconds on CPU of the live threads (schedstat): finer than proc_cpu."""
     total = 0

@@ -181,7 +181,23 @@ class Report:
                        f"curl {fmt_s(gib / cw * 1024 if cw else None, 0)} MiB/s. ferryd's RSS before the runs "
                        f"{fmt_s(median([r['ferryd_rss_before_kib'] for r in f]) / 1024, 1)} MiB.")
                 self.w()
+                self.render_threads(f)
             self.render1_bounds(d, scheme)
+
+    def render_threads(self, runs):
+        """ferryd's CPU by thread (medians): the event loop (receive, TLS,
+        pwrite), the hashing thread, the workers (fdatasync), the rest."""
+        names = {}
+        for r in runs:
+            for k, v in (r.get("ferryd_threads_cpu") or {}).items():
+                names.setdefault(k, []).append(v)
+        if not names:
+            return
+        label = {"ferryd": "event loop", "ferry-hash": "SHA-256 thread", "ferry-worker": "workers"}
+        parts = [f"{label.get(k, k)} {fmt_s(median(v))} s" for k, v in
+                 sorted(names.items(), key=lambda kv: -(median(kv[1]) or 0)) if (median(v) or 0) >= 0.005]
+        self.w("ferryd CPU by thread (median, schedstat): " + ", ".join(parts) + ".")
+        self.w()
 
     def render1_bounds(self, d, scheme):
         """Under each scenario-1 table: what the machine's limits were in this

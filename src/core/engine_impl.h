@@ -74,7 +74,7 @@ struct Engine::Impl {
   std::deque<Guid> finals_order;
   EventQueue events;
   TokenBucket bg_bucket, fg_bucket;
-  sys::SerialQueue hasher;                 // one in-order hashing thread
+  sys::SerialQueue hasher{"ferry-hash"};   // one in-order hashing thread
   bool shut_down = false;
 
   // Group commit.

@@ -54,7 +54,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   h->parts_ = std::make_unique<Parts>();
   Parts& p = *h->parts_;
   p.clock = std::make_unique<sys::LoopClock>(*h->loop_);
-  p.workers = std::make_unique<sys::ThreadPool>(o.workers ? o.workers : 1);
+  p.workers = std::make_unique<sys::ThreadPool>(o.workers ? o.workers : 1, "ferry-worker");
   auto js = store::SqliteJobStore::Open(o.state_dir + "/ferry.db");
   if (!js.ok()) return js.status();
   p.job_store = std::move(js.value());

@@ -1,14 +1,21 @@
 #include "sys/thread_pool.h"
 
+#include <pthread.h>
+
 #include <cassert>
 #include <utility>
 
 namespace ferry::sys {
 
-ThreadPool::ThreadPool(unsigned threads) {
+ThreadPool::ThreadPool(unsigned threads, std::string name) {
   if (threads == 0) threads = 1;
+  if (name.size() > 15) name.resize(15);  // the kernel's limit (TASK_COMM_LEN - 1)
   threads_.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (unsigned i = 0; i < threads; ++i)
+    threads_.emplace_back([this, name] {
+      if (!name.empty()) pthread_setname_np(pthread_self(), name.c_str());
+      Work();
+    });
 }
 
 ThreadPool::~ThreadPool() {
@@ -54,7 +61,7 @@ void ThreadPool::Work() {
   }
 }
 
-SerialQueue::SerialQueue() = default;
+SerialQueue::SerialQueue(std::string name) : pool_(1, std::move(name)) {}
 SerialQueue::~SerialQueue() = default;
 
 void SerialQueue::Post(std::function<void()> fn) { pool_.Post(std::move(fn)); }

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -17,7 +18,9 @@ namespace ferry::sys {
 
 class ThreadPool final : public Executor {
  public:
-  explicit ThreadPool(unsigned threads);
+  // `name` (cut to 15 bytes) names each thread, as top -H and
+  // /proc/PID/task/TID/comm show it; empty keeps the process's name.
+  explicit ThreadPool(unsigned threads, std::string name = {});
   ~ThreadPool() override;
   void Post(std::function<void()> fn) override;  // thread-safe
   // Blocks until every closure posted so far has finished (tests).
@@ -38,13 +41,13 @@ class ThreadPool final : public Executor {
 // e.g. one hashing pipeline).
 class SerialQueue final : public Executor {
  public:
-  SerialQueue();
+  explicit SerialQueue(std::string name = {});
   ~SerialQueue() override;  // finishes queued work, then joins
   void Post(std::function<void()> fn) override;
   void Drain();
 
  private:
-  ThreadPool pool_{1};
+  ThreadPool pool_;
 };
 
 }  // namespace ferry::sys
