@@ -228,6 +228,13 @@ class Report:
                    f"first write, the floor's warm-up, took {fmt_s(fl.get('warmup_write'))} s (bench/README.md: "
                    "page cache that was free for a few seconds).")
             self.w()
+        rf = d.get("receive_floor")
+        if rf:
+            parts = [f"{t} {fmt_s(v['wall'])} s wall, {fmt_s(v['cpu'])} s CPU" for t, v in rf.items() if v.get("n")]
+            self.w("Receive floor, same run (to /dev/null, no disk; medians of 3): " + "; ".join(parts) + ". "
+                   "ferry's transfers are libcurl's, so curl's line is what receiving costs ferry before it writes, "
+                   "hashes or syncs anything; wget2 has its own HTTP client.")
+            self.w()
 
     def render2(self):
         runs = self.b.results["2"]["runs"]

@@ -52,7 +52,29 @@ class Scenarios12:
                     f"{r['nginx_cpu'] if r['nginx_cpu'] is not None else float('nan'):5.2f} s")
             clear_dir(self.env.out)
         self.results[key] = {"runs": runs, "bytes": BIG_SIZE, "cpu_saturation": self.s1_saturation(runs),
-                             "disk_floor": write_floor_big(self.env.out, BIG_SIZE)}
+                             "disk_floor": write_floor_big(self.env.out, BIG_SIZE),
+                             "receive_floor": self.s1_receive_floor(scheme)}
+
+    def s1_receive_floor(self, scheme, pairs=3):
+        """The network end alone, same run: curl (libcurl, which ferry's
+        transfers use) and wget2 writing the 1 GiB to /dev/null, alternating,
+        `pairs` times each: wall and CPU medians. Nothing touches the disk."""
+        e = self.env
+        url = f"{e.http if scheme == 'http' else e.https}/big.bin"
+        tls = scheme == "https"
+        cmds = {"curl": ["curl", "-sS", "-f", "-o", "/dev/null", url] + (["--cacert", e.cert] if tls else []),
+                "wget2": ["wget2", "-q", "-O", "/dev/null", url] + ([f"--ca-certificate={e.cert}"] if tls else [])}
+        got = {t: [] for t in cmds}
+        for _ in range(pairs):
+            for tool, cmd in cmds.items():
+                r = self.run_tool(tool, cmd, timeout=120)
+                if r["rc"] == 0:
+                    got[tool].append(r)
+        out = {t: {"n": len(rs), "wall": median([r["wall"] for r in rs]), "cpu": median([r["cpu"] for r in rs])}
+               for t, rs in got.items()}
+        log("  receive floor (to /dev/null): " + ", ".join(
+            f"{t} {v['wall'] or float('nan'):.2f} s (cpu {v['cpu'] or float('nan'):.2f} s)" for t, v in out.items()))
+        return out
 
     @staticmethod
     def s1_saturation(runs):
