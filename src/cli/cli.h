@@ -2,8 +2,9 @@
 // sees nothing the SDK does not offer.
 //
 // Exit codes: 0 success; 1 the service answered with an error (its code is
-// printed); 2 usage; 3 the service is not reachable; `wait` exits 4 when the
-// job is in ERROR.
+// printed); 2 usage; 3 the service is not reachable; `wait` and `get` exit 4
+// when the job is in ERROR (`get` also when it gave up: no progress for
+// --timeout seconds); 130 after SIGINT.
 #pragma once
 
 #include <memory>
@@ -14,7 +15,14 @@
 
 namespace ferry::cli {
 
-enum Exit : int { kOk = 0, kServiceError = 1, kUsage = 2, kUnreachable = 3, kJobError = 4 };
+enum Exit : int {
+  kOk = 0,
+  kServiceError = 1,
+  kUsage = 2,
+  kUnreachable = 3,
+  kJobError = 4,
+  kInterrupted = 130
+};
 
 struct Globals {
   bool json = false;
@@ -34,6 +42,11 @@ int Fail(const Globals& g, const Status& s, std::string_view doing);
 // Resolves JOB: a GUID (with or without braces), a unique prefix of the
 // 32-hex form, or a unique display name among the caller's jobs.
 Status ResolveJob(Manager& m, const std::string& ref, std::unique_ptr<Job>* job);
+
+// From now on SIGINT and SIGTERM only set a flag that Interrupted() reads:
+// the verbs that wait poll it, clean up and exit 130.
+void CatchInterrupts();
+bool Interrupted();
 
 // Human-readable size and rate.
 std::string HumanBytes(uint64_t bytes);

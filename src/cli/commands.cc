@@ -3,14 +3,16 @@
 #include "cli/commands.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "cli/job_view.h"
+#include "cli/verbs.h"
 #include "util/status_codes.h"
 
 namespace ferry::cli {
@@ -40,6 +42,8 @@ std::unique_ptr<Job> Open(const Globals& g, Manager& m, const std::string& ref, 
   return job;
 }
 
+}  // namespace
+
 std::string Absolute(const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
   char cwd[PATH_MAX];
@@ -47,7 +51,15 @@ std::string Absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-}  // namespace
+Status SetFileIntegrity(Job& job, const std::string& local_name, const std::string& sha256) {
+  std::vector<std::unique_ptr<File>> files;
+  if (Status s = job.EnumFiles(&files); !s.ok()) return s;
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    std::string name;
+    if ((*it)->GetLocalName(&name).ok() && name == local_name) return (*it)->SetIntegrity(sha256);
+  }
+  return Status(code::kUnexpected, fmt::format("the job has no file {}", local_name));
+}
 
 int CmdCreate(const Globals& g, const std::string& name) {
   int exit = kOk;
@@ -60,8 +72,9 @@ int CmdCreate(const Globals& g, const std::string& name) {
   return PrintJob(g, *job);
 }
 
-int CmdAdd(const Globals& g, const std::string& ref, const std::string& url, const std::string& path,
-           const std::vector<std::string>& ranges) {
+int CmdAdd(const Globals& g, const std::string& ref, const std::string& url,
+           const std::string& path, const std::vector<std::string>& ranges,
+           const std::string& sha256) {
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
@@ -86,7 +99,8 @@ int CmdAdd(const Globals& g, const std::string& ref, const std::string& url, con
         ok = ok && !len.empty() && *end == '\0';
       }
       if (!ok) {
-        std::fprintf(stderr, "ferry: a range is OFFSET:LENGTH (or OFFSET:eof), not '%s'\n", r.c_str());
+        std::fprintf(stderr, "ferry: a range is OFFSET:LENGTH (or OFFSET:eof), not '%s'\n",
+                     r.c_str());
         return kUsage;
       }
       rs.push_back(fr);
@@ -94,6 +108,8 @@ int CmdAdd(const Globals& g, const std::string& ref, const std::string& url, con
     s = job->AddFileWithRanges("", url, Absolute(path), rs);
   }
   if (!s.ok()) return Fail(g, s, "adding the file");
+  if (!sha256.empty() && !(s = SetFileIntegrity(*job, Absolute(path), sha256)).ok())
+    return Fail(g, s, "setting the SHA-256");
   return PrintJob(g, *job);
 }
 
@@ -104,10 +120,14 @@ int CmdStateChange(const Globals& g, const std::string& verb, const std::string&
   auto job = Open(g, *m, ref, &exit);
   if (!job) return exit;
   Status s;
-  if (verb == "resume") s = job->Resume();
-  else if (verb == "suspend") s = job->Suspend();
-  else if (verb == "cancel") s = job->Cancel();
-  else if (verb == "complete") s = job->Complete();
+  if (verb == "resume")
+    s = job->Resume();
+  else if (verb == "suspend")
+    s = job->Suspend();
+  else if (verb == "cancel")
+    s = job->Cancel();
+  else if (verb == "complete")
+    s = job->Complete();
   if (!s.ok()) return Fail(g, s, verb);
   if (s.code() != code::kOk) std::fprintf(stderr, "ferry: %s\n", s.ToString().c_str());
   return PrintJob(g, *job);
@@ -145,14 +165,16 @@ int CmdInfo(const Globals& g, const std::string& ref) {
     return kOk;
   }
   const JobSummary& v = view.job;
-  std::printf("id:          %s\nname:        %s\n", v.id.ToString().c_str(), v.display_name.c_str());
+  std::printf("id:          %s\nname:        %s\n", v.id.ToString().c_str(),
+              v.display_name.c_str());
   if (!v.description.empty()) std::printf("description: %s\n", v.description.c_str());
   std::printf("state:       %s\npriority:    %s\nowner:       %s\n",
               std::string(JobStateName(v.state)).c_str(),
               std::string(JobPriorityName(v.priority)).c_str(), v.owner_name.c_str());
-  std::printf("progress:    %s of %s, %u of %u files\n", HumanBytes(v.progress.bytes_transferred).c_str(),
-              v.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(v.progress.bytes_total).c_str(),
-              v.progress.files_transferred, v.progress.files_total);
+  std::printf(
+      "progress:    %s of %s, %u of %u files\n", HumanBytes(v.progress.bytes_transferred).c_str(),
+      v.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(v.progress.bytes_total).c_str(),
+      v.progress.files_transferred, v.progress.files_total);
   std::printf("errors:      %u\n", v.error_count);
   if (v.has_error)
     std::printf("error:       %s (%s)\n", Status(v.error_code, v.error_message).ToString().c_str(),
@@ -174,10 +196,11 @@ int CmdFiles(const Globals& g, const std::string& ref) {
     if (g.json) {
       arr.push_back(ToJson(f));
     } else {
-      std::printf("%s %10s/%-10s %s -> %s\n", f.progress.completed ? "done" : "    ",
-                  HumanBytes(f.progress.bytes_transferred).c_str(),
-                  f.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(f.progress.bytes_total).c_str(),
-                  f.remote_name.c_str(), f.local_name.c_str());
+      std::printf(
+          "%s %10s/%-10s %s -> %s\n", f.progress.completed ? "done" : "    ",
+          HumanBytes(f.progress.bytes_transferred).c_str(),
+          f.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(f.progress.bytes_total).c_str(),
+          f.remote_name.c_str(), f.local_name.c_str());
     }
   }
   if (g.json) std::printf("%s\n", arr.dump(2).c_str());
@@ -213,8 +236,8 @@ int CmdError(const Globals& g, const std::string& ref) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s\ncontext: %s%s%s\n", Status(c, msg).ToString().c_str(),
-                std::string(ErrorContextName(ctx)).c_str(), file.empty() ? "" : "\nfile:    ",
-                file.c_str());
+                std::string(ErrorContextName(ctx)).c_str(),
+                file.empty() ? "" : "\nfile:    ", file.c_str());
   }
   return kOk;
 }
@@ -244,11 +267,16 @@ int CmdSet(const Globals& g, const std::string& ref, const std::string& prop,
     if (values.size() != 1) return usage("foreground|high|normal|low");
     std::string v = values[0];
     JobPriority p;
-    if (v == "foreground") p = JobPriority::kForeground;
-    else if (v == "high") p = JobPriority::kHigh;
-    else if (v == "normal") p = JobPriority::kNormal;
-    else if (v == "low") p = JobPriority::kLow;
-    else return usage("foreground|high|normal|low");
+    if (v == "foreground")
+      p = JobPriority::kForeground;
+    else if (v == "high")
+      p = JobPriority::kHigh;
+    else if (v == "normal")
+      p = JobPriority::kNormal;
+    else if (v == "low")
+      p = JobPriority::kLow;
+    else
+      return usage("foreground|high|normal|low");
     s = job->SetPriority(p);
   } else if (prop == "notify-flags") {
     if (!number(&n)) return usage("a number (e.g. 0x3)");
@@ -266,9 +294,13 @@ int CmdSet(const Globals& g, const std::string& ref, const std::string& prop,
     s = job->SetNoProgressTimeout(n);
   } else if (prop == "proxy") {
     if (values.empty()) return usage("preconfig | none | PROXY_LIST [BYPASS_LIST]");
-    if (values[0] == "preconfig") s = job->SetProxySettings(ProxyUsage::kPreconfig, "", "");
-    else if (values[0] == "none") s = job->SetProxySettings(ProxyUsage::kNoProxy, "", "");
-    else s = job->SetProxySettings(ProxyUsage::kOverride, values[0], values.size() > 1 ? values[1] : "");
+    if (values[0] == "preconfig")
+      s = job->SetProxySettings(ProxyUsage::kPreconfig, "", "");
+    else if (values[0] == "none")
+      s = job->SetProxySettings(ProxyUsage::kNoProxy, "", "");
+    else
+      s = job->SetProxySettings(ProxyUsage::kOverride, values[0],
+                                values.size() > 1 ? values[1] : "");
   } else if (prop == "headers") {
     std::string h;
     for (const auto& v : values) h += v + "\r\n";
@@ -299,13 +331,92 @@ bool ParseRate(const std::string& text, uint64_t* out) {
   if (end == text.c_str() || v < 0) return false;
   std::string unit(end);
   double mul = 1;
-  if (unit.empty() || unit == "B" || unit == "b") mul = 1;
-  else if (unit == "k" || unit == "K" || unit == "KiB" || unit == "kB") mul = 1024;
-  else if (unit == "M" || unit == "MiB" || unit == "MB") mul = 1024.0 * 1024;
-  else if (unit == "G" || unit == "GiB" || unit == "GB") mul = 1024.0 * 1024 * 1024;
-  else return false;
+  if (unit.empty() || unit == "B" || unit == "b")
+    mul = 1;
+  else if (unit == "k" || unit == "K" || unit == "KiB" || unit == "kB")
+    mul = 1024;
+  else if (unit == "M" || unit == "MiB" || unit == "MB")
+    mul = 1024.0 * 1024;
+  else if (unit == "G" || unit == "GiB" || unit == "GB")
+    mul = 1024.0 * 1024 * 1024;
+  else
+    return false;
   *out = static_cast<uint64_t>(v * mul);
   return true;
+}
+
+namespace {
+
+constexpr const char* kJobHelp = "GUID, unique prefix, or display name";
+
+void AddCreateAndAdd(Verbs& v) {
+  auto name = std::make_shared<std::string>();
+  auto* c_create = v.app.add_subcommand("create", "create a job (SUSPENDED)");
+  c_create->add_option("name", *name, "display name")->required();
+  c_create->callback(v.Run([&g = v.globals, name] { return CmdCreate(g, *name); }));
+
+  struct AddArgs {
+    std::string job, url, path, sha256;
+    std::vector<std::string> ranges;
+  };
+  auto a = std::make_shared<AddArgs>();
+  auto* c_add = v.app.add_subcommand("add", "add a file to a job");
+  c_add->add_option("job", a->job, kJobHelp)->required();
+  c_add->add_option("url", a->url, "http, https or file URL")->required();
+  c_add->add_option("path", a->path, "the file's local name")->required();
+  c_add->add_option("--range", a->ranges, "OFFSET:LENGTH (or OFFSET:eof); repeatable");
+  c_add->add_option("--sha256", a->sha256, "expected SHA-256 of the content (hex)");
+  c_add->callback(v.Run(
+      [&g = v.globals, a] { return CmdAdd(g, a->job, a->url, a->path, a->ranges, a->sha256); }));
+}
+
+void AddReaders(Verbs& v) {
+  auto job = std::make_shared<std::string>();
+  for (const char* verb : {"resume", "suspend", "cancel", "complete"}) {
+    auto* c = v.app.add_subcommand(verb, std::string(verb) + " a job");
+    c->add_option("job", *job, kJobHelp)->required();
+    c->callback(v.Run(
+        [&g = v.globals, job, verb = std::string(verb)] { return CmdStateChange(g, verb, *job); }));
+  }
+  auto all_users = std::make_shared<bool>(false);
+  auto* c_list = v.app.add_subcommand("list", "list jobs");
+  c_list->add_flag("--all-users", *all_users, "every user's jobs (administrators)");
+  c_list->callback(v.Run([&g = v.globals, all_users] { return CmdList(g, *all_users); }));
+
+  using Reader = int (*)(const Globals&, const std::string&);
+  const std::pair<const char*, Reader> readers[] = {
+      {"info", CmdInfo}, {"files", CmdFiles}, {"error", CmdError}};
+  const char* help[] = {"show a job", "list a job's files", "show a job's error"};
+  for (size_t i = 0; i < std::size(readers); ++i) {
+    auto* c = v.app.add_subcommand(readers[i].first, help[i]);
+    c->add_option("job", *job, kJobHelp)->required();
+    c->callback(v.Run([&g = v.globals, job, fn = readers[i].second] { return fn(g, *job); }));
+  }
+}
+
+void AddSet(Verbs& v) {
+  struct SetArgs {
+    std::string job, property;
+    std::vector<std::string> values;
+  };
+  auto a = std::make_shared<SetArgs>();
+  auto* c = v.app.add_subcommand(
+      "set",
+      "set a property: "
+      "priority|notify-flags|notify-cmd|retry-delay|no-progress-timeout|proxy|headers|"
+      "description|name");
+  c->add_option("job", a->job, kJobHelp)->required();
+  c->add_option("property", a->property)->required();
+  c->add_option("values", a->values, "the value(s)");
+  c->callback(v.Run([&g = v.globals, a] { return CmdSet(g, a->job, a->property, a->values); }));
+}
+
+}  // namespace
+
+void AddJobVerbs(Verbs& v) {
+  AddCreateAndAdd(v);
+  AddReaders(v);
+  AddSet(v);
 }
 
 }  // namespace ferry::cli

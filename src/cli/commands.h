@@ -10,14 +10,10 @@
 
 namespace ferry::cli {
 
-struct GetArgs {
-  std::string url, output, sha256;
-  bool foreground = false;
-};
-int CmdGet(const Globals& g, const GetArgs& a);
 int CmdCreate(const Globals& g, const std::string& name);
-int CmdAdd(const Globals& g, const std::string& job, const std::string& url, const std::string& path,
-           const std::vector<std::string>& ranges);
+int CmdAdd(const Globals& g, const std::string& job, const std::string& url,
+           const std::string& path, const std::vector<std::string>& ranges,
+           const std::string& sha256);
 int CmdStateChange(const Globals& g, const std::string& verb, const std::string& job);
 int CmdList(const Globals& g, bool all_users);
 int CmdInfo(const Globals& g, const std::string& job);
@@ -29,6 +25,11 @@ int CmdMonitor(const Globals& g, const std::string& job, int iterations, double 
 int CmdWait(const Globals& g, const std::string& job, double timeout_s);
 int CmdStatus(const Globals& g);
 int CmdLimits(const Globals& g, const std::string& background, const std::string& foreground);
+
+// `path` made absolute against the current directory.
+std::string Absolute(const std::string& path);
+// Sets the SHA-256 of the job's file whose local name is `local_name`.
+Status SetFileIntegrity(Job& job, const std::string& local_name, const std::string& sha256);
 
 // "20M", "512k", "1.5G", "0" (unlimited), "unlimited" -> bytes per second.
 bool ParseRate(const std::string& text, uint64_t* out);

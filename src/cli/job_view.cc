@@ -61,7 +61,9 @@ Status ReadFiles(Job& job, std::vector<FileView>* out) {
 }
 
 namespace {
-nlohmann::json Size(uint64_t v) { return v == kSizeUnknown ? nlohmann::json(nullptr) : nlohmann::json(v); }
+nlohmann::json Size(uint64_t v) {
+  return v == kSizeUnknown ? nlohmann::json(nullptr) : nlohmann::json(v);
+}
 int64_t Ns(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }

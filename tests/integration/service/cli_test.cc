@@ -1,8 +1,8 @@
 // Every verb of the ferry CLI with --json against a real ferryd (api.md §3):
 // the JSON documents parse and carry the documented keys and values; exit
 // codes: 0 success, 1 the service answered with an error, 2 usage, 3 no
-// service, `get` 0 only with the file in place, `wait` 0 for TRANSFERRED and
-// 4 for ERROR.
+// service, `get` 0 only with the file in place, `wait` and `get` 0 for
+// TRANSFERRED and 4 for ERROR; every option before or after the verb.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,7 +61,8 @@ class CliTest : public ::testing::Test {
     // Usage errors come from the argument parser, before --json applies.
     if (want_exit == 2) return json();
     json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-    EXPECT_FALSE(j.is_discarded()) << JoinArgs(args) << ": stdout is not one JSON document: " << r.Describe();
+    EXPECT_FALSE(j.is_discarded())
+        << JoinArgs(args) << ": stdout is not one JSON document: " << r.Describe();
     return j;
   }
   // Runs the CLI without expectations (cleanup).
@@ -78,8 +79,9 @@ class CliTest : public ::testing::Test {
   // The job object of api.md §3.
   static void ExpectJobObject(const json& j, const std::string& what) {
     ASSERT_TRUE(j.is_object()) << what << ": " << j.dump();
-    for (const char* key : {"id", "display_name", "state", "state_code", "priority", "owner", "bytes_total",
-                            "bytes_transferred", "files_total", "files_transferred", "error_count", "error"})
+    for (const char* key :
+         {"id", "display_name", "state", "state_code", "priority", "owner", "bytes_total",
+          "bytes_transferred", "files_total", "files_transferred", "error_count", "error"})
       EXPECT_TRUE(j.contains(key)) << what << ": no \"" << key << "\" in " << j.dump();
     if (j.contains("id")) {
       Guid g;
@@ -88,28 +90,33 @@ class CliTest : public ::testing::Test {
           << what << ": id " << j["id"].dump();
     }
     if (j.contains("state") && j.contains("state_code") && j["state_code"].is_number()) {
-      EXPECT_EQ(j["state"], std::string(JobStateName(static_cast<JobState>(j["state_code"].get<uint32_t>()))))
+      EXPECT_EQ(j["state"],
+                std::string(JobStateName(static_cast<JobState>(j["state_code"].get<uint32_t>()))))
           << what;
     }
     if (j.contains("error")) {
       EXPECT_TRUE(j["error"].is_null() || j["error"].is_object()) << what;
     }
   }
-  static std::string Id(const json& j) { return j.is_object() && j.contains("id") ? j["id"].get<std::string>() : ""; }
+  static std::string Id(const json& j) {
+    return j.is_object() && j.contains("id") ? j["id"].get<std::string>() : "";
+  }
 
   // Polls `info` until the job's state is one of `states` (bounded).
   json WaitInfo(const std::string& id, const std::vector<std::string>& states,
                 std::chrono::seconds deadline = std::chrono::seconds(120)) {
     json j;
-    Eventually([&] {
-      test::RunOptions o;
-      auto r = RunCli(env_.address(), {"--json", "info", id}, o);
-      j = json::parse(r.out, nullptr, false);
-      if (j.is_discarded() || !j.contains("state")) return false;
-      for (const auto& s : states)
-        if (j["state"] == s) return true;
-      return false;
-    }, deadline);
+    Eventually(
+        [&] {
+          test::RunOptions o;
+          auto r = RunCli(env_.address(), {"--json", "info", id}, o);
+          j = json::parse(r.out, nullptr, false);
+          if (j.is_discarded() || !j.contains("state")) return false;
+          for (const auto& s : states)
+            if (j["state"] == s) return true;
+          return false;
+        },
+        deadline);
     return j;
   }
 
@@ -163,7 +170,8 @@ TEST_F(CliTest, JobVerbsWithJson) {
   j = Run({"files", id});
   ASSERT_TRUE(j.is_array()) << j.dump();
   ASSERT_EQ(j.size(), 1u);
-  for (const char* key : {"remote_name", "local_name", "bytes_total", "bytes_transferred", "completed"})
+  for (const char* key :
+       {"remote_name", "local_name", "bytes_total", "bytes_transferred", "completed"})
     EXPECT_TRUE(j[0].contains(key)) << key << " in " << j.dump();
   EXPECT_EQ(j[0]["remote_name"], url);
   EXPECT_EQ(j[0]["local_name"], dest);
@@ -288,7 +296,7 @@ TEST_F(CliTest, GetExitCodes) {
   EXPECT_EQ(test::Sha256File(dest2), sha_);
 
   const std::string missing = env_.work().Path("missing.bin");
-  Run({"get", nginx_.Url("/no-such-file"), "-o", missing}, 1);
+  Run({"get", nginx_.Url("/no-such-file"), "-o", missing}, 4);  // the job ended in ERROR
   EXPECT_FALSE(PathExists(missing));
   // The failed get leaves no job behind.
   j = Run({"list"});
@@ -328,6 +336,53 @@ TEST_F(CliTest, StatusLimitsMonitor) {
   Quiet({"cancel", "monitored"});
 }
 
+// Regression: `ferry create NAME --json` and `ferry status --json` failed
+// with "The following argument was not expected: --json". Global options
+// work before, after and between a verb's arguments (api.md §3).
+TEST_F(CliTest, OptionsBeforeOrAfterTheVerb) {
+  test::RunOptions o;
+  auto cli = [&](const std::vector<std::string>& args) {
+    auto r = RunCli("", args, o);
+    last_ = r;
+    return r;
+  };
+  const std::string bus = env_.address();
+  auto r = cli({"create", "after", "--json", "--bus-address", bus});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  json j = json::parse(r.out, nullptr, false);
+  ExpectJobObject(j, "create NAME --json");
+  EXPECT_EQ(j["display_name"], "after");
+
+  r = cli({"--bus-address", bus, "create", "--json", "between"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["display_name"], "between");
+
+  r = cli({"status", "--json", "--bus-address", bus});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_TRUE(json::parse(r.out, nullptr, false).contains("version")) << r.out;
+
+  // --user and --bus-address together: the address wins (as before the verb).
+  r = cli({"list", "--user", "--bus-address=" + bus, "--json", "--all-users"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  j = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array()) << r.out;
+  EXPECT_EQ(j.size(), 2u) << r.out;
+
+  r = cli({"info", "after", "--bus-address", bus, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(json::parse(r.out, nullptr, false)["display_name"], "after");
+  r = cli({"wait", "--json", "after", "--timeout", "0.1", "--bus-address", bus});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();  // SUSPENDED: timed out
+
+  // An unknown option is still a usage error, before or after.
+  EXPECT_EQ(cli({"list", "--frobnicate", "--bus-address", bus}).exit_code, 2);
+  EXPECT_EQ(cli({"--frobnicate", "list", "--bus-address", bus}).exit_code, 2);
+  // --version, before any verb.
+  r = cli({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out.rfind("ferry ", 0), 0u) << r.out;
+}
+
 TEST_F(CliTest, UsageAndUnreachableExitCodes) {
   test::RunOptions o;
   EXPECT_EQ(RunCli(env_.address(), {"--json", "frobnicate"}, o).exit_code, 2);
@@ -341,7 +396,8 @@ TEST_F(CliTest, UsageAndUnreachableExitCodes) {
   EXPECT_EQ(r.exit_code, 3) << r.Describe();
   r = RunCli("unix:path=" + env_.work().Path("no-such-socket"), {"--json", "status"}, o);
   EXPECT_EQ(r.exit_code, 3) << r.Describe();
-  r = RunCli(env_.address(), {"--json", "get", nginx_.Url("/file.bin"), "-o", env_.work().Path("x.bin")}, o);
+  r = RunCli(env_.address(),
+             {"--json", "get", nginx_.Url("/file.bin"), "-o", env_.work().Path("x.bin")}, o);
   EXPECT_EQ(r.exit_code, 3) << r.Describe();
 }
 
