@@ -364,7 +364,8 @@ void AddCreateAndAdd(Verbs& v) {
   c_add->add_option("job", a->job, kJobHelp)->required();
   c_add->add_option("url", a->url, "http, https or file URL")->required();
   c_add->add_option("path", a->path, "the file's local name")->required();
-  c_add->add_option("--range", a->ranges, "OFFSET:LENGTH (or OFFSET:eof); repeatable");
+  c_add->add_option("--range", a->ranges, "OFFSET:LENGTH (or OFFSET:eof); repeatable")
+      ->allow_extra_args(false);
   c_add->add_option("--sha256", a->sha256, "expected SHA-256 of the content (hex)");
   c_add->callback(v.Run(
       [&g = v.globals, a] { return CmdAdd(g, a->job, a->url, a->path, a->ranges, a->sha256); }));

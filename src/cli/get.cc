@@ -358,7 +358,8 @@ void AddGetVerb(Verbs& v) {
       "the file (one URL) or the directory (several URLs; default: here), named after the URL");
   c->add_option("-i,--input-file", a->input,
                 "read URLs from FILE, one per line ('#' comments; - for stdin)");
-  c->add_option("--header", a->headers, "'Name: value' sent with every request; repeatable");
+  c->add_option("--header", a->headers, "'Name: value' sent with every request; repeatable")
+      ->allow_extra_args(false);
   c->add_option("--sha256", a->sha256, "expected SHA-256 of the content (hex; one URL only)");
   c->add_flag("--foreground", a->foreground, "foreground priority (not throttled, not queued)");
   c->add_option("--timeout", a->timeout_s,

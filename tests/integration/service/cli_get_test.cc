@@ -326,7 +326,8 @@ TEST_F(CliGetTest, HeadersReachTheOrigin) {
   ScriptedOrigin origin(
       [&](const test::OriginRequest& req) { return test::ServeBytes(req, content, "\"h\""); });
   ASSERT_TRUE(origin.ok());
-  auto r = Cli({"get", origin.Url("/h"), "--header", "X-Ferry-One: 1", "--header",
+  // A repeatable option takes one value each time: the URL after it is a URL.
+  auto r = Cli({"get", "--header", "X-Ferry-One: 1", origin.Url("/h"), "--header",
                 "X-Ferry-Two: two words", "-o", env_.work().Path("h")});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   auto requests = origin.requests();
