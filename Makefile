@@ -1,5 +1,6 @@
 # ferry — top-level entry points. Everything installs what it needs first.
-#   make run    the main job: a real download through ferryd (private bus, nginx)
+#   make run    the main job: a real download through ferryd (private bus, nginx);
+#               builds only ferryd and ferry
 #   make test   the whole suite (unit, sim, cases, integration)
 #   make bench  ferry against curl, wget2 and aria2c (bench/README.md);
 #               SCENARIO=1,3 runs only those, BENCH_QUICK=1 a shorter run
@@ -20,8 +21,10 @@ build: deps
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
 
-run:
-	$(MAKE) build PRESET=release
+# Builds only what the demo runs (ferryd and ferry), not the tests and benches.
+run: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target ferryd ferry
 	./scripts/run-demo build/release
 
 bench:
