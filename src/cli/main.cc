@@ -10,8 +10,11 @@ int main(int argc, char** argv) {
       "ferry: background downloads through the ferryd service (BITS / Delivery Optimization for "
       "Linux)"};
   app.require_subcommand(1);
-  // Before any verb is added: every verb inherits it (verbs.h).
+  // Before any verb is added: every verb inherits both (verbs.h).
   app.fallthrough();
+  app.footer(
+      "Global options go before or after the verb: --json, --user, --system, --bus-address ADDR.\n"
+      "See ferry(1).");
   app.set_version_flag("--version", "ferry " FERRY_VERSION);
   app.add_flag("--json", g.json, "print one JSON document on stdout");
   app.add_flag("--user", g.user, "use the session bus (ferryd --user)");
