@@ -67,6 +67,18 @@ int CountFds(pid_t pid) {
   return n;
 }
 
+std::string DescribeFds(pid_t pid) {
+  std::error_code ec;
+  std::string out;
+  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::error_code link_ec;
+    auto target = std::filesystem::read_symlink(it->path(), link_ec);
+    out += it->path().filename().string() + " -> " + target.string() + "\n";
+  }
+  return out;
+}
+
 int64_t RssKiB(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;

@@ -48,6 +48,8 @@ uint64_t FillTo(const std::string& file, uint64_t leave_free);
 
 // Entries in /proc/<pid>/fd; -1 when it cannot be read.
 int CountFds(pid_t pid);
+// "3 -> socket:[123]" lines for /proc/<pid>/fd (for failure messages).
+std::string DescribeFds(pid_t pid);
 // VmRSS of /proc/<pid>/status in KiB; -1 when it cannot be read.
 int64_t RssKiB(pid_t pid);
 
