@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -54,8 +55,8 @@ class DiskFullTest : public ::testing::Test {
     s = dest_fs_.Mount(24 * kMiB);
     if (!s.ok()) GTEST_SKIP() << "cannot mount a tmpfs (the test needs root): " << s.ToString();
     for (const char* name : {"/a.bin", "/b.bin", "/c.bin"}) Content(Size(name), Seed(name));
-    // /b.bin comes chunked (no size known, nothing preallocated: the write
-    // itself meets ENOSPC); the others with Content-Length (preallocated).
+    // /b.bin comes chunked (its size is known only at the end); the others
+    // with Content-Length.
     origin_ = std::make_unique<ScriptedOrigin>([](const OriginRequest& req) {
       std::string path = req.target;
       OriginReply r = test::ServeBytes(req, Content(Size(path), Seed(path)), "\"v1" + path + "\"");
@@ -164,7 +165,7 @@ TEST_F(DiskFullTest, FullStagingFailsJobsCleanlyAndResumeFinishesThemOnceSpaceRe
   const std::string filler = state_fs_.Path("filler");
   ASSERT_GT(FillTo(filler, 1 * kMiB), 0u);
   auto b = StartJob("/b.bin");  // 8 MiB, chunked: the writes run out of space
-  auto c = StartJob("/c.bin");  // 4 MiB, known size: preallocation fails
+  auto c = StartJob("/c.bin");  // 4 MiB, with Content-Length
   ASSERT_TRUE(b && c);
   for (Job* job : {b.get(), c.get()}) {
     ASSERT_TRUE(WaitForState(*job, JobState::kError, kWait));

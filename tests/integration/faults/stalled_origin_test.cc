@@ -7,10 +7,10 @@
 // bounds.
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "integration/service/service_util.h"
 #include "support/scripted_origin.h"
