@@ -160,6 +160,20 @@ void Engine::Impl::ArmExpiry(RuntimeJob& j) {
   });
 }
 
+namespace {
+
+// A full state file system must not keep ferryd down (docs/engine.md, "Disk
+// full"): at open, ERROR_DISK_FULL is logged and ignored — what could not be
+// committed stays dirty for the next group commit, and an unrecorded boot id
+// only makes the next start more careful. Other errors pass through.
+Status ToleratingDiskFull(Status s, std::string_view what) {
+  if (s.code() != code::FromWin32(112)) return s;  // ERROR_DISK_FULL
+  log::Warn("{} failed ({}); starting anyway, the next commit retries", what, s.ToString());
+  return Status::OK();
+}
+
+}  // namespace
+
 Status Engine::Impl::Recover() {
   std::vector<JobRecord> recs;
   Status s = deps.job_store->LoadAll(&recs);
@@ -228,7 +242,7 @@ Status Engine::Impl::Recover() {
     }
   }
   if (!boot.empty()) {
-    s = deps.job_store->SetMeta("boot_id", boot);
+    s = ToleratingDiskFull(deps.job_store->SetMeta("boot_id", boot), "recording the boot id");
     if (!s.ok()) return s;
   }
   // Staging left behind by jobs that no longer exist (crash during Cancel).
@@ -236,7 +250,7 @@ Status Engine::Impl::Recover() {
     for (const auto& g : *dirs)
       if (!jobs.count(g)) deps.payload->RemoveJob(g);
   }
-  return Flush();
+  return ToleratingDiskFull(Flush(), "committing the recovered jobs");
 }
 
 // ---------------------------------------------------------------------------

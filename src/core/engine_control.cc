@@ -164,18 +164,22 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
         DropLiveName(j->rec.files[file].local_name);
         MarkFileDirty(*j, file);
       }
+      if (!s.ok())
+        log::Warn("job {} file {}: delivery failed: {}", id.ToString(), items[n].file,
+                  s.ToString());
+      // The deliveries are recorded before the staging files go (a crash in
+      // between must not leave undelivered files without their staging); a
+      // record that cannot be written (disk full) fails the call like a
+      // failed delivery, and a retried Complete finishes.
+      Status c = Flush();
+      if (s.ok() && !c.ok()) s = c;
       if (!s.ok()) {
-        log::Warn("job {} file {}: delivery failed: {}", id.ToString(), items[n].file, s.ToString());
         CloseAll(*fds);
         j->completing = false;
-        Flush();
         Schedule();
         done(s);
         return;
       }
-      // The deliveries are recorded before the staging files go (a crash in
-      // between must not leave undelivered files without their staging).
-      Flush();
       DeliverNext(id, {}, partial, std::move(fds), std::move(done));
     });
   });

@@ -589,6 +589,9 @@ void Attempt::SyncAndComplete() {
 
 void Attempt::Fail(ErrorRecord err, bool transient, std::optional<std::chrono::seconds> retry_after) {
   phase_ = Phase::kStopped;
+  // Bytes left in the write buffer (its write failed: disk full) are not in
+  // staging; the next attempt resumes from what is, never past a hole.
+  F().bytes_transferred = flushed_;
   e_.MarkFileDirty(job_, file_);  // sizes or validators learnt on the way
   if (transfer_) e_.RetireTransfer(std::move(transfer_));
   e_.OnAttemptFailed(job_, std::move(err), transient, retry_after);

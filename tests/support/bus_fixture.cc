@@ -43,6 +43,7 @@ std::string Config(const std::string& dir) {
     << "  <limit name=\"max_message_size\">134217728</limit>\n"
     << "  <limit name=\"max_connections_per_user\">10000</limit>\n"
     << "  <limit name=\"max_completed_connections\">10000</limit>\n"
+    << "  <limit name=\"max_incomplete_connections\">10000</limit>\n"
     << "</busconfig>\n";
   return c.str();
 }

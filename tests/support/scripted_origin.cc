@@ -357,6 +357,7 @@ void ScriptedOrigin::Serve(Conn* conn, size_t index) {
     bool client_close = EqualsIgnoreCase(req.Header("Connection"), "close") ||
                         req.version == "HTTP/1.0";
     std::string out;
+    size_t head_size = 0;  // of a generated reply: the part body_rate_limit_bps spares
     if (reply.raw) {
       out = *reply.raw;
       if (reply.cut_after) out.resize(std::min(out.size(), *reply.cut_after));
@@ -378,6 +379,7 @@ void ScriptedOrigin::Serve(Conn* conn, size_t index) {
         out += "Connection: close\r\n";
       }
       out += "\r\n";
+      head_size = out.size();
       if (!no_body) {
         size_t limit = std::min(reply.body.size(), reply.cut_after.value_or(reply.body.size()));
         if (reply.chunked) {
@@ -387,7 +389,13 @@ void ScriptedOrigin::Serve(Conn* conn, size_t index) {
         }
       }
     }
-    if (!SendAll(fd, out, reply.rate_limit_bps)) goto done;
+    if (reply.body_rate_limit_bps > 0 && head_size > 0) {
+      if (!SendAll(fd, std::string_view(out).substr(0, head_size), reply.rate_limit_bps) ||
+          !SendAll(fd, std::string_view(out).substr(head_size), reply.body_rate_limit_bps))
+        goto done;
+    } else if (!SendAll(fd, out, reply.rate_limit_bps)) {
+      goto done;
+    }
     if (reply.stall) {
       // Silent until the client gives up or Stop().
       while (read_more()) in.clear();

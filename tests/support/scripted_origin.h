@@ -69,6 +69,9 @@ struct OriginReply {
   std::chrono::milliseconds delay{0};
   // Bytes per second for everything sent (head included); 0: unlimited.
   size_t rate_limit_bps = 0;
+  // Bytes per second for the body of a generated reply only, after its head
+  // (sent at rate_limit_bps); 0: as rate_limit_bps. A slowloris origin.
+  size_t body_rate_limit_bps = 0;
 };
 
 // Called on connection threads, possibly concurrently: must be thread-safe.

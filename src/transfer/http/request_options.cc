@@ -7,6 +7,12 @@
 namespace ferry::transfer {
 
 namespace {
+// Below this many body bytes a second for the whole low-speed window a
+// connection counts as stalled (docs/engine.md): a trickle of a byte or two
+// a second (a slowloris origin) is cut for sure, where a limit of 1 left it
+// to how libcurl rounds its average.
+constexpr long kLowSpeedLimitBytesPerSecond = 64;
+
 bool IsSeparator(char c) { return c == ';' || c == ',' || c == ' ' || c == '\t'; }
 
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
@@ -63,9 +69,9 @@ Status ConfigureRequest(curl::Request& curl, const core::TransferRequest& reques
   set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   set(CURLOPT_BUFFERSIZE, kReceiveBufferSize);
   set(CURLOPT_CONNECTTIMEOUT, static_cast<long>(request.connect_timeout.count()));
-  // Less than 1 byte/s for low_speed_time -> CURLE_OPERATION_TIMEDOUT. libcurl
-  // does not count paused time.
-  set(CURLOPT_LOW_SPEED_LIMIT, 1L);
+  // Less than kLowSpeedLimitBytesPerSecond for low_speed_time ->
+  // CURLE_OPERATION_TIMEDOUT. libcurl does not count paused time.
+  set(CURLOPT_LOW_SPEED_LIMIT, kLowSpeedLimitBytesPerSecond);
   set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.low_speed_time.count()));
   // The raw entity: no Accept-Encoding is sent and nothing is decoded.
   set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
