@@ -76,7 +76,9 @@ std::string FileUrlPath(std::string_view url) {
     if (c == '?' || c == '#') break;
     if (c == '%' && i + 2 < rest.size() && std::isxdigit(static_cast<unsigned char>(rest[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(rest[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16)));
+      char decoded = static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16));
+      if (decoded == '\0') return {};  // open() would stop there: another file
+      out.push_back(decoded);
       i += 2;
     } else {
       out.push_back(c);

@@ -23,7 +23,7 @@ Status ValidateRemoteUrl(std::string_view url);
 std::string RedactUrl(std::string_view url);
 
 // For file:// URLs: the percent-decoded absolute path ("file:///a%20b" -> "/a b").
-// Empty when the URL is not a local file URL.
+// Empty when the URL is not a local file URL, or its path decodes to a NUL.
 std::string FileUrlPath(std::string_view url);
 
 // E_INVALIDARG unless `path` is absolute, has no "." or ".." segment, no NUL,

@@ -47,6 +47,8 @@ void CheckValidation(std::string_view url) {
   if (scheme == "file") {
     std::string path = FileUrlPath(url);
     FUZZ_CHECK(!path.empty() && path[0] == '/');
+    // The path is a C string for open(): a NUL would name another file.
+    FUZZ_CHECK(path.find('\0') == std::string::npos);
   } else {
     // The service's prefix check lets every URL through that the engine accepts.
     FUZZ_CHECK(!service::IsStrictUtf8(url) || service::CheckRemoteUrl(url, false).ok());
