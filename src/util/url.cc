@@ -40,6 +40,7 @@ Status ValidateRemoteUrl(std::string_view url) {
   if (scheme == "file") {
     if (rest.empty() || rest[0] != '/')
       return Status(code::kInvalidArg, "a file URL must name an absolute path (file:///path)");
+    if (FileUrlPath(url).empty()) return Status(code::kInvalidArg, "the file URL's path contains %00");
     return Status::OK();
   }
   auto end = rest.find_first_of("/?#");

@@ -15,8 +15,8 @@ constexpr size_t kMaxUrlLength = 2200;
 std::string UrlScheme(std::string_view url);
 
 // E_INVALIDARG unless `url` is at most 2200 characters, has scheme http, https
-// or file, a host for http(s), an absolute path for file, and no whitespace or
-// control characters.
+// or file, a host for http(s), an absolute path without %00 for file, and no
+// whitespace or control characters.
 Status ValidateRemoteUrl(std::string_view url);
 
 // The URL with any user:password@ removed, for logs and error messages.

@@ -17,9 +17,14 @@ TEST(UrlTest, FileUrlPathDecodes) {
 // "%00" decoded into the path: open() then read the file before it
 // ("/etc/hosts" for "file:///etc/hosts%00.jpg"), not the one the URL names.
 TEST(UrlTest, FileUrlPathWithAnEscapedNulIsNotALocalFile) {
-  ASSERT_TRUE(ValidateRemoteUrl("file:///etc/hosts%00.jpg").ok());
   EXPECT_EQ(FileUrlPath("file:///etc/hosts%00.jpg"), "");
   EXPECT_EQ(FileUrlPath("file:///t%00m"), "");
+}
+
+// ... and AddFile refuses such a URL up front, rather than the transfer failing.
+TEST(UrlTest, FileUrlWithAnEscapedNulIsInvalid) {
+  EXPECT_EQ(ValidateRemoteUrl("file:///etc/hosts%00.jpg").code(), code::kInvalidArg);
+  EXPECT_TRUE(ValidateRemoteUrl("file:///etc/hosts%20a.jpg").ok());
 }
 
 TEST(UrlTest, RedactUrlRemovesUserInformation) {
