@@ -108,7 +108,7 @@ void CheckValue(const std::string& name, const std::string& value) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view block(reinterpret_cast<const char*>(data), size);
   Headers whole = Assemble(block, 0);
-  if (size <= 256) {
+  if (size <= 128) {
     for (size_t split = 1; split <= size; ++split) FUZZ_CHECK(Assemble(block, split) == whole);
   } else {
     FUZZ_CHECK(Assemble(block, data[0] * size / 256) == whole);
