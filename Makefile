@@ -4,10 +4,13 @@
 #   make test   the whole suite (unit, sim, cases, integration)
 #   make bench  ferry against curl, wget2 and aria2c (bench/README.md);
 #               SCENARIO=1,3 runs only those, BENCH_QUICK=1 a shorter run
+#   make fuzz   every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each (clang
+#               `fuzz` preset); fails on any crash, leak or sanitizer report
 PRESET ?= debug
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build test run bench asan tsan clean format
+.PHONY: all deps build test run bench asan tsan fuzz clean format
 
 all: build
 
@@ -37,6 +40,11 @@ asan:
 
 tsan:
 	$(MAKE) test PRESET=tsan
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS) --target fuzzers
+	./tests/fuzz/run $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -328,7 +328,7 @@ bool ParseRate(const std::string& text, uint64_t* out) {
   }
   char* end = nullptr;
   double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || v < 0) return false;
+  if (end == text.c_str() || !(v >= 0)) return false;  // also NaN
   std::string unit(end);
   double mul = 1;
   if (unit.empty() || unit == "B" || unit == "b")
@@ -341,6 +341,8 @@ bool ParseRate(const std::string& text, uint64_t* out) {
     mul = 1024.0 * 1024 * 1024;
   else
     return false;
+  // Infinity and rates of 2^64 bytes/s or more have no uint64_t value.
+  if (!(v * mul < 18446744073709551616.0)) return false;
   *out = static_cast<uint64_t>(v * mul);
   return true;
 }

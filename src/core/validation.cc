@@ -9,16 +9,22 @@
 namespace ferry::core {
 
 size_t Utf8Length(std::string_view s) {
+  // RFC 3629, as the bus requires of strings: shortest forms only, no
+  // surrogates, nothing past U+10FFFF.
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
   size_t n = 0;
-  for (size_t i = 0; i < s.size();) {
+  for (size_t i = 0; i < s.size(); ++n) {
     auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return SIZE_MAX;
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return SIZE_MAX;
-    if (len == 2 && c < 0xC2) return SIZE_MAX;  // overlong
-    i += len;
-    ++n;
+    size_t extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : 4;
+    if (extra == 4 || i + extra >= s.size()) return SIZE_MAX;
+    uint32_t cp = extra == 0 ? c : c & (0x3F >> extra);
+    for (size_t k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return SIZE_MAX;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return SIZE_MAX;
+    i += extra + 1;
   }
   return n;
 }

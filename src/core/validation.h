@@ -13,7 +13,8 @@ constexpr size_t kMaxDisplayName = 256;   // characters (code points)
 constexpr size_t kMaxDescription = 1024;
 constexpr size_t kMaxCustomHeaders = 16 * 1024;  // bytes
 
-// Number of UTF-8 code points, or SIZE_MAX when `s` is not valid UTF-8.
+// Number of UTF-8 code points, or SIZE_MAX when `s` is not valid UTF-8 (RFC
+// 3629: overlong forms, surrogates and values past U+10FFFF are not).
 size_t Utf8Length(std::string_view s);
 
 Status ValidateDisplayName(std::string_view name);     // 1..256, UTF-8

@@ -26,7 +26,9 @@ Status GetUnsigned(const json& v, std::string_view key, uint64_t min, uint64_t m
 }
 }  // namespace
 
-Status ParseSettings(std::string_view text, Settings* s) {
+Status ParseSettings(std::string_view text, Settings* out) {
+  Settings parsed = *out;  // stored only when the whole document is valid
+  Settings* s = &parsed;
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false,
                          /*ignore_comments=*/true);
   if (doc.is_discarded()) return Status(code::kInvalidArg, "the configuration is not valid JSON");
@@ -90,6 +92,7 @@ Status ParseSettings(std::string_view text, Settings* s) {
     }
     if (!st.ok()) return st;
   }
+  *out = std::move(parsed);
   return Status::OK();
 }
 

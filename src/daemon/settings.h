@@ -20,7 +20,8 @@ struct Settings {
 };
 
 // Parses a JSON document into `settings` (keys absent keep their values).
-// E_INVALIDARG naming the key on a type or range error.
+// E_INVALIDARG naming the key on a type or range error; `settings` is then
+// unchanged.
 Status ParseSettings(std::string_view json, Settings* settings);
 // Reads and parses `path`; the error names the file.
 Status LoadSettings(const std::string& path, Settings* settings);

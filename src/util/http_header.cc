@@ -2,11 +2,14 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 
 namespace ferry {
 namespace {
+constexpr int64_t kMaxRetryAfter = 365ll * 86400;  // a year, in seconds
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
@@ -69,18 +72,18 @@ std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view v,
                                                     std::chrono::system_clock::time_point now) {
   v = Trim(v);
   if (auto n = ParseUint64(v)) {
-    if (*n > 365ull * 86400) return std::chrono::seconds(365ll * 86400);
+    if (*n > static_cast<uint64_t>(kMaxRetryAfter)) return std::chrono::seconds(kMaxRetryAfter);
     return std::chrono::seconds(static_cast<int64_t>(*n));
   }
   std::string s(v);
   struct tm tm {};
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!end || *end) return std::nullopt;
-  time_t t = timegm(&tm);
-  auto when = std::chrono::system_clock::from_time_t(t);
-  auto d = std::chrono::duration_cast<std::chrono::seconds>(when - now);
-  if (d.count() < 0) d = std::chrono::seconds(0);
-  return d;
+  // In seconds: a far date (past 2262) as system_clock nanoseconds overflows.
+  int64_t when = static_cast<int64_t>(timegm(&tm));
+  int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  int64_t d = std::clamp<int64_t>(when - now_s, 0, kMaxRetryAfter);
+  return std::chrono::seconds(d);
 }
 
 bool SplitHeaderLine(std::string_view line, std::string_view* name, std::string_view* value) {

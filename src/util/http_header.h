@@ -20,8 +20,8 @@ std::optional<ContentRange> ParseContentRange(std::string_view value);
 // "bytes */1000" (the form of a 416 answer): the total.
 std::optional<uint64_t> ParseUnsatisfiedRangeTotal(std::string_view value);
 
-// Retry-After: delta-seconds, or an HTTP-date relative to `now`. Negative
-// results clamp to 0. Nullopt when malformed.
+// Retry-After: delta-seconds, or an HTTP-date relative to `now`. Results
+// clamp to [0, 365 days] (any date, up to year 9999). Nullopt when malformed.
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value,
                                                     std::chrono::system_clock::time_point now);
 

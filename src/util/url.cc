@@ -40,6 +40,7 @@ Status ValidateRemoteUrl(std::string_view url) {
   if (scheme == "file") {
     if (rest.empty() || rest[0] != '/')
       return Status(code::kInvalidArg, "a file URL must name an absolute path (file:///path)");
+    if (FileUrlPath(url).empty()) return Status(code::kInvalidArg, "the file URL's path contains %00");
     return Status::OK();
   }
   auto end = rest.find_first_of("/?#");
@@ -76,7 +77,9 @@ std::string FileUrlPath(std::string_view url) {
     if (c == '?' || c == '#') break;
     if (c == '%' && i + 2 < rest.size() && std::isxdigit(static_cast<unsigned char>(rest[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(rest[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16)));
+      char decoded = static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16));
+      if (decoded == '\0') return {};  // open() would stop there: another file
+      out.push_back(decoded);
       i += 2;
     } else {
       out.push_back(c);

@@ -15,15 +15,15 @@ constexpr size_t kMaxUrlLength = 2200;
 std::string UrlScheme(std::string_view url);
 
 // E_INVALIDARG unless `url` is at most 2200 characters, has scheme http, https
-// or file, a host for http(s), an absolute path for file, and no whitespace or
-// control characters.
+// or file, a host for http(s), an absolute path without %00 for file, and no
+// whitespace or control characters.
 Status ValidateRemoteUrl(std::string_view url);
 
 // The URL with any user:password@ removed, for logs and error messages.
 std::string RedactUrl(std::string_view url);
 
 // For file:// URLs: the percent-decoded absolute path ("file:///a%20b" -> "/a b").
-// Empty when the URL is not a local file URL.
+// Empty when the URL is not a local file URL, or its path decodes to a NUL.
 std::string FileUrlPath(std::string_view url);
 
 // E_INVALIDARG unless `path` is absolute, has no "." or ".." segment, no NUL,

@@ -283,6 +283,20 @@ TEST(ValidationFunctions, Utf8Length) {
   EXPECT_EQ(core::Utf8Length("\xC0\x80"), SIZE_MAX);  // overlong
 }
 
+// Found by fuzz_bus_arguments: the engine counted surrogates, 3- and 4-byte
+// overlong forms and code points past U+10FFFF as characters, where the bus
+// (service::IsStrictUtf8) refuses them.
+TEST(ValidationFunctions, Utf8LengthRejectsSurrogatesOverlongFormsAndPast10FFFF) {
+  EXPECT_EQ(core::Utf8Length("\xED\xA0\x80"), SIZE_MAX);          // U+D800
+  EXPECT_EQ(core::Utf8Length("\xE0\x80\xAF"), SIZE_MAX);          // overlong '/'
+  EXPECT_EQ(core::Utf8Length("\xF0\x80\x80\xAF"), SIZE_MAX);      // overlong '/'
+  EXPECT_EQ(core::Utf8Length("\xF4\x90\x80\x80"), SIZE_MAX);      // U+110000
+  EXPECT_EQ(core::Utf8Length("\xF7\xBF\xBF\xBF"), SIZE_MAX);
+  EXPECT_EQ(core::Utf8Length("\xED\x9F\xBF\xEE\x80\x80"), 2u);  // U+D7FF U+E000
+  EXPECT_EQ(core::Utf8Length("\xF4\x8F\xBF\xBF"), 1u);          // U+10FFFF
+  EXPECT_CODE(code::kInvalidArg, core::ValidateDisplayName("\xED\xA0\x80"));
+}
+
 TEST(ValidationFunctions, Ranges) {
   std::vector<FileRange> ok = {{0, 10}, {10, 10}, {100, kLengthToEof}};
   EXPECT_TRUE(core::ValidateRanges(ok, kSizeUnknown, 500).ok());
