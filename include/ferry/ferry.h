@@ -110,6 +110,14 @@ class Manager {
   // Global bandwidth limits in bytes/s (0 = unlimited), effective at once.
   // E_ACCESSDENIED for non-administrators when the service runs in system mode.
   Status SetBandwidthLimits(uint64_t background, uint64_t foreground);
+  // The service's totals, this month and all time (Get-DeliveryOptimization-
+  // PerfSnap): bytes received by source, files completed, uploads, the peer
+  // cache's size. Kept by the service across restarts; any caller may read
+  // them (they are not tied to anyone's jobs). Bytes are counted as
+  // received: see FileStats. E_UNEXPECTED when the answer is malformed
+  // (*statistics is untouched then); a figure an older ferryd does not
+  // report stays 0.
+  Status GetStatistics(ServiceStatistics* statistics);
   // DO single-download API: E_NOTIMPL for now.
   Status CreateDownload(std::unique_ptr<Download>* download);
   Status EnumDownloads(const DownloadEnumCategory* category, std::vector<std::unique_ptr<Download>>* out);
@@ -205,6 +213,14 @@ class Job {
   Status GetCustomHeaders(std::string* headers);
   Status SetCostPolicy(uint32_t policy);  // cost:: values
   Status GetCostPolicy(uint32_t* policy);
+  // The job's own rate limit in bytes per second; 0 (the default) = none.
+  // Effective at once, also on a running transfer, and kept across service
+  // restarts. The job never gets more than this, nor more than its share of
+  // the global limit of its priority (Manager::SetBandwidthLimits). Any
+  // value is accepted. DO_E_INVALID_STATE on a final job.
+  Status SetMaximumRate(uint64_t bytes_per_second);
+  // E_NOTIMPL when the service is too old to have per-job limits.
+  Status GetMaximumRate(uint64_t* bytes_per_second);
   // Administrator only (E_ACCESSDENIED else): the caller becomes the owner.
   Status TakeOwnership();
 
@@ -228,6 +244,8 @@ class File {
   Status GetFileRanges(std::vector<FileRange>* ranges);  // S_FALSE when the file has none
   Status SetRemoteName(std::string_view url);             // same protocol; before it finishes
   Status SetIntegrity(std::string_view sha256_hex);       // before it starts
+  // The file's DOSwarmStats (FileStats: every figure, what it counts). The
+  // counts survive service restarts. E_INVALIDARG for a null pointer.
   Status GetStats(FileStats* stats);
 
  private:

@@ -143,24 +143,94 @@ struct FileInfo {
   std::string local_name;
 };
 
-// DO's DOSwarmStats, per file.
+// DO's download modes (do-download.md §4). This service fetches from the
+// origin only, so every file reports kHttpOnly until peering exists.
+enum class DownloadMode : uint32_t {
+  kHttpOnly = 0,
+  kLan = 1,
+  kGroup = 2,
+  kInternet = 3,
+  kSimple = 99,
+  kBypass = 100,
+};
+
+// Where a file stands, as Get-DeliveryOptimizationStatus reports it.
+// kCaching (kept to serve peers) is never reported until a peer cache exists.
+enum class FileStatsStatus : uint32_t {
+  kDownloading = 0,  // its job is connecting or transferring it
+  kComplete = 1,     // all its bytes are there (and verified)
+  kCaching = 2,
+  kPaused = 3,       // anything else: queued, suspended, waiting after an error
+};
+
+// DO's DOSwarmStats, per file (File::GetStats, do-download.md §3).
+//
+// Byte counts are bytes *received* by this service, not bytes of the file:
+// a byte fetched twice (the origin's file changed, a SHA-256 mismatch, bytes
+// lost in a crash before they reached the disk) counts twice, because it did
+// cross the network twice. A byte is never counted that was not received.
+// The counts are committed with the file's checkpoints, so after a crash they
+// may lag what was received by up to one checkpoint's worth; they never run
+// ahead (docs/statistics.md).
+//
+// file:// counts as the origin: its bytes go to bytes_from_http (the origin
+// is what DO calls "HTTP"), but it opens no connection.
 struct FileStats {
-  uint64_t file_size = kSizeUnknown;
+  uint64_t file_size = kSizeUnknown;     // the file's local size, when known
+  uint64_t total_bytes_downloaded = 0;   // every byte received, from any source
+  uint64_t bytes_from_http = 0;          // from the origin (http, https, file)
+  uint64_t bytes_from_lan_peers = 0;     // peers: 0 until peering exists
+  uint64_t bytes_from_group_peers = 0;
+  uint64_t bytes_from_cache_server = 0;
+  uint64_t bytes_to_peers = 0;           // sum of the three bytes_to_* below
+  uint32_t http_connections = 0;         // connections opened to the origin (reused ones not counted)
+  uint32_t lan_connections = 0;
+  uint32_t group_connections = 0;
+  std::chrono::nanoseconds duration{0};  // time requests to the origin were in flight, summed
+  bool background = true;                // fetched by a non-FOREGROUND job
+  uint64_t bytes_from_internet_peers = 0;
+  uint64_t bytes_to_lan_peers = 0;
+  uint64_t bytes_to_group_peers = 0;
+  uint64_t bytes_to_internet_peers = 0;
+  uint32_t internet_connections = 0;
+  uint32_t cache_server_connections = 0;
+  DownloadMode download_mode = DownloadMode::kHttpOnly;  // the mode the file was fetched in
+  FileStatsStatus status = FileStatsStatus::kPaused;     // derived when read, not stored
+};
+
+// One period's sums over every file of every job (ServiceStatistics).
+// Bytes are counted as FileStats counts them (bytes received).
+struct TransferTotals {
   uint64_t total_bytes_downloaded = 0;
   uint64_t bytes_from_http = 0;
   uint64_t bytes_from_lan_peers = 0;
   uint64_t bytes_from_group_peers = 0;
+  uint64_t bytes_from_internet_peers = 0;
   uint64_t bytes_from_cache_server = 0;
-  uint64_t bytes_to_peers = 0;
-  uint32_t http_connections = 0;
-  uint32_t lan_connections = 0;
-  uint32_t group_connections = 0;
-  std::chrono::nanoseconds duration{0};
-  bool background = true;
+  uint64_t bytes_to_lan_peers = 0;
+  uint64_t bytes_to_group_peers = 0;
+  uint64_t bytes_to_internet_peers = 0;
+  uint64_t downloads = 0;  // files whose bytes were all received (and verified)
+  uint64_t uploads = 0;    // files served to peers: 0 until peering exists
+  friend bool operator==(const TransferTotals&, const TransferTotals&) = default;
+};
+
+// The service's totals (Manager::GetStatistics; Get-DeliveryOptimizationPerfSnap
+// on Windows), kept in the store so that a restart keeps them. "This month"
+// is the calendar month in the service's local time: the first count in a
+// new month starts it from zero (docs/statistics.md).
+struct ServiceStatistics {
+  uint32_t month = 0;  // this_month's month as YYYYMM (202612); 0 before the first count
+  TransferTotals this_month;
+  TransferTotals all_time;
+  uint64_t cache_size_bytes = 0;  // the peer cache: 0 until a cache exists
+  uint64_t cache_entries = 0;
+  friend bool operator==(const ServiceStatistics&, const ServiceStatistics&) = default;
 };
 
 std::string_view JobStateName(JobState state);  // "TRANSFERRED"
 std::string_view JobPriorityName(JobPriority priority);  // "NORMAL"
 std::string_view ErrorContextName(ErrorContext context);  // "REMOTE_FILE"
+std::string_view FileStatsStatusName(FileStatsStatus status);  // "downloading"
 
 }  // namespace ferry

@@ -310,10 +310,15 @@ int CmdSet(const Globals& g, const std::string& ref, const std::string& prop,
   } else if (prop == "name") {
     if (values.size() != 1) return usage("a name");
     s = job->SetDisplayName(values[0]);
+  } else if (prop == "rate-limit") {
+    uint64_t rate = 0;
+    if (values.size() != 1 || !ParseRate(values[0], &rate))
+      return usage("a rate in bytes/s (e.g. 20M, 512k, unlimited)");
+    s = job->SetMaximumRate(rate);
   } else {
     std::fprintf(stderr,
                  "ferry: unknown property '%s' (priority, notify-flags, notify-cmd, retry-delay, "
-                 "no-progress-timeout, proxy, headers, description, name)\n",
+                 "no-progress-timeout, proxy, headers, description, name, rate-limit)\n",
                  prop.c_str());
     return kUsage;
   }

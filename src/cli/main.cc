@@ -1,6 +1,7 @@
 // ferry — the command-line client of ferryd (api.md §3).
 #include <CLI/CLI.hpp>
 
+#include "cli/stats_command.h"
 #include "cli/verbs.h"
 
 int main(int argc, char** argv) {
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   AddGetVerb(verbs);
   AddJobVerbs(verbs);
   AddWatchVerbs(verbs);
+  RegisterStatsCommand(app, g, &rc);
 
   try {
     app.parse(argc, argv);

@@ -71,4 +71,13 @@ class TokenBucket {
   sys::WallTime last_{};
 };
 
+// The bytes an attempt may take in one bandwidth round: `global_share`, its
+// part of the global bucket of its priority (INT64_MAX when that bucket is
+// unlimited), capped by what its job's own bucket holds when the job has a
+// limit (Job::SetMaximumRate). <= 0: the attempt stays paused this round.
+inline int64_t RoundQuota(int64_t global_share, TokenBucket& job_bucket, sys::WallTime now) {
+  if (!job_bucket.limited()) return global_share;
+  return std::min(global_share, job_bucket.Available(now));
+}
+
 }  // namespace ferry::core

@@ -182,12 +182,16 @@ Status Engine::Impl::Recover() {
   auto recorded = deps.job_store->GetMeta("boot_id");
   if (!recorded.ok()) return recorded.status();
   bool same_boot = !boot.empty() && *recorded == boot;
+  ServiceStatistics totals;
+  if (s = deps.job_store->LoadStatistics(&totals); !s.ok()) return s;
+  statistics.Load(totals);
   std::sort(recs.begin(), recs.end(),
             [](const JobRecord& a, const JobRecord& b) { return a.creation < b.creation; });
   for (auto& rec : recs) {
     auto j = std::make_unique<RuntimeJob>();
     j->rec = std::move(rec);
     j->stored = true;
+    j->bucket.SetRate(j->rec.max_rate, Now());
 #ifndef NDEBUG
     j->stored_files = j->rec.files;
 #endif
@@ -208,7 +212,13 @@ Status Engine::Impl::Recover() {
       } else if (have > f.bytes_transferred) {
         uint64_t cap = f.bytes_total != kSizeUnknown ? std::min(have, f.bytes_total) : have;
         if (same_boot) {
-          // Same boot: bytes that reached the page cache are intact.
+          // Same boot: bytes that reached the page cache are intact. Those
+          // past what the stored stats counted were received uncounted.
+          if (cap > f.counted_bytes) {
+            CountFromOrigin(&f.stats, cap - std::max(f.counted_bytes, f.bytes_transferred));
+            statistics.AddFromOrigin(cap - std::max(f.counted_bytes, f.bytes_transferred), Now());
+            MarkFileDirty(*j, static_cast<uint32_t>(i));
+          }
           f.bytes_transferred = cap;
           if (cap < have) deps.payload->Truncate(j->rec.id, static_cast<uint32_t>(i), cap);
         } else {
@@ -625,6 +635,16 @@ Status Engine::SetCostPolicy(const Guid& id, uint32_t policy) {
   return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.cost_policy = policy; return Status::OK(); });
 }
 
+Status Engine::SetMaximumRate(const Guid& id, uint64_t bytes_per_second) {
+  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {
+    j.rec.max_rate = bytes_per_second;
+    j.bucket.SetRate(bytes_per_second, impl_->Now());
+    return Status::OK();
+  });
+  if (s.ok()) impl_->OnBandwidthRound();
+  return s;
+}
+
 Status Engine::TakeOwnership(const Guid& id, uint32_t uid) {
   uint32_t old = 0;
   Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {
@@ -697,6 +717,11 @@ EngineStats Engine::Stats() const {
   s.background_limit = impl_->bg_bucket.rate();
   s.foreground_limit = impl_->fg_bucket.rate();
   return s;
+}
+
+ServiceStatistics Engine::Statistics() {
+  impl_->statistics.Roll(impl_->Now());
+  return impl_->statistics.totals();
 }
 
 void Engine::SetBandwidthLimits(uint64_t background, uint64_t foreground) {

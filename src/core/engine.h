@@ -148,6 +148,10 @@ class Engine {
                           std::string_view bypass_list);
   Status SetCustomHeaders(const Guid& id, std::string_view headers);
   Status SetCostPolicy(const Guid& id, uint32_t policy);
+  // The job's own rate limit in bytes/s (0 = none), effective at once. A
+  // job gets at most this and never more than its share of the global limit
+  // of its priority (SetBandwidthLimits). Any value is accepted.
+  Status SetMaximumRate(const Guid& id, uint64_t bytes_per_second);
   Status TakeOwnership(const Guid& id, uint32_t new_owner_uid);
   Status SetFileRemoteName(const Guid& id, uint32_t file_index, std::string_view url);
   Status SetFileIntegrity(const Guid& id, uint32_t file_index, std::string_view sha256_hex);
@@ -159,6 +163,10 @@ class Engine {
   // Live jobs, in creation order; only `owner`'s when given.
   std::vector<Guid> EnumJobs(std::optional<uint32_t> owner) const;
   EngineStats Stats() const;
+  // The service's totals of received bytes and completed files, this month
+  // and all time (core/statistics.h). Starts a new month first when one
+  // began since the last count (that change is committed with the next one).
+  ServiceStatistics Statistics();
 
   // --- Service-wide ---------------------------------------------------------
   // Global limits in bytes/s (0 = unlimited), effective immediately.

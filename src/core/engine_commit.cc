@@ -67,6 +67,7 @@ Status Engine::Impl::FlushNow() {
     for (uint32_t i : df) {
       if (i >= j->rec.files.size()) continue;  // added, then rolled back
       FileRecord f = j->rec.files[i];
+      f.counted_bytes = f.bytes_transferred;  // the stats count the live bytes
       f.bytes_transferred = j->durable[i];
       w.files.push_back(std::move(f));
     }
@@ -84,8 +85,12 @@ Status Engine::Impl::FlushNow() {
     writes.push_back(std::move(w));
     flushed.push_back(j);
   }
+  // The totals ride along with the next commit, never one of their own:
+  // every received byte also makes its file dirty (checkpoint, stop, end),
+  // and the file rows carry the same counts (statistics.h).
   if (writes.empty() && removed_pending.empty() && history_pending.empty()) return Status::OK();
-  Status s = deps.job_store->Commit(writes, removed_pending, history_pending);
+  Status s = deps.job_store->Commit(writes, removed_pending, history_pending,
+                                    statistics.dirty() ? &statistics.totals() : nullptr);
   if (!s.ok()) {
     log::Error("committing {} jobs failed: {}", writes.size(), s.ToString());
     return s;
@@ -101,6 +106,7 @@ Status Engine::Impl::FlushNow() {
 #endif
   }
   dirty_ids.clear();
+  statistics.MarkCommitted();
   removed_pending.clear();
   history_pending.clear();
   return Status::OK();

@@ -310,6 +310,7 @@ void Engine::Impl::OnFileDone(RuntimeJob& j, uint32_t file) {
   f.bytes_transferred = f.bytes_total;
   j.durable[file] = f.bytes_total;
   MarkFileDirty(j, file);
+  statistics.AddDownload(Now());  // committed with the file's row
   log::Info("job {} file {} transferred ({} bytes)", j.rec.id.ToString(), file, f.bytes_total);
   events.Emit(EventKind::kFileTransferred, j.rec.id, static_cast<int32_t>(file));
   StartNextFile(j);

@@ -14,6 +14,7 @@
 #include "core/bandwidth.h"
 #include "core/engine.h"
 #include "core/events.h"
+#include "core/statistics.h"
 #include "sys/thread_pool.h"
 
 namespace ferry::core {
@@ -41,6 +42,7 @@ struct RuntimeJob {
 #endif
   uint64_t queue_seq = 0;
   sys::WallTime slice_start{};
+  TokenBucket bucket;  // the job's own limit (rec.max_rate); unlimited at 0
 };
 
 struct Engine::Impl {
@@ -74,6 +76,7 @@ struct Engine::Impl {
   std::deque<Guid> finals_order;
   EventQueue events;
   TokenBucket bg_bucket, fg_bucket;
+  StatisticsBook statistics;               // the service's totals, committed with Flush
   sys::SerialQueue hasher{"ferry-hash"};   // one in-order hashing thread
   bool shut_down = false;
 

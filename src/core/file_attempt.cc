@@ -54,6 +54,8 @@ ErrorRecord Attempt::LocalError(const Status& s) const {
 
 bool Attempt::Begin(ErrorRecord* err) {
   FileRecord& f = F();
+  f.stats.background = job_.rec.priority != JobPriority::kForeground;
+  f.stats.download_mode = DownloadMode::kHttpOnly;
   written_ = flushed_ = ckpt_base_ = f.bytes_transferred;
   last_ckpt_ = e_.Now();
   uint64_t hint = f.ranges.empty() ? f.bytes_total : kSizeUnknown;
@@ -165,6 +167,7 @@ void Attempt::StartRequest() {
     return;
   }
   phase_ = Phase::kRequesting;
+  in_flight_since_ = e_.Now();
   log::Debug("job {} file {}: request offset {} length {}", job_id_.ToString(), file_, req.offset,
              req.length ? std::to_string(*req.length) : std::string("to-eof"));
   transfer_ = backend->Start(req, this);
@@ -336,14 +339,16 @@ bool Attempt::OnData(std::span<const std::byte> data) {
   written_ += n;
   req_got_ += n;
   f.bytes_transferred = written_;
-  f.stats.bytes_from_http += n;
-  f.stats.total_bytes_downloaded += n;
   auto now = e_.Now();
+  CountFromOrigin(&f.stats, n);
+  e_.statistics.AddFromOrigin(n, now);
+  AddInFlightTime(now);
   TokenBucket& bucket = e_.BucketFor(job_.rec);
-  if (bucket.limited()) {
-    // The bucket keeps the account; the round's quota decides when to pause
+  if (bucket.limited() || job_.bucket.limited()) {
+    // The buckets keep the account; the round's quota decides when to pause
     // (pausing on an empty bucket would favour whoever read first).
     bucket.Consume(data.size(), now);
+    job_.bucket.Consume(data.size(), now);
     bw_quota_ -= static_cast<int64_t>(data.size());
     if (bw_quota_ <= 0) e_.PauseForBandwidth(this);
   }
@@ -436,6 +441,13 @@ void Attempt::RestartFromZero(std::string_view why) {
 void Attempt::OnDone(const TransferOutcome& outcome) {
   if (transfer_) e_.RetireTransfer(std::move(transfer_));
   if (phase_ == Phase::kStopped || phase_ == Phase::kFinishing) return;
+  FileRecord& f = F();
+  if (in_flight_since_ != sys::WallTime{}) {
+    AddInFlightTime(e_.Now());
+    in_flight_since_ = {};
+    f.stats.http_connections += outcome.connections;
+    e_.MarkFileDirty(job_, file_);
+  }
   if (!ValidatorsDurable()) {
     // A small response ends before its validators' group commit ran: wait
     // for that commit instead of forcing one of its own.
@@ -445,7 +457,6 @@ void Attempt::OnDone(const TransferOutcome& outcome) {
     });
     return;
   }
-  FileRecord& f = F();
   switch (pending_) {
     case Pending::kRestart:
       if (++restarts_ > 3) {
@@ -600,6 +611,8 @@ void Attempt::Fail(ErrorRecord err, bool transient, std::optional<std::chrono::s
 void Attempt::Stop() {
   if (phase_ == Phase::kStopped) return;
   phase_ = Phase::kStopped;
+  if (in_flight_since_ != sys::WallTime{}) AddInFlightTime(e_.Now());
+  in_flight_since_ = {};
   if (transfer_) e_.RetireTransfer(std::move(transfer_));
   if (!FlushBuffer())
     log::Warn("job {} file {}: could not write buffered bytes at stop", job_id_.ToString(), file_);
@@ -612,6 +625,12 @@ Status Attempt::StopAndSync(uint64_t* bytes) {
   Status s = staging_ ? staging_->Sync() : Status::OK();
   if (s.ok()) *bytes = flushed_;
   return s;
+}
+
+void Attempt::AddInFlightTime(sys::WallTime now) {
+  if (in_flight_since_ == sys::WallTime{} || now <= in_flight_since_) return;
+  F().stats.duration += std::chrono::duration_cast<std::chrono::nanoseconds>(now - in_flight_since_);
+  in_flight_since_ = now;
 }
 
 void Attempt::SetPaused(bool paused) {

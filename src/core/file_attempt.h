@@ -64,6 +64,9 @@ class Attempt final : public TransferSink {
   void FinishFile();
   void OnHashed(const std::string& hex);
   void SyncAndComplete();
+  // Adds the time since in_flight_since_ to the file's stats.duration and
+  // restarts the count from `now` (no-op when no request is in flight).
+  void AddInFlightTime(sys::WallTime now);
   // Hands the failure to the engine, which retires this attempt: return
   // right after calling it.
   void Fail(ErrorRecord err, bool transient, std::optional<std::chrono::seconds> retry_after = {});
@@ -95,6 +98,7 @@ class Attempt final : public TransferSink {
   uint64_t req_offset_ = 0;               // remote offset asked for
   std::optional<uint64_t> req_length_;    // remote bytes asked for
   uint64_t req_got_ = 0;
+  sys::WallTime in_flight_since_{};  // epoch: no request in flight
 
   std::shared_ptr<HashState> hash_;
   bool ckpt_in_flight_ = false;

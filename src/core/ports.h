@@ -49,6 +49,11 @@ struct FileRecord {
   std::string last_modified;
   uint32_t validation_retries = 0;     // refetches after a hash mismatch
   FileStats stats;
+  // In the store: the live byte count (bytes handed to staging, beyond the
+  // durable bytes_transferred) when `stats` was written. Recovery on the same
+  // boot counts the staged bytes past it, which were received but not yet
+  // counted in the store (core/statistics.h). Not kept up to date in memory.
+  uint64_t counted_bytes = 0;
 };
 
 struct JobRecord {
@@ -69,6 +74,7 @@ struct JobRecord {
   std::string proxy_list;
   std::string proxy_bypass;
   std::string custom_headers;  // "Name: value" lines separated by \r\n
+  uint64_t max_rate = 0;       // bytes/s, 0 = none; applies on top of the global limit
   JobState state = JobState::kSuspended;
   uint32_t error_count = 0;
   std::optional<ErrorRecord> error;  // set in ERROR and TRANSIENT_ERROR
@@ -112,8 +118,17 @@ class JobStore {
   // it carries, delete every id in `remove` (with its files), append
   // `history`. Durable when it returns OK; on failure nothing of the batch is
   // applied.
+  // With `statistics` (may be null), the service's totals are replaced by
+  // it in the same transaction.
   virtual Status Commit(std::span<const JobWrite> put, std::span<const Guid> remove,
-                        std::span<const HistoryRecord> history) = 0;
+                        std::span<const HistoryRecord> history,
+                        const ServiceStatistics* statistics) = 0;
+  Status Commit(std::span<const JobWrite> put, std::span<const Guid> remove,
+                std::span<const HistoryRecord> history) {
+    return Commit(put, remove, history, nullptr);
+  }
+  // The service's totals as last committed; all zero in a new store.
+  virtual Status LoadStatistics(ServiceStatistics* statistics) = 0;
   // Small key/value metadata (e.g. "boot_id"), committed immediately.
   virtual Result<std::string> GetMeta(std::string_view key) = 0;  // "" when unset
   virtual Status SetMeta(std::string_view key, std::string_view value) = 0;
@@ -233,6 +248,7 @@ struct TransferOutcome {
   bool transient = false;
   std::optional<std::chrono::seconds> retry_after;
   std::string protocol;                // "http", "https", "file"
+  uint32_t connections = 0;            // network connections this attempt opened (not reused ones)
 };
 
 // Receives one attempt's events on the engine thread, never from inside

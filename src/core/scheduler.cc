@@ -191,45 +191,48 @@ constexpr sys::Duration kBandwidthRound = std::chrono::milliseconds(50);
 
 void Engine::Impl::OnBandwidthRound() {
   auto now = Now();
-  std::vector<Attempt*> per_bucket[2];  // background, foreground
+  std::vector<RuntimeJob*> per_bucket[2];  // background, foreground
   for (auto& [id, j] : jobs)
-    if (j->attempt) per_bucket[&BucketFor(j->rec) == &fg_bucket].push_back(j->attempt.get());
+    if (j->attempt) per_bucket[&BucketFor(j->rec) == &fg_bucket].push_back(j.get());
   auto resume = [this](Attempt* a) {
     if (bandwidth_paused.erase(a)) a->SetPaused(false);
   };
+  // The next round when a limited bucket holds a round's worth again.
   std::optional<sys::Duration> next;
+  auto wait_for = [&](TokenBucket& bucket) {
+    auto round_worth = static_cast<int64_t>(
+        static_cast<double>(bucket.rate()) * std::chrono::duration<double>(kBandwidthRound).count());
+    sys::Duration wait =
+        std::max(kBandwidthRound, bucket.DelayUntilTokens(std::max<int64_t>(round_worth, 1), now));
+    if (!next || wait < *next) next = wait;
+  };
   TokenBucket* buckets[2] = {&bg_bucket, &fg_bucket};
   for (int b = 0; b < 2; ++b) {
-    std::vector<Attempt*>& attempts = per_bucket[b];
+    std::vector<RuntimeJob*>& running = per_bucket[b];
     TokenBucket& bucket = *buckets[b];
-    if (!bucket.limited()) {
-      for (Attempt* a : attempts) {
-        a->SetBandwidthQuota(INT64_MAX);
-        resume(a);
-      }
-      continue;
-    }
-    if (attempts.empty()) continue;
+    if (running.empty()) continue;
     // An equal share of what the bucket holds now: a transfer that reads
     // first (the socket the event loop reports first) cannot take the
     // others' part of the round.
-    int64_t available = bucket.Available(now);
-    int64_t share = available > 0 ? available / static_cast<int64_t>(attempts.size()) : 0;
-    for (Attempt* a : attempts) {
-      a->SetBandwidthQuota(share);
-      if (share > 0) resume(a);
+    int64_t share = INT64_MAX;
+    if (bucket.limited()) {
+      int64_t available = bucket.Available(now);
+      share = available > 0 ? available / static_cast<int64_t>(running.size()) : 0;
+      wait_for(bucket);
     }
-    // The next round when the bucket holds a round's worth again.
-    auto round_worth = static_cast<int64_t>(
-        static_cast<double>(bucket.rate()) * std::chrono::duration<double>(kBandwidthRound).count());
-    sys::Duration wait = std::max(kBandwidthRound, bucket.DelayUntilTokens(std::max<int64_t>(round_worth, 1), now));
-    if (!next || wait < *next) next = wait;
+    for (RuntimeJob* j : running) {
+      int64_t quota = RoundQuota(share, j->bucket, now);
+      j->attempt->SetBandwidthQuota(quota);
+      if (quota > 0) resume(j->attempt.get());
+      if (j->bucket.limited()) wait_for(j->bucket);
+    }
   }
   // Attempts paused but no longer attached to a job (stopped) are dropped.
   for (auto it = bandwidth_paused.begin(); it != bandwidth_paused.end();) {
     bool live = false;
     for (auto& list : per_bucket)
-      if (std::find(list.begin(), list.end(), *it) != list.end()) live = true;
+      for (RuntimeJob* j : list)
+        if (j->attempt.get() == *it) live = true;
     it = live ? std::next(it) : bandwidth_paused.erase(it);
   }
   if (next) ArmBandwidthRound(*next);

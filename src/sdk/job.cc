@@ -397,6 +397,20 @@ Status Job::GetCostPolicy(uint32_t* policy) {
   });
 }
 
+Status Job::SetMaximumRate(uint64_t bytes_per_second) {
+  return Guard([&] {
+    impl_->proxy->SetMaximumRate(bytes_per_second);
+    return Status::OK();
+  });
+}
+
+Status Job::GetMaximumRate(uint64_t* bytes_per_second) {
+  return Guard([&] {
+    if (!bytes_per_second) return Null("bytes_per_second");
+    return Info(*impl_->proxy, "maximum_rate", bytes_per_second);
+  });
+}
+
 Status Job::TakeOwnership() {
   return Guard([&] {
     impl_->proxy->TakeOwnership();

@@ -79,6 +79,9 @@ class ManagerProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Man
   sdbus::MethodReply GetStatusReply() {
     return CallForReply(getProxy(), INTERFACE_NAME, "GetStatus");
   }
+  sdbus::MethodReply GetStatisticsReply() {
+    return CallForReply(getProxy(), INTERFACE_NAME, "GetStatistics");
+  }
 
  private:
   void onJobTransferred(const sdbus::ObjectPath& job) override { on_signal_(Kind::kTransferred, job, 0); }

@@ -78,6 +78,7 @@ void VisitJobInfo(const core::JobSnapshot& snap, Put&& put) {
   put("proxy_bypass", r.proxy_bypass);
   put("custom_headers", r.custom_headers);
   put("cost_policy", r.cost_policy);
+  put("maximum_rate", r.max_rate);
   put("live", snap.live);
   if (r.error) {
     put("error_code", r.error->code);

@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/statistics.h"
 #include "core/validation.h"
 #include "service/arguments.h"
 #include "service/errors.h"
 #include "service/guard.h"
 #include "service/job_info.h"
 #include "service/service_impl.h"
+#include "service/statistics_dict.h"
 #include "util/log.h"
 #include "util/status_codes.h"
 
@@ -43,7 +45,7 @@ void JobObject::EmitPropertiesChanged() {
   getObject().emitPropertiesChangedSignal(
       kJobInterface, {"DisplayName", "Description", "State", "Priority", "Owner", "Progress",
                       "Times", "NotifyFlags", "ErrorCount", "MinimumRetryDelay",
-                      "NoProgressTimeout", "CostPolicy", "CustomHeaders"});
+                      "NoProgressTimeout", "CostPolicy", "CustomHeaders", "MaximumRate"});
 }
 
 core::JobSnapshot JobObject::Checked(CallContext* who) {
@@ -339,6 +341,10 @@ void JobObject::SetCostPolicy(const uint32_t& policy) {
   Change("SetCostPolicy", [&] { return svc_.engine.SetCostPolicy(id_, policy); });
 }
 
+void JobObject::SetMaximumRate(const uint64_t& bytes_per_second) {
+  Change("SetMaximumRate", [&] { return svc_.engine.SetMaximumRate(id_, bytes_per_second); });
+}
+
 void JobObject::TakeOwnership() {
   Guarded("TakeOwnership", [&] {
     CallContext c = svc_.Who(getObject());
@@ -378,21 +384,7 @@ std::map<std::string, sdbus::Variant> JobObject::GetFileStats(const uint32_t& fi
   return Guarded("GetFileStats", [&] {
     core::JobSnapshot snap = Checked();
     Check(FileIndexCheck(snap, file));
-    const FileStats& s = snap.job.files[file].stats;
-    std::map<std::string, sdbus::Variant> m;
-    m["file_size"] = sdbus::Variant(s.file_size);
-    m["total_bytes_downloaded"] = sdbus::Variant(s.total_bytes_downloaded);
-    m["bytes_from_http"] = sdbus::Variant(s.bytes_from_http);
-    m["bytes_from_lan_peers"] = sdbus::Variant(s.bytes_from_lan_peers);
-    m["bytes_from_group_peers"] = sdbus::Variant(s.bytes_from_group_peers);
-    m["bytes_from_cache_server"] = sdbus::Variant(s.bytes_from_cache_server);
-    m["bytes_to_peers"] = sdbus::Variant(s.bytes_to_peers);
-    m["http_connections"] = sdbus::Variant(s.http_connections);
-    m["lan_connections"] = sdbus::Variant(s.lan_connections);
-    m["group_connections"] = sdbus::Variant(s.group_connections);
-    m["duration_ns"] = sdbus::Variant(static_cast<uint64_t>(s.duration.count()));
-    m["background"] = sdbus::Variant(s.background);
-    return m;
+    return FileStatsDict(core::FileStatsOf(snap.job, file));
   });
 }
 
@@ -427,6 +419,7 @@ uint32_t JobObject::ErrorCount() { return Peek().error_count; }
 uint32_t JobObject::MinimumRetryDelay() { return Peek().min_retry_delay_s; }
 uint32_t JobObject::NoProgressTimeout() { return Peek().no_progress_timeout_s; }
 uint32_t JobObject::CostPolicy() { return Peek().cost_policy; }
+uint64_t JobObject::MaximumRate() { return Peek().max_rate; }
 std::string JobObject::CustomHeaders() { return Peek().custom_headers; }
 
 }  // namespace ferry::service

@@ -5,6 +5,7 @@
 #include "service/guard.h"
 #include "service/job_info.h"
 #include "service/service_impl.h"
+#include "service/statistics_dict.h"
 #include "util/log.h"
 #include "util/status_codes.h"
 
@@ -153,6 +154,12 @@ void ManagerObject::SetBandwidthLimits(const uint64_t& background, const uint64_
     log::Info("bandwidth limits: background {} B/s, foreground {} B/s (uid {})", background,
               foreground, c.uid);
   });
+}
+
+std::map<std::string, sdbus::Variant> ManagerObject::GetStatistics() {
+  // The service's totals are not anyone's jobs: every caller may read them,
+  // as every user of a Windows machine may run Get-DeliveryOptimizationPerfSnap.
+  return Guarded("GetStatistics", [&] { return ServiceStatisticsDict(svc_.engine.Statistics()); });
 }
 
 }  // namespace ferry::service

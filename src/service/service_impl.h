@@ -103,6 +103,7 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   std::tuple<std::string, std::string> GetErrorDescription(const int32_t& code) override;
   std::map<std::string, sdbus::Variant> GetStatus() override;
   void SetBandwidthLimits(const uint64_t& background, const uint64_t& foreground) override;
+  std::map<std::string, sdbus::Variant> GetStatistics() override;
 
   std::vector<Guid> Enumerate(uint32_t flags, const CallContext& c);
 
@@ -148,6 +149,7 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
                         const std::string& bypass_list) override;
   void SetCustomHeaders(const std::string& headers) override;
   void SetCostPolicy(const uint32_t& policy) override;
+  void SetMaximumRate(const uint64_t& bytes_per_second) override;
   void TakeOwnership() override;
   void SetFileRemoteName(const uint32_t& file, const std::string& remote_url) override;
   void SetFileIntegrity(const uint32_t& file, const std::string& sha256) override;
@@ -171,6 +173,7 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   uint32_t MinimumRetryDelay() override;
   uint32_t NoProgressTimeout() override;
   uint32_t CostPolicy() override;
+  uint64_t MaximumRate() override;
   std::string CustomHeaders() override;
 
   // The authorized caller's snapshot of this job (methods only).

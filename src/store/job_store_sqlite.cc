@@ -23,6 +23,8 @@ struct SqliteJobStore::Statements {
   sqlite::Statement select_history;
   sqlite::Statement get_meta;
   sqlite::Statement set_meta;
+  sqlite::Statement upsert_statistics;
+  sqlite::Statement select_statistics;
 };
 
 namespace {
@@ -93,7 +95,8 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
   }
 
   auto s = std::make_unique<Statements>();
-  const std::string jobs(kJobColumns), files(kFileColumns), hist(kHistoryColumns);
+  const std::string jobs(kJobColumns), files(kFileColumns), hist(kHistoryColumns),
+      stats(kStatisticsColumns);
   for (auto [sql, out] : {
            std::pair{UpsertSql("jobs", jobs, "id"), &s->upsert_job},
            std::pair{std::string("DELETE FROM jobs WHERE id = ?1"), &s->delete_job},
@@ -113,6 +116,8 @@ Result<std::unique_ptr<SqliteJobStore>> SqliteJobStore::Open(const std::string& 
            std::pair{std::string("INSERT INTO meta (key, value) VALUES (?1, ?2) "
                                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
                      &s->set_meta},
+           std::pair{UpsertSql("statistics", stats, "period"), &s->upsert_statistics},
+           std::pair{"SELECT " + stats + " FROM statistics", &s->select_statistics},
        }) {
     if (Status st = Prepare(*db, sql, out); !st.ok()) return st;
   }
@@ -195,8 +200,9 @@ Status SqliteJobStore::PutJob(const core::JobWrite& w) {
 }
 
 Status SqliteJobStore::Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
-                              std::span<const core::HistoryRecord> history) {
-  if (put.empty() && remove.empty() && history.empty()) return Status::OK();
+                              std::span<const core::HistoryRecord> history,
+                              const ServiceStatistics* statistics) {
+  if (put.empty() && remove.empty() && history.empty() && !statistics) return Status::OK();
   auto tx = sqlite::Transaction::Begin(*db_, sqlite::Transaction::Mode::kImmediate);
   if (!tx.ok()) return tx.status();
   // Any early return destroys `tx`, which rolls the whole batch back.
@@ -210,7 +216,46 @@ Status SqliteJobStore::Commit(std::span<const core::JobWrite> put, std::span<con
     BindHistory(stmts_->insert_history, h);
     if (Status st = stmts_->insert_history.Run(); !st.ok()) return st;
   }
+  if (statistics) {
+    if (Status st = PutStatistics(*statistics); !st.ok()) return st;
+  }
   return tx->Commit();
+}
+
+Status SqliteJobStore::PutStatistics(const ServiceStatistics& s) {
+  sqlite::Statement& up = stmts_->upsert_statistics;
+  BindStatistics(up, "all_time", 0, s.all_time);
+  if (Status st = up.Run(); !st.ok()) return st;
+  BindStatistics(up, "this_month", s.month, s.this_month);
+  return up.Run();
+}
+
+Status SqliteJobStore::LoadStatistics(ServiceStatistics* out) {
+  ServiceStatistics got;
+  sqlite::Statement& s = stmts_->select_statistics;
+  for (;;) {
+    Result<bool> row = s.Step();
+    if (!row.ok()) {
+      s.Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    std::string period;
+    uint32_t month = 0;
+    TransferTotals totals;
+    if (Status st = ReadStatistics(s, &period, &month, &totals); !st.ok()) {
+      s.Reset();
+      return st;
+    }
+    if (period == "all_time") got.all_time = totals;
+    if (period == "this_month") {
+      got.this_month = totals;
+      got.month = month;
+    }
+  }
+  s.Reset();
+  *out = got;
+  return Status::OK();
 }
 
 Result<std::vector<core::HistoryRecord>> SqliteJobStore::LoadHistory() {

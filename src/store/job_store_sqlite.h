@@ -52,8 +52,11 @@ class SqliteJobStore final : public core::JobStore {
   // (ACKNOWLEDGED, CANCELLED), oldest creation first; a row that cannot be
   // decoded fails the whole load with kCodeDatabaseCorrupt.
   Status LoadAll(std::vector<core::JobRecord>* jobs) override;
+  using core::JobStore::Commit;
   Status Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
-                std::span<const core::HistoryRecord> history) override;
+                std::span<const core::HistoryRecord> history,
+                const ServiceStatistics* statistics) override;
+  Status LoadStatistics(ServiceStatistics* statistics) override;
   Result<std::string> GetMeta(std::string_view key) override;
   Status SetMeta(std::string_view key, std::string_view value) override;
 
@@ -65,6 +68,7 @@ class SqliteJobStore final : public core::JobStore {
   SqliteJobStore(std::unique_ptr<sqlite::Database> db, std::unique_ptr<Statements> stmts);
   Status PutJob(const core::JobWrite& w);
   Status DeleteJob(const Guid& id);
+  Status PutStatistics(const ServiceStatistics& statistics);
 
   std::unique_ptr<sqlite::Database> db_;
   std::unique_ptr<Statements> stmts_;  // prepared once; destroyed before db_

@@ -13,7 +13,7 @@ const char kJobColumns[] =
     "notify_parameters, min_retry_delay_s, no_progress_timeout_s, no_progress_timeout_set, "
     "cost_policy, proxy_usage, proxy_list, proxy_bypass, custom_headers, state, error_count, "
     "error_code, error_context, error_file_index, error_message, error_protocol, creation_ns, "
-    "modification_ns, transfer_completion_ns, retry_at_ns, last_progress_ns";
+    "modification_ns, transfer_completion_ns, retry_at_ns, last_progress_ns, max_rate";
 
 const char kFileColumns[] =
     "job_id, idx, remote_url, local_name, file_id, ranges, expected_size, sha256, bytes_total, "
@@ -21,9 +21,16 @@ const char kFileColumns[] =
     "stat_file_size, stat_total_bytes_downloaded, stat_bytes_from_http, stat_bytes_from_lan_peers, "
     "stat_bytes_from_group_peers, stat_bytes_from_cache_server, stat_bytes_to_peers, "
     "stat_http_connections, stat_lan_connections, stat_group_connections, stat_duration_ns, "
-    "stat_background";
+    "stat_background, stat_bytes_from_internet_peers, stat_bytes_to_lan_peers, "
+    "stat_bytes_to_group_peers, stat_bytes_to_internet_peers, stat_internet_connections, "
+    "stat_cache_server_connections, stat_download_mode, stat_counted_bytes";
 
 const char kHistoryColumns[] = "id, owner_uid, display_name, final_state, reason, when_ns";
+
+const char kStatisticsColumns[] =
+    "period, month, total_bytes_downloaded, bytes_from_http, bytes_from_lan_peers, "
+    "bytes_from_group_peers, bytes_from_internet_peers, bytes_from_cache_server, "
+    "bytes_to_lan_peers, bytes_to_group_peers, bytes_to_internet_peers, downloads, uploads";
 
 namespace {
 
@@ -191,6 +198,7 @@ void BindJob(sqlite::Statement& s, const core::JobRecord& j) {
   b.I(Ns(j.transfer_completion));
   b.I(Ns(j.retry_at));
   b.I(Ns(j.last_progress));
+  b.U(j.max_rate);
 }
 
 Status ReadJob(const sqlite::Statement& s, core::JobRecord* j) {
@@ -231,6 +239,7 @@ Status ReadJob(const sqlite::Statement& s, core::JobRecord* j) {
   j->transfer_completion = FromNs(r.I());
   j->retry_at = FromNs(r.I());
   j->last_progress = FromNs(r.I());
+  j->max_rate = r.U();
   j->files.clear();
   return r.Done("jobs");
 }
@@ -265,6 +274,14 @@ void BindFile(sqlite::Statement& s, const Guid& job, const core::FileRecord& f) 
   b.U(st.group_connections);
   b.I(st.duration.count());
   b.I(st.background);
+  b.U(st.bytes_from_internet_peers);
+  b.U(st.bytes_to_lan_peers);
+  b.U(st.bytes_to_group_peers);
+  b.U(st.bytes_to_internet_peers);
+  b.U(st.internet_connections);
+  b.U(st.cache_server_connections);
+  b.U(static_cast<uint32_t>(st.download_mode));
+  b.U(f.counted_bytes);
 }
 
 Status ReadFile(const sqlite::Statement& s, core::FileRecord* f) {
@@ -297,6 +314,14 @@ Status ReadFile(const sqlite::Statement& s, core::FileRecord* f) {
   st.group_connections = r.U32("stat_group_connections");
   st.duration = std::chrono::nanoseconds(r.I());
   st.background = r.Bool();
+  st.bytes_from_internet_peers = r.U();
+  st.bytes_to_lan_peers = r.U();
+  st.bytes_to_group_peers = r.U();
+  st.bytes_to_internet_peers = r.U();
+  st.internet_connections = r.U32("stat_internet_connections");
+  st.cache_server_connections = r.U32("stat_cache_server_connections");
+  st.download_mode = static_cast<DownloadMode>(r.U32("stat_download_mode"));
+  f->counted_bytes = r.U();
   return r.Done("files");
 }
 
@@ -319,6 +344,31 @@ Status ReadHistory(const sqlite::Statement& s, core::HistoryRecord* h) {
   h->reason = static_cast<int32_t>(r.I());
   h->when = FromNs(r.I());
   return r.Done("history");
+}
+
+void BindStatistics(sqlite::Statement& s, std::string_view period, uint32_t month,
+                    const TransferTotals& t) {
+  Binder b(s);
+  b.T(period);
+  b.U(month);
+  for (uint64_t v : {t.total_bytes_downloaded, t.bytes_from_http, t.bytes_from_lan_peers,
+                     t.bytes_from_group_peers, t.bytes_from_internet_peers, t.bytes_from_cache_server,
+                     t.bytes_to_lan_peers, t.bytes_to_group_peers, t.bytes_to_internet_peers,
+                     t.downloads, t.uploads})
+    b.U(v);
+}
+
+Status ReadStatistics(const sqlite::Statement& s, std::string* period, uint32_t* month,
+                      TransferTotals* t) {
+  Reader r(s);
+  *period = r.T();
+  *month = r.U32("month");
+  for (uint64_t* v : {&t->total_bytes_downloaded, &t->bytes_from_http, &t->bytes_from_lan_peers,
+                      &t->bytes_from_group_peers, &t->bytes_from_internet_peers,
+                      &t->bytes_from_cache_server, &t->bytes_to_lan_peers, &t->bytes_to_group_peers,
+                      &t->bytes_to_internet_peers, &t->downloads, &t->uploads})
+    *v = r.U();
+  return r.Done("statistics");
 }
 
 }  // namespace ferry::store

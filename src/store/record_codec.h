@@ -14,6 +14,7 @@ namespace ferry::store {
 extern const char kJobColumns[];
 extern const char kFileColumns[];
 extern const char kHistoryColumns[];  // without seq
+extern const char kStatisticsColumns[];
 
 // "?,?,…" with one placeholder per column of `columns`.
 std::string Placeholders(std::string_view columns);
@@ -32,6 +33,12 @@ void BindHistory(sqlite::Statement& s, const core::HistoryRecord& h);
 Status ReadJob(const sqlite::Statement& s, core::JobRecord* job);
 Status ReadFile(const sqlite::Statement& s, core::FileRecord* file);
 Status ReadHistory(const sqlite::Statement& s, core::HistoryRecord* h);
+// One row of `statistics`: a period ("all_time", "this_month"), its month
+// (YYYYMM, 0 for all_time) and its sums.
+void BindStatistics(sqlite::Statement& s, std::string_view period, uint32_t month,
+                    const TransferTotals& totals);
+Status ReadStatistics(const sqlite::Statement& s, std::string* period, uint32_t* month,
+                      TransferTotals* totals);
 
 // Helpers shared with the store.
 std::span<const std::byte> GuidBytes(const Guid& id);

@@ -93,8 +93,43 @@ CREATE TABLE history (
 CREATE INDEX history_by_id ON history(id);
 )sql";
 
+// Version 2: statistics (docs/statistics.md) and the per-job rate limit.
+// The files' new stat_* columns complete DO's DOSwarmStats; `statistics`
+// holds the service's totals, one row per period: 'all_time' (month 0) and
+// 'this_month' (month = YYYYMM in local time). stat_counted_bytes is
+// unknown for rows of version 1: UINT64_MAX (-1) makes recovery add nothing
+// to their stats rather than risk counting a byte twice.
+constexpr char kV2Statistics[] = R"sql(
+ALTER TABLE jobs ADD COLUMN max_rate INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_bytes_from_internet_peers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_bytes_to_lan_peers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_bytes_to_group_peers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_bytes_to_internet_peers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_internet_connections INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_cache_server_connections INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_download_mode INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN stat_counted_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE files SET stat_counted_bytes = -1;
+
+CREATE TABLE statistics (
+  period                     TEXT PRIMARY KEY NOT NULL,
+  month                      INTEGER NOT NULL,
+  total_bytes_downloaded     INTEGER NOT NULL,
+  bytes_from_http            INTEGER NOT NULL,
+  bytes_from_lan_peers       INTEGER NOT NULL,
+  bytes_from_group_peers     INTEGER NOT NULL,
+  bytes_from_internet_peers  INTEGER NOT NULL,
+  bytes_from_cache_server    INTEGER NOT NULL,
+  bytes_to_lan_peers         INTEGER NOT NULL,
+  bytes_to_group_peers       INTEGER NOT NULL,
+  bytes_to_internet_peers    INTEGER NOT NULL,
+  downloads                  INTEGER NOT NULL,
+  uploads                    INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // migrations[i] takes version i to i+1.
-constexpr const char* kMigrations[] = {kV1};
+constexpr const char* kMigrations[] = {kV1, kV2Statistics};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

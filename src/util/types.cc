@@ -82,6 +82,16 @@ bool Guid::IsNil() const {
   return true;
 }
 
+std::string_view FileStatsStatusName(FileStatsStatus s) {
+  switch (s) {
+    case FileStatsStatus::kDownloading: return "downloading";
+    case FileStatsStatus::kComplete: return "complete";
+    case FileStatsStatus::kCaching: return "caching";
+    case FileStatsStatus::kPaused: return "paused";
+  }
+  return "unknown";
+}
+
 std::string_view JobStateName(JobState s) {
   switch (s) {
     case JobState::kQueued: return "QUEUED";

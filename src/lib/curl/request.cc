@@ -100,6 +100,12 @@ long Request::RedirectCount() const {
   return count;
 }
 
+long Request::NewConnections() const {
+  long count = 0;
+  if (link_->easy) api().easy_getinfo(link_->easy, CURLINFO_NUM_CONNECTS, &count);
+  return count;
+}
+
 bool Request::DeliverHeaders() {
   headers_delivered_ = true;
   return handler_.OnHeaders(status_, headers_);

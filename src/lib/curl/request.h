@@ -98,6 +98,10 @@ class Request {
 
   std::string EffectiveUrl() const;  // CURLINFO_EFFECTIVE_URL, "" if unknown
   long RedirectCount() const;        // CURLINFO_REDIRECT_COUNT
+  // CURLINFO_NUM_CONNECTS: the connections libcurl had to open for this
+  // transfer (0 when it reused one from the multi handle's pool). Meaningful
+  // from OnEnd/OnError on.
+  long NewConnections() const;
 
  private:
   friend class Global;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "transfer/http/curl_outcome.h"
@@ -164,6 +165,7 @@ void HttpTransfer::Finish(core::TransferOutcome outcome) {
   if (done_) return;
   done_ = true;
   if (outcome.protocol.empty()) outcome.protocol = Protocol();
+  if (curl_.ok()) outcome.connections = static_cast<uint32_t>(std::max(0L, curl_.NewConnections()));
   sink_->OnDone(outcome);  // may destroy this
 }
 

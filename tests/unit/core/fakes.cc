@@ -52,8 +52,14 @@ Status FakeJobStore::LoadAll(std::vector<core::JobRecord>* jobs) {
   return Status::OK();
 }
 
+Status FakeJobStore::LoadStatistics(ServiceStatistics* out) {
+  *out = statistics;
+  return Status::OK();
+}
+
 Status FakeJobStore::Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
-                            std::span<const core::HistoryRecord> hist) {
+                            std::span<const core::HistoryRecord> hist,
+                            const ServiceStatistics* stats) {
   if (fail_next_commits > 0) {
     --fail_next_commits;
     ++failed_commits;
@@ -81,6 +87,7 @@ Status FakeJobStore::Commit(std::span<const core::JobWrite> put, std::span<const
     history.push_back(h);
     b.history.push_back(h);
   }
+  if (stats) statistics = *stats;
   batches.push_back(std::move(b));
   return Status::OK();
 }

@@ -85,8 +85,11 @@ class FakeJobStore : public core::JobStore {
   };
 
   Status LoadAll(std::vector<core::JobRecord>* jobs) override;
+  using core::JobStore::Commit;
   Status Commit(std::span<const core::JobWrite> put, std::span<const Guid> remove,
-                std::span<const core::HistoryRecord> history) override;
+                std::span<const core::HistoryRecord> history,
+                const ServiceStatistics* statistics) override;
+  Status LoadStatistics(ServiceStatistics* statistics) override;
   Result<std::string> GetMeta(std::string_view key) override;
   Status SetMeta(std::string_view key, std::string_view value) override;
 
@@ -94,6 +97,7 @@ class FakeJobStore : public core::JobStore {
   std::map<Guid, core::JobRecord> records;
   std::vector<core::HistoryRecord> history;
   std::map<std::string, std::string, std::less<>> meta;
+  ServiceStatistics statistics;  // as last committed
   std::vector<Batch> batches;  // successful commits, in order
   int fail_next_commits = 0;   // that many Commit calls fail (nothing applied)
   int failed_commits = 0;

@@ -5,6 +5,7 @@
 
 #include "lib/sqlite/database.h"
 #include "store/job_store_sqlite.h"
+#include "store/schema.h"
 #include "unit/sys/temp_dir.h"
 
 namespace ferry::store {
@@ -54,6 +55,14 @@ FileRecord FullFile(uint32_t index) {
   f.stats.group_connections = 19;
   f.stats.duration = 1234567891234ns;
   f.stats.background = false;
+  f.stats.bytes_from_internet_peers = 20;
+  f.stats.bytes_to_lan_peers = 21;
+  f.stats.bytes_to_group_peers = 22;
+  f.stats.bytes_to_internet_peers = 23;
+  f.stats.internet_connections = 24;
+  f.stats.cache_server_connections = 25;
+  f.stats.download_mode = DownloadMode::kGroup;
+  f.counted_bytes = 26;
   return f;
 }
 
@@ -76,6 +85,7 @@ JobRecord FullJob(uint8_t seed) {
   j.proxy_list = "http://proxy:3128";
   j.proxy_bypass = "<local>";
   j.custom_headers = "X-A: 1\r\nX-B: 2";
+  j.max_rate = 987'654'321'000ull;
   j.state = JobState::kTransientError;
   j.error_count = 7;
   j.error = core::ErrorRecord{code::HttpError(503), ErrorContext::kRemoteFile, 1, "busy", "https"};
@@ -115,6 +125,14 @@ void ExpectFileEq(const FileRecord& a, const FileRecord& b) {
   EXPECT_EQ(a.stats.group_connections, b.stats.group_connections);
   EXPECT_EQ(a.stats.duration, b.stats.duration);
   EXPECT_EQ(a.stats.background, b.stats.background);
+  EXPECT_EQ(a.stats.bytes_from_internet_peers, b.stats.bytes_from_internet_peers);
+  EXPECT_EQ(a.stats.bytes_to_lan_peers, b.stats.bytes_to_lan_peers);
+  EXPECT_EQ(a.stats.bytes_to_group_peers, b.stats.bytes_to_group_peers);
+  EXPECT_EQ(a.stats.bytes_to_internet_peers, b.stats.bytes_to_internet_peers);
+  EXPECT_EQ(a.stats.internet_connections, b.stats.internet_connections);
+  EXPECT_EQ(a.stats.cache_server_connections, b.stats.cache_server_connections);
+  EXPECT_EQ(a.stats.download_mode, b.stats.download_mode);
+  EXPECT_EQ(a.counted_bytes, b.counted_bytes);
 }
 
 void ExpectJobEq(const JobRecord& a, const JobRecord& b) {
@@ -135,6 +153,7 @@ void ExpectJobEq(const JobRecord& a, const JobRecord& b) {
   EXPECT_EQ(a.proxy_list, b.proxy_list);
   EXPECT_EQ(a.proxy_bypass, b.proxy_bypass);
   EXPECT_EQ(a.custom_headers, b.custom_headers);
+  EXPECT_EQ(a.max_rate, b.max_rate);
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.error_count, b.error_count);
   ASSERT_EQ(a.error.has_value(), b.error.has_value());
@@ -253,6 +272,36 @@ TEST_F(JobStoreTest, PartialWriteUpsertsOnlyTheGivenFiles) {
   ExpectFileEq(jobs[0].files[0], j.files[0]);
 }
 
+TEST_F(JobStoreTest, StatisticsStartAtZeroAndCommitWithTheBatch) {
+  ServiceStatistics st;
+  st.month = 202612;
+  st.this_month.bytes_from_http = 5;
+  st.this_month.total_bytes_downloaded = 5;
+  st.this_month.downloads = 1;
+  st.all_time.bytes_from_http = UINT64_MAX - 1;
+  st.all_time.bytes_to_internet_peers = 7;
+  st.all_time.uploads = 3;
+  {
+    auto s = OpenStore();
+    ASSERT_TRUE(s);
+    ServiceStatistics fresh;
+    ASSERT_TRUE(s->LoadStatistics(&fresh).ok());
+    EXPECT_EQ(fresh, ServiceStatistics{});
+    JobRecord j = FullJob(9);
+    std::vector<core::JobWrite> w{{&j, true, j.files}};
+    ASSERT_TRUE(s->Commit(w, {}, {}, &st).ok());
+    ServiceStatistics ignored = st;
+    ignored.all_time.downloads = 99;
+    std::vector<Guid> missing{Id(42)};
+    ASSERT_TRUE(s->Commit({}, missing, {}).ok()) << "without statistics they stay";
+  }
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  ServiceStatistics got;
+  ASSERT_TRUE(s->LoadStatistics(&got).ok());
+  EXPECT_EQ(got, st);
+}
+
 TEST_F(JobStoreTest, RemoveAndHistory) {
   auto s = OpenStore();
   ASSERT_TRUE(s);
@@ -347,7 +396,7 @@ TEST_F(JobStoreTest, SchemaAndPragmas) {
   { ASSERT_TRUE(OpenStore()); }
   auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadOnly);
   ASSERT_TRUE(db.ok());
-  EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), 1);
+  EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(*(*db)->QueryText("PRAGMA journal_mode"), "wal");
 }
 
@@ -360,7 +409,9 @@ TEST_F(JobStoreTest, NewerSchemaIsRefusedAndUntouched) {
   {
     auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadWrite);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 2; PRAGMA wal_checkpoint(TRUNCATE);").ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1) +
+                            "; PRAGMA wal_checkpoint(TRUNCATE);")
+                    .ok());
   }
   std::string before = Slurp(path_);
   auto s = SqliteJobStore::Open(path_);
