@@ -5,6 +5,7 @@
 
 #include "lib/sqlite/database.h"
 #include "store/job_store_sqlite.h"
+#include "store/schema.h"
 #include "unit/sys/temp_dir.h"
 
 namespace ferry::store {
@@ -347,7 +348,7 @@ TEST_F(JobStoreTest, SchemaAndPragmas) {
   { ASSERT_TRUE(OpenStore()); }
   auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadOnly);
   ASSERT_TRUE(db.ok());
-  EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), 1);
+  EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), store::kSchemaVersion);
   EXPECT_EQ(*(*db)->QueryText("PRAGMA journal_mode"), "wal");
 }
 
@@ -360,7 +361,9 @@ TEST_F(JobStoreTest, NewerSchemaIsRefusedAndUntouched) {
   {
     auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadWrite);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("PRAGMA user_version = 2; PRAGMA wal_checkpoint(TRUNCATE);").ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA user_version = " + std::to_string(store::kSchemaVersion + 1) +
+                            "; PRAGMA wal_checkpoint(TRUNCATE);")
+                    .ok());
   }
   std::string before = Slurp(path_);
   auto s = SqliteJobStore::Open(path_);
