@@ -97,6 +97,7 @@ struct DownloadEnumCategory {
 // passes a duplicate to the service over the bus; the caller keeps `fd`.
 struct StreamSink {
   int fd = -1;
+  friend bool operator==(const StreamSink&, const StreamSink&) = default;
 };
 
 std::string_view DownloadStateName(DownloadState state);  // "TRANSFERRED"

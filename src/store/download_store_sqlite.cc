@@ -4,9 +4,19 @@
 
 #include "core/download_properties.h"
 #include "lib/sqlite/database.h"
+#include "lib/sqlite/statement.h"
 #include "lib/sqlite/transaction.h"
 
 namespace ferry::store {
+
+struct SqliteDownloadStore::Statements {
+  sqlite::Statement upsert_, delete_, delete_props_, insert_prop_, select_, select_props_;
+};
+
+SqliteDownloadStore::SqliteDownloadStore(sqlite::Database& db, std::unique_ptr<Statements> s)
+    : db_(db), s_(std::move(s)) {}
+SqliteDownloadStore::~SqliteDownloadStore() = default;
+
 namespace {
 
 std::span<const std::byte> IdBytes(const Guid& id) {
@@ -57,7 +67,7 @@ core::DownloadValue ReadValue(const sqlite::Statement& st, int col, uint32_t pro
 }  // namespace
 
 Result<std::unique_ptr<SqliteDownloadStore>> SqliteDownloadStore::Open(sqlite::Database& db) {
-  std::unique_ptr<SqliteDownloadStore> s(new SqliteDownloadStore(db));
+  auto s = std::make_unique<Statements>();
   for (auto [sql, out] : {
            std::pair{"INSERT INTO downloads (id, owner_uid, started) VALUES (?1, ?2, ?3) "
                      "ON CONFLICT (id) DO UPDATE SET owner_uid = excluded.owner_uid, "
@@ -74,40 +84,40 @@ Result<std::unique_ptr<SqliteDownloadStore>> SqliteDownloadStore::Open(sqlite::D
        }) {
     if (Status st = Prepare(db, sql, out); !st.ok()) return st;
   }
-  return s;
+  return std::unique_ptr<SqliteDownloadStore>(new SqliteDownloadStore(db, std::move(s)));
 }
 
 Status SqliteDownloadStore::LoadDownloads(std::vector<core::DownloadRecord>* out) {
   out->clear();
   for (;;) {
-    Result<bool> row = select_.Step();
+    Result<bool> row = s_->select_.Step();
     if (!row.ok()) {
-      select_.Reset();
+      s_->select_.Reset();
       return row.status();
     }
     if (!*row) break;
     core::DownloadRecord r;
-    std::vector<std::byte> id = select_.ColumnBlob(0);
+    std::vector<std::byte> id = s_->select_.ColumnBlob(0);
     if (id.size() != sizeof(r.id.bytes)) continue;
     std::memcpy(r.id.bytes.data(), id.data(), id.size());
-    r.owner_uid = static_cast<uint32_t>(select_.ColumnInt64(1));
-    r.started = select_.ColumnInt64(2) != 0;
+    r.owner_uid = static_cast<uint32_t>(s_->select_.ColumnInt64(1));
+    r.started = s_->select_.ColumnInt64(2) != 0;
     out->push_back(std::move(r));
   }
-  select_.Reset();
+  s_->select_.Reset();
   for (auto& r : *out) {
-    select_props_.BindBlob(1, IdBytes(r.id));
+    s_->select_props_.BindBlob(1, IdBytes(r.id));
     for (;;) {
-      Result<bool> row = select_props_.Step();
+      Result<bool> row = s_->select_props_.Step();
       if (!row.ok()) {
-        select_props_.Reset();
+        s_->select_props_.Reset();
         return row.status();
       }
       if (!*row) break;
-      uint32_t prop = static_cast<uint32_t>(select_props_.ColumnInt64(0));
-      r.props[prop] = ReadValue(select_props_, 1, prop);
+      uint32_t prop = static_cast<uint32_t>(s_->select_props_.ColumnInt64(0));
+      r.props[prop] = ReadValue(s_->select_props_, 1, prop);
     }
-    select_props_.Reset();
+    s_->select_props_.Reset();
   }
   return Status::OK();
 }
@@ -115,21 +125,21 @@ Status SqliteDownloadStore::LoadDownloads(std::vector<core::DownloadRecord>* out
 Status SqliteDownloadStore::PutDownload(const core::DownloadRecord& r) {
   auto tx = sqlite::Transaction::Begin(db_, sqlite::Transaction::Mode::kImmediate);
   if (!tx.ok()) return tx.status();
-  upsert_.BindBlob(1, IdBytes(r.id)).BindInt64(2, r.owner_uid).BindInt64(3, r.started ? 1 : 0);
-  if (Status s = upsert_.Run(); !s.ok()) return s;
-  delete_props_.BindBlob(1, IdBytes(r.id));
-  if (Status s = delete_props_.Run(); !s.ok()) return s;
+  s_->upsert_.BindBlob(1, IdBytes(r.id)).BindInt64(2, r.owner_uid).BindInt64(3, r.started ? 1 : 0);
+  if (Status s = s_->upsert_.Run(); !s.ok()) return s;
+  s_->delete_props_.BindBlob(1, IdBytes(r.id));
+  if (Status s = s_->delete_props_.Run(); !s.ok()) return s;
   for (const auto& [prop, value] : r.props) {
-    insert_prop_.BindBlob(1, IdBytes(r.id)).BindInt64(2, prop);
-    BindValue(insert_prop_, 3, value);
-    if (Status s = insert_prop_.Run(); !s.ok()) return s;
+    s_->insert_prop_.BindBlob(1, IdBytes(r.id)).BindInt64(2, prop);
+    BindValue(s_->insert_prop_, 3, value);
+    if (Status s = s_->insert_prop_.Run(); !s.ok()) return s;
   }
   return tx->Commit();
 }
 
 Status SqliteDownloadStore::RemoveDownload(const Guid& id) {
-  delete_.BindBlob(1, IdBytes(id));
-  return delete_.Run();
+  s_->delete_.BindBlob(1, IdBytes(id));
+  return s_->delete_.Run();
 }
 
 }  // namespace ferry::store

@@ -7,8 +7,6 @@
 #include <memory>
 
 #include "core/download.h"
-#include "lib/sqlite/statement.h"
-
 namespace ferry::sqlite {
 class Database;
 }
@@ -23,11 +21,13 @@ class SqliteDownloadStore final : public core::DownloadStore {
   Status LoadDownloads(std::vector<core::DownloadRecord>* out) override;
   Status PutDownload(const core::DownloadRecord& record) override;
   Status RemoveDownload(const Guid& id) override;
+  ~SqliteDownloadStore() override;
 
  private:
-  explicit SqliteDownloadStore(sqlite::Database& db) : db_(db) {}
+  struct Statements;
+  SqliteDownloadStore(sqlite::Database& db, std::unique_ptr<Statements> s);
   sqlite::Database& db_;
-  sqlite::Statement upsert_, delete_, delete_props_, insert_prop_, select_, select_props_;
+  std::unique_ptr<Statements> s_;  // prepared once
 };
 
 }  // namespace ferry::store

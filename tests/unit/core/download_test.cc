@@ -99,12 +99,16 @@ class DownloadTest : public EngineTest {
       t->Respond(Ok200(100));
       t->Data(Body(100).substr(0, 10));
       Pump();
-      if (state == D::kPaused) EXPECT_TRUE(downloads_->Pause(id).ok());
+      if (state == D::kPaused) {
+        EXPECT_TRUE(downloads_->Pause(id).ok());
+      }
       Pump();
       return id;
     }
     DriveToTransferred(id);
-    if (state == D::kFinalized) EXPECT_TRUE(FinalizeAndWait(id).ok());
+    if (state == D::kFinalized) {
+      EXPECT_TRUE(FinalizeAndWait(id).ok());
+    }
     return id;
   }
 
