@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/download_commands.h"
 
 int main(int argc, char** argv) {
   using namespace ferry::cli;
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
   c_limits->add_option("--background", bg, "e.g. 20M, 512k, unlimited");
   c_limits->add_option("--foreground", fg, "e.g. 100M, unlimited");
   c_limits->callback(run([&] { return CmdLimits(g, bg, fg); }));
+
+  RegisterDownloadCommands(app, g, &rc);
 
   try {
     app.parse(argc, argv);

@@ -359,5 +359,40 @@ TEST_F(DownloadApiTest, NonVolatileSurvivesKill9AndVolatileIsGone) {
   list[0]->Abort();
 }
 
+// --- The CLI -------------------------------------------------------------------
+
+TEST_F(DownloadApiTest, CliStartsListsAndFinalizesWithJson) {
+  if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
+  const std::string dest = env_.work().Path("cli.bin");
+  auto r = RunCli(env_.address(), {"download", "start", nginx_.Url("/small.bin"), "-o", dest,
+                                   "--sha256", sha_, "--foreground", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find("\"FINALIZED\""), std::string::npos) << r.out;
+  EXPECT_EQ(FileSize(dest), static_cast<int64_t>(kSmall));
+
+  const std::string later = env_.work().Path("later.bin");
+  r = RunCli(env_.address(),
+             {"download", "start", nginx_.Url("/small.bin"), "-o", later, "--blocking", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find("\"TRANSFERRED\""), std::string::npos) << "BlockingMode: " << r.out;
+  EXPECT_FALSE(PathExists(later));
+  r = RunCli(env_.address(), {"download", "list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  size_t at = r.out.find("\"id\": \"{");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::string id = r.out.substr(at + 7, 38);
+  r = RunCli(env_.address(), {"download", "status", id.substr(1, 8)});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find("TRANSFERRED"), std::string::npos) << r.out;
+  r = RunCli(env_.address(), {"download", "finalize", id, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(FileSize(later), static_cast<int64_t>(kSmall));
+  r = RunCli(env_.address(), {"download", "pause", id, "--json"});
+  EXPECT_EQ(r.exit_code, 1) << "a finalized download is gone from the list: " << r.Describe();
+  r = RunCli(env_.address(), {"download", "abort", "ffffffff", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_NE(r.out.find("DO_E_JOB_NOT_FOUND"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace ferry::service_test
