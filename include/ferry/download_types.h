@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "ferry/status.h"
 #include "ferry/types.h"
@@ -100,6 +101,17 @@ struct StreamSink {
   friend bool operator==(const StreamSink&, const StreamSink&) = default;
 };
 
-std::string_view DownloadStateName(DownloadState state);  // "TRANSFERRED"
+// "TRANSFERRED"; "UNKNOWN" for a value outside the enum.
+constexpr std::string_view DownloadStateName(DownloadState state) {
+  switch (state) {
+    case DownloadState::kCreated: return "CREATED";
+    case DownloadState::kTransferring: return "TRANSFERRING";
+    case DownloadState::kTransferred: return "TRANSFERRED";
+    case DownloadState::kFinalized: return "FINALIZED";
+    case DownloadState::kAborted: return "ABORTED";
+    case DownloadState::kPaused: return "PAUSED";
+  }
+  return "UNKNOWN";
+}
 
 }  // namespace ferry
