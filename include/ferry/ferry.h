@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ferry/download.h"
 #include "ferry/status.h"
 #include "ferry/types.h"
 
@@ -45,8 +46,7 @@ class Job;
 class File;
 class Error;
 class Callback;
-class Download;             // DO's IDODownload: not implemented yet (E_NOTIMPL)
-struct DownloadEnumCategory;
+class Download;             // DO's IDODownload: ferry/download.h
 
 struct ConnectOptions {
   enum class Bus { kAuto, kSystem, kSession, kAddress };
@@ -118,8 +118,12 @@ class Manager {
   // (*statistics is untouched then); a figure an older ferryd does not
   // report stays 0.
   Status GetStatistics(ServiceStatistics* statistics);
-  // DO single-download API: E_NOTIMPL for now.
+  // IDOManager (ferry/download.h, do-download.md): a new download in Created
+  // owned by the caller (BG_E_TOO_MANY_JOBS_PER_USER counts it as a job).
   Status CreateDownload(std::unique_ptr<Download>* download);
+  // The caller's live downloads (never another user's), in creation order;
+  // with a category, only those whose property (kId, kUri, kContentId,
+  // kDisplayName, kLocalPath; else E_INVALIDARG) equals its value exactly.
   Status EnumDownloads(const DownloadEnumCategory* category, std::vector<std::unique_ptr<Download>>* out);
 
  private:

@@ -3,6 +3,7 @@
 
 #include "cli/stats_command.h"
 #include "cli/verbs.h"
+#include "cli/download_commands.h"
 
 int main(int argc, char** argv) {
   using namespace ferry::cli;
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
   AddJobVerbs(verbs);
   AddWatchVerbs(verbs);
   RegisterStatsCommand(app, g, &rc);
+
+  RegisterDownloadCommands(app, g, &rc);
 
   try {
     app.parse(argc, argv);

@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "daemon/integrity_info.h"
 #include "store/digest.h"
+#include "store/download_store_sqlite.h"
 #include "store/job_store_sqlite.h"
 #include "store/payload_store_fs.h"
 #include "sys/thread_pool.h"
@@ -40,6 +42,7 @@ struct EngineHost::Parts {
   std::unique_ptr<sys::ThreadPool> workers;
   std::unique_ptr<store::SqliteJobStore> job_store;
   std::unique_ptr<store::FsPayloadStore> payload;
+  std::unique_ptr<store::SqliteDownloadStore> download_store;
   std::unique_ptr<transfer::HttpBackend> http;
   std::unique_ptr<transfer::FileBackend> file;
 };
@@ -86,9 +89,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   h->thread_ = std::thread([raw] { raw->loop_->Run(); });
   std::promise<Status> opened;
   h->loop_->Post([&] {
-    auto e = core::Engine::Open(deps, o.config);
-    if (e.ok()) raw->engine_ = std::move(e.value());
-    opened.set_value(e.ok() ? Status::OK() : e.status());
+    opened.set_value(raw->OpenEngine(deps, o.config));
   });
   open_status = opened.get_future().get();
   if (!open_status.ok()) {
@@ -98,6 +99,23 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
     return open_status;
   }
   return h;
+}
+
+Status EngineHost::OpenEngine(const core::EngineDeps& deps, const core::EngineConfig& config) {
+  auto e = core::Engine::Open(deps, config);
+  if (!e.ok()) return e.status();
+  engine_ = std::move(e.value());
+  auto ds = store::SqliteDownloadStore::Open(parts_->job_store->database());
+  if (!ds.ok()) return ds.status();
+  parts_->download_store = std::move(ds.value());
+  core::DownloadDeps dd;
+  dd.engine = engine_.get();
+  dd.store = parts_->download_store.get();
+  dd.parse_integrity = ParseIntegrityCheckInfo;
+  auto d = core::Downloads::Open(dd);
+  if (!d.ok()) return d.status();
+  downloads_ = std::move(d.value());
+  return Status::OK();
 }
 
 Status EngineHost::Shutdown() {
@@ -118,8 +136,10 @@ EngineHost::~EngineHost() {
   // Loop stopped: nothing runs concurrently with the teardown below. The
   // engine goes first (its attempts hold transfers of the backends), then
   // the workers finish what they hold, then the backends and stores.
+  downloads_.reset();
   engine_.reset();
   if (parts_) {
+    parts_->download_store.reset();
     parts_->workers.reset();
     parts_->file.reset();
     parts_->http.reset();

@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "core/config.h"
+#include "core/download.h"
 #include "core/engine.h"
 #include "sys/event_loop.h"
 #include "sys/file_system.h"
@@ -66,15 +67,19 @@ class EngineHost {
   }
 
   sys::EventLoop& loop() { return *loop_; }
+  // DO's single downloads over the engine (loop thread only, like the engine).
+  core::Downloads* downloads() { return downloads_.get(); }
   const std::string& state_dir() const { return state_dir_; }
 
  private:
   EngineHost() = default;
+  Status OpenEngine(const core::EngineDeps& deps, const core::EngineConfig& config);
   struct Parts;
   std::string state_dir_;
   std::unique_ptr<sys::EventLoop> loop_;
   std::unique_ptr<Parts> parts_;
   std::unique_ptr<core::Engine> engine_;
+  std::unique_ptr<core::Downloads> downloads_;
   std::thread thread_;
   bool stopped_ = false;
 };

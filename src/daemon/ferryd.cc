@@ -135,6 +135,7 @@ int Run(const Options& options, const Settings& settings) {
   so.system_mode = system_mode;
   so.bus_address = options.bus_address;
   so.version = FERRY_VERSION;
+  so.downloads = host->downloads();
 
   Status started = host->Call([&](core::Engine& engine) -> Status {
     rt.engine = &engine;

@@ -133,6 +133,13 @@ Status Connection::Open(const ConnectOptions& options, std::shared_ptr<Connectio
       c->manager = std::make_unique<sdk::ManagerProxy>(
           *c->bus, [raw](Kind k, const std::string& path, uint32_t file) { raw->OnSignal(k, path, file); },
           /*subscribe=*/true);
+      c->manager->SetDownloadHandler([raw](const std::string& path, uint64_t total,
+                                           uint64_t transferred, uint32_t state, int32_t error,
+                                           int32_t extended) {
+        raw->OnDownloadSignal(path, DownloadStatus{total, transferred,
+                                                   static_cast<DownloadState>(state), error,
+                                                   extended});
+      });
       c->dispatcher_ = std::make_unique<sdk::Dispatcher>();
       c->bus->enterEventLoopAsync();
       return Status::OK();

@@ -23,6 +23,7 @@
 
 #include "ferry/ferry.h"
 #include "sdk/dispatcher.h"
+#include "sdk/download_watchers.h"
 #include "sdk/errors.h"
 #include "sdk/proxies.h"
 
@@ -113,6 +114,15 @@ struct Connection : std::enable_shared_from_this<Connection> {
   Status SetCallback(const std::string& path, const Guid& id, std::shared_ptr<Callback> callback);
   std::shared_ptr<Callback> GetCallback(const std::string& path);
 
+  // DO downloads (download.cc): a handle, and the status callbacks.
+  std::unique_ptr<Download> NewDownload(const std::string& path, const Guid& id, bool user = true);
+  // Registers `cb` (nullptr: removes) and delivers the current status once.
+  Status SetDownloadCallback(const std::string& path, const Guid& id,
+                             std::shared_ptr<DownloadStatusCallback> cb);
+  // Bus thread: a DownloadStatusChanged signal.
+  void OnDownloadSignal(const std::string& path, const DownloadStatus& status);
+  sdk::DownloadWatchers download_watchers;
+
   // Whether the service runs in system mode (its own user): then Complete
   // passes descriptors of files the caller opened.
   Status IsSystemMode(bool* system);
@@ -140,6 +150,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
   static void Deliver(std::weak_ptr<Connection> weak, Kind kind, std::string path, uint32_t file,
                       uint64_t generation);
   void DeliverOnce(Kind kind, const std::string& path, uint32_t file, uint64_t generation);
+  void QueueDownload(const std::string& path, const DownloadStatus& status, uint64_t generation);
 
   std::atomic<int> users_{0};
   std::mutex mu_;

@@ -126,12 +126,4 @@ Status Manager::SetBandwidthLimits(uint64_t background, uint64_t foreground) {
   });
 }
 
-Status Manager::CreateDownload(std::unique_ptr<Download>*) {
-  return Status(code::kNotImpl, "the single-download API (IDODownload) is not implemented yet");
-}
-
-Status Manager::EnumDownloads(const DownloadEnumCategory*, std::vector<std::unique_ptr<Download>>*) {
-  return Status(code::kNotImpl, "the single-download API (IDODownload) is not implemented yet");
-}
-
 }  // namespace ferry

@@ -58,6 +58,24 @@ class JobProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Job_pro
   void onFileTransferred(const uint32_t&) override {}
 };
 
+// A download object, for method calls only (signals come through the
+// manager, as for jobs).
+class DownloadProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Download_proxy> {
+ public:
+  DownloadProxy(sdbus::IConnection& bus, std::string path)
+      : ProxyInterfaces(bus, "org.ferry.Ferry1", std::move(path)) {}
+  ~DownloadProxy() { unregisterProxy(); }
+
+  // Finalize with a long timeout: delivery may copy a whole file.
+  void FinalizeWithTimeout(std::chrono::microseconds timeout) {
+    getProxy().callMethod("Finalize").onInterface(INTERFACE_NAME).withTimeout(timeout);
+  }
+
+ private:
+  void onStatusChanged(const uint64_t&, const uint64_t&, const uint32_t&, const int32_t&,
+                       const int32_t&) override {}
+};
+
 // The manager object. Its signals (raised with the job path for every job)
 // are the SDK's only subscription: registered once, before the event loop
 // starts, and forwarded to `on_signal` on the event-loop thread.
@@ -94,6 +112,21 @@ class ManagerProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Man
   }
 
   SignalHandler on_signal_;
+
+ public:
+  // DownloadStatusChanged: set before the event loop starts (Connection::Open).
+  using DownloadHandler = std::function<void(const std::string& path, uint64_t total,
+                                             uint64_t transferred, uint32_t state, int32_t error,
+                                             int32_t extended_error)>;
+  void SetDownloadHandler(DownloadHandler h) { on_download_ = std::move(h); }
+
+ private:
+  void onDownloadStatusChanged(const sdbus::ObjectPath& path, const uint64_t& total,
+                               const uint64_t& transferred, const uint32_t& state,
+                               const int32_t& error, const int32_t& extended_error) override {
+    if (on_download_) on_download_(path, total, transferred, state, error, extended_error);
+  }
+  DownloadHandler on_download_;
 };
 
 }  // namespace ferry::sdk

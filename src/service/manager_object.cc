@@ -54,7 +54,7 @@ sdbus::ObjectPath ManagerObject::GetJob(const std::string& id_text) {
     CallContext c = svc_.Who(getObject());
     Guid id;
     Check(ParseJobId(id_text, &id));
-    if (!svc_.engine.IsLive(id))
+    if (!svc_.engine.IsLive(id) || (svc_.options.downloads && svc_.options.downloads->Has(id)))
       throw StatusError(Status(code::kJobNotFound, fmt::format("no job {}", id.ToString())));
     svc_.Authorized(id, c);
     return sdbus::ObjectPath(JobPath(id));
@@ -63,13 +63,15 @@ sdbus::ObjectPath ManagerObject::GetJob(const std::string& id_text) {
 
 std::vector<Guid> ManagerObject::Enumerate(uint32_t flags, const CallContext& c) {
   Check(CheckEnumFlags(flags));
-  if (flags & kEnumAllUsers) {
-    if (!svc_.IsAdmin(c))
-      throw StatusError(
-          Status(code::kAccessDenied, "listing every user's jobs needs administrator rights"));
-    return svc_.engine.EnumJobs(std::nullopt);
-  }
-  return svc_.engine.EnumJobs(c.uid);
+  if ((flags & kEnumAllUsers) && !svc_.IsAdmin(c))
+    throw StatusError(
+        Status(code::kAccessDenied, "listing every user's jobs needs administrator rights"));
+  std::vector<Guid> ids = svc_.engine.EnumJobs(
+      (flags & kEnumAllUsers) ? std::nullopt : std::optional<uint32_t>(c.uid));
+  // A DO download's job is the download's business (EnumDownloads), not a job.
+  if (core::Downloads* d = svc_.options.downloads)
+    std::erase_if(ids, [d](const Guid& id) { return d->Has(id); });
+  return ids;
 }
 
 std::vector<sdbus::ObjectPath> ManagerObject::EnumJobs(const uint32_t& flags) {

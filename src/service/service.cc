@@ -43,6 +43,7 @@ Service::Impl::~Impl() {
   if (raw_sub) engine.events().Unsubscribe(raw_sub);
   if (driver) driver->Stop();
   jobs.clear();
+  download_objects.clear();
   manager.reset();
   notify.reset();
   authority.reset();
@@ -106,6 +107,7 @@ void Service::Impl::DropObjectLater(const Guid& id) {
 }
 
 void Service::Impl::OnRawEvent(const core::EngineEvent& e) {
+  if (options.downloads && options.downloads->Has(e.job)) return PublishDownload(e.job);
   if (!engine.IsLive(e.job)) {
     DropObjectLater(e.job);
     return;
@@ -115,6 +117,7 @@ void Service::Impl::OnRawEvent(const core::EngineEvent& e) {
 }
 
 void Service::Impl::OnFilteredEvent(const core::EngineEvent& e) {
+  if (options.downloads && options.downloads->Has(e.job)) return;  // raw events publish them
   auto it = jobs.find(e.job);
   if (it == jobs.end()) return;
   JobObject& job = *it->second;

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "core/download.h"
 #include "core/engine.h"
 #include "sys/event_loop.h"
 
@@ -31,6 +32,9 @@ struct ServiceOptions {
   std::string bus_address;  // empty: the mode's bus (system or session)
   std::string bus_name = kBusName;
   std::string version;  // reported by GetStatus
+  // DO's single downloads (engine thread, like the engine); nullptr: the
+  // Download calls answer E_NOTIMPL.
+  core::Downloads* downloads = nullptr;
 };
 
 struct ServiceCounters {

@@ -15,11 +15,13 @@
 #include "core/events.h"
 #include "service/authority.h"
 #include "service/bus_driver.h"
+#include "service/download_object.h"
 #include "service/notify_program.h"
 #include "service/service.h"
 
 namespace ferry::service {
 
+class DownloadObject;
 class JobObject;
 class ManagerObject;
 
@@ -57,6 +59,12 @@ struct Service::Impl {
   void OnFilteredEvent(const core::EngineEvent& e);
   void OnRawEvent(const core::EngineEvent& e);
   void OnClientGone(const std::string& name);
+  // DO downloads (download_object.cc): the core layer (E_NOTIMPL when
+  // absent), the caller's check, and the StatusChanged signals.
+  core::Downloads& Downloads();
+  void AuthorizeDownload(const Guid& id, const CallContext& c);
+  void EnsureDownloadObject(const Guid& id);
+  void PublishDownload(const Guid& id);
 
   core::Engine& engine;
   sys::EventLoop& loop;
@@ -74,6 +82,7 @@ struct Service::Impl {
   // falls back to it; when it is missing the read is refused.
   std::optional<CallContext> property_caller;
   std::map<Guid, std::unique_ptr<JobObject>> jobs;
+  std::map<Guid, std::unique_ptr<DownloadObject>> download_objects;
   std::map<Guid, uint64_t> object_use;     // job -> last use (a counter), for the LRU
   uint64_t use_clock = 0;
   bool trim_posted = false;
@@ -93,6 +102,7 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   using Manager_adaptor::emitJobError;
   using Manager_adaptor::emitJobModification;
   using Manager_adaptor::emitJobTransferred;
+  using Manager_adaptor::emitDownloadStatusChanged;
 
  private:
   void CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::string display_name, uint32_t type) override;
@@ -104,6 +114,10 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   std::map<std::string, sdbus::Variant> GetStatus() override;
   void SetBandwidthLimits(const uint64_t& background, const uint64_t& foreground) override;
   std::map<std::string, sdbus::Variant> GetStatistics() override;
+  // download_object.cc
+  sdbus::ObjectPath CreateDownload() override;
+  std::vector<sdbus::ObjectPath> EnumDownloads(const bool& filter, const uint32_t& property,
+                                               const std::string& value) override;
 
   std::vector<Guid> Enumerate(uint32_t flags, const CallContext& c);
 

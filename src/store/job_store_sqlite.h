@@ -63,6 +63,10 @@ class SqliteJobStore final : public core::JobStore {
   // Every history record, oldest first (status, audit, tests).
   Result<std::vector<core::HistoryRecord>> LoadHistory();
 
+  // The database, for the other stores kept in it (SqliteDownloadStore);
+  // it lives as long as this store.
+  sqlite::Database& database() { return *db_; }
+
  private:
   struct Statements;
   SqliteJobStore(std::unique_ptr<sqlite::Database> db, std::unique_ptr<Statements> stmts);

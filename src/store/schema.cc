@@ -128,8 +128,28 @@ CREATE TABLE statistics (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 3: DO's single downloads (core/download.h). A download's job is
+// an ordinary row of `jobs`; these tables keep what the job does not: who
+// made it, whether it started, and the properties set by id (the value's
+// SQL type follows the property's: TEXT, or INTEGER for bool, uint32 and
+// uint64, the last bit-for-bit as int64).
+constexpr char kV3Downloads[] = R"sql(
+CREATE TABLE downloads (
+  id        BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+  owner_uid INTEGER NOT NULL,
+  started   INTEGER NOT NULL
+);
+
+CREATE TABLE download_properties (
+  download_id BLOB NOT NULL REFERENCES downloads(id) ON DELETE CASCADE,
+  prop        INTEGER NOT NULL,
+  value,      -- no declared type: no affinity, values are kept as bound
+  PRIMARY KEY (download_id, prop)
+) WITHOUT ROWID;
+)sql";
+
 // migrations[i] takes version i to i+1.
-constexpr const char* kMigrations[] = {kV1, kV2Statistics};
+constexpr const char* kMigrations[] = {kV1, kV2Statistics, kV3Downloads};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

@@ -1,0 +1,163 @@
+#include "core/download.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "core/download_entry.h"
+#include "core/download_properties.h"
+#include "util/log.h"
+
+namespace ferry::core {
+
+using P = DownloadProperty;
+
+DownloadStatus DownloadStatusOf(bool started, const JobSnapshot* snap) {
+  DownloadStatus st;
+  if (!snap) {
+    st.state = DownloadState::kAborted;
+    return st;
+  }
+  st.bytes_total = snap->progress.bytes_total;
+  st.bytes_transferred = snap->progress.bytes_transferred;
+  if (snap->job.files.empty()) st.bytes_total = kSizeUnknown;
+  int32_t err = snap->job.error ? snap->job.error->code : 0;
+  switch (snap->job.state) {
+    case JobState::kAcknowledged:
+      st.state = DownloadState::kFinalized;
+      break;
+    case JobState::kCancelled:
+      st.state = DownloadState::kAborted;
+      break;
+    case JobState::kQueued:
+    case JobState::kConnecting:
+    case JobState::kTransferring:
+      st.state = DownloadState::kTransferring;
+      break;
+    case JobState::kTransferred:
+      st.state = DownloadState::kTransferred;
+      break;
+    case JobState::kSuspended:
+      st.state = DownloadState::kPaused;
+      break;
+    case JobState::kTransientError:
+      st.state = DownloadState::kPaused;
+      st.extended_error = err;
+      break;
+    case JobState::kError:
+      st.state = DownloadState::kPaused;
+      st.error = err;
+      break;
+  }
+  if (!started && st.state == DownloadState::kPaused) st.state = DownloadState::kCreated;
+  return st;
+}
+
+Downloads::Downloads(const DownloadDeps& deps) : deps_(deps) {}
+
+Downloads::~Downloads() {
+  if (sub_) deps_.engine->events().Unsubscribe(sub_);
+}
+
+Result<std::unique_ptr<Downloads>> Downloads::Open(const DownloadDeps& deps) {
+  std::unique_ptr<Downloads> d(new Downloads(deps));
+  std::vector<DownloadRecord> recs;
+  if (Status s = deps.store->LoadDownloads(&recs); !s.ok()) return s;
+  for (auto& rec : recs) {
+    auto e = std::make_unique<Entry>();
+    e->rec = std::move(rec);
+    Guid id = e->rec.id;
+    bool keep = e->Flag(P::kNonVolatile) && !e->Get(P::kStreamInterface);
+    if (!deps.engine->IsLive(id) || !keep) {
+      if (deps.engine->IsLive(id)) {
+        log::Info("download {}: not NonVolatile, dropped at service start", id.ToString());
+        deps.engine->Cancel(id);
+      }
+      if (Status s = deps.store->RemoveDownload(id); !s.ok()) return s;
+      continue;
+    }
+    d->entries_[id] = std::move(e);
+  }
+  d->sub_ = deps.engine->events().Subscribe(d.get(), /*raw=*/true);
+  return d;
+}
+
+Downloads::Entry* Downloads::Find(const Guid& id) {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+const Downloads::Entry* Downloads::Find(const Guid& id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+bool Downloads::Has(const Guid& id) const { return Find(id) != nullptr; }
+
+std::optional<uint32_t> Downloads::Owner(const Guid& id) const {
+  const Entry* e = Find(id);
+  if (!e) return std::nullopt;
+  return e->rec.owner_uid;
+}
+
+Status Downloads::Save(Entry& e) { return deps_.store->PutDownload(e.rec); }
+
+Status Downloads::Create(const Caller& caller, Guid* id) {
+  Guid g;
+  if (Status s = deps_.engine->CreateJob(caller, "download", JobType::kDownload, &g); !s.ok())
+    return s;
+  auto e = std::make_unique<Entry>();
+  e->rec.id = g;
+  e->rec.owner_uid = caller.uid;
+  if (Status s = Save(*e); !s.ok()) {
+    deps_.engine->Cancel(g);
+    return s;
+  }
+  entries_[g] = std::move(e);
+  *id = g;
+  return Status::OK();
+}
+
+Result<DownloadStatus> Downloads::GetStatus(const Guid& id) const {
+  const Entry* e = Find(id);
+  if (!e) return Status(code::kJobNotFound, fmt::format("no download {}", id.ToString()));
+  if (e->ended) return *e->ended;
+  auto snap = deps_.engine->GetJob(id);
+  DownloadStatus st = DownloadStatusOf(e->rec.started, snap.ok() ? &snap.value() : nullptr);
+  if (e->failure && st.state != DownloadState::kTransferring) {
+    st.state = DownloadState::kPaused;
+    st.error = e->failure->code();
+    st.extended_error = 0;
+  }
+  return st;
+}
+
+void Downloads::End(Entry& e, DownloadState final_state) {
+  auto st = GetStatus(e.rec.id);
+  DownloadStatus last = st.ok() ? st.value() : DownloadStatus{};
+  last.state = final_state;
+  last.error = last.extended_error = 0;
+  e.ended = last;
+  if (e.stream_fd >= 0) ::close(e.stream_fd);
+  e.stream_fd = -1;
+  if (Status s = deps_.store->RemoveDownload(e.rec.id); !s.ok())
+    log::Warn("download {}: cannot forget its record: {}", e.rec.id.ToString(), s.ToString());
+}
+
+std::vector<Guid> Downloads::Enum(
+    std::optional<uint32_t> owner,
+    const std::optional<std::pair<uint32_t, std::string>>& category) const {
+  std::vector<Guid> out;
+  for (const auto& [id, e] : entries_) {
+    if (e->ended || !deps_.engine->IsLive(id)) continue;
+    if (owner && e->rec.owner_uid != *owner) continue;
+    if (category) {
+      std::string have = category->first == static_cast<uint32_t>(P::kId)
+                             ? id.ToString()
+                             : e->Str(static_cast<P>(category->first));
+      if (have != category->second) continue;
+    }
+    out.push_back(id);
+  }
+  return out;
+}
+
+}  // namespace ferry::core

@@ -1,0 +1,37 @@
+// Downloads' per-download state, shared by download*.cc. Not part of the
+// interface: include core/download.h instead.
+#pragma once
+
+#include <unistd.h>
+
+#include <optional>
+
+#include "core/download.h"
+
+namespace ferry::core {
+
+struct Downloads::Entry {
+  DownloadRecord rec;
+  std::optional<DownloadStatus> ended;  // Finalized or Aborted: the last status
+  std::optional<Status> failure;        // Fail(): reported until the next Start
+  bool auth_sent = false;               // auth headers added after a 401/407
+  int stream_fd = -1;
+  ~Entry() {
+    if (stream_fd >= 0) ::close(stream_fd);
+  }
+  using P = DownloadProperty;
+  const DownloadValue* Get(P p) const {
+    auto it = rec.props.find(static_cast<uint32_t>(p));
+    return it == rec.props.end() ? nullptr : &it->second;
+  }
+  std::string Str(P p) const {
+    const DownloadValue* v = Get(p);
+    return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : "";
+  }
+  bool Flag(P p) const {
+    const DownloadValue* v = Get(p);
+    return v && std::holds_alternative<bool>(*v) && std::get<bool>(*v);
+  }
+};
+
+}  // namespace ferry::core
