@@ -14,7 +14,7 @@ _ferry() {
   fi
 
   local globals="--json --user --system --bus-address --help --version"
-  local verbs="get create add resume suspend cancel complete list info files error set monitor wait status limits"
+  local verbs="get create add resume suspend cancel complete list info files error set monitor wait status limits stats download"
 
   # The verb is the first word that is neither an option nor an option's value.
   local verb="" i
@@ -36,6 +36,7 @@ _ferry() {
     monitor) opts="-n --iterations -i --interval"; takes_value="-n --iterations -i --interval" ;;
     wait) opts="--timeout"; takes_value="--timeout" ;;
     limits) opts="--background --foreground"; takes_value="--background --foreground" ;;
+    download) opts="-o --output --sha256 --foreground --blocking"; takes_value="--sha256" ;;
   esac
 
   if [[ $prev == --bus-address || " $takes_value " == *" $prev "* ]]; then
@@ -53,8 +54,16 @@ _ferry() {
     COMPREPLY=($(compgen -W "$opts $globals -h" -- "$cur"))
     return
   fi
+  if [[ $verb == download && $prev == download ]]; then
+    COMPREPLY=($(compgen -W "start list status pause resume abort finalize" -- "$cur"))
+    return
+  fi
+  if [[ $verb == download && ($prev == -o || $prev == --output) ]]; then
+    COMPREPLY=($(compgen -f -- "$cur"))
+    return
+  fi
   if [[ $verb == set && $prev != set && ${words[cword - 2]} == set ]]; then
-    COMPREPLY=($(compgen -W "priority notify-flags notify-cmd retry-delay no-progress-timeout proxy headers description name" -- "$cur"))
+    COMPREPLY=($(compgen -W "priority notify-flags notify-cmd retry-delay no-progress-timeout proxy headers rate-limit description name" -- "$cur"))
     return
   fi
   if [[ $verb == add || $verb == get ]]; then

@@ -198,7 +198,6 @@ void RegisterDownloadCommands(CLI::App& app, Globals& g, int* exit_code) {
                                 "pause, resume, abort, finalize");
   dl->require_subcommand(1);
   auto run = [exit_code](auto fn) { return [exit_code, fn] { *exit_code = fn(); }; };
-  auto json_flag = [&g](CLI::App* c) { c->add_flag("--json", g.json, "print one JSON document"); };
 
   auto a = std::make_shared<StartArgs>();
   auto* start = dl->add_subcommand("start",
@@ -210,18 +209,15 @@ void RegisterDownloadCommands(CLI::App& app, Globals& g, int* exit_code) {
   start->add_flag("--foreground", a->foreground,
                   "foreground priority; wait, then finalize (exit 0 only when the file is there)");
   start->add_flag("--blocking", a->blocking, "BlockingMode: return once transferred or failed");
-  json_flag(start);
   start->callback(run([&g, a] { return CmdStart(g, *a); }));
 
   auto* list = dl->add_subcommand("list", "list your downloads");
-  json_flag(list);
   list->callback(run([&g] { return CmdList(g); }));
 
   auto id = std::make_shared<std::string>();
   for (const char* verb : {"status", "pause", "resume", "abort", "finalize"}) {
     auto* c = dl->add_subcommand(verb, std::string(verb) + " a download");
     c->add_option("id", *id, "the download's id (GUID or unique prefix)")->required();
-    json_flag(c);
     std::string v = verb;
     c->callback(run([&g, id, v] { return CmdOne(g, v, *id); }));
   }
