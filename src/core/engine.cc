@@ -174,6 +174,70 @@ Status ToleratingDiskFull(Status s, std::string_view what) {
 
 }  // namespace
 
+// A file's staging against its checkpoint: staging shorter than the
+// checkpoint (lost page cache) resumes from what is there; longer staging is
+// kept up to what this boot can trust (same boot: everything in the page
+// cache, counted once in the statistics; after a reboot: the checkpoint).
+void Engine::Impl::RecoverFileStaging(RuntimeJob& j, uint32_t i, bool same_boot) {
+  FileRecord& f = j.rec.files[i];
+  j.durable[i] = f.bytes_transferred;
+  if (f.transferred || f.delivered) return;
+  auto staged = deps.payload->StagedSize(j.rec.id, i);
+  uint64_t have = staged.ok() ? *staged : 0;
+  if (have < f.bytes_transferred) {
+    log::Warn("job {} file {}: staging holds {} bytes, the checkpoint said {}; resuming from {}",
+              j.rec.id.ToString(), i, have, f.bytes_transferred, have);
+    f.bytes_transferred = j.durable[i] = have;
+    MarkFileDirty(j, i);
+    return;
+  }
+  if (have == f.bytes_transferred) return;
+  if (!same_boot) {
+    // After a reboot only what was fdatasync'ed at a checkpoint counts.
+    deps.payload->Truncate(j.rec.id, i, f.bytes_transferred);
+    return;
+  }
+  // Same boot: bytes that reached the page cache are intact. Those past what
+  // the stored stats counted were received uncounted.
+  uint64_t cap = f.bytes_total != kSizeUnknown ? std::min(have, f.bytes_total) : have;
+  if (cap > f.counted_bytes) {
+    uint64_t uncounted = cap - std::max(f.counted_bytes, f.bytes_transferred);
+    CountFromOrigin(&f.stats, uncounted);
+    statistics.AddFromOrigin(uncounted, Now());
+    MarkFileDirty(j, i);
+  }
+  f.bytes_transferred = cap;
+  if (cap < have) deps.payload->Truncate(j.rec.id, i, cap);
+}
+
+// Puts a recovered job back in the tables: a running job is queued again,
+// its timers (expiry, retry) re-armed.
+void Engine::Impl::AdmitRecoveredJob(std::unique_ptr<RuntimeJob> j) {
+  if (IsRunning(j->rec.state)) {
+    log::Info("job {} {} -> QUEUED (recovered after restart)", j->rec.id.ToString(),
+              JobStateName(j->rec.state));
+    j->rec.state = JobState::kQueued;
+    MarkDirty(*j);
+  }
+  if (j->rec.state == JobState::kQueued) {
+    j->queue_seq = next_queue_seq++;
+    queued_jobs++;
+  }
+  last_creation = std::max(last_creation, j->rec.creation);
+  Guid id = j->rec.id;
+  order.push_back(id);
+  RuntimeJob* raw = j.get();
+  for (const auto& f : raw->rec.files)
+    if (!f.delivered) AddLiveName(f.local_name);
+  CountJob(raw->rec.owner_uid, +1);
+  jobs[id] = std::move(j);
+  ArmExpiry(*raw);
+  if (raw->rec.state == JobState::kTransientError) {
+    auto when = std::max(raw->rec.retry_at, Now());
+    raw->retry_timer = deps.clock->Schedule(when, [this, id] { OnRetryTimer(id); });
+  }
+}
+
 Status Engine::Impl::Recover() {
   std::vector<JobRecord> recs;
   Status s = deps.job_store->LoadAll(&recs);
@@ -198,58 +262,8 @@ Status Engine::Impl::Recover() {
     size_t n = j->rec.files.size();
     j->durable.resize(n);
     j->generation.assign(n, 0);
-    for (size_t i = 0; i < n; ++i) {
-      FileRecord& f = j->rec.files[i];
-      j->durable[i] = f.bytes_transferred;
-      if (f.transferred || f.delivered) continue;
-      auto staged = deps.payload->StagedSize(j->rec.id, static_cast<uint32_t>(i));
-      uint64_t have = staged.ok() ? *staged : 0;
-      if (have < f.bytes_transferred) {
-        log::Warn("job {} file {}: staging holds {} bytes, the checkpoint said {}; resuming from {}",
-                  j->rec.id.ToString(), i, have, f.bytes_transferred, have);
-        f.bytes_transferred = j->durable[i] = have;
-        MarkFileDirty(*j, static_cast<uint32_t>(i));
-      } else if (have > f.bytes_transferred) {
-        uint64_t cap = f.bytes_total != kSizeUnknown ? std::min(have, f.bytes_total) : have;
-        if (same_boot) {
-          // Same boot: bytes that reached the page cache are intact. Those
-          // past what the stored stats counted were received uncounted.
-          if (cap > f.counted_bytes) {
-            CountFromOrigin(&f.stats, cap - std::max(f.counted_bytes, f.bytes_transferred));
-            statistics.AddFromOrigin(cap - std::max(f.counted_bytes, f.bytes_transferred), Now());
-            MarkFileDirty(*j, static_cast<uint32_t>(i));
-          }
-          f.bytes_transferred = cap;
-          if (cap < have) deps.payload->Truncate(j->rec.id, static_cast<uint32_t>(i), cap);
-        } else {
-          // After a reboot only what was fdatasync'ed at a checkpoint counts.
-          deps.payload->Truncate(j->rec.id, static_cast<uint32_t>(i), f.bytes_transferred);
-        }
-      }
-    }
-    if (IsRunning(j->rec.state)) {
-      log::Info("job {} {} -> QUEUED (recovered after restart)", j->rec.id.ToString(),
-                JobStateName(j->rec.state));
-      j->rec.state = JobState::kQueued;
-      MarkDirty(*j);
-    }
-    if (j->rec.state == JobState::kQueued) {
-      j->queue_seq = next_queue_seq++;
-      queued_jobs++;
-    }
-    last_creation = std::max(last_creation, j->rec.creation);
-    Guid id = j->rec.id;
-    order.push_back(id);
-    RuntimeJob* raw = j.get();
-    for (const auto& f : raw->rec.files)
-      if (!f.delivered) AddLiveName(f.local_name);
-    CountJob(raw->rec.owner_uid, +1);
-    jobs[id] = std::move(j);
-    ArmExpiry(*raw);
-    if (raw->rec.state == JobState::kTransientError) {
-      auto when = std::max(raw->rec.retry_at, Now());
-      raw->retry_timer = deps.clock->Schedule(when, [this, id] { OnRetryTimer(id); });
-    }
+    for (size_t i = 0; i < n; ++i) RecoverFileStaging(*j, static_cast<uint32_t>(i), same_boot);
+    AdmitRecoveredJob(std::move(j));
   }
   if (!boot.empty()) {
     s = ToleratingDiskFull(deps.job_store->SetMeta("boot_id", boot), "recording the boot id");
@@ -439,30 +453,79 @@ void Engine::Impl::UndoAddFiles(const Guid& id, size_t files_before, size_t coun
   Schedule();
 }
 
-Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files, bool grouped,
-                                  size_t* files_before_out) {
-  Impl& m = *this;
-  RuntimeJob* j;
-  if (Status s = m.Mutable(id, &j); !s.ok()) return s;
+namespace {
+
+// The file record of a new file: its byte total is the file size, or the sum
+// of its ranges (unknown while a to-EOF range meets an unknown size).
+FileRecord NewFileRecord(uint32_t index, const NewFile& nf) {
+  FileRecord f;
+  f.index = index;
+  f.remote_url = nf.remote_url;
+  f.local_name = nf.local_name;
+  f.file_id = nf.file_id;
+  f.ranges = nf.ranges;
+  f.expected_size = nf.file_size;
+  f.sha256 = nf.sha256;
+  std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(c)); });
+  if (f.ranges.empty() && nf.file_size != kSizeUnknown) f.bytes_total = nf.file_size;
+  if (!f.ranges.empty()) {
+    uint64_t sum = 0;
+    for (const auto& r : f.ranges) {
+      if (r.length == kLengthToEof) {
+        if (nf.file_size == kSizeUnknown) {
+          sum = kSizeUnknown;
+          break;
+        }
+        sum += nf.file_size - r.initial_offset;
+      } else {
+        sum += r.length;
+      }
+    }
+    f.bytes_total = sum;
+  }
+  return f;
+}
+
+}  // namespace
+
+// The destination is checked with this process's view and rights. The
+// system service cannot see users' directories (ProtectHome=yes) and never
+// writes there: the SDK checks them with the caller's rights.
+Status Engine::Impl::CheckDestination(const std::string& local_name) {
+  auto st = deps.fs->Stat(local_name);
+  if (st.ok() && st->exists && st->is_directory)
+    return Status(code::kInvalidArg, fmt::format("the local name '{}' is a directory", local_name));
+  std::string dir = local_name.substr(0, local_name.rfind('/'));
+  if (dir.empty()) dir = "/";
+  auto ds = deps.fs->Stat(dir);
+  if (!ds.ok() || !ds->exists || !ds->is_directory)
+    return Status(code::kInvalidArg, fmt::format("the directory '{}' does not exist", dir));
+  if (Status s = deps.fs->CheckWritableDir(dir); !s.ok())
+    return Status(code::kAccessDenied, fmt::format("the directory '{}' is not writable", dir));
+  return Status::OK();
+}
+
+Status Engine::Impl::ValidateNewFiles(const RuntimeJob& j, std::span<const NewFile> files) {
   if (files.empty()) return Status(code::kInvalidArg, "no files given");
-  if (j->rec.files.size() + files.size() > m.cfg.max_files_per_job)
+  if (j.rec.files.size() + files.size() > cfg.max_files_per_job)
     return Status(code::kTooManyFilesInJob,
                   fmt::format("the job would have {} files; the limit is {}",
-                              j->rec.files.size() + files.size(), m.cfg.max_files_per_job));
+                              j.rec.files.size() + files.size(), cfg.max_files_per_job));
   // A local name may belong to one undelivered file of the live jobs
-  // (m.live_names indexes them, so this check does not scan every job).
+  // (live_names indexes them, so this check does not scan every job).
 #ifndef NDEBUG
   {
     std::unordered_map<std::string, uint32_t> scan;
-    for (auto& [g, other] : m.jobs)
+    for (auto& [g, other] : jobs)
       for (const auto& f : other->rec.files)
         if (!f.delivered) scan[f.local_name]++;
-    assert(scan == m.live_names);
+    assert(scan == live_names);
   }
 #endif
   std::unordered_set<std::string_view> batch;
   for (const NewFile& nf : files)
-    if (!batch.insert(nf.local_name).second || m.live_names.count(nf.local_name))
+    if (!batch.insert(nf.local_name).second || live_names.count(nf.local_name))
       return Status(code::kInvalidArg,
                     fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
   for (const NewFile& nf : files) {
@@ -470,64 +533,38 @@ Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files
     if (Status s = ValidateLocalPath(nf.local_name); !s.ok()) return s;
     if (Status s = ValidateSha256Hex(nf.sha256); !s.ok()) return s;
     if (!nf.ranges.empty() || nf.file_size != kSizeUnknown) {
-      if (Status s = ValidateRanges(nf.ranges, nf.file_size, m.cfg.max_ranges_per_file); !s.ok())
+      if (Status s = ValidateRanges(nf.ranges, nf.file_size, cfg.max_ranges_per_file); !s.ok())
         return s;
     }
-    // The destination is checked with this process's view and rights. The
-    // system service cannot see users' directories (ProtectHome=yes) and
-    // never writes there: the SDK checks them with the caller's rights.
-    if (!m.cfg.check_destination_writable) continue;
-    auto st = m.deps.fs->Stat(nf.local_name);
-    if (st.ok() && st->exists && st->is_directory)
-      return Status(code::kInvalidArg, fmt::format("the local name '{}' is a directory", nf.local_name));
-    std::string dir = nf.local_name.substr(0, nf.local_name.rfind('/'));
-    if (dir.empty()) dir = "/";
-    auto ds = m.deps.fs->Stat(dir);
-    if (!ds.ok() || !ds->exists || !ds->is_directory)
-      return Status(code::kInvalidArg, fmt::format("the directory '{}' does not exist", dir));
-    if (Status s = m.deps.fs->CheckWritableDir(dir); !s.ok())
-      return Status(code::kAccessDenied, fmt::format("the directory '{}' is not writable", dir));
+    if (!cfg.check_destination_writable) continue;
+    if (Status s = CheckDestination(nf.local_name); !s.ok()) return s;
   }
+  return Status::OK();
+}
+
+Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files, bool grouped,
+                                  size_t* files_before_out) {
+  RuntimeJob* j;
+  if (Status s = Mutable(id, &j); !s.ok()) return s;
+  if (Status s = ValidateNewFiles(*j, files); !s.ok()) return s;
   JobRecord before = j->rec;
   bool was_dirty = j->dirty;
   size_t files_before = j->durable.size();
   for (const NewFile& nf : files) {
-    FileRecord f;
-    f.index = static_cast<uint32_t>(j->rec.files.size());
-    f.remote_url = nf.remote_url;
-    f.local_name = nf.local_name;
-    f.file_id = nf.file_id;
-    f.ranges = nf.ranges;
-    f.expected_size = nf.file_size;
-    f.sha256 = nf.sha256;
-    std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
-                   [](char c) { return static_cast<char>(std::tolower(c)); });
-    if (f.ranges.empty() && nf.file_size != kSizeUnknown) f.bytes_total = nf.file_size;
-    if (!f.ranges.empty()) {
-      uint64_t sum = 0;
-      for (const auto& r : f.ranges) {
-        if (r.length == kLengthToEof) {
-          if (nf.file_size == kSizeUnknown) { sum = kSizeUnknown; break; }
-          sum += nf.file_size - r.initial_offset;
-        } else {
-          sum += r.length;
-        }
-      }
-      f.bytes_total = sum;
-    }
+    FileRecord f = NewFileRecord(static_cast<uint32_t>(j->rec.files.size()), nf);
     j->dirty_files.push_back(f.index);
     j->rec.files.push_back(std::move(f));
     j->durable.push_back(0);
     j->generation.push_back(0);
   }
-  if (j->rec.state == JobState::kTransferred) m.Move(*j, JobState::kSuspended, "file added");
-  m.Touch(*j);
+  if (j->rec.state == JobState::kTransferred) Move(*j, JobState::kSuspended, "file added");
+  Touch(*j);
   *files_before_out = files_before;
   if (grouped) {
-    for (const NewFile& nf : files) m.AddLiveName(nf.local_name);
+    for (const NewFile& nf : files) AddLiveName(nf.local_name);
     return Status::OK();  // the caller commits (AfterFlush), schedules or undoes
   }
-  Status s = m.Flush();
+  Status s = Flush();
   if (!s.ok()) {
     // Nothing of a failed AddFiles may stay (semantics: bad calls change nothing).
     j->rec = std::move(before);
@@ -536,8 +573,8 @@ Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files
     j->generation.resize(files_before);
     return s;
   }
-  for (const NewFile& nf : files) m.AddLiveName(nf.local_name);
-  m.Schedule();
+  for (const NewFile& nf : files) AddLiveName(nf.local_name);
+  Schedule();
   return s;
 }
 

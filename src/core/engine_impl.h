@@ -128,6 +128,8 @@ struct Engine::Impl {
   // with the next group commit (AfterFlush) and undoes on failure.
   Status CreateJobStep(const Caller& caller, std::string_view display_name, JobType type, Guid* id,
                        bool grouped);
+  Status ValidateNewFiles(const RuntimeJob& j, std::span<const NewFile> files);
+  Status CheckDestination(const std::string& local_name);
   Status AddFilesStep(const Guid& id, std::span<const NewFile> files, bool grouped, size_t* files_before);
   // Undo a grouped CreateJob / AddFiles whose commit failed, if nothing
   // else has changed the job since (else it stays, to be committed later).
@@ -147,6 +149,8 @@ struct Engine::Impl {
   uint32_t NoProgressTimeout(const JobRecord& r) const;
   void ArmExpiry(RuntimeJob& j);
   Status Recover();
+  void RecoverFileStaging(RuntimeJob& j, uint32_t file, bool same_boot);
+  void AdmitRecoveredJob(std::unique_ptr<RuntimeJob> j);
 
   // --- engine_control.cc ---
   void EnterFailure(RuntimeJob& j, ErrorRecord err, bool transient,
@@ -160,6 +164,8 @@ struct Engine::Impl {
   // --- scheduler.cc ---
   void Schedule();
   void ScheduleOnce();
+  void ArmSliceTimer(const std::vector<RuntimeJob*>& running, const std::set<JobPriority>& waiting,
+                     sys::WallTime now);
   bool StartJob(RuntimeJob& j);          // QUEUED -> CONNECTING with an attempt
   void StopAttempt(RuntimeJob& j);       // flushes buffered bytes, drops the attempt
   void StartNextFile(RuntimeJob& j);     // after a file completed

@@ -174,104 +174,110 @@ void Attempt::StartRequest() {
   if (paused_ && transfer_) transfer_->SetPaused(true);
 }
 
+bool Attempt::RefuseResponse(int32_t c, std::string msg) {
+  pending_ = Pending::kFail;
+  pending_error_ = MakeError(c, ErrorContext::kRemoteFile, std::move(msg));
+  pending_transient_ = false;
+  return false;
+}
+
+std::optional<bool> Attempt::AcceptWholeFile(const TransferResponse& resp, bool validator_changed) {
+  FileRecord& f = F();
+  uint64_t n = written_;
+  if (resp.status == 416) {
+    uint64_t known = resp.total_size != kSizeUnknown ? resp.total_size : f.bytes_total;
+    if (n > 0 && known == n && !validator_changed) {
+      f.bytes_total = n;
+      pending_ = Pending::kCompleteAt416;
+      return true;
+    }
+    if (n > 0) {
+      pending_ = Pending::kRestart;
+      return false;
+    }
+    return RefuseResponse(code::HttpError(416), "the server refused a request for the whole file (416)");
+  }
+  bool size_changed = n > 0 && f.bytes_total != kSizeUnknown && resp.total_size != kSizeUnknown &&
+                      resp.total_size != f.bytes_total;
+  if (resp.partial) {
+    if (resp.body_offset != n)
+      return RefuseResponse(code::kHttpBlocksizeMismatch,
+                            fmt::format("asked for bytes from {}, the server sent them from {}", n,
+                                        resp.body_offset));
+    if (n > 0 && (validator_changed || size_changed)) {
+      pending_ = Pending::kRestart;
+      return false;
+    }
+  } else if (n > 0) {
+    // 200 to a ranged request, or the validator changed: the whole new
+    // version follows; restart from 0 rather than splice two versions.
+    RestartFromZero(resp.status == 200 && !validator_changed ? "the server ignored Range"
+                                                              : "the remote file changed");
+    n = 0;
+  }
+  if (n == 0 || f.etag.empty()) f.etag = resp.etag;
+  if (n == 0 || f.last_modified.empty()) f.last_modified = resp.last_modified;
+  if (resp.total_size != kSizeUnknown)
+    f.bytes_total = resp.total_size;
+  else if (!resp.partial && resp.body_length != kSizeUnknown)
+    f.bytes_total = resp.body_length;
+  else if (n == 0)
+    f.bytes_total = kSizeUnknown;
+  return std::nullopt;
+}
+
+std::optional<bool> Attempt::AcceptRanges(const TransferResponse& resp, bool validator_changed) {
+  FileRecord& f = F();
+  if (resp.status == 416)
+    return RefuseResponse(code::kInvalidRange,
+                          fmt::format("the range at offset {} lies beyond the end of the remote file",
+                                      req_offset_));
+  if (!resp.partial) {
+    if (validator_changed) {
+      pending_ = Pending::kRestart;
+      return false;
+    }
+    return RefuseResponse(code::kInsufficientRangeSupport,
+                          "the server ignored the Range request for a file with ranges");
+  }
+  if (resp.body_offset != req_offset_)
+    return RefuseResponse(code::kHttpBlocksizeMismatch,
+                          fmt::format("asked for bytes from {}, the server sent them from {}",
+                                      req_offset_, resp.body_offset));
+  if (validator_changed && written_ > 0) {
+    pending_ = Pending::kRestart;
+    return false;
+  }
+  if (resp.total_size != kSizeUnknown) {
+    f.expected_size = resp.total_size;
+    for (const auto& r : f.ranges) {
+      uint64_t end = r.length == kLengthToEof ? resp.total_size : r.initial_offset + r.length;
+      if (r.initial_offset >= resp.total_size || end > resp.total_size)
+        return RefuseResponse(code::kInvalidRange,
+                              fmt::format("range {}+{} lies beyond the end of the remote file ({} bytes)",
+                                          r.initial_offset, r.length, resp.total_size));
+    }
+    UpdateRangeTotal();
+  }
+  if (req_length_ && resp.body_length != kSizeUnknown && resp.body_length != *req_length_)
+    return RefuseResponse(code::kHttpBlocksizeMismatch,
+                          fmt::format("asked for {} bytes, the server announced {}", *req_length_,
+                                      resp.body_length));
+  if (f.etag.empty()) f.etag = resp.etag;
+  if (f.last_modified.empty()) f.last_modified = resp.last_modified;
+  return std::nullopt;
+}
+
 bool Attempt::OnResponse(const TransferResponse& resp) {
   if (phase_ != Phase::kRequesting) return false;
   FileRecord& f = F();
-  auto fail = [&](int32_t c, std::string msg, bool transient) {
-    pending_ = Pending::kFail;
-    pending_error_ = MakeError(c, ErrorContext::kRemoteFile, std::move(msg));
-    pending_transient_ = transient;
-    return false;
-  };
   bool etag_changed = !f.etag.empty() && !resp.etag.empty() && resp.etag != f.etag;
   bool lm_changed = f.etag.empty() && !f.last_modified.empty() && !resp.last_modified.empty() &&
                     resp.last_modified != f.last_modified;
   bool validator_changed = etag_changed || lm_changed;
-
-  if (f.ranges.empty()) {
-    uint64_t n = written_;
-    if (resp.status == 416) {
-      uint64_t known = resp.total_size != kSizeUnknown ? resp.total_size : f.bytes_total;
-      if (n > 0 && known == n && !validator_changed) {
-        f.bytes_total = n;
-        pending_ = Pending::kCompleteAt416;
-        return true;
-      }
-      if (n > 0) {
-        pending_ = Pending::kRestart;
-        return false;
-      }
-      return fail(code::HttpError(416), "the server refused a request for the whole file (416)", false);
-    }
-    bool size_changed = n > 0 && f.bytes_total != kSizeUnknown && resp.total_size != kSizeUnknown &&
-                        resp.total_size != f.bytes_total;
-    if (resp.partial) {
-      if (resp.body_offset != n)
-        return fail(code::kHttpBlocksizeMismatch,
-                    fmt::format("asked for bytes from {}, the server sent them from {}", n,
-                                resp.body_offset),
-                    false);
-      if (n > 0 && (validator_changed || size_changed)) {
-        pending_ = Pending::kRestart;
-        return false;
-      }
-    } else if (n > 0) {
-      // 200 to a ranged request, or the validator changed: the whole new
-      // version follows; restart from 0 rather than splice two versions.
-      RestartFromZero(resp.status == 200 && !validator_changed ? "the server ignored Range"
-                                                                : "the remote file changed");
-      n = 0;
-    }
-    if (n == 0 || f.etag.empty()) f.etag = resp.etag;
-    if (n == 0 || f.last_modified.empty()) f.last_modified = resp.last_modified;
-    if (resp.total_size != kSizeUnknown)
-      f.bytes_total = resp.total_size;
-    else if (!resp.partial && resp.body_length != kSizeUnknown)
-      f.bytes_total = resp.body_length;
-    else if (n == 0)
-      f.bytes_total = kSizeUnknown;
-  } else {
-    if (resp.status == 416)
-      return fail(code::kInvalidRange,
-                  fmt::format("the range at offset {} lies beyond the end of the remote file", req_offset_),
-                  false);
-    if (!resp.partial) {
-      if (validator_changed) {
-        pending_ = Pending::kRestart;
-        return false;
-      }
-      return fail(code::kInsufficientRangeSupport,
-                  "the server ignored the Range request for a file with ranges", false);
-    }
-    if (resp.body_offset != req_offset_)
-      return fail(code::kHttpBlocksizeMismatch,
-                  fmt::format("asked for bytes from {}, the server sent them from {}", req_offset_,
-                              resp.body_offset),
-                  false);
-    if (validator_changed && written_ > 0) {
-      pending_ = Pending::kRestart;
-      return false;
-    }
-    if (resp.total_size != kSizeUnknown) {
-      f.expected_size = resp.total_size;
-      for (const auto& r : f.ranges) {
-        uint64_t end = r.length == kLengthToEof ? resp.total_size : r.initial_offset + r.length;
-        if (r.initial_offset >= resp.total_size || end > resp.total_size)
-          return fail(code::kInvalidRange,
-                      fmt::format("range {}+{} lies beyond the end of the remote file ({} bytes)",
-                                  r.initial_offset, r.length, resp.total_size),
-                      false);
-      }
-      UpdateRangeTotal();
-    }
-    if (req_length_ && resp.body_length != kSizeUnknown && resp.body_length != *req_length_)
-      return fail(code::kHttpBlocksizeMismatch,
-                  fmt::format("asked for {} bytes, the server announced {}", *req_length_,
-                              resp.body_length),
-                  false);
-    if (f.etag.empty()) f.etag = resp.etag;
-    if (f.last_modified.empty()) f.last_modified = resp.last_modified;
-  }
+  std::optional<bool> decided = f.ranges.empty() ? AcceptWholeFile(resp, validator_changed)
+                                                 : AcceptRanges(resp, validator_changed);
+  if (decided) return *decided;
   // Validators and sizes must be committed before any byte of this response
   // reaches staging: crash recovery on the same boot resumes from what
   // staging holds, and that resume must carry If-Range (semantics.md §6:
@@ -438,61 +444,33 @@ void Attempt::RestartFromZero(std::string_view why) {
   e_.OnFileRestart(job_, file_);
 }
 
-void Attempt::OnDone(const TransferOutcome& outcome) {
-  if (transfer_) e_.RetireTransfer(std::move(transfer_));
-  if (phase_ == Phase::kStopped || phase_ == Phase::kFinishing) return;
-  FileRecord& f = F();
-  if (in_flight_since_ != sys::WallTime{}) {
-    AddInFlightTime(e_.Now());
-    in_flight_since_ = {};
-    f.stats.http_connections += outcome.connections;
-    e_.MarkFileDirty(job_, file_);
-  }
-  if (!ValidatorsDurable()) {
-    // A small response ends before its validators' group commit ran: wait
-    // for that commit instead of forcing one of its own.
-    std::weak_ptr<bool> self = alive_;
-    e_.AfterFlush([self, outcome, this](const Status&) {
-      if (self.lock()) OnDone(outcome);
-    });
-    return;
-  }
+bool Attempt::ActOnPending() {
   switch (pending_) {
     case Pending::kRestart:
       if (++restarts_ > 3) {
         Fail(MakeError(code::kConnectionReset, ErrorContext::kRemoteFile,
                        "the remote file keeps changing during the download"),
              true);
-        return;
+        return true;
       }
       RestartFromZero("the remote file changed");
       StartRequest();
-      return;
+      return true;
     case Pending::kFail:
       FlushBuffer();
       Fail(pending_error_, pending_transient_);
-      return;
+      return true;
     case Pending::kCompleteAt416:
       FinishFile();
-      return;
+      return true;
     case Pending::kNone:
       break;
   }
-  if (!FlushBuffer()) {
-    Fail(pending_error_, false);
-    return;
-  }
-  if (!outcome.status.ok()) {
-    ErrorRecord err{outcome.status.code(), outcome.context, static_cast<int32_t>(file_),
-                    outcome.status.message(), outcome.protocol.empty() ? protocol_ : outcome.protocol};
-    if (err.context == ErrorContext::kNone) err.context = ErrorContext::kGeneralTransport;
-    Fail(err, outcome.transient, outcome.retry_after);
-    return;
-  }
-  if (phase_ == Phase::kRequesting) {
-    // Finished without a response callback: only legal for an empty body.
-    phase_ = Phase::kReceiving;
-  }
+  return false;
+}
+
+void Attempt::OnBodyComplete() {
+  FileRecord& f = F();
   if (f.ranges.empty()) {
     if (f.bytes_total == kSizeUnknown) f.bytes_total = written_;  // chunked, size learnt at EOF
     if (written_ < f.bytes_total) {
@@ -523,6 +501,43 @@ void Attempt::OnDone(const TransferOutcome& outcome) {
     return;
   }
   FinishFile();
+}
+
+void Attempt::OnDone(const TransferOutcome& outcome) {
+  if (transfer_) e_.RetireTransfer(std::move(transfer_));
+  if (phase_ == Phase::kStopped || phase_ == Phase::kFinishing) return;
+  if (in_flight_since_ != sys::WallTime{}) {
+    AddInFlightTime(e_.Now());
+    in_flight_since_ = {};
+    F().stats.http_connections += outcome.connections;
+    e_.MarkFileDirty(job_, file_);
+  }
+  if (!ValidatorsDurable()) {
+    // A small response ends before its validators' group commit ran: wait
+    // for that commit instead of forcing one of its own.
+    std::weak_ptr<bool> self = alive_;
+    e_.AfterFlush([self, outcome, this](const Status&) {
+      if (self.lock()) OnDone(outcome);
+    });
+    return;
+  }
+  if (ActOnPending()) return;
+  if (!FlushBuffer()) {
+    Fail(pending_error_, false);
+    return;
+  }
+  if (!outcome.status.ok()) {
+    ErrorRecord err{outcome.status.code(), outcome.context, static_cast<int32_t>(file_),
+                    outcome.status.message(), outcome.protocol.empty() ? protocol_ : outcome.protocol};
+    if (err.context == ErrorContext::kNone) err.context = ErrorContext::kGeneralTransport;
+    Fail(err, outcome.transient, outcome.retry_after);
+    return;
+  }
+  if (phase_ == Phase::kRequesting) {
+    // Finished without a response callback: only legal for an empty body.
+    phase_ = Phase::kReceiving;
+  }
+  OnBodyComplete();
 }
 
 void Attempt::FinishFile() {

@@ -49,6 +49,17 @@ class Attempt final : public TransferSink {
   bool Locate(uint64_t local, size_t* index, uint64_t* within);
   void UpdateRangeTotal();
   void StartRequest();
+  // OnResponse for a whole file / a file with ranges (semantics.md §6): a
+  // value is OnResponse's answer (the response is refused, restarted or
+  // completes the file at a 416); nullopt: the bytes may flow.
+  std::optional<bool> AcceptWholeFile(const TransferResponse& resp, bool validator_changed);
+  std::optional<bool> AcceptRanges(const TransferResponse& resp, bool validator_changed);
+  // OnDone's steps: acts on what OnResponse decided (true: done here); the
+  // body ended well: finish the file, or request the next range.
+  bool ActOnPending();
+  void OnBodyComplete();
+  // Records a non-transient failure for OnDone and returns false.
+  bool RefuseResponse(int32_t code, std::string message);
   // Writes the buffer to staging, first forcing the commit of this
   // response's validators if the group commit has not run yet.
   bool FlushBuffer();

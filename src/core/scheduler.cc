@@ -30,6 +30,29 @@ void Engine::Impl::Schedule() {
   scheduling = false;
 }
 
+namespace {
+
+// The running job that queued job `j` may preempt: a strictly lower-priority
+// one (the lowest, the latest slice among equals), else a same-priority one
+// whose time slice ended (the oldest slice). Null: none.
+RuntimeJob* PickVictim(const std::vector<RuntimeJob*>& running, const RuntimeJob& j,
+                       sys::WallTime now, sys::Duration time_slice) {
+  RuntimeJob* victim = nullptr;
+  for (RuntimeJob* r : running)
+    if (r->rec.priority > j.rec.priority &&
+        (!victim || r->rec.priority > victim->rec.priority ||
+         (r->rec.priority == victim->rec.priority && r->slice_start > victim->slice_start)))
+      victim = r;
+  if (victim) return victim;
+  for (RuntimeJob* r : running)
+    if (r->rec.priority == j.rec.priority && now - r->slice_start >= time_slice &&
+        (!victim || r->slice_start < victim->slice_start))
+      victim = r;
+  return victim;
+}
+
+}  // namespace
+
 void Engine::Impl::ScheduleOnce() {
   if (shut_down) return;
   assert(queued_jobs == static_cast<size_t>(std::count_if(jobs.begin(), jobs.end(), [](auto& e) {
@@ -71,18 +94,7 @@ void Engine::Impl::ScheduleOnce() {
       if (StartJob(*j)) running.push_back(j);
       continue;
     }
-    // A strictly lower-priority victim, else a same-priority one whose slice ended.
-    RuntimeJob* victim = nullptr;
-    for (RuntimeJob* r : running)
-      if (r->rec.priority > j->rec.priority &&
-          (!victim || r->rec.priority > victim->rec.priority ||
-           (r->rec.priority == victim->rec.priority && r->slice_start > victim->slice_start)))
-        victim = r;
-    if (!victim)
-      for (RuntimeJob* r : running)
-        if (r->rec.priority == j->rec.priority && now - r->slice_start >= cfg.time_slice &&
-            (!victim || r->slice_start < victim->slice_start))
-          victim = r;
+    RuntimeJob* victim = PickVictim(running, *j, now, cfg.time_slice);
     if (!victim) {
       waiting.insert(j->rec.priority);
       continue;
@@ -94,6 +106,12 @@ void Engine::Impl::ScheduleOnce() {
     running.erase(std::find(running.begin(), running.end(), victim));
     if (StartJob(*j)) running.push_back(j);
   }
+  ArmSliceTimer(running, waiting, now);
+  PostFlush();
+}
+
+void Engine::Impl::ArmSliceTimer(const std::vector<RuntimeJob*>& running,
+                                 const std::set<JobPriority>& waiting, sys::WallTime now) {
   if (slice_timer) deps.clock->Cancel(slice_timer);
   slice_timer = 0;
   // Wake up when a waiting job may take the slot of a same-priority job whose
@@ -111,7 +129,6 @@ void Engine::Impl::ScheduleOnce() {
       Schedule();
     });
   }
-  PostFlush();
 }
 
 bool Engine::Impl::StartJob(RuntimeJob& j) {
