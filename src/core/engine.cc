@@ -180,14 +180,14 @@ Status ToleratingDiskFull(Status s, std::string_view what) {
 // cache, counted once in the statistics; after a reboot: the checkpoint).
 void Engine::Impl::RecoverFileStaging(RuntimeJob& j, uint32_t i, bool same_boot) {
   FileRecord& f = j.rec.files[i];
-  j.durable[i] = f.bytes_transferred;
+  j.files_rt[i].durable = f.bytes_transferred;
   if (f.transferred || f.delivered) return;
   auto staged = deps.payload->StagedSize(j.rec.id, i);
   uint64_t have = staged.ok() ? *staged : 0;
   if (have < f.bytes_transferred) {
     log::Warn("job {} file {}: staging holds {} bytes, the checkpoint said {}; resuming from {}",
               j.rec.id.ToString(), i, have, f.bytes_transferred, have);
-    f.bytes_transferred = j.durable[i] = have;
+    f.bytes_transferred = j.files_rt[i].durable = have;
     MarkFileDirty(j, i);
     return;
   }
@@ -260,8 +260,7 @@ Status Engine::Impl::Recover() {
     j->stored_files = j->rec.files;
 #endif
     size_t n = j->rec.files.size();
-    j->durable.resize(n);
-    j->generation.assign(n, 0);
+    j->files_rt.assign(n, FileRuntime{});
     for (size_t i = 0; i < n; ++i) RecoverFileStaging(*j, static_cast<uint32_t>(i), same_boot);
     AdmitRecoveredJob(std::move(j));
   }
@@ -303,7 +302,7 @@ Status Engine::Shutdown() {
     uint64_t bytes = 0;
     Status s = j->attempt->StopAndSync(&bytes);
     if (s.ok()) {
-      j->durable[file] = std::max(j->durable[file], bytes);
+      j->files_rt[file].durable = std::max(j->files_rt[file].durable, bytes);
       m.MarkFileDirty(*j, file);
     } else {
       result = s;
@@ -444,8 +443,7 @@ void Engine::Impl::UndoAddFiles(const Guid& id, size_t files_before, size_t coun
   if (j->attempt && j->attempt->file() >= files_before) StopAttempt(*j);
   for (size_t i = files_before; i < j->rec.files.size(); ++i) DropLiveName(j->rec.files[i].local_name);
   j->rec.files.resize(files_before);
-  j->durable.resize(files_before);
-  j->generation.resize(files_before);
+  j->files_rt.resize(files_before);
   if (j->rec.files.empty() && j->rec.state != JobState::kSuspended)
     Move(*j, JobState::kSuspended, "its files were taken back");
   else if (IsRunning(j->rec.state) && !j->attempt)
@@ -549,13 +547,12 @@ Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files
   if (Status s = ValidateNewFiles(*j, files); !s.ok()) return s;
   JobRecord before = j->rec;
   bool was_dirty = j->dirty;
-  size_t files_before = j->durable.size();
+  size_t files_before = j->files_rt.size();
   for (const NewFile& nf : files) {
     FileRecord f = NewFileRecord(static_cast<uint32_t>(j->rec.files.size()), nf);
     j->dirty_files.push_back(f.index);
     j->rec.files.push_back(std::move(f));
-    j->durable.push_back(0);
-    j->generation.push_back(0);
+    j->files_rt.push_back(FileRuntime{});
   }
   if (j->rec.state == JobState::kTransferred) Move(*j, JobState::kSuspended, "file added");
   Touch(*j);
@@ -569,8 +566,7 @@ Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files
     // Nothing of a failed AddFiles may stay (semantics: bad calls change nothing).
     j->rec = std::move(before);
     j->dirty = was_dirty;
-    j->durable.resize(files_before);
-    j->generation.resize(files_before);
+    j->files_rt.resize(files_before);
     return s;
   }
   for (const NewFile& nf : files) AddLiveName(nf.local_name);

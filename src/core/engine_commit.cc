@@ -68,14 +68,14 @@ Status Engine::Impl::FlushNow() {
       if (i >= j->rec.files.size()) continue;  // added, then rolled back
       FileRecord f = j->rec.files[i];
       f.counted_bytes = f.bytes_transferred;  // the stats count the live bytes
-      f.bytes_transferred = j->durable[i];
+      f.bytes_transferred = j->files_rt[i].durable;
       w.files.push_back(std::move(f));
     }
 #ifndef NDEBUG
     for (size_t i = 0; i < j->stored_files.size() && i < j->rec.files.size(); ++i) {
       if (std::binary_search(df.begin(), df.end(), static_cast<uint32_t>(i))) continue;
       FileRecord f = j->rec.files[i];
-      f.bytes_transferred = j->durable[i];
+      f.bytes_transferred = j->files_rt[i].durable;
       if (!SameStored(f, j->stored_files[i])) {
         log::Error("job {} file {} changed without MarkFileDirty", id.ToString(), i);
         assert(false && "a file changed without MarkFileDirty");

@@ -285,8 +285,8 @@ void Engine::Impl::OnProgress(RuntimeJob& j) {
 }
 
 void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file) {
-  j.generation[file]++;
-  j.durable[file] = 0;
+  j.files_rt[file].generation++;
+  j.files_rt[file].durable = 0;
   j.rec.files[file].bytes_transferred = 0;
   MarkFileDirty(j, file);
   Touch(j);
@@ -295,11 +295,11 @@ void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file) {
 
 void Engine::Impl::OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes) {
   RuntimeJob* j = Find(id);
-  if (!j || file >= j->durable.size() || j->generation[file] != generation) return;
+  if (!j || file >= j->files_rt.size() || j->files_rt[file].generation != generation) return;
   uint64_t live = j->rec.files[file].bytes_transferred;
   uint64_t b = std::min(bytes, live);
-  if (b <= j->durable[file]) return;
-  j->durable[file] = b;
+  if (b <= j->files_rt[file].durable) return;
+  j->files_rt[file].durable = b;
   MarkFileDirty(*j, file);
   PostFlush();
 }
@@ -308,7 +308,7 @@ void Engine::Impl::OnFileDone(RuntimeJob& j, uint32_t file) {
   FileRecord& f = j.rec.files[file];
   f.transferred = true;
   f.bytes_transferred = f.bytes_total;
-  j.durable[file] = f.bytes_total;
+  j.files_rt[file].durable = f.bytes_total;
   MarkFileDirty(j, file);
   statistics.AddDownload(Now());  // committed with the file's row
   log::Info("job {} file {} transferred ({} bytes)", j.rec.id.ToString(), file, f.bytes_total);

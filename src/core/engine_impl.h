@@ -24,10 +24,15 @@ class Attempt;
 // A live job and its runtime state. rec.files[i].bytes_transferred holds the
 // live count (bytes handed to staging); durable[i] the checkpointed count,
 // which is what the store gets.
+// What the engine keeps of a file beside its record (one per rec.files entry).
+struct FileRuntime {
+  uint64_t durable = 0;     // bytes of staging known synced (checkpointed)
+  uint64_t generation = 0;  // bumped when the file restarts from 0
+};
+
 struct RuntimeJob {
   JobRecord rec;
-  std::vector<uint64_t> durable;
-  std::vector<uint64_t> generation;  // bumped when a file restarts from 0
+  std::vector<FileRuntime> files_rt;  // parallel to rec.files
   std::unique_ptr<Attempt> attempt;
   sys::Clock::TimerId retry_timer = 0;
   sys::Clock::TimerId expiry_timer = 0;

@@ -400,7 +400,7 @@ void Attempt::StartCheckpoint() {
   ckpt_base_ = flushed_;
   last_ckpt_ = e_.Now();
   uint64_t upto = flushed_;
-  uint64_t gen = job_.generation[file_];
+  uint64_t gen = job_.files_rt[file_].generation;
   std::weak_ptr<bool> self = alive_;
   std::weak_ptr<int> engine_alive = e_.alive;
   Engine::Impl* e = &e_;
@@ -592,7 +592,7 @@ void Attempt::SyncAndComplete() {
   std::weak_ptr<int> engine_alive = e_.alive;
   sys::Executor* loop = e_.deps.loop;  // not through the engine: it may be gone
   uint64_t upto = flushed_;
-  uint64_t generation = job_.generation[file_];
+  uint64_t generation = job_.files_rt[file_].generation;
   e_.deps.workers->Post([st = staging_, self, engine_alive, loop, upto, generation, this] {
     Status s = st->Sync();
     loop->Post([s, self, engine_alive, upto, generation, this] {
