@@ -128,6 +128,10 @@ Result<DownloadStatus> Downloads::GetStatus(const Guid& id) const {
     st.error = e->failure->code();
     st.extended_error = 0;
   }
+  // A failed mandatory check is Aborted at once (OnEvent then cancels the
+  // job), so no reader sees a Paused download that could be started again.
+  if (st.error == code::kValidationFailed && e->Flag(P::kIntegrityCheckMandatory))
+    st.state = DownloadState::kAborted;
   return st;
 }
 
