@@ -62,8 +62,12 @@ class Download {
   // LocalPath or StreamInterface (else DO_E_FILE_DOWNLOADSINK_UNSPECIFIED); a
   // bad URL, path or range gives the engine's code and leaves it Created.
   // Paused -> Transferring (resumes from the validated bytes). Transferring:
-  // no-op. Transferred: no-op for the same ranges (other ranges: E_NOTIMPL in
-  // this version). Finalized, Aborted: DO_E_INVALID_STATE.
+  // no-op. Transferred: ranges not fetched yet are fetched (-> Transferring,
+  // then Transferred again; their bytes follow the earlier ranges' in the
+  // file, as AddFileWithRanges lays them out); no ranges, ranges already
+  // fetched or a whole-file download: no-op. Finalized, Aborted:
+  // DO_E_INVALID_STATE. LocalPath's missing directories are created (with
+  // the caller's rights, by the SDK) before the first Start.
   // `ranges`: nullptr or empty for the whole file; a range's length
   // kLengthToEof means to the end.
   // With BlockingMode set, returns only once the download is Transferred
@@ -86,6 +90,11 @@ class Download {
   // DO_DOWNLOAD_STATUS; DO_E_JOB_NOT_FOUND once the service has forgotten
   // the download (after a restart when it was not NonVolatile).
   Status GetStatus(DownloadStatus* status);
+  // The file's statistics, as File::GetStats gives them for a job's file
+  // (do-download.md §3): zeros and an unknown file_size before the first
+  // Start, the last figures once Finalized or Aborted (while the service
+  // remembers the download).
+  Status GetStats(FileStats* stats);
   // DO_E_UNKNOWN_PROPERTY_ID, DO_E_WRITE_ONLY_PROPERTY, E_NOT_SET (0x80070490)
   // for a property never set that has no default (defaults: CallbackFreqSeconds
   // 1, the bools false). kCallbackInterface and kStreamInterface are answered

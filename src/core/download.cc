@@ -5,6 +5,7 @@
 
 #include "core/download_entry.h"
 #include "core/download_properties.h"
+#include "core/statistics.h"
 #include "util/log.h"
 
 namespace ferry::core {
@@ -127,14 +128,30 @@ Result<DownloadStatus> Downloads::GetStatus(const Guid& id) const {
     st.error = e->failure->code();
     st.extended_error = 0;
   }
+  // A failed mandatory check is Aborted at once (OnEvent then cancels the
+  // job), so no reader sees a Paused download that could be started again.
+  if (st.error == code::kValidationFailed && e->Flag(P::kIntegrityCheckMandatory))
+    st.state = DownloadState::kAborted;
   return st;
 }
 
-void Downloads::End(Entry& e, DownloadState final_state) {
+Result<FileStats> Downloads::GetStats(const Guid& id) const {
+  const Entry* e = Find(id);
+  if (!e) return Status(code::kJobNotFound, fmt::format("no download {}", id.ToString()));
+  if (e->ended_stats) return *e->ended_stats;
+  auto snap = deps_.engine->GetJob(id);
+  if (!snap.ok() || snap->job.files.empty()) return FileStats{};
+  return FileStatsOf(snap->job, 0);
+}
+
+void Downloads::End(Entry& e, DownloadState final_state, int32_t error) {
   auto st = GetStatus(e.rec.id);
   DownloadStatus last = st.ok() ? st.value() : DownloadStatus{};
   last.state = final_state;
-  last.error = last.extended_error = 0;
+  last.error = error;
+  last.extended_error = 0;
+  auto stats = GetStats(e.rec.id);
+  e.ended_stats = stats.ok() ? stats.value() : FileStats{};
   e.ended = last;
   if (e.stream_fd >= 0) ::close(e.stream_fd);
   e.stream_fd = -1;

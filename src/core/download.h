@@ -88,8 +88,10 @@ class Downloads final : public EventConsumer {
   // LocalPath or a stream sink (DO_E_FILE_DOWNLOADSINK_UNSPECIFIED); the
   // engine's AddFile codes (bad URL, bad path, ranges) come back unchanged
   // and leave the download in Created. Empty `ranges`: the whole file.
-  // In Transferred, Start with no ranges or the same ranges is a no-op;
-  // other ranges give E_NOTIMPL (docs/download.md).
+  // In Transferred, Start fetches the ranges not fetched yet (their bytes
+  // follow the others' in the file; Transferring, then Transferred again);
+  // no ranges, ranges already there, or a whole-file download: no-op. The
+  // engine's range codes (DO_E_OVERLAPPING_RANGES...) change nothing.
   Status Start(const Guid& id, std::span<const DownloadRange> ranges);
   Status Pause(const Guid& id);
   Status Abort(const Guid& id);
@@ -99,6 +101,10 @@ class Downloads final : public EventConsumer {
   void Finalize(const Guid& id, std::function<void(Status)> done);
 
   Result<DownloadStatus> GetStatus(const Guid& id) const;
+  // The file's statistics (File::GetStats' FileStats, do-download.md §3);
+  // the defaults (file_size unknown, zeros) before the first Start; the last
+  // figures once Finalized or Aborted. DO_E_JOB_NOT_FOUND for an unknown id.
+  Result<FileStats> GetStats(const Guid& id) const;
   // DO_E_UNKNOWN_PROPERTY_ID, DO_E_WRITE_ONLY_PROPERTY, E_NOT_SET (never
   // set and no default), E_INVALIDARG for kCallbackInterface (the SDK's).
   Status GetProperty(const Guid& id, uint32_t property, DownloadValue* value) const;
@@ -131,7 +137,8 @@ class Downloads final : public EventConsumer {
   Status Save(Entry& e);
   Status StartFirst(Entry& e, std::span<const DownloadRange> ranges);
   Status ApplyToJob(Entry& e, uint32_t property, const DownloadValue& value);
-  void End(Entry& e, DownloadState final_state);
+  // Finalized or Aborted for good; the last status reports `error`.
+  void End(Entry& e, DownloadState final_state, int32_t error = 0);
 
   DownloadDeps deps_;
   std::map<Guid, std::unique_ptr<Entry>> entries_;

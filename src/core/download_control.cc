@@ -41,6 +41,11 @@ std::string JobHeaders(const std::string& custom, const std::string& auth, bool 
   return h + auth;
 }
 
+uint32_t SecurityFlagsOf(const Downloads::Entry& e) {
+  const DownloadValue* v = e.Get(P::kSecurityFlags);
+  return v && std::holds_alternative<uint32_t>(*v) ? std::get<uint32_t>(*v) : 0;
+}
+
 }  // namespace
 
 Status Downloads::StartFirst(Entry& e, std::span<const DownloadRange> ranges) {
@@ -52,6 +57,9 @@ Status Downloads::StartFirst(Entry& e, std::span<const DownloadRange> ranges) {
                     "a download by ContentId alone needs peers (not available yet)");
     return Status(code::kDownloadNoUri, "set Uri before Start");
   }
+  if (e.Flag(P::kIntegrityCheckMandatory) && e.Str(P::kIntegrityCheckInfo).empty())
+    return Status(code::kValidationFailed,
+                  "IntegrityCheckMandatory is set but no IntegrityCheckInfo was given");
   NewFile nf;
   nf.remote_url = uri;
   if (e.stream_fd >= 0)
@@ -84,11 +92,12 @@ Status Downloads::Start(const Guid& id, std::span<const DownloadRange> ranges) {
     case DownloadState::kTransferring:
       return Status::OK();
     case DownloadState::kTransferred: {
-      auto snap = deps_.engine->GetJob(id);
-      if (ranges.empty() || (snap.ok() && !snap->job.files.empty() &&
-                             snap->job.files[0].ranges == ToFileRanges(ranges)))
-        return Status::OK();
-      return Status(code::kNotImpl, "fetching other ranges after Transferred is not supported yet");
+      // Ranges not fetched yet are added after the others and fetched;
+      // ranges already there (or a whole file) make it a no-op.
+      std::vector<FileRange> more = ToFileRanges(ranges);
+      bool added = false;
+      if (Status s = deps_.engine->AddFileRanges(id, 0, more, &added); !s.ok()) return s;
+      return added ? deps_.engine->Resume(id) : Status::OK();
     }
     case DownloadState::kPaused:
       e->failure.reset();
@@ -193,6 +202,11 @@ Status Downloads::ApplyToJob(Entry& e, uint32_t property, const DownloadValue& v
     case P::kUri:
       if (!e.rec.started) return Status::OK();
       return engine.SetFileRemoteName(id, 0, std::get<std::string>(value));
+    case P::kHttpAllowSecureToNonSecureRedirect:
+      return engine.SetTransferSecurity(id, std::get<bool>(value), SecurityFlagsOf(e));
+    case P::kSecurityFlags:
+      return engine.SetTransferSecurity(id, e.Flag(P::kHttpAllowSecureToNonSecureRedirect),
+                                        std::get<uint32_t>(value));
     case P::kIntegrityCheckInfo: {
       auto sha = deps_.parse_integrity(std::get<std::string>(value));
       return sha.ok() ? Status::OK() : sha.status();
@@ -262,6 +276,14 @@ bool Downloads::OnEvent(const EngineEvent& event) {
   auto snap = deps_.engine->GetJob(event.job);
   if (!snap.ok() || !snap->job.error) return true;
   int32_t c = snap->job.error->code;
+  if (c == code::kValidationFailed && e->Flag(P::kIntegrityCheckMandatory)) {
+    // A failed mandatory check gives up: nothing of it may be delivered.
+    log::Warn("download {}: integrity check failed, aborted", event.job.ToString());
+    if (Status s = deps_.engine->Cancel(event.job); !s.ok())
+      log::Warn("download {}: cannot cancel its job: {}", event.job.ToString(), s.ToString());
+    End(*e, DownloadState::kAborted, c);
+    return true;
+  }
   std::string auth = e->Str(P::kHttpCustomAuthHeaders);
   if ((c == code::HttpError(401) || c == code::HttpError(407)) && !auth.empty() && !e->auth_sent) {
     // The origin asked for credentials: retry once with the auth headers.

@@ -13,6 +13,7 @@ namespace ferry::core {
 struct Downloads::Entry {
   DownloadRecord rec;
   std::optional<DownloadStatus> ended;  // Finalized or Aborted: the last status
+  std::optional<FileStats> ended_stats; // and the file's last statistics
   std::optional<Status> failure;        // Fail(): reported until the next Start
   bool auth_sent = false;               // auth headers added after a 401/407
   int stream_fd = -1;

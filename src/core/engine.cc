@@ -678,6 +678,17 @@ Status Engine::SetMaximumRate(const Guid& id, uint64_t bytes_per_second) {
   return s;
 }
 
+Status Engine::SetTransferSecurity(const Guid& id, bool allow_https_to_http,
+                                   uint32_t security_flags) {
+  if (security_flags & ~security_flag::kAll)
+    return Status(code::kInvalidArg, "unknown security flag bits");
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    j.rec.allow_https_to_http = allow_https_to_http;
+    j.rec.security_flags = security_flags;
+    return Status::OK();
+  });
+}
+
 Status Engine::TakeOwnership(const Guid& id, uint32_t uid) {
   uint32_t old = 0;
   Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {

@@ -119,6 +119,15 @@ class Engine {
   // (BG_E_TOO_MANY_FILES_IN_JOB). A TRANSFERRED job goes back to SUSPENDED (Resume then
   // queues it). DO_E_INVALID_STATE on a final job.
   Status AddFiles(const Guid& id, std::span<const NewFile> files);
+  // Adds to file `file` (which has ranges) those of `ranges` it does not
+  // have yet, after its own: their bytes follow in staging and at delivery.
+  // *added tells whether any was new; then the file is no longer transferred
+  // and a TRANSFERRED job goes back to SUSPENDED (Resume then queues it). A
+  // whole file has every range: no-op. The combined ranges must be valid
+  // (DO_E_OVERLAPPING_RANGES, DO_E_INVALID_RANGE, BG_E_TOO_MANY_RANGES_IN_FILE);
+  // DO_E_INVALID_STATE unless the job is TRANSFERRED or SUSPENDED.
+  Status AddFileRanges(const Guid& id, uint32_t file, std::span<const FileRange> ranges,
+                       bool* added);
   void AddFiles(const Guid& id, std::span<const NewFile> files, std::function<void(Status)> done);
 
   // The state changes of the method x state table of semantics.md §3.
@@ -152,6 +161,10 @@ class Engine {
   // job gets at most this and never more than its share of the global limit
   // of its priority (SetBandwidthLimits). Any value is accepted.
   Status SetMaximumRate(const Guid& id, uint64_t bytes_per_second);
+  // The job's redirect and TLS relaxations (TransferRequest's fields of the
+  // same names), from the next attempt on. E_INVALIDARG for unknown flag
+  // bits. Jobs never set them; DO downloads do (core/download.h).
+  Status SetTransferSecurity(const Guid& id, bool allow_https_to_http, uint32_t security_flags);
   Status TakeOwnership(const Guid& id, uint32_t new_owner_uid);
   Status SetFileRemoteName(const Guid& id, uint32_t file_index, std::string_view url);
   Status SetFileIntegrity(const Guid& id, uint32_t file_index, std::string_view sha256_hex);

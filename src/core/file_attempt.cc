@@ -127,6 +127,8 @@ void Attempt::StartRequest() {
   req.proxy_list = r.proxy_list;
   req.proxy_bypass = r.proxy_bypass;
   req.ca_file = e_.cfg.ca_file;
+  req.allow_https_to_http = r.allow_https_to_http;
+  req.security_flags = r.security_flags;
   req.connect_timeout = e_.cfg.connect_timeout;
   auto npt = std::chrono::seconds(e_.NoProgressTimeout(r));
   req.low_speed_time = e_.cfg.max_low_speed_time;
@@ -174,6 +176,20 @@ void Attempt::StartRequest() {
   if (paused_ && transfer_) transfer_->SetPaused(true);
 }
 
+namespace {
+// Why the size the origin announces for a whole file is not the one the
+// caller gave (DO's TotalSizeBytes), or nullopt when they agree or either
+// is unknown.
+std::optional<std::string> SizeMismatch(const FileRecord& f, const TransferResponse& resp) {
+  uint64_t announced = resp.total_size;
+  if (announced == kSizeUnknown && !resp.partial) announced = resp.body_length;
+  if (f.expected_size == kSizeUnknown || announced == kSizeUnknown || announced == f.expected_size)
+    return std::nullopt;
+  return fmt::format("the origin's file has {} bytes, {} were expected", announced,
+                     f.expected_size);
+}
+}  // namespace
+
 bool Attempt::RefuseResponse(int32_t c, std::string msg) {
   pending_ = Pending::kFail;
   pending_error_ = MakeError(c, ErrorContext::kRemoteFile, std::move(msg));
@@ -197,6 +213,7 @@ std::optional<bool> Attempt::AcceptWholeFile(const TransferResponse& resp, bool 
     }
     return RefuseResponse(code::HttpError(416), "the server refused a request for the whole file (416)");
   }
+  if (auto why = SizeMismatch(f, resp)) return RefuseResponse(code::kHttpBlocksizeMismatch, *why);
   bool size_changed = n > 0 && f.bytes_total != kSizeUnknown && resp.total_size != kSizeUnknown &&
                       resp.total_size != f.bytes_total;
   if (resp.partial) {

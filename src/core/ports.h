@@ -75,6 +75,10 @@ struct JobRecord {
   std::string proxy_bypass;
   std::string custom_headers;  // "Name: value" lines separated by \r\n
   uint64_t max_rate = 0;       // bytes/s, 0 = none; applies on top of the global limit
+  // TLS and redirect relaxations (DO downloads' SecurityFlags and
+  // HttpAllowSecureToNonSecureRedirect; jobs keep the defaults).
+  bool allow_https_to_http = false;
+  uint32_t security_flags = 0;  // security_flag:: bits
   JobState state = JobState::kSuspended;
   uint32_t error_count = 0;
   std::optional<ErrorRecord> error;  // set in ERROR and TRANSIENT_ERROR
@@ -215,6 +219,18 @@ using DigestFactory = std::function<std::unique_ptr<Digest>()>;
 // ---------------------------------------------------------------------------
 // Transfers.
 
+// DO's SecurityFlags bits (do-download.md §2). The HTTP backend maps what
+// libcurl can express (docs/download.md).
+namespace security_flag {
+constexpr uint32_t kCheckRevocation = 0x1;
+constexpr uint32_t kIgnoreUnknownCa = 0x100;
+constexpr uint32_t kIgnoreWrongUsage = 0x200;
+constexpr uint32_t kIgnoreCertCnInvalid = 0x1000;
+constexpr uint32_t kIgnoreCertDateInvalid = 0x2000;
+constexpr uint32_t kAll = kCheckRevocation | kIgnoreUnknownCa | kIgnoreWrongUsage |
+                          kIgnoreCertCnInvalid | kIgnoreCertDateInvalid;
+}  // namespace security_flag
+
 struct TransferRequest {
   std::string url;
   uint64_t offset = 0;                 // first byte wanted
@@ -225,6 +241,7 @@ struct TransferRequest {
   std::string proxy_list;
   std::string proxy_bypass;
   bool allow_https_to_http = false;
+  uint32_t security_flags = 0;         // security_flag:: bits: TLS checks to skip
   std::string ca_file;                 // extra trust anchor (tests, private CAs)
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds low_speed_time{60};  // abort when idle this long (transient)

@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "ferry/ferry.h"
 #include "sdk/connection.h"
+#include "sdk/info_reader.h"
+#include "util/status_codes.h"
 
 namespace ferry {
 
@@ -45,6 +48,31 @@ bool ToVariant(const PropertyValue& v, sdbus::Variant* out) {
   return true;
 }
 
+// Creates the missing directories above `local_path`, with this process's
+// rights and umask (docs/download.md: the service never creates them).
+Status MakeParentDirectories(const std::string& local_path) {
+  std::filesystem::path dir = std::filesystem::path(local_path).parent_path();
+  std::error_code ec;
+  if (dir.empty() || std::filesystem::is_directory(dir, ec)) return Status::OK();
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), fmt::format("creating {}", dir.string()));
+  return Status::OK();
+}
+
+// Before the first Start: LocalPath's missing directories, made here so
+// that they belong to the caller in both modes.
+Status PrepareLocalPath(sdk::DownloadProxy& proxy) {
+  if (ToStatus(proxy.GetStatus()).state != DownloadState::kCreated) return Status::OK();
+  sdbus::Variant v;
+  try {
+    v = proxy.GetProperty(static_cast<uint32_t>(P::kLocalPath));
+  } catch (const sdbus::Error&) {
+    return Status::OK();  // not set: Start gives the service's code
+  }
+  if (!v.containsValueOfType<std::string>()) return Status::OK();
+  return MakeParentDirectories(v.get<std::string>());
+}
+
 }  // namespace
 
 struct Download::Impl {
@@ -65,6 +93,7 @@ Status Download::Start(const std::vector<DownloadRange>* ranges) {
     std::vector<sdbus::Struct<uint64_t, uint64_t>> r;
     if (ranges)
       for (const auto& x : *ranges) r.emplace_back(x.offset, x.length);
+    if (Status s = PrepareLocalPath(*impl_->proxy); !s.ok()) return s;
     impl_->proxy->Start(r);
     PropertyValue blocking;
     if (!GetProperty(P::kBlockingMode, &blocking).ok() || !std::get<bool>(blocking))
@@ -107,6 +136,19 @@ Status Download::GetStatus(DownloadStatus* status) {
   return Guard([&] {
     if (!status) return Status(code::kInvalidArg, "status is null");
     *status = ToStatus(impl_->proxy->GetStatus());
+    return Status::OK();
+  });
+}
+
+Status Download::GetStats(FileStats* stats) {
+  return Guard([&] {
+    if (!stats) return Status(code::kInvalidArg, "stats is null");
+    sdbus::MethodReply reply = impl_->proxy->GetStatsReply();
+    sdk::Info m;
+    if (Status s = sdk::ReadInfo(reply, "GetStats", &m); !s.ok()) return s;
+    FileStats out;
+    if (Status s = sdk::DecodeFileStats(m, &out); !s.ok()) return s;
+    *stats = out;
     return Status::OK();
   });
 }

@@ -114,30 +114,7 @@ Status File::GetStats(FileStats* stats) {
     sdk::Info m;
     if (Status s = sdk::ReadInfo(reply, "GetFileStats", &m); !s.ok()) return s;
     FileStats out;
-    uint64_t duration_ns = 0;
-    sdk::InfoReader r(m, sdk::InfoReader::Missing::kKeepDefault);
-    r.Read("file_size", &out.file_size)
-        .Read("total_bytes_downloaded", &out.total_bytes_downloaded)
-        .Read("bytes_from_http", &out.bytes_from_http)
-        .Read("bytes_from_lan_peers", &out.bytes_from_lan_peers)
-        .Read("bytes_from_group_peers", &out.bytes_from_group_peers)
-        .Read("bytes_from_internet_peers", &out.bytes_from_internet_peers)
-        .Read("bytes_from_cache_server", &out.bytes_from_cache_server)
-        .Read("bytes_to_peers", &out.bytes_to_peers)
-        .Read("bytes_to_lan_peers", &out.bytes_to_lan_peers)
-        .Read("bytes_to_group_peers", &out.bytes_to_group_peers)
-        .Read("bytes_to_internet_peers", &out.bytes_to_internet_peers)
-        .Read("http_connections", &out.http_connections)
-        .Read("lan_connections", &out.lan_connections)
-        .Read("group_connections", &out.group_connections)
-        .Read("internet_connections", &out.internet_connections)
-        .Read("cache_server_connections", &out.cache_server_connections)
-        .Read("duration_ns", &duration_ns)
-        .Enum("download_mode", &out.download_mode)
-        .Enum("status_code", &out.status)
-        .Read("background", &out.background);
-    if (!r.status().ok()) return r.status();
-    out.duration = std::chrono::nanoseconds(duration_ns);
+    if (Status s = sdk::DecodeFileStats(m, &out); !s.ok()) return s;
     *stats = out;
     return Status::OK();
   });

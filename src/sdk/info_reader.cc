@@ -163,6 +163,35 @@ void ReadJobOwner(InfoReader& r, uint32_t* uid, std::string* name) {
   *uid = u;
 }
 
+Status DecodeFileStats(const Info& info, FileStats* stats) {
+  *stats = FileStats{};
+  uint64_t duration_ns = 0;
+  InfoReader r(info, InfoReader::Missing::kKeepDefault);
+  r.Read("file_size", &stats->file_size)
+      .Read("total_bytes_downloaded", &stats->total_bytes_downloaded)
+      .Read("bytes_from_http", &stats->bytes_from_http)
+      .Read("bytes_from_lan_peers", &stats->bytes_from_lan_peers)
+      .Read("bytes_from_group_peers", &stats->bytes_from_group_peers)
+      .Read("bytes_from_internet_peers", &stats->bytes_from_internet_peers)
+      .Read("bytes_from_cache_server", &stats->bytes_from_cache_server)
+      .Read("bytes_to_peers", &stats->bytes_to_peers)
+      .Read("bytes_to_lan_peers", &stats->bytes_to_lan_peers)
+      .Read("bytes_to_group_peers", &stats->bytes_to_group_peers)
+      .Read("bytes_to_internet_peers", &stats->bytes_to_internet_peers)
+      .Read("http_connections", &stats->http_connections)
+      .Read("lan_connections", &stats->lan_connections)
+      .Read("group_connections", &stats->group_connections)
+      .Read("internet_connections", &stats->internet_connections)
+      .Read("cache_server_connections", &stats->cache_server_connections)
+      .Read("duration_ns", &duration_ns)
+      .Enum("download_mode", &stats->download_mode)
+      .Enum("status_code", &stats->status)
+      .Read("background", &stats->background);
+  if (!r.status().ok()) return r.status();
+  stats->duration = std::chrono::nanoseconds(duration_ns);
+  return Status::OK();
+}
+
 Status DecodeJobSummary(const Info& info, JobSummary* summary) {
   InfoReader r(info, InfoReader::Missing::kKeepDefault);
   JobSummary s;

@@ -107,6 +107,10 @@ void ReadJobOwner(InfoReader& r, uint32_t* uid, std::string* name);
 // wrong type or an id that is not a GUID.
 Status DecodeJobSummary(const Info& info, JobSummary* summary);
 
+// The a{sv} of GetFileStats and Download.GetStats; missing keys keep
+// FileStats' defaults. E_UNEXPECTED for a value of the wrong type.
+Status DecodeFileStats(const Info& info, FileStats* stats);
+
 // Error::GetErrorDescription's text: the service's message, or the code's
 // standard sentence when it gave none.
 std::string ErrorDescription(int32_t code, const std::string& message);

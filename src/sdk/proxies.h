@@ -66,6 +66,9 @@ class DownloadProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Do
       : ProxyInterfaces(bus, "org.ferry.Ferry1", std::move(path)) {}
   ~DownloadProxy() { unregisterProxy(); }
 
+  // GetStats, to be read with sdk/info_reader.h.
+  sdbus::MethodReply GetStatsReply() { return CallForReply(getProxy(), INTERFACE_NAME, "GetStats"); }
+
   // Finalize with a long timeout: delivery may copy a whole file.
   void FinalizeWithTimeout(std::chrono::microseconds timeout) {
     getProxy().callMethod("Finalize").onInterface(INTERFACE_NAME).withTimeout(timeout);

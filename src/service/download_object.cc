@@ -7,6 +7,7 @@
 #include "service/errors.h"
 #include "service/guard.h"
 #include "service/service_impl.h"
+#include "service/statistics_dict.h"
 #include "util/log.h"
 
 namespace ferry::service {
@@ -185,6 +186,15 @@ std::tuple<uint64_t, uint64_t, uint32_t, int32_t, int32_t> DownloadObject::GetSt
   });
 }
 
+std::map<std::string, sdbus::Variant> DownloadObject::GetStats() {
+  return Guarded("Download.GetStats", [&] {
+    Check();
+    auto st = svc_.Downloads().GetStats(id_);
+    if (!st.ok()) throw StatusError(st.status());
+    return FileStatsDict(st.value());
+  });
+}
+
 sdbus::Variant DownloadObject::GetProperty(const uint32_t& property) {
   return Guarded("Download.GetProperty", [&] {
     Check();
@@ -197,6 +207,10 @@ sdbus::Variant DownloadObject::GetProperty(const uint32_t& property) {
 void DownloadObject::SetProperty(const uint32_t& property, const sdbus::Variant& value) {
   Guarded("Download.SetProperty", [&] {
     Check();
+    if (property == static_cast<uint32_t>(DownloadProperty::kSecurityFlags) &&
+        svc_.options.system_mode && !svc_.IsAdmin(svc_.Who(getObject())))
+      throw StatusError(Status(code::kAccessDenied,
+                               "SecurityFlags: only an administrator may relax TLS checks"));
     core::DownloadValue v = FromVariant(value);
     if (const auto* s = std::get_if<std::string>(&v))
       service::Check(CheckString("the property value", *s, kMaxLongStringBytes));

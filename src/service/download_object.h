@@ -7,6 +7,7 @@
 #include <ferry_adaptor.h>
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <map>
 #include <string>
 
 #include "ferry/types.h"
@@ -31,6 +32,7 @@ class DownloadObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1:
   void Abort() override;
   void Finalize(sdbus::Result<>&& result) override;
   std::tuple<uint64_t, uint64_t, uint32_t, int32_t, int32_t> GetStatus() override;
+  std::map<std::string, sdbus::Variant> GetStats() override;
   sdbus::Variant GetProperty(const uint32_t& property) override;
   void SetProperty(const uint32_t& property, const sdbus::Variant& value) override;
   void SetStreamSink(const sdbus::UnixFd& fd) override;

@@ -13,7 +13,8 @@ const char kJobColumns[] =
     "notify_parameters, min_retry_delay_s, no_progress_timeout_s, no_progress_timeout_set, "
     "cost_policy, proxy_usage, proxy_list, proxy_bypass, custom_headers, state, error_count, "
     "error_code, error_context, error_file_index, error_message, error_protocol, creation_ns, "
-    "modification_ns, transfer_completion_ns, retry_at_ns, last_progress_ns, max_rate";
+    "modification_ns, transfer_completion_ns, retry_at_ns, last_progress_ns, max_rate, "
+    "allow_https_to_http, security_flags";
 
 const char kFileColumns[] =
     "job_id, idx, remote_url, local_name, file_id, ranges, expected_size, sha256, bytes_total, "
@@ -199,6 +200,8 @@ void BindJob(sqlite::Statement& s, const core::JobRecord& j) {
   b.I(Ns(j.retry_at));
   b.I(Ns(j.last_progress));
   b.U(j.max_rate);
+  b.I(j.allow_https_to_http);
+  b.U(j.security_flags);
 }
 
 Status ReadJob(const sqlite::Statement& s, core::JobRecord* j) {
@@ -240,6 +243,8 @@ Status ReadJob(const sqlite::Statement& s, core::JobRecord* j) {
   j->retry_at = FromNs(r.I());
   j->last_progress = FromNs(r.I());
   j->max_rate = r.U();
+  j->allow_https_to_http = r.Bool();
+  j->security_flags = r.U32("security_flags");
   j->files.clear();
   return r.Done("jobs");
 }

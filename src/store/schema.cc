@@ -148,8 +148,15 @@ CREATE TABLE download_properties (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: a job's redirect and TLS relaxations (DO downloads'
+// HttpAllowSecureToNonSecureRedirect and SecurityFlags; docs/download.md).
+constexpr char kV4TransferSecurity[] = R"sql(
+ALTER TABLE jobs ADD COLUMN allow_https_to_http INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN security_flags INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // migrations[i] takes version i to i+1.
-constexpr const char* kMigrations[] = {kV1, kV2Statistics, kV3Downloads};
+constexpr const char* kMigrations[] = {kV1, kV2Statistics, kV3Downloads, kV4TransferSecurity};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

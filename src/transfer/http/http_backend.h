@@ -20,7 +20,8 @@
 // is set, with If-Range only then; custom headers verbatim; redirects limited
 // to https when the URL is https and https->http is not allowed (a refused
 // redirect, a loop or more than 10 hops: 0x80072F9C, fatal); TLS verification
-// on, ca_file as CURLOPT_CAINFO (the distribution's CA directory stays in
+// on unless security_flags relax it (TlsVerifyFor), ca_file as CURLOPT_CAINFO
+// (the distribution's CA directory stays in
 // effect); proxies: kPreconfig/kAutodetect use libcurl's environment variables,
 // kNoProxy none, kOverride the first entry of proxy_list with proxy_bypass as
 // the no-proxy list; HTTP/2 over TLS when offered; no content decoding (the

@@ -56,6 +56,13 @@ std::string FirstProxy(std::string_view proxy_list) {
   return std::string(proxy_list.substr(start, i - start));
 }
 
+TlsVerify TlsVerifyFor(uint32_t security_flags) {
+  TlsVerify v;
+  if (security_flags & core::security_flag::kIgnoreUnknownCa) v.verify_peer = 0;
+  if (security_flags & core::security_flag::kIgnoreCertCnInvalid) v.verify_host = 0;
+  return v;
+}
+
 Status ConfigureRequest(curl::Request& curl, const core::TransferRequest& request) {
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
@@ -75,8 +82,9 @@ Status ConfigureRequest(curl::Request& curl, const core::TransferRequest& reques
   set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.low_speed_time.count()));
   // The raw entity: no Accept-Encoding is sent and nothing is decoded.
   set(CURLOPT_HTTP_CONTENT_DECODING, 0L);
-  set(CURLOPT_SSL_VERIFYPEER, 1L);
-  set(CURLOPT_SSL_VERIFYHOST, 2L);
+  TlsVerify tls = TlsVerifyFor(request.security_flags);
+  set(CURLOPT_SSL_VERIFYPEER, tls.verify_peer);
+  set(CURLOPT_SSL_VERIFYHOST, tls.verify_host);
   set(CURLOPT_TCP_KEEPALIVE, 1L);
   set(CURLOPT_USERAGENT, "ferry/0.1");
   // Replaces the CA bundle file; the CA directory (CURLOPT_CAPATH default)

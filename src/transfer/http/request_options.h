@@ -24,6 +24,17 @@ std::string CurlNoProxyList(std::string_view bypass);
 // The first proxy of a BITS proxy list ("a:8080;b:8080" -> "a:8080").
 std::string FirstProxy(std::string_view proxy_list);
 
+// CURLOPT_SSL_VERIFYPEER / CURLOPT_SSL_VERIFYHOST for DO's SecurityFlags:
+// ignore-unknown-CA turns off the chain check (VERIFYPEER 0), ignore-CN the
+// name check (VERIFYHOST 0). libcurl cannot skip only the date or the key
+// usage (both are part of the chain check) nor ask for revocation without a
+// stapled OCSP answer, so those bits change nothing (docs/download.md).
+struct TlsVerify {
+  long verify_peer = 1;
+  long verify_host = 2;
+};
+TlsVerify TlsVerifyFor(uint32_t security_flags);
+
 // Sets every option of the attempt on `curl`. A failing Status (E_INVALIDARG
 // for bad input, E_UNEXPECTED when libcurl refuses an option) means the
 // request must not be started.

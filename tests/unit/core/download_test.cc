@@ -340,5 +340,131 @@ TEST_F(DownloadTest, AuthHeadersSentOnlyAfter401) {
   EXPECT_EQ(again->request.headers[0], "Authorization: Bearer t");
 }
 
+// --- What must reach the transfer (docs/download.md) ----------------------------
+
+TEST_F(DownloadTest, RedirectAndSecurityFlagsReachTheRequest) {
+  Guid plain = NewDownload("plain");
+  Guid relaxed = NewDownload("relaxed");
+  ASSERT_TRUE(downloads_->SetProperty(relaxed, 24, true).ok());
+  ASSERT_TRUE(downloads_->SetProperty(relaxed, 7, uint32_t{0x1100}).ok());
+  EXPECT_CODE(code::kInvalidArg, downloads_->SetProperty(relaxed, 7, uint32_t{0x4}));
+  ASSERT_TRUE(downloads_->Start(plain, {}).ok());
+  ASSERT_TRUE(downloads_->Start(relaxed, {}).ok());
+  Pump();
+  auto p = TransferOf(plain);
+  auto r = TransferOf(relaxed);
+  ASSERT_TRUE(p && r);
+  EXPECT_FALSE(p->request.allow_https_to_http);
+  EXPECT_EQ(p->request.security_flags, 0u);
+  EXPECT_TRUE(r->request.allow_https_to_http);
+  EXPECT_EQ(r->request.security_flags, 0x1100u);
+  // Kept by the job's record, so a restart keeps them.
+  EXPECT_TRUE(store_.records.at(relaxed).allow_https_to_http);
+  EXPECT_EQ(store_.records.at(relaxed).security_flags, 0x1100u);
+}
+
+TEST_F(DownloadTest, TotalSizeBytesMismatchFailsTheDownload) {
+  Guid id = NewDownload();
+  ASSERT_TRUE(downloads_->SetProperty(id, 21, uint64_t{99}).ok());
+  ASSERT_TRUE(downloads_->Start(id, {}).ok());
+  Pump();
+  auto t = TransferOf(id);
+  ASSERT_NE(t, nullptr);
+  EXPECT_FALSE(t->Respond(Ok200(100))) << "refused before any byte";
+  if (t->alive) t->Done(core::TransferOutcome{Status(code::kUnexpected, "aborted")});
+  Pump();
+  auto st = downloads_->GetStatus(id);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state, D::kPaused);
+  EXPECT_CODE(code::kHttpBlocksizeMismatch, Status(st->error, ""));
+  EXPECT_EQ(payload_.Staged(id, 0).value_or(""), "") << "no byte of it was kept";
+}
+
+TEST_F(DownloadTest, MandatoryIntegrityCheck) {
+  Guid missing = NewDownload("missing");
+  ASSERT_TRUE(downloads_->SetProperty(missing, 20, true).ok());
+  EXPECT_CODE(code::kValidationFailed, downloads_->Start(missing, {}));
+  EXPECT_EQ(StateOf(missing), D::kCreated);
+
+  Guid bad = NewDownload("bad");
+  ASSERT_TRUE(downloads_->SetProperty(bad, 20, true).ok());
+  ASSERT_TRUE(downloads_->SetProperty(bad, 19, R"({"Sha256":")" + std::string(64, 'c') + "\"}").ok());
+  ASSERT_TRUE(downloads_->Start(bad, {}).ok());
+  Pump();
+  ASSERT_TRUE(PumpUntil([&] {
+    if (auto t = TransferOf(bad); t && !t->done) t->Serve(Body(100));
+    return StateOf(bad) != D::kTransferring;
+  }));
+  auto st = downloads_->GetStatus(bad);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state, D::kAborted);
+  EXPECT_CODE(code::kValidationFailed, Status(st->error, ""));
+  EXPECT_FALSE(engine_->IsLive(bad));
+}
+
+TEST_F(DownloadTest, StartInTransferredFetchesOnlyTheNewRanges) {
+  const std::string remote = Body(200, 'r');
+  auto serve = [&](const Guid& id) {
+    auto t = TransferOf(id);
+    ASSERT_NE(t, nullptr);
+    uint64_t off = t->request.offset, len = t->request.length.value_or(remote.size() - off);
+    ASSERT_TRUE(t->Respond(Partial206(off, len, remote.size())));
+    t->Data(remote.substr(off, len));
+    t->Done();
+    Pump();
+  };
+  Guid id = NewDownload();
+  std::vector<DownloadRange> first = {{10, 20}};
+  ASSERT_TRUE(downloads_->Start(id, first).ok());
+  Pump();
+  serve(id);
+  ASSERT_EQ(StateOf(id), D::kTransferred);
+  size_t started = backend_.started.size();
+  // The same ranges, or none: no-op.
+  ASSERT_TRUE(downloads_->Start(id, first).ok());
+  ASSERT_TRUE(downloads_->Start(id, {}).ok());
+  Pump();
+  EXPECT_EQ(backend_.started.size(), started);
+  EXPECT_EQ(StateOf(id), D::kTransferred);
+  // An overlapping range is refused and changes nothing.
+  std::vector<DownloadRange> overlap = {{25, 10}};
+  EXPECT_CODE(code::kOverlappingRanges, downloads_->Start(id, overlap));
+  EXPECT_EQ(StateOf(id), D::kTransferred);
+  // A new range: only it is fetched, then Transferred again.
+  std::vector<DownloadRange> more = {{10, 20}, {50, 10}};
+  ASSERT_TRUE(downloads_->Start(id, more).ok());
+  EXPECT_EQ(StateOf(id), D::kTransferring);
+  Pump();
+  auto t = TransferOf(id);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->request.offset, 50u);
+  EXPECT_EQ(t->request.length.value_or(0), 10u);
+  serve(id);
+  EXPECT_EQ(StateOf(id), D::kTransferred);
+  EXPECT_EQ(downloads_->GetStatus(id)->bytes_total, 30u);
+  EXPECT_EQ(payload_.Staged(id, 0), remote.substr(10, 20) + remote.substr(50, 10));
+  ASSERT_TRUE(FinalizeAndWait(id).ok());
+  EXPECT_EQ(payload_.delivered_files[Local("d0")], remote.substr(10, 20) + remote.substr(50, 10));
+}
+
+TEST_F(DownloadTest, GetStatsFollowsTheFile) {
+  Guid id = NewDownload();
+  auto before = downloads_->GetStats(id);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->file_size, kSizeUnknown);
+  ASSERT_TRUE(downloads_->Start(id, {}).ok());
+  Pump();
+  DriveToTransferred(id);
+  auto during = downloads_->GetStats(id);
+  ASSERT_TRUE(during.ok());
+  EXPECT_EQ(during->file_size, 100u);
+  EXPECT_EQ(during->bytes_from_http, 100u);
+  ASSERT_TRUE(FinalizeAndWait(id).ok());
+  auto after = downloads_->GetStats(id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->bytes_from_http, 100u);
+  EXPECT_CODE(code::kJobNotFound, downloads_->GetStats(Guid{}).status());
+}
+
 }  // namespace
 }  // namespace ferry::core_test

@@ -86,6 +86,8 @@ JobRecord FullJob(uint8_t seed) {
   j.proxy_bypass = "<local>";
   j.custom_headers = "X-A: 1\r\nX-B: 2";
   j.max_rate = 987'654'321'000ull;
+  j.allow_https_to_http = true;
+  j.security_flags = 0x1100;
   j.state = JobState::kTransientError;
   j.error_count = 7;
   j.error = core::ErrorRecord{code::HttpError(503), ErrorContext::kRemoteFile, 1, "busy", "https"};
@@ -154,6 +156,8 @@ void ExpectJobEq(const JobRecord& a, const JobRecord& b) {
   EXPECT_EQ(a.proxy_bypass, b.proxy_bypass);
   EXPECT_EQ(a.custom_headers, b.custom_headers);
   EXPECT_EQ(a.max_rate, b.max_rate);
+  EXPECT_EQ(a.allow_https_to_http, b.allow_https_to_http);
+  EXPECT_EQ(a.security_flags, b.security_flags);
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.error_count, b.error_count);
   ASSERT_EQ(a.error.has_value(), b.error.has_value());

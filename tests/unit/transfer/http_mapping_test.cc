@@ -38,6 +38,23 @@ TEST(RequestOptionsTest, ProxyLists) {
   EXPECT_EQ(CurlNoProxyList(""), "");
 }
 
+TEST(RequestOptionsTest, SecurityFlagsMapToTlsVerification) {
+  namespace f = core::security_flag;
+  TlsVerify v = TlsVerifyFor(0);
+  EXPECT_EQ(v.verify_peer, 1);
+  EXPECT_EQ(v.verify_host, 2);
+  v = TlsVerifyFor(f::kIgnoreCertCnInvalid);
+  EXPECT_EQ(v.verify_peer, 1);
+  EXPECT_EQ(v.verify_host, 0);
+  v = TlsVerifyFor(f::kIgnoreUnknownCa);
+  EXPECT_EQ(v.verify_peer, 0);
+  EXPECT_EQ(v.verify_host, 2);
+  // Not separable in libcurl: no effect on their own.
+  v = TlsVerifyFor(f::kIgnoreCertDateInvalid | f::kIgnoreWrongUsage | f::kCheckRevocation);
+  EXPECT_EQ(v.verify_peer, 1);
+  EXPECT_EQ(v.verify_host, 2);
+}
+
 TEST(CurlOutcomeTest, Table) {
   struct Case {
     CURLcode curl;
