@@ -3,8 +3,8 @@
 // TempDir is an RAII directory made with mkdtemp(3) under $TMPDIR (or /tmp)
 // and removed recursively by its destructor. The helpers below make files of
 // pseudo-random bytes from a seed (splitmix64: fast, so multi-GB files are
-// quick to generate, and identical on every run) and hash files with SHA-256
-// (a self-contained implementation, so test support needs no OpenSSL).
+// quick to generate, and identical on every run) and hash files with the
+// project's own SHA-256 (lib/crypto/sha256.h).
 //
 // No function throws; failures are reported through the return value.
 // Thread-compatible: distinct objects may be used from distinct threads.
