@@ -1,6 +1,7 @@
 #include "support/temp_dir.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -151,6 +152,17 @@ bool WriteFile(const std::string& path, std::string_view content) {
   bool ok = WriteAll(fd, content.data(), content.size());
   if (::close(fd) != 0) ok = false;
   return ok;
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>(st.st_size);
 }
 
 }  // namespace ferry::test

@@ -17,6 +17,8 @@
 
 namespace ferry::test {
 
+constexpr uint64_t kMiB = 1ull << 20;
+
 class TempDir {
  public:
   // Creates "<$TMPDIR or /tmp>/<prefix>-XXXXXX". On failure ok() is false and
@@ -57,5 +59,9 @@ std::string Sha256Hex(std::string_view data);
 // WriteFile: creates or truncates (mode 0644); false on any error.
 std::optional<std::string> ReadFile(const std::string& path);
 bool WriteFile(const std::string& path, std::string_view content);
+// True when something (even a dangling link) is at `path`.
+bool PathExists(const std::string& path);
+// The size of a file, or -1 when it cannot be stat'ed.
+int64_t FileSize(const std::string& path);
 
 }  // namespace ferry::test

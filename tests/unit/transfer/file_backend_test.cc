@@ -16,9 +16,9 @@ namespace ferry::transfer {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RecordingSink;
-using testing::RunFor;
-using testing::RunUntil;
+using test::RecordingSink;
+using test::RunFor;
+using test::RunUntil;
 using Calls = std::vector<std::string>;
 
 class FileBackendTest : public ::testing::Test {

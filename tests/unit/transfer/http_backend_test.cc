@@ -17,9 +17,9 @@ using namespace std::chrono_literals;
 using test::OriginReply;
 using test::OriginRequest;
 using test::ScriptedOrigin;
-using testing::RecordingSink;
-using testing::RunFor;
-using testing::RunUntil;
+using test::RecordingSink;
+using test::RunFor;
+using test::RunUntil;
 using Calls = std::vector<std::string>;
 
 class HttpBackendTest : public ::testing::Test {
