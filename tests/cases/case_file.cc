@@ -13,12 +13,10 @@
 
 #include "support/temp_dir.h"
 
-namespace ferry::cases {
+namespace ferry::test {
 namespace {
 
 namespace fs = std::filesystem;
-using test::OriginReply;
-using test::OriginRequest;
 
 // The origin's content for a version (1 = the case's "content", 2, 3 ...:
 // other versions of the same size).
@@ -218,12 +216,15 @@ void CheckRequests(const json& er, const std::vector<OriginRequest>& reqs) {
   ASSERT_GE(reqs.size(), er.size());
   for (size_t i = 0; i < er.size(); ++i) {
     SCOPED_TRACE("request " + std::to_string(i));
-    if (er[i].contains("path")) EXPECT_EQ(reqs[i].target, er[i]["path"].get<std::string>());
+    if (er[i].contains("path")) {
+      EXPECT_EQ(reqs[i].target, er[i]["path"].get<std::string>());
+    }
     if (er[i].contains("range")) {
-      if (er[i]["range"].is_null())
+      if (er[i]["range"].is_null()) {
         EXPECT_FALSE(reqs[i].HasHeader("Range")) << reqs[i].Header("Range");
-      else
+      } else {
         EXPECT_EQ(reqs[i].Header("Range"), er[i]["range"].get<std::string>());
+      }
     }
     if (er[i].contains("range_from_at_least")) {
       unsigned long long from = 0;
@@ -232,8 +233,9 @@ void CheckRequests(const json& er, const std::vector<OriginRequest>& reqs) {
       EXPECT_GE(from, er[i]["range_from_at_least"].get<uint64_t>());
       EXPECT_GT(from, 0u);
     }
-    if (er[i].contains("if_range"))
+    if (er[i].contains("if_range")) {
       EXPECT_EQ(reqs[i].Header("If-Range"), er[i]["if_range"].get<std::string>());
+    }
   }
 }
 
@@ -252,18 +254,21 @@ void CheckOutcome(const Case& c, const Outcome& o, const std::vector<OriginReque
     ASSERT_TRUE(o.context.has_value());
     EXPECT_EQ(ErrorContextName(*o.context), expect["context"].get<std::string>());
   }
-  if (expect.contains("error_count"))
+  if (expect.contains("error_count")) {
     EXPECT_EQ(o.error_count, expect["error_count"].get<uint32_t>());
+  }
   if (expect.contains("min_retry_after_s") && o.retry_after_s) {
     EXPECT_GE(*o.retry_after_s, expect["min_retry_after_s"].get<int64_t>());
   }
   std::string expected = c.want == JobState::kTransferred ? ExpectedContent(c) : std::string();
-  if (expect.contains("bytes_transferred"))
+  if (expect.contains("bytes_transferred")) {
     EXPECT_EQ(o.bytes_transferred, expect["bytes_transferred"].get<uint64_t>());
-  else if (c.want == JobState::kTransferred)
+  } else if (c.want == JobState::kTransferred) {
     EXPECT_EQ(o.bytes_transferred, expected.size());
-  if (expect.contains("request_count"))
+  }
+  if (expect.contains("request_count")) {
     EXPECT_EQ(reqs.size(), expect["request_count"].get<size_t>());
+  }
   if (expect.contains("requests")) CheckRequests(expect["requests"], reqs);
   if (c.want == JobState::kTransferred) {
     EXPECT_FALSE(o.delivered_before_complete) << "data at the local name before Complete";
@@ -273,4 +278,4 @@ void CheckOutcome(const Case& c, const Outcome& o, const std::vector<OriginReque
   }
 }
 
-}  // namespace ferry::cases
+}  // namespace ferry::test

@@ -13,7 +13,7 @@
 #include "ferry/types.h"
 #include "support/scripted_origin.h"
 
-namespace ferry::cases {
+namespace ferry::test {
 
 using json = nlohmann::json;
 
@@ -68,4 +68,4 @@ void CheckOutcome(const Case& c, const Outcome& o,
 // The "kill_after_bytes" action, if any.
 std::optional<uint64_t> KillAfterBytes(const Case& c);
 
-}  // namespace ferry::cases
+}  // namespace ferry::test

@@ -4,7 +4,7 @@
 
 #include "cases/case_file.h"
 
-namespace ferry::cases {
+namespace ferry::test {
 
 // The engine in this process on a virtual clock (support/sim_host.h).
 void RunInProcess(const Case& c);
@@ -15,4 +15,4 @@ void RunDaemon(const Case& c);
 // documented error, and an engine reopened on what is left recovers.
 void RunFaultFs(const Case& c);
 
-}  // namespace ferry::cases
+}  // namespace ferry::test

@@ -8,17 +8,21 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <ostream>
 
 #include "cases/case_file.h"
 #include "cases/case_modes.h"
 
-namespace ferry::cases {
+namespace ferry::test {
 namespace {
 
 struct Param {
   std::string path;
   Mode mode;
 };
+
+// "001_plain_200 in Daemon", where gtest prints the parameter.
+void PrintTo(const Param& p, std::ostream* os) { *os << CaseName(p.path) << " in " << ModeName(p.mode); }
 
 std::vector<Param> Params() {
   std::vector<Param> out;
@@ -51,4 +55,4 @@ INSTANTIATE_TEST_SUITE_P(Cases, CaseTest, ::testing::ValuesIn(Params()), [](cons
 });
 
 }  // namespace
-}  // namespace ferry::cases
+}  // namespace ferry::test

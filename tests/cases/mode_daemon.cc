@@ -12,7 +12,7 @@
 #include "support/ferryd_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::cases {
+namespace ferry::test {
 namespace {
 
 namespace fs = std::filesystem;
@@ -85,8 +85,9 @@ void RunDaemon(const Case& c) {
   ASSERT_TRUE((s = manager->CreateJob("case", JobType::kDownload, &id, &job)).ok()) << s.ToString();
   ASSERT_TRUE((s = job->SetMinimumRetryDelay(job_opts.value("min_retry_delay", 0u))).ok())
       << s.ToString();
-  if (job_opts.contains("no_progress_timeout"))
+  if (job_opts.contains("no_progress_timeout")) {
     ASSERT_TRUE(job->SetNoProgressTimeout(job_opts["no_progress_timeout"].get<uint32_t>()).ok());
+  }
   ASSERT_TRUE((s = AddCaseFile(c, FileOf(c, *origin), local, *job)).ok()) << s.ToString();
   ASSERT_TRUE((s = job->Resume()).ok()) << s.ToString();
 
@@ -132,4 +133,4 @@ void RunDaemon(const Case& c) {
   EXPECT_TRUE(ferryd.Terminate(&exit_code).ok());
 }
 
-}  // namespace ferry::cases
+}  // namespace ferry::test

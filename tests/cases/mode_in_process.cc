@@ -12,11 +12,10 @@
 #include "support/sim_host.h"
 #include "support/temp_dir.h"
 
-namespace ferry::cases {
+namespace ferry::test {
 namespace {
 
 namespace fs = std::filesystem;
-using test::SimHost;
 
 bool Terminal(JobState s) { return s == JobState::kError || s == JobState::kTransferred; }
 bool Documented(const Status& s) { return s.ok() || s.Name().rfind("0x", 0) != 0; }
@@ -195,12 +194,14 @@ uint64_t FaultRun(const Case& c, uint64_t fail_nth) {
   InProcessRun run(c, *origin, dir.path(), &ffs);
   Status s = run.Open();
   if (s.ok()) s = run.CreateAndResume();
-  if (s.ok())
+  if (s.ok()) {
     if (auto kill = KillAfterBytes(c)) s = run.KillAndReopen(*kill);
+  }
   if (s.ok()) {
     auto snap = run.RunToWanted();
-    if (snap && snap->job.state == JobState::kError && snap->job.error)
+    if (snap && snap->job.state == JobState::kError && snap->job.error) {
       EXPECT_TRUE(Documented(Status(snap->job.error->code, ""))) << snap->job.error->code;
+    }
     if (snap && snap->job.state == JobState::kTransferred) s = run.Complete();
   }
   EXPECT_TRUE(Documented(s)) << s.ToString();
@@ -257,4 +258,4 @@ void RunFaultFs(const Case& c) {
   if ((ops - 1) % step != 0) FaultRun(c, ops);
 }
 
-}  // namespace ferry::cases
+}  // namespace ferry::test

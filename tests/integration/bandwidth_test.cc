@@ -20,12 +20,10 @@
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using test::NginxFixture;
-using test::TempDir;
 
 constexpr int kJobs = 2;
 constexpr uint64_t kFirstLimit = 20 * kMiB;
@@ -168,4 +166,4 @@ TEST_F(BandwidthTest, BackgroundLimitHoldsAndChangesAtRunTime) {
 }
 
 }  // namespace
-}  // namespace ferry::integration
+}  // namespace ferry::test

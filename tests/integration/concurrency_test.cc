@@ -14,11 +14,9 @@
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::TempDir;
 
 constexpr int kJobs = 16;
 
@@ -90,4 +88,4 @@ TEST(ConcurrencyTest, SixteenJobsAllTransferAndDeliverTheRightBytes) {
 }
 
 }  // namespace
-}  // namespace ferry::integration
+}  // namespace ferry::test

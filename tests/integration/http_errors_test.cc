@@ -15,11 +15,9 @@
 #include "support/temp_dir.h"
 #include "util/status_codes.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::TempDir;
 
 class HttpErrorsTest : public ::testing::Test {
  protected:
@@ -181,4 +179,4 @@ TEST_F(HttpErrorsTest, FailedDeliveryKeepsTransferredAndCompleteCanBeRetried) {
 }
 
 }  // namespace
-}  // namespace ferry::integration
+}  // namespace ferry::test

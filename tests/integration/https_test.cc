@@ -13,11 +13,9 @@
 #include "support/temp_dir.h"
 #include "util/status_codes.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::TempDir;
 
 class HttpsTest : public ::testing::Test {
  protected:
@@ -116,4 +114,4 @@ TEST_F(HttpsTest, TheRedirectTargetItselfIsServedOverHttp) {
 }
 
 }  // namespace
-}  // namespace ferry::integration
+}  // namespace ferry::test

@@ -1,8 +1,5 @@
 #include "integration/integration_util.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +11,7 @@
 
 #include "util/status_codes.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 
 using namespace std::chrono_literals;
 
@@ -138,11 +135,6 @@ std::string StagingFile(const Host& host, const Guid& id, uint32_t file) {
   return StagingDir(host, id) + "/" + std::to_string(file) + ".part";
 }
 
-bool PathExists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
 std::vector<test::NginxLogEntry> AccessLogAtLeast(const test::NginxFixture& nginx, size_t n,
                                                   std::chrono::milliseconds deadline) {
   auto end = std::chrono::steady_clock::now() + deadline;
@@ -153,20 +145,4 @@ std::vector<test::NginxLogEntry> AccessLogAtLeast(const test::NginxFixture& ngin
   }
 }
 
-uint16_t PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-}  // namespace ferry::integration
+}  // namespace ferry::test

@@ -24,13 +24,13 @@
 #include "daemon/engine_host.h"
 #include "ferry/types.h"
 #include "support/nginx_fixture.h"
+#include "support/temp_dir.h"
 #include "util/result.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 
 using Host = daemon::EngineHost;
 constexpr std::chrono::seconds kDeadline{120};
-constexpr uint64_t kMiB = 1ull << 20;
 
 // $FERRY_TEST_SCALE, clamped to [0.01, 100]; 1 when unset or malformed.
 double Scale();
@@ -82,15 +82,10 @@ Status CompleteSync(Host& host, const Guid& id, std::chrono::milliseconds deadli
 std::string StagingDir(const Host& host, const Guid& id);
 std::string StagingFile(const Host& host, const Guid& id, uint32_t file = 0);
 
-bool PathExists(const std::string& path);
-
 // nginx's access log once it has at least `n` lines (nginx writes a line
 // just after the response, so a client may see the answer first); whatever
 // it has after `deadline` otherwise.
 std::vector<test::NginxLogEntry> AccessLogAtLeast(const test::NginxFixture& nginx, size_t n,
                                                   std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-uint16_t PickFreePort();
-
-}  // namespace ferry::integration
+}  // namespace ferry::test

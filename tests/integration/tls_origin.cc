@@ -7,9 +7,10 @@
 #include <cstdlib>
 
 #include "integration/integration_util.h"
+#include "support/free_port.h"
 #include "util/status_codes.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 namespace {
 
 constexpr int kAttempts = 5;
@@ -40,7 +41,7 @@ Status TlsOrigin::Start(const std::string& docroot, std::string extra) {
   }
   Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    https_port_ = PickFreePort();
+    https_port_ = test::PickFreePort();
     if (https_port_ == 0) return Status(code::kUnexpected, "no free port");
     std::string config = "listen 127.0.0.1:" + std::to_string(https_port_) + " ssl;\n" +
                          "    ssl_certificate " + cert + ";\n" + "    ssl_certificate_key " + key + ";\n";
@@ -49,7 +50,7 @@ Status TlsOrigin::Start(const std::string& docroot, std::string extra) {
     // The fixture's own HTTP port is only known after Start, so a config
     // that names an HTTP port gets a second plain listener of its own.
     if (more.find("{HTTP_PORT}") != std::string::npos) {
-      extra_http_port_ = PickFreePort();
+      extra_http_port_ = test::PickFreePort();
       config += "    listen 127.0.0.1:" + std::to_string(extra_http_port_) + ";\n";
       ReplaceAll(&more, "{HTTP_PORT}", std::to_string(extra_http_port_));
     }
@@ -69,4 +70,4 @@ std::string TlsOrigin::HttpsUrl(std::string_view path) const {
   return url;
 }
 
-}  // namespace ferry::integration
+}  // namespace ferry::test

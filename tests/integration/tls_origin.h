@@ -17,7 +17,7 @@
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::integration {
+namespace ferry::test {
 
 class TlsOrigin {
  public:
@@ -45,4 +45,4 @@ class TlsOrigin {
   uint16_t extra_http_port_ = 0;
 };
 
-}  // namespace ferry::integration
+}  // namespace ferry::test

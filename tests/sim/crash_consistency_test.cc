@@ -5,7 +5,7 @@
 // file:// backend) with small checkpoints (1 MiB, 256 KiB writes), runs to
 // TRANSFERRED, is Completed, and the file appears at its local name. A run
 // without faults counts the file-system operations of the whole scenario
-// (EngineHost start included). Then, for every N, a fresh state directory
+// (SimHost start included). Then, for every N, a fresh state directory
 // runs the scenario on a FaultInjectionFileSystem that fails operations with
 // EIO; the engine must end in ERROR (or finish), never crash or hang. The
 // process then "crashes" (the host is destroyed without Shutdown), the power
@@ -25,7 +25,9 @@
 // finished staging is untouched, the store stays consistent, and Resume
 // completes it once space is back.
 //
-// Every wait is a bounded poll; nothing asserts on timing.
+// The engine runs on a SimHost (tests/support/sim_host.h): its clock is
+// virtual and the test thread turns its loop, so nothing sleeps and retry
+// delays pass at once. Every wait is bounded; nothing asserts on timing.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,32 +38,27 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/engine.h"
-#include "daemon/engine_host.h"
 #include "store/job_store_sqlite.h"
 #include "support/fault_fs.h"
+#include "support/sim_host.h"
 #include "support/temp_dir.h"
 #include "util/log.h"
 
-namespace ferry {
+namespace ferry::test {
 namespace {
 
 using namespace std::chrono_literals;
-using daemon::EngineHost;
-using daemon::HostOptions;
 
 constexpr uint64_t kMiB = 1ull << 20;
 constexpr int32_t kDiskFull = static_cast<int32_t>(0x80070070u);  // ERROR_DISK_FULL
-constexpr auto kWait = 30s;
 
 // The fault-injecting file system, plus a boot id the test can change: a
 // power loss is a reboot, so the engine reopened after DropUnsyncedData()
@@ -115,16 +112,6 @@ std::string PrefixDiff(const std::string& got, const std::string& want, uint64_t
   return "";
 }
 
-template <typename Pred>
-bool PollUntil(Pred&& pred, std::chrono::milliseconds timeout = kWait) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (pred()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-}
-
 class World {
  public:
   World() { ::mkdir(root_.Path("dest").c_str(), 0755); }
@@ -140,8 +127,8 @@ class World {
   test::TempDir root_{"ferry-sim"};
 };
 
-HostOptions Options(CrashFs& fs, const World& w) {
-  HostOptions o;
+SimHostOptions Options(CrashFs& fs, const World& w) {
+  SimHostOptions o;
   o.state_dir = w.state();
   o.fs = &fs;
   o.config.checkpoint_bytes = 1 * kMiB;
@@ -150,23 +137,24 @@ HostOptions Options(CrashFs& fs, const World& w) {
   return o;
 }
 
-std::optional<core::JobSnapshot> Snap(EngineHost& h, const Guid& id) {
-  auto r = h.Call([&](core::Engine& e) { return e.GetJob(id); });
+std::optional<core::JobSnapshot> Snap(SimHost& h, const Guid& id) {
+  auto r = h.engine().GetJob(id);
   if (!r.ok()) return std::nullopt;
   return std::move(r).value();
 }
 
-// Complete with a bounded wait: nullopt when `done` did not run in time.
-std::optional<Status> CompleteJob(EngineHost& h, const Guid& id) {
-  auto p = std::make_shared<std::promise<Status>>();
-  auto f = p->get_future();
-  h.Call([&](core::Engine& e) { e.Complete(id, [p](Status s) { p->set_value(std::move(s)); }); });
-  if (f.wait_for(kWait) != std::future_status::ready) return std::nullopt;
-  return f.get();
+// Complete, running the loop (bounded) until `done` runs: nullopt when it
+// did not.
+std::optional<Status> CompleteJob(SimHost& h, const Guid& id) {
+  // Shared: a late callback (after a crash) must not write to this frame.
+  auto done = std::make_shared<std::optional<Status>>();
+  h.engine().Complete(id, [done](Status s) { *done = std::move(s); });
+  h.RunUntil([&] { return done->has_value(); });
+  return *done;
 }
 
 // CreateJob + AddFiles (+ Resume). *created tells whether the job exists.
-Status AddJob(EngineHost& h, const std::string& url, const std::string& local, Guid* id,
+Status AddJob(SimHost& h, const std::string& url, const std::string& local, Guid* id,
               bool* created, bool resume = true) {
   *created = false;
   return h.Call([&](core::Engine& e) -> Status {
@@ -183,14 +171,15 @@ Status AddJob(EngineHost& h, const std::string& url, const std::string& local, G
   });
 }
 
-JobState StateOf(EngineHost& h, const Guid& id) {
+JobState StateOf(SimHost& h, const Guid& id) {
   auto s = Snap(h, id);
   return s ? s->job.state : JobState::kCancelled;
 }
 
-bool WaitForState(EngineHost& h, const Guid& id, std::initializer_list<JobState> states,
+// Runs the engine (virtual time, bounded) until the job is in one of `states`.
+bool WaitForState(SimHost& h, const Guid& id, std::initializer_list<JobState> states,
                   JobState* last) {
-  return PollUntil([&] {
+  return h.RunUntil([&] {
     *last = StateOf(h, id);
     for (JobState s : states)
       if (*last == s) return true;
@@ -272,36 +261,38 @@ void CheckStore(const World& w, const std::vector<Expected>& expected) {
 
 // Drives a live job to ACKNOWLEDGED: Resume from ERROR / TRANSIENT_ERROR /
 // SUSPENDED, Complete at TRANSFERRED. A few tries each, then gives up.
-void Finish(EngineHost& h, const Guid& id) {
+void Finish(SimHost& h, const Guid& id) {
   int resumes = 0, completes = 0;
   std::string last;
-  bool done = PollUntil([&] {
+  // The job is gone from the live set, or waits for the test to act.
+  auto actionable = [&] {
     auto snap = Snap(h, id);
     if (!snap || !snap->live) return true;
     JobState st = snap->job.state;
     last = std::string(JobStateName(st));
     if (snap->job.error) last += " " + Status(snap->job.error->code, snap->job.error->message).ToString();
-    switch (st) {
-      case JobState::kError:
-      case JobState::kTransientError:
-      case JobState::kSuspended:
-        if (++resumes > 3) return true;
-        EXPECT_TRUE(h.Call([&](core::Engine& e) { return e.Resume(id); }).ok());
-        break;
-      case JobState::kTransferred: {
-        if (++completes > 3) return true;
-        auto cs = CompleteJob(h, id);
-        EXPECT_TRUE(cs.has_value()) << "Complete did not call back";
-        if (cs) {
-          EXPECT_TRUE(cs->ok()) << cs->ToString();
-        }
-        break;
-      }
-      default:
-        break;
+    return st == JobState::kError || st == JobState::kTransientError || st == JobState::kSuspended ||
+           st == JobState::kTransferred;
+  };
+  bool done = false;
+  while (h.RunUntil(actionable)) {
+    auto snap = Snap(h, id);
+    if (!snap || !snap->live) {
+      done = true;
+      break;
     }
-    return false;
-  });
+    if (snap->job.state != JobState::kTransferred) {
+      if (++resumes > 3) break;
+      EXPECT_TRUE(h.engine().Resume(id).ok());
+      continue;
+    }
+    if (++completes > 3) break;
+    auto cs = CompleteJob(h, id);
+    EXPECT_TRUE(cs.has_value()) << "Complete did not call back";
+    if (cs) {
+      EXPECT_TRUE(cs->ok()) << cs->ToString();
+    }
+  }
   EXPECT_TRUE(done) << "the job did not finish; last seen " << last;
   auto snap = Snap(h, id);
   ASSERT_TRUE(snap.has_value());
@@ -339,13 +330,13 @@ class CrashConsistencyTest : public ::testing::Test {
     Expected x;
     x.local = w.dest();
     x.source = a_;
-    auto host = EngineHost::Start(Options(fs, w));
+    auto host = SimHost::Start(Options(fs, w));
     if (!host.ok()) {
       *trace = "start failed: " + host.status().ToString();
       *outcome = "start failed";
       return x;
     }
-    std::unique_ptr<EngineHost> h = std::move(host).value();
+    std::unique_ptr<SimHost> h = std::move(host).value();
     Status s = AddJob(*h, a_->url(), x.local, &x.id, &x.created);
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!x.created) return x;
@@ -395,9 +386,9 @@ class CrashConsistencyTest : public ::testing::Test {
     }
     if (HasFatalFailure()) return;
 
-    auto host = EngineHost::Start(Options(fs, w));
+    auto host = SimHost::Start(Options(fs, w));
     ASSERT_TRUE(host.ok()) << "reopening after the crash: " << host.status().ToString();
-    std::unique_ptr<EngineHost> h = std::move(host).value();
+    std::unique_ptr<SimHost> h = std::move(host).value();
     if (!x.created) {
       EXPECT_TRUE(h->Call([](core::Engine& e) { return e.EnumJobs(std::nullopt); }).empty());
       Status s = AddJob(*h, a_->url(), x.local, &x.id, &x.created);
@@ -505,9 +496,9 @@ TEST_F(CrashConsistencyTest, CrashBetweenDeliveryAndItsCommitStillCompletes) {
   x.local = w.dest();
   x.source = a_;
   {
-    auto host = EngineHost::Start(Options(fs, w));
+    auto host = SimHost::Start(Options(fs, w));
     ASSERT_TRUE(host.ok()) << host.status().ToString();
-    std::unique_ptr<EngineHost> h = std::move(host).value();
+    std::unique_ptr<SimHost> h = std::move(host).value();
     ASSERT_TRUE(AddJob(*h, a_->url(), x.local, &x.id, &x.created).ok());
     JobState st{};
     ASSERT_TRUE(WaitForState(*h, x.id, {JobState::kTransferred}, &st)) << JobStateName(st);
@@ -517,9 +508,9 @@ TEST_F(CrashConsistencyTest, CrashBetweenDeliveryAndItsCommitStillCompletes) {
   ASSERT_EQ(::link(w.StagingPath(x.id, 0).c_str(), x.local.c_str()), 0);
   ASSERT_TRUE(fs.SyncDir(w.dest("").substr(0, w.dest("").size() - 1)).ok());
 
-  auto host = EngineHost::Start(Options(fs, w));
+  auto host = SimHost::Start(Options(fs, w));
   ASSERT_TRUE(host.ok()) << host.status().ToString();
-  std::unique_ptr<EngineHost> h = std::move(host).value();
+  std::unique_ptr<SimHost> h = std::move(host).value();
   Finish(*h, x.id);
   EXPECT_EQ(test::Sha256File(x.local), a_->sha);
   EXPECT_FALSE(Exists(w.JobStagingDir(x.id)));
@@ -533,12 +524,12 @@ TEST_F(CrashConsistencyTest, DiskFullFailsTheWritingJobOnly) {
   struct Run {
     World w;
     CrashFs fs;
-    std::unique_ptr<EngineHost> h;
+    std::unique_ptr<SimHost> h;
     Expected a, b;
   };
   // Sets up B transferred (not completed) and A added, not resumed.
   auto setup = [&](Run& r) {
-    auto host = EngineHost::Start(Options(r.fs, r.w));
+    auto host = SimHost::Start(Options(r.fs, r.w));
     ASSERT_TRUE(host.ok()) << host.status().ToString();
     r.h = std::move(host).value();
     r.a = {Guid{}, false, r.w.dest("a.bin"), a_};
@@ -602,7 +593,7 @@ TEST_F(CrashConsistencyTest, DiskFullFailsTheWritingJobOnly) {
     CheckStore(r.w, {r.a, r.b});
     if (HasFatalFailure()) return;
 
-    auto host = EngineHost::Start(Options(r.fs, r.w));
+    auto host = SimHost::Start(Options(r.fs, r.w));
     ASSERT_TRUE(host.ok()) << host.status().ToString();
     r.h = std::move(host).value();
     EXPECT_EQ(StateOf(*r.h, r.a.id), JobState::kError);
@@ -615,4 +606,4 @@ TEST_F(CrashConsistencyTest, DiskFullFailsTheWritingJobOnly) {
 }
 
 }  // namespace
-}  // namespace ferry
+}  // namespace ferry::test

@@ -2,28 +2,22 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <sstream>
-#include <thread>
-#include <vector>
 
+#include "support/child_process.h"
 #include "support/temp_dir.h"
 #include "util/status_codes.h"
-
-extern char** environ;
 
 namespace ferry::test {
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
-constexpr int kStopTimeoutMs = 5000;
+constexpr std::chrono::seconds kStopTimeout{5};
 
 std::string Config(const std::string& dir) {
   std::ostringstream c;
@@ -58,7 +52,7 @@ bool BusFixture::Available() { return ::access(std::string(kDaemonPath).c_str(),
 std::string BusFixture::dir() const { return dir_ ? dir_->path() : ""; }
 
 Status BusFixture::Start(const BusOptions& options) {
-  if (pid_ > 0) return Status(code::kInvalidArg, "the bus is already started");
+  if (child_.running()) return Status(code::kInvalidArg, "the bus is already started");
   if (!Available()) return ErrnoStatus(ENOENT, std::string(kDaemonPath));
   dir_ = std::make_unique<TempDir>("ferry-bus");
   if (!dir_->ok()) return ErrnoStatus(errno, "mkdtemp");
@@ -70,39 +64,22 @@ Status BusFixture::Start(const BusOptions& options) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
   const std::string out = dir + "/dbus-daemon.out";
-  std::string bin(kDaemonPath);
-  std::string conf_arg = "--config-file=" + conf;
-  // The child's copy of the write end is fd 3 (dup2 clears CLOEXEC).
-  std::string print_arg = "--print-address=3";
-  std::vector<char*> argv = {bin.data(), conf_arg.data(), const_cast<char*>("--nofork"),
-                             print_arg.data(), nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_adddup2(&actions, p[1], 3);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t all_default;
-  sigfillset(&all_default);
-  posix_spawnattr_setsigdefault(&attr, &all_default);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  int err = ::posix_spawn(&pid, bin.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  SpawnOptions so;
+  so.stdout_fd = out_fd;
+  so.fd3 = p[1];
+  // The child's copy of the write end is fd 3.
+  Status spawned = out_fd < 0 ? ErrnoStatus(errno, "open " + out)
+                              : child_.Spawn({std::string(kDaemonPath), "--config-file=" + conf,
+                                              "--nofork", "--print-address=3"},
+                                             so);
+  if (out_fd >= 0) ::close(out_fd);
   ::close(p[1]);
-  if (err != 0) {
+  if (!spawned.ok()) {
     ::close(p[0]);
     dir_.reset();
-    return ErrnoStatus(err, "posix_spawn dbus-daemon");
+    return spawned;
   }
-  pid_ = pid;
 
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
@@ -129,26 +106,8 @@ Status BusFixture::Start(const BusOptions& options) {
   return Status::OK();
 }
 
-bool BusFixture::WaitExit(int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 void BusFixture::Stop() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    if (!WaitExit(kStopTimeoutMs)) {
-      ::kill(-pid_, SIGKILL);  // the group we created
-      WaitExit(kStopTimeoutMs);
-    }
-    pid_ = -1;
-  }
+  child_.Terminate(kStopTimeout);
   address_.clear();
   dir_.reset();
 }

@@ -11,7 +11,8 @@
 // local user can connect; otherwise both keep the creator-only defaults.
 //
 // Stop() sends SIGTERM to that child only, waits up to 5 s, then SIGKILLs
-// its process group, reaps it and removes the temp dir. Bounded, idempotent.
+// its process group (ChildProcess::Terminate), reaps it and removes the
+// temp dir. Bounded, idempotent.
 // Not thread-safe; use from the test's thread.
 #pragma once
 
@@ -22,6 +23,7 @@
 #include <string_view>
 
 #include "ferry/status.h"
+#include "support/child_process.h"
 
 namespace ferry::test {
 
@@ -48,8 +50,8 @@ class BusFixture {
   Status Start(const BusOptions& options = {});
   void Stop();
 
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
+  bool running() const { return child_.running(); }
+  pid_t pid() const { return child_.pid(); }
   // The address to give clients ("unix:path=<dir>/bus,guid=…"); "" when
   // not started.
   const std::string& address() const { return address_; }
@@ -57,10 +59,8 @@ class BusFixture {
   std::string dir() const;
 
  private:
-  bool WaitExit(int timeout_ms);
-
   std::unique_ptr<TempDir> dir_;
-  pid_t pid_ = -1;
+  ChildProcess child_;
   std::string address_;
 };
 

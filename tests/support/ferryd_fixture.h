@@ -3,9 +3,8 @@
 // `ferry`).
 //
 // Start() writes the JSON config (when given) into the fixture's own temp
-// dir, forks, and in the child joins its own process group, redirects
-// stdout/stderr to a log file, drops to the user (setgroups, setgid,
-// setuid) and execs
+// dir and spawns (ChildProcess: its own process group, stdout/stderr to a
+// log file, dropped to the user)
 //   ferryd (--user|--system) --bus-address ADDR --state-dir DIR
 //          [--config FILE] --log-level LEVEL
 // Then it polls (every 50 ms, at most `ready_timeout`) until
@@ -26,6 +25,7 @@
 #include <string>
 
 #include "ferry/status.h"
+#include "support/child_process.h"
 #include "support/unix_users.h"
 
 namespace ferry::test {
@@ -64,8 +64,8 @@ class FerrydFixture {
   Status Terminate(int* exit_code = nullptr,
                    std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
+  bool running() const { return child_.running(); }
+  pid_t pid() const { return child_.pid(); }
   // True when the child has exited (reaps it); *exit_code as in Terminate.
   bool Exited(int* exit_code = nullptr);
   // The current run's stdout+stderr.
@@ -76,11 +76,9 @@ class FerrydFixture {
   static bool NameHasOwner(const std::string& bus_address);
 
  private:
-  bool WaitExit(std::chrono::milliseconds timeout, int* status);
-
   std::unique_ptr<TempDir> dir_;
   FerrydOptions options_;
-  pid_t pid_ = -1;
+  ChildProcess child_;
   int run_ = 0;
   std::string log_path_;
 };

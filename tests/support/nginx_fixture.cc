@@ -1,13 +1,7 @@
 #include "support/nginx_fixture.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,45 +10,16 @@
 #include <sstream>
 #include <thread>
 
+#include "support/free_port.h"
 #include "support/temp_dir.h"
 #include "util/status_codes.h"
-
-extern char** environ;
 
 namespace ferry::test {
 namespace {
 
 constexpr int kStartAttempts = 5;
 constexpr auto kStartTimeout = std::chrono::seconds(10);
-constexpr int kStopTimeoutMs = 5000;
-
-uint16_t PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-bool CanConnect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
+constexpr std::chrono::seconds kStopTimeout{5};
 
 std::string Config(const std::string& prefix, const std::string& docroot, uint16_t port,
                    const NginxOptions& options) {
@@ -118,7 +83,7 @@ std::string NginxFixture::Url(std::string_view path) const {
 std::string NginxFixture::prefix() const { return dir_ ? dir_->path() : ""; }
 
 Status NginxFixture::Start(const std::string& docroot, const NginxOptions& options) {
-  if (pid_ > 0) return Status(code::kInvalidArg, "nginx already started");
+  if (child_.running()) return Status(code::kInvalidArg, "nginx already started");
   if (!Available()) return ErrnoStatus(ENOENT, std::string(kNginxPath));
   Status last;
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
@@ -144,40 +109,20 @@ Status NginxFixture::StartOnce(const std::string& docroot, const NginxOptions& o
   }
 
   std::string out = prefix + "/nginx.out";
-  std::string prefix_arg = prefix + "/";
-  std::string error_log = prefix + "/logs/error.log";
-  std::string bin(kNginxPath);
-  std::vector<char*> argv = {bin.data(),       const_cast<char*>("-p"), prefix_arg.data(),
-                             const_cast<char*>("-c"), conf.data(),     const_cast<char*>("-e"),
-                             error_log.data(),  nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own group: Stop can kill the workers too
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t all_default;
-  sigfillset(&all_default);
-  posix_spawnattr_setsigdefault(&attr, &all_default);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  int err = ::posix_spawn(&pid, bin.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) return ErrnoStatus(err, "posix_spawn nginx");
-  pid_ = pid;
+  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out_fd < 0) return ErrnoStatus(errno, "open " + out);
+  SpawnOptions so;
+  so.stdout_fd = out_fd;
+  // Its own process group (ChildProcess): Stop kills the workers too.
+  Status spawned = child_.Spawn({std::string(kNginxPath), "-p", prefix + "/", "-c", conf, "-e",
+                                 prefix + "/logs/error.log"},
+                                so);
+  ::close(out_fd);
+  if (!spawned.ok()) return spawned;
 
   auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (child_.Exited()) {
       std::string log = ErrorLog() + ReadFile(out).value_or("");
       *retry = log.find("Address already in use") != std::string::npos;
       dir_.reset();
@@ -191,26 +136,8 @@ Status NginxFixture::StartOnce(const std::string& docroot, const NginxOptions& o
   return Status(code::kUnexpected, "nginx did not accept connections within 10 s: " + log);
 }
 
-bool NginxFixture::WaitExit(int timeout_ms) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
 void NginxFixture::Stop() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    if (!WaitExit(kStopTimeoutMs)) {
-      ::kill(-pid_, SIGKILL);  // the group we created: master and workers
-      WaitExit(kStopTimeoutMs);
-    }
-    pid_ = -1;
-  }
+  child_.Terminate(kStopTimeout);  // then SIGKILL to the group: master and workers
   port_ = 0;
   dir_.reset();
 }

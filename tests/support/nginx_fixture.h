@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "ferry/status.h"
+#include "support/child_process.h"
 
 namespace ferry::test {
 
@@ -71,9 +72,9 @@ class NginxFixture {
   // Stops nginx and removes the private dir. Idempotent; bounded.
   void Stop();
 
-  bool running() const { return pid_ > 0; }
+  bool running() const { return child_.running(); }
   uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   // "http://127.0.0.1:<port>" + path ('/' prepended if missing).
   std::string Url(std::string_view path) const;
   // The private prefix dir (config, logs); "" when not started.
@@ -88,11 +89,9 @@ class NginxFixture {
 
  private:
   Status StartOnce(const std::string& docroot, const NginxOptions& options, bool* retry);
-  // Waits up to `timeout_ms` for the child to exit; true when reaped.
-  bool WaitExit(int timeout_ms);
 
   std::unique_ptr<TempDir> dir_;
-  pid_t pid_ = -1;
+  ChildProcess child_;
   uint16_t port_ = 0;
 };
 

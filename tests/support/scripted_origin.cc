@@ -101,6 +101,43 @@ void AppendChunked(std::string* out, std::string_view body, size_t limit) {
   if (limit >= body.size()) out->append("0\r\n\r\n");
 }
 
+// The bytes of `reply` to `req`: `raw` (cut), or a generated head and body
+// (cut, chunked). *head_size: the generated head's size (0 for raw).
+// `say_close`: add "Connection: close" unless the handler set Connection.
+std::string Render(const OriginRequest& req, const OriginReply& reply, bool say_close,
+                   size_t* head_size) {
+  if (reply.raw) {
+    std::string out = *reply.raw;
+    if (reply.cut_after) out.resize(std::min(out.size(), *reply.cut_after));
+    return out;
+  }
+  bool no_body = req.method == "HEAD" || reply.status / 100 == 1 || reply.status == 204 ||
+                 reply.status == 304;
+  std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " +
+                    (reply.reason.empty() ? std::string(StandardReason(reply.status)) : reply.reason) +
+                    "\r\n";
+  for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
+  if (reply.chunked && !HasHeader(reply.headers, "Transfer-Encoding")) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (!reply.chunked && reply.auto_content_length &&
+             !HasHeader(reply.headers, "Content-Length") && reply.status / 100 != 1 &&
+             reply.status != 204 && reply.status != 304) {
+    out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+  }
+  if (say_close && !HasHeader(reply.headers, "Connection")) out += "Connection: close\r\n";
+  out += "\r\n";
+  *head_size = out.size();
+  if (!no_body) {
+    size_t limit = std::min(reply.body.size(), reply.cut_after.value_or(reply.body.size()));
+    if (reply.chunked) {
+      AppendChunked(&out, reply.body, limit);
+    } else {
+      out.append(reply.body, 0, limit);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string OriginRequest::Header(std::string_view name) const {
@@ -356,39 +393,8 @@ void ScriptedOrigin::Serve(Conn* conn, size_t index) {
     bool close_after = reply.raw || reply.cut_after || reply.stall || reply.reset;
     bool client_close = EqualsIgnoreCase(req.Header("Connection"), "close") ||
                         req.version == "HTTP/1.0";
-    std::string out;
     size_t head_size = 0;  // of a generated reply: the part body_rate_limit_bps spares
-    if (reply.raw) {
-      out = *reply.raw;
-      if (reply.cut_after) out.resize(std::min(out.size(), *reply.cut_after));
-    } else {
-      bool no_body = req.method == "HEAD" || reply.status / 100 == 1 || reply.status == 204 ||
-                     reply.status == 304;
-      out = "HTTP/1.1 " + std::to_string(reply.status) + " " +
-            (reply.reason.empty() ? std::string(StandardReason(reply.status)) : reply.reason) +
-            "\r\n";
-      for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
-      if (reply.chunked && !HasHeader(reply.headers, "Transfer-Encoding")) {
-        out += "Transfer-Encoding: chunked\r\n";
-      } else if (!reply.chunked && reply.auto_content_length &&
-                 !HasHeader(reply.headers, "Content-Length") && reply.status / 100 != 1 &&
-                 reply.status != 204 && reply.status != 304) {
-        out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
-      }
-      if (client_close && !close_after && !HasHeader(reply.headers, "Connection")) {
-        out += "Connection: close\r\n";
-      }
-      out += "\r\n";
-      head_size = out.size();
-      if (!no_body) {
-        size_t limit = std::min(reply.body.size(), reply.cut_after.value_or(reply.body.size()));
-        if (reply.chunked) {
-          AppendChunked(&out, reply.body, limit);
-        } else {
-          out.append(reply.body, 0, limit);
-        }
-      }
-    }
+    std::string out = Render(req, reply, client_close && !close_after, &head_size);
     if (reply.body_rate_limit_bps > 0 && head_size > 0) {
       if (!SendAll(fd, std::string_view(out).substr(0, head_size), reply.rate_limit_bps) ||
           !SendAll(fd, std::string_view(out).substr(head_size), reply.body_rate_limit_bps))

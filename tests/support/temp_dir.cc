@@ -1,6 +1,7 @@
 #include "support/temp_dir.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,7 +9,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "support/sha256.h"
+#include "lib/crypto/sha256.h"
 
 namespace ferry::test {
 namespace {
@@ -90,14 +91,14 @@ std::string WriteRandomFile(const std::string& path, uint64_t size, uint64_t see
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return "";
   SplitMix64 rng(seed);
-  Sha256 sha;
+  crypto::Sha256 sha;
   std::vector<char> buf(1 << 20);  // a multiple of 8: the stream stays aligned
   uint64_t left = size;
   bool ok = true;
   while (left > 0 && ok) {
     size_t n = left < buf.size() ? static_cast<size_t>(left) : buf.size();
     rng.Fill(buf.data(), n);
-    sha.Update(buf.data(), n);
+    sha.Update(std::string_view(buf.data(), n));
     ok = WriteAll(fd, buf.data(), n);
     left -= n;
   }
@@ -108,7 +109,7 @@ std::string WriteRandomFile(const std::string& path, uint64_t size, uint64_t see
 std::string Sha256File(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
-  Sha256 sha;
+  crypto::Sha256 sha;
   std::vector<char> buf(1 << 20);
   for (;;) {
     ssize_t r = ::read(fd, buf.data(), buf.size());
@@ -118,17 +119,13 @@ std::string Sha256File(const std::string& path) {
       return "";
     }
     if (r == 0) break;
-    sha.Update(buf.data(), static_cast<size_t>(r));
+    sha.Update(std::string_view(buf.data(), static_cast<size_t>(r)));
   }
   ::close(fd);
   return sha.FinalHex();
 }
 
-std::string Sha256Hex(std::string_view data) {
-  Sha256 sha;
-  sha.Update(data);
-  return sha.FinalHex();
-}
+std::string Sha256Hex(std::string_view data) { return crypto::Sha256Hex(data); }
 
 std::optional<std::string> ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -155,6 +152,17 @@ bool WriteFile(const std::string& path, std::string_view content) {
   bool ok = WriteAll(fd, content.data(), content.size());
   if (::close(fd) != 0) ok = false;
   return ok;
+}
+
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>(st.st_size);
 }
 
 }  // namespace ferry::test

@@ -3,8 +3,8 @@
 // TempDir is an RAII directory made with mkdtemp(3) under $TMPDIR (or /tmp)
 // and removed recursively by its destructor. The helpers below make files of
 // pseudo-random bytes from a seed (splitmix64: fast, so multi-GB files are
-// quick to generate, and identical on every run) and hash files with SHA-256
-// (a self-contained implementation, so test support needs no OpenSSL).
+// quick to generate, and identical on every run) and hash files with the
+// project's own SHA-256 (lib/crypto/sha256.h).
 //
 // No function throws; failures are reported through the return value.
 // Thread-compatible: distinct objects may be used from distinct threads.
@@ -16,6 +16,8 @@
 #include <string_view>
 
 namespace ferry::test {
+
+constexpr uint64_t kMiB = 1ull << 20;
 
 class TempDir {
  public:
@@ -57,5 +59,9 @@ std::string Sha256Hex(std::string_view data);
 // WriteFile: creates or truncates (mode 0644); false on any error.
 std::optional<std::string> ReadFile(const std::string& path);
 bool WriteFile(const std::string& path, std::string_view content);
+// True when something (even a dangling link) is at `path`.
+bool PathExists(const std::string& path);
+// The size of a file, or -1 when it cannot be stat'ed.
+int64_t FileSize(const std::string& path);
 
 }  // namespace ferry::test

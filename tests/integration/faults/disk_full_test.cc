@@ -19,20 +19,12 @@
 #include <string>
 
 #include "integration/faults/faults_util.h"
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/scripted_origin.h"
 
-namespace ferry::faults_test {
+namespace ferry::test {
 namespace {
 
-using service_test::Describe;
-using service_test::kMiB;
-using service_test::PathExists;
-using service_test::ServiceEnv;
-using service_test::WaitForState;
-using test::OriginReply;
-using test::OriginRequest;
-using test::ScriptedOrigin;
 
 constexpr int32_t kDiskFull = static_cast<int32_t>(0x80070070);  // ERROR_DISK_FULL
 constexpr std::chrono::seconds kWait{60};
@@ -44,12 +36,13 @@ const std::string& Content(uint64_t size, uint64_t seed) {
   return c;
 }
 
-class DiskFullTest : public ::testing::Test {
+class DiskFullTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
     if (::access("/usr/bin/sqlite3", X_OK) != 0)
       GTEST_SKIP() << "the sqlite3 shell is not installed";
+    ServiceTest::SetUp();
+    if (Stopped()) return;
     Status s = state_fs_.Mount(32 * kMiB);
     if (!s.ok()) GTEST_SKIP() << "cannot mount a tmpfs (the test needs root): " << s.ToString();
     s = dest_fs_.Mount(24 * kMiB);
@@ -66,14 +59,14 @@ class DiskFullTest : public ::testing::Test {
     ASSERT_TRUE(origin_->ok());
     test::FerrydOptions o;
     o.state_dir = state_fs_.Path("state");
-    s = env_.Start(o);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    StartService(o);
   }
   void TearDown() override {
     if (HasFailure() || std::getenv("FERRY_TEST_LOGS"))
       std::printf("ferryd logs:\n%s%s\n", earlier_logs_.c_str(), env_.ferryd().Log().c_str());
+    // ferryd (the base fixture's) goes before the tmpfs mounts (ours) do.
+    manager_.reset();
+    if (env_.ferryd().running()) env_.ferryd().Kill9();
   }
 
   static uint64_t Size(const std::string& path) {
@@ -148,8 +141,6 @@ class DiskFullTest : public ::testing::Test {
   TmpfsMount state_fs_;
   TmpfsMount dest_fs_;
   std::unique_ptr<ScriptedOrigin> origin_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
   std::string earlier_logs_;  // of the runs before the last restart
 };
 
@@ -261,4 +252,4 @@ TEST_F(DiskFullTest, FullDestinationFailsCompleteAndKeepsTheJobUntilSpaceReturns
 }
 
 }  // namespace
-}  // namespace ferry::faults_test
+}  // namespace ferry::test

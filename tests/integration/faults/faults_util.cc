@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "support/unix_users.h"
+#include "support/child_process.h"
 #include "util/status_codes.h"
 
-namespace ferry::faults_test {
+namespace ferry::test {
 
 TmpfsMount::~TmpfsMount() {
   if (!mounted_) return;
@@ -109,4 +109,4 @@ std::string IntegrityCheck(const std::string& db_path) {
   return out;
 }
 
-}  // namespace ferry::faults_test
+}  // namespace ferry::test

@@ -15,7 +15,7 @@
 #include "ferry/status.h"
 #include "support/temp_dir.h"
 
-namespace ferry::faults_test {
+namespace ferry::test {
 
 // A tmpfs of a fixed size on a fresh temp directory. The destructor unmounts
 // it (lazily if busy) before the directory is removed. Not thread-safe.
@@ -58,4 +58,4 @@ int64_t RssKiB(pid_t pid);
 // store is consistent), or a description of why it could not run.
 std::string IntegrityCheck(const std::string& db_path);
 
-}  // namespace ferry::faults_test
+}  // namespace ferry::test

@@ -27,18 +27,12 @@
 #include <vector>
 
 #include "integration/faults/faults_util.h"
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/scripted_origin.h"
 
-namespace ferry::faults_test {
+namespace ferry::test {
 namespace {
 
-using service_test::Eventually;
-using service_test::ServiceEnv;
-using service_test::WaitForState;
-using test::OriginReply;
-using test::OriginRequest;
-using test::ScriptedOrigin;
 
 constexpr uint64_t kFileSize = 4096;
 constexpr std::chrono::seconds kClientDeadline{240};
@@ -90,10 +84,12 @@ class TransferredCallback : public Callback {
   int transferred_ = 0;
 };
 
-class ManyClientsTest : public ::testing::Test {
+class ManyClientsTest : public ServiceTest {
  protected:
+  ManyClientsTest() { log_tail_ = 20000; }
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
+    ServiceTest::SetUp();
+    if (Stopped()) return;
     // Each SDK connection holds a few descriptors; the bus (our child) holds
     // one per client.
     rlimit lim{};
@@ -113,14 +109,6 @@ class ManyClientsTest : public ::testing::Test {
     Status s = env_.Start(o);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-  void TearDown() override {
-    if (HasFailure()) std::printf("ferryd log (tail):\n%s\n", Tail(env_.ferryd().Log()).c_str());
-  }
-
-  static std::string Tail(const std::string& log) {
-    return log.size() > 20000 ? log.substr(log.size() - 20000) : log;
-  }
-
   // One client: connect, create, watch, resume, complete on JobTransferred.
   void RunClient(int i, Tally* tally) {
     auto fail = [&](const std::string& step, const Status& s) {
@@ -143,7 +131,7 @@ class ManyClientsTest : public ::testing::Test {
     if (!cb->Wait(kClientDeadline)) {
       tally->Fail(&tally->missed_callbacks, "client " + std::to_string(i) +
                                                 ": no JobTransferred; job is " +
-                                                service_test::Describe(*job));
+                                                Describe(*job));
       return;
     }
     if (s = job->Complete(); !s.ok()) return fail("Complete", s);
@@ -174,7 +162,6 @@ class ManyClientsTest : public ::testing::Test {
   std::string content_;
   std::string sha_;
   std::unique_ptr<ScriptedOrigin> origin_;
-  ServiceEnv env_;
   test::TempDir out_{"ferry-many-out"};
 };
 
@@ -226,4 +213,4 @@ TEST_F(ManyClientsTest, EveryCallIsAnsweredEveryCallbackArrivesAndNothingLeaks) 
 }
 
 }  // namespace
-}  // namespace ferry::faults_test
+}  // namespace ferry::test

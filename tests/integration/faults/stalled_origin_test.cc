@@ -12,19 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/scripted_origin.h"
 
-namespace ferry::faults_test {
+namespace ferry::test {
 namespace {
 
-using service_test::Describe;
-using service_test::kMiB;
-using service_test::ServiceEnv;
-using service_test::WaitForState;
-using test::OriginReply;
-using test::OriginRequest;
-using test::ScriptedOrigin;
 
 constexpr uint32_t kNoProgressSeconds = 3;
 // Generous next to the 3 s timeout; a trickle that is not cut would take far
@@ -32,10 +25,11 @@ constexpr uint32_t kNoProgressSeconds = 3;
 constexpr std::chrono::seconds kWait{30};
 constexpr uint64_t kGoodSize = 8 * kMiB;
 
-class StalledOriginTest : public ::testing::Test {
+class StalledOriginTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
+    ServiceTest::SetUp();
+    if (Stopped()) return;
     content_ = test::RandomBytes(kGoodSize, 0x736c6f77);  // "slow"
     origin_ = std::make_unique<ScriptedOrigin>([this](const OriginRequest& req) {
       OriginReply r = test::ServeBytes(req, content_, "\"good\"");
@@ -48,10 +42,7 @@ class StalledOriginTest : public ::testing::Test {
       return r;
     });
     ASSERT_TRUE(origin_->ok());
-    Status s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    StartService();
   }
   void TearDown() override {
     if (HasFailure() || std::getenv("FERRY_TEST_LOGS"))
@@ -82,8 +73,6 @@ class StalledOriginTest : public ::testing::Test {
 
   std::string content_;
   std::unique_ptr<ScriptedOrigin> origin_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
 };
 
 TEST_F(StalledOriginTest, NoProgressTimeoutFiresWhileAGoodJobFinishesAndCallsAreAnswered) {
@@ -115,4 +104,4 @@ TEST_F(StalledOriginTest, NoProgressTimeoutFiresWhileAGoodJobFinishesAndCallsAre
 }
 
 }  // namespace
-}  // namespace ferry::faults_test
+}  // namespace ferry::test

@@ -25,11 +25,11 @@
 #include <thread>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "lib/sqlite/database.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
 constexpr auto kRunFor = std::chrono::seconds(12);
@@ -356,4 +356,4 @@ TEST(BusFuzzTest, RandomWellTypedCallsLeaveFerrydServingWithAnIntactStore) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -19,18 +19,15 @@
 #include <thread>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/scripted_origin.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
 using nlohmann::json;
-using test::NginxFixture;
-using test::ScriptedOrigin;
-using test::TempDir;
 
 constexpr uint64_t kFileSize = 256 * 1024 + 5;
 
@@ -121,30 +118,15 @@ class BackgroundCli {
   std::string out_, err_;
 };
 
-class CliGetTest : public ::testing::Test {
+class CliGetTest : public ServiceTest {
  protected:
   void SetUp() override {
     if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-    for (const char* name : {"a.bin", "b.bin", "c.bin"}) {
-      sha_[name] =
-          test::WriteRandomFile(docroot_.Path(name), kFileSize, std::hash<std::string>()(name));
-      ASSERT_FALSE(sha_[name].empty());
-    }
-    Status s = nginx_.Start(docroot_.path());
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::string log = env_.ferryd().Log();
-      if (log.size() > 8000) log = log.substr(log.size() - 8000);
-      std::printf("ferryd log (tail):\n%s\n", log.c_str());
-    }
+    ServiceTest::SetUp();
+    for (const char* name : {"a.bin", "b.bin", "c.bin"})
+      sha_[name] = AddDocFile(name, kFileSize, std::hash<std::string>()(name));
+    StartNginx();
+    StartService();
   }
 
   // `ferry ARGS… --bus-address ADDR` (the global option after the verb),
@@ -174,10 +156,7 @@ class CliGetTest : public ::testing::Test {
         std::chrono::seconds(60));
   }
 
-  TempDir docroot_{"ferry-cli-get-docroot"};
   std::map<std::string, std::string> sha_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
 };
 
 // Regression: a get of a dead host never ended (TRANSIENT_ERROR forever) and
@@ -369,4 +348,4 @@ TEST_F(CliGetTest, Sha256OnGetAndAdd) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -11,41 +11,26 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
 using nlohmann::json;
-using test::NginxFixture;
-using test::TempDir;
 
 constexpr uint64_t kFileSize = 2 * kMiB + 3;
 constexpr uint64_t kSeed = 0x636c69;  // "cli"
 
-class CliTest : public ::testing::Test {
+class CliTest : public ServiceTest {
  protected:
   void SetUp() override {
     if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-    sha_ = test::WriteRandomFile(docroot_.Path("file.bin"), kFileSize, kSeed);
-    ASSERT_FALSE(sha_.empty());
-    Status s = nginx_.Start(docroot_.path());
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::string log = env_.ferryd().Log();
-      if (log.size() > 8000) log = log.substr(log.size() - 8000);
-      std::printf("ferryd log (tail):\n%s\n", log.c_str());
-    }
+    ServiceTest::SetUp();
+    sha_ = AddDocFile("file.bin", kFileSize, kSeed);
+    StartNginx();
+    StartService();
   }
 
   // `ferry --bus-address ADDR --json ARGS…`; expects `want_exit` and parses
@@ -120,10 +105,7 @@ class CliTest : public ::testing::Test {
     return j;
   }
 
-  TempDir docroot_{"ferry-svc-cli-docroot"};
   std::string sha_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
   test::CommandResult last_;
 };
 
@@ -402,4 +384,4 @@ TEST_F(CliTest, UsageAndUnreachableExitCodes) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

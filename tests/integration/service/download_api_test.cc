@@ -12,15 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::TempDir;
 using D = DownloadState;
 using P = DownloadProperty;
 
@@ -29,27 +27,18 @@ constexpr uint64_t kLarge = 16 * kMiB;  // served at 256 KiB/s under /slow/: sta
 
 std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 
-class DownloadApiTest : public ::testing::Test {
+class DownloadApiTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
+    ServiceTest::SetUp();
+    if (Stopped()) return;
     ASSERT_EQ(::mkdir(docroot_.Path("slow").c_str(), 0755), 0);
-    sha_ = test::WriteRandomFile(docroot_.Path("small.bin"), kSmall, 0x646f);
-    ASSERT_FALSE(test::WriteRandomFile(docroot_.Path("slow/large.bin"), kLarge, 0x6c61).empty());
+    sha_ = AddDocFile("small.bin", kSmall, 0x646f);
+    AddDocFile("slow/large.bin", kLarge, 0x6c61);
     test::NginxOptions no;
     no.extra_server_config = "location /slow/ { limit_rate 262144; }\n";
-    Status s = nginx_.Start(docroot_.path(), no);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::printf("ferryd log:\n%s\n", env_.ferryd().Log().c_str());
+    StartNginx(no);
+    StartService();
   }
 
   std::unique_ptr<Download> New(const std::string& url, const std::string& dest) {
@@ -97,11 +86,7 @@ class DownloadApiTest : public ::testing::Test {
     return d;
   }
 
-  TempDir docroot_{"ferry-dl-docroot"};
   std::string sha_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
 };
 
 // --- The state x call table ------------------------------------------------------
@@ -395,4 +380,4 @@ TEST_F(DownloadApiTest, CliStartsListsAndFinalizesWithJson) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
 constexpr int64_t kDay = 24 * 3600;
@@ -19,21 +19,12 @@ std::string ConfigWithOffset(int64_t seconds) {
   return R"({"min_retry_delay_floor_seconds": 1, "clock_offset_seconds": )" + std::to_string(seconds) + "}";
 }
 
-class ExpiryTest : public ::testing::Test {
+class ExpiryTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    Status s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ServiceTest::SetUp();
+    StartService();
   }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::string log = env_.ferryd().Log();
-      if (log.size() > 8000) log = log.substr(log.size() - 8000);
-      std::printf("ferryd log (tail):\n%s\n", log.c_str());
-    }
-  }
-  ServiceEnv env_;
 };
 
 TEST_F(ExpiryTest, JobOlderThan30DaysIsCancelledAndItsStagingDeleted) {
@@ -101,4 +92,4 @@ TEST_F(ExpiryTest, JobOlderThan30DaysIsCancelledAndItsStagingDeleted) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -9,15 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::TempDir;
 
 // True when /proc/<pid>/maps maps a file whose name contains `name`.
 bool Maps(pid_t pid, const std::string& name) {
@@ -28,31 +26,16 @@ bool Maps(pid_t pid, const std::string& name) {
   return false;
 }
 
-class FootprintTest : public ::testing::Test {
+class FootprintTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-    sha_ = test::WriteRandomFile(docroot_.Path("file.bin"), 1 * kMiB + 17, 0x666f6f74);
-    ASSERT_FALSE(sha_.empty());
-    Status s = nginx_.Start(docroot_.path());
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::printf("ferryd log:\n%s\n", env_.ferryd().Log().c_str());
+    ServiceTest::SetUp();
+    sha_ = AddDocFile("file.bin", 1 * kMiB + 17, 0x666f6f74);
+    StartNginx();
+    StartService();
   }
 
-  TempDir docroot_{"ferry-svc-docroot"};
   std::string sha_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
 };
 
 TEST_F(FootprintTest, LibcurlAndLibcryptoAreLoadedByTheFirstVerifiedDownloadOnly) {
@@ -85,4 +68,4 @@ TEST_F(FootprintTest, LibcurlAndLibcryptoAreLoadedByTheFirstVerifiedDownloadOnly
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -12,30 +12,20 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 #include "support/unix_users.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-class HostileCallsTest : public ::testing::Test {
+class HostileCallsTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
     if (::access("/usr/bin/busctl", X_OK) != 0) GTEST_SKIP() << "busctl missing";
+    ServiceTest::SetUp();
     // Shared, so that a second user can try calls too (when root).
-    Status s = env_.Start({}, /*shared_bus=*/true);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::string log = env_.ferryd().Log();
-      if (log.size() > 8000) log = log.substr(log.size() - 8000);
-      std::printf("ferryd log (tail):\n%s\n", log.c_str());
-    }
+    StartService({}, /*shared_bus=*/true);
   }
 
   // busctl call org.ferry.Ferry1 PATH INTERFACE METHOD [SIGNATURE ARGS…]
@@ -80,8 +70,6 @@ class HostileCallsTest : public ::testing::Test {
     return "/org/ferry/Ferry1/job/" + id.ToHex();
   }
 
-  ServiceEnv env_;
-  std::unique_ptr<ferry::Manager> manager_;
 };
 
 // busctl prints the error's message, which ferryd starts with the code as
@@ -257,10 +245,12 @@ TEST_F(HostileCallsTest, AddFileOnSomeoneElsesJob) {
   uint32_t flags = 0;
   ASSERT_TRUE(keep->GetNotifyFlags(&flags).ok());
   std::string program, params;
-  if (keep->GetNotifyCmdLine(&program, &params).ok()) EXPECT_TRUE(program.empty()) << program;
+  if (keep->GetNotifyCmdLine(&program, &params).ok()) {
+    EXPECT_TRUE(program.empty()) << program;
+  }
   EXPECT_TRUE(keep->Cancel().ok());
   EXPECT_TRUE(StillServing());
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -11,56 +11,27 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::TempDir;
 
 constexpr uint64_t kFileSize = 4 * kMiB;
 constexpr uint64_t kSeed = 0x6c696665;  // "life"
 
-class LifecycleTest : public ::testing::Test {
+class LifecycleTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-    sha_ = test::WriteRandomFile(docroot_.Path("file.bin"), kFileSize, kSeed);
-    ASSERT_FALSE(sha_.empty());
-    Status s = nginx_.Start(docroot_.path());
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::printf("ferryd log:\n%s\n", env_.ferryd().Log().c_str());
+    ServiceTest::SetUp();
+    sha_ = AddDocFile("file.bin", kFileSize, kSeed);
+    StartNginx();
+    StartService();
   }
 
-  // CreateJob + AddFile; not resumed.
-  std::unique_ptr<Job> NewJob(const std::string& url, const std::string& dest, const char* name = "lifecycle") {
-    Guid id;
-    std::unique_ptr<Job> job;
-    Status s = manager_->CreateJob(name, JobType::kDownload, &id, &job);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    if (!s.ok()) return nullptr;
-    s = job->AddFile(url, dest);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return job;
-  }
-
-  TempDir docroot_{"ferry-svc-docroot"};
   std::string sha_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
 };
 
 TEST_F(LifecycleTest, JobTransferredCallsCompleteAndTheFileAppearsOnlyThen) {
@@ -231,4 +202,4 @@ TEST_F(LifecycleTest, FileTransferredWithItsFlag) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 #include "util/status_codes.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
 using nlohmann::json;
@@ -102,14 +102,12 @@ void ExpectMatchesGetters(Job& job, const JobSummary& s) {
 }
 
 // Jobs in several states, made with file:// sources (user mode): no network.
-class ListJobsTest : public ::testing::Test {
+class ListJobsTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    Status s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ServiceTest::SetUp();
+    StartService();
+    if (Stopped()) return;
     src_ = env_.work().Path("src.bin");
     ASSERT_FALSE(test::WriteRandomFile(src_, 300 * 1024 + 11, 0x6c697374).empty());
     missing_dest_ = env_.work().Path("never.bin");
@@ -145,12 +143,7 @@ class ListJobsTest : public ::testing::Test {
     ASSERT_TRUE(manager_->CreateJob("cancelled", JobType::kDownload, &id, &job).ok());
     ASSERT_TRUE(job->Cancel().ok());
   }
-  void TearDown() override {
-    if (HasFailure()) std::printf("ferryd log:\n%s\n", env_.ferryd().Log().c_str());
-  }
 
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
   std::vector<std::unique_ptr<Job>> jobs_;  // suspended, transferred, broken
   std::string src_, missing_dest_;
 };
@@ -465,4 +458,4 @@ TEST_F(FakeServiceTest, GetSummaryAndTheGettersOnAnOddDictionary) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

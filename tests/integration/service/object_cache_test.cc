@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
 constexpr size_t kJobs = 300;  // more than the cache holds
@@ -71,4 +71,4 @@ TEST(ObjectCacheTest, EveryJobAnswersWhileObjectsStayBounded) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -15,56 +15,29 @@
 #include <thread>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
 using nlohmann::json;
-using test::NginxFixture;
-using test::NginxOptions;
-using test::TempDir;
 
 constexpr uint64_t kSeed = 0x737461;  // "sta"
 
-class StatisticsServiceTest : public ::testing::Test {
+class StatisticsServiceTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
+    ServiceTest::SetUp();
     if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::string log = env_.ferryd().Log();
-      if (log.size() > 8000) log = log.substr(log.size() - 8000);
-      std::printf("ferryd log (tail):\n%s\n", log.c_str());
-    }
   }
   void StartAll(uint64_t file_size, const NginxOptions& no = {}) {
-    ASSERT_FALSE(test::WriteRandomFile(docroot_.Path("file.bin"), file_size, kSeed).empty());
-    Status s = nginx_.Start(docroot_.path(), no);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    Connect();
+    AddDocFile("file.bin", file_size, kSeed);
+    StartNginx(no);
+    StartService();
   }
-  void Connect() {
-    manager_.reset();
-    Status s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void Restart(bool kill9) {
-    manager_.reset();
-    Status s = kill9 ? env_.ferryd().Kill9() : env_.ferryd().Terminate();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.RestartFerryd();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    Connect();
-  }
+  void Restart(bool kill9) { RestartService(kill9); }
   ServiceStatistics Totals() {
     ServiceStatistics st;
     Status s = manager_->GetStatistics(&st);
@@ -110,10 +83,6 @@ class StatisticsServiceTest : public ::testing::Test {
     return id;
   }
 
-  TempDir docroot_{"ferry-svc-stats-docroot"};
-  NginxFixture nginx_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
 };
 
 TEST_F(StatisticsServiceTest, ADownloadsFiguresAndTheTotalsSurviveRestartsAndKill9) {
@@ -248,4 +217,4 @@ TEST_F(StatisticsServiceTest, TheJobsRateLimitRoundTripsAndSurvivesARestart) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -16,18 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
+#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
 #include "support/unix_users.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::RunAs;
-using test::TempDir;
-using test::UnixUser;
 
 constexpr uint64_t kFileSize = 3 * kMiB + 12345;
 constexpr uint64_t kSeed = 0x7379736d;  // "sysm"
@@ -43,7 +39,7 @@ std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
 
 std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 
-class SystemModeTest : public ::testing::Test {
+class SystemModeTest : public ServiceTest {
  protected:
   void SetUp() override {
     if (!test::IsRoot()) GTEST_SKIP() << "system-mode tests create users: run as root";
@@ -54,8 +50,9 @@ class SystemModeTest : public ::testing::Test {
     // service tests, and these tests run under ASan and in the debug build.
     GTEST_SKIP() << "RunAs children start threads after fork, which ThreadSanitizer does not support";
 #endif
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
+    ServiceTest::SetUp();
     if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
+    if (Stopped()) return;
     Status s = test::EnsureUser("ferry", &ferry_);
     ASSERT_TRUE(s.ok()) << s.ToString();
     s = test::EnsureUser("ferrytest-a", &a_);
@@ -63,12 +60,9 @@ class SystemModeTest : public ::testing::Test {
     s = test::EnsureUser("ferrytest-b", &b_);
     ASSERT_TRUE(s.ok()) << s.ToString();
 
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-    sha_ = test::WriteRandomFile(docroot_.Path("file.bin"), kFileSize, kSeed);
-    ASSERT_FALSE(sha_.empty());
-    s = nginx_.Start(docroot_.path());
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    sha_ = AddDocFile("file.bin", kFileSize, kSeed);
+    StartNginx();
+    if (Stopped()) return;
 
     // The work dir is traversable by everyone; the state dir belongs to
     // `ferry`; A's directory belongs to A alone.
@@ -89,19 +83,9 @@ class SystemModeTest : public ::testing::Test {
     s = env_.Start(fo, /*shared_bus=*/true);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::string log = env_.ferryd().Log();
-      if (log.size() > 8000) log = log.substr(log.size() - 8000);
-      std::printf("ferryd log (tail):\n%s\n", log.c_str());
-    }
-  }
 
   UnixUser ferry_, a_, b_;
-  TempDir docroot_{"ferry-svc-sys-docroot"};
   std::string sha_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
   std::string state_dir_, home_a_;
 };
 
@@ -388,4 +372,4 @@ TEST_F(SystemModeTest, FileUrlsAndNotifyCommandLinesAreRefused) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

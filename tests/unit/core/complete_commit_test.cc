@@ -7,7 +7,7 @@
 
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 TEST_F(EngineTest, CompleteWhoseDeliveryCannotBeRecordedFailsAndARetryFinishes) {
@@ -35,4 +35,4 @@ TEST_F(EngineTest, CompleteWhoseDeliveryCannotBeRecordedFailsAndARetryFinishes) 
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

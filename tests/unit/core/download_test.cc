@@ -8,7 +8,7 @@
 #include "core/download_properties.h"
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using core::DownloadRecord;
@@ -467,4 +467,4 @@ TEST_F(DownloadTest, GetStatsFollowsTheFile) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -5,7 +5,7 @@
 #include "sys/file_system.h"
 #include "util/log.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 
 std::string CodeName(int32_t c) {
   return fmt::format("0x{:08X} {}", static_cast<uint32_t>(c), Status(c, "").Name());
@@ -222,4 +222,4 @@ Guid EngineTest::MakeJobIn(JobState state) {
   return id;
 }
 
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -17,7 +17,7 @@
 #include "support/temp_dir.h"
 #include "unit/core/fakes.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 
 using core::Engine;
 using core::EngineConfig;
@@ -28,11 +28,11 @@ using namespace std::chrono_literals;
 // Code of a Status as a printable hex value, for readable failures.
 std::string CodeName(int32_t c);
 #define EXPECT_CODE(expected, status_expr)                                           \
-  EXPECT_EQ(::ferry::core_test::CodeName(expected),                                  \
-            ::ferry::core_test::CodeName((status_expr).code()))
+  EXPECT_EQ(::ferry::test::CodeName(expected),                                  \
+            ::ferry::test::CodeName((status_expr).code()))
 #define ASSERT_CODE(expected, status_expr)                                           \
-  ASSERT_EQ(::ferry::core_test::CodeName(expected),                                  \
-            ::ferry::core_test::CodeName((status_expr).code()))
+  ASSERT_EQ(::ferry::test::CodeName(expected),                                  \
+            ::ferry::test::CodeName((status_expr).code()))
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -96,4 +96,4 @@ class EngineTest : public ::testing::Test {
   int next_blocker_ = 0;
 };
 
-}  // namespace ferry::core_test
+}  // namespace ferry::test

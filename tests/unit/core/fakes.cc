@@ -7,7 +7,7 @@
 
 #include "util/url.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 
 // --- ManualExecutor ----------------------------------------------------------
 
@@ -447,4 +447,4 @@ std::vector<EventKind> RecordingConsumer::Kinds() const {
   return out;
 }
 
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -31,7 +31,7 @@
 #include "sys/clock.h"
 #include "sys/executor.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 
 using core::EngineEvent;
 using core::EventKind;
@@ -230,4 +230,4 @@ class RecordingConsumer : public core::EventConsumer {
   sys::Clock* clock_;
 };
 
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -8,7 +8,7 @@
 
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using GroupCommitTest = EngineTest;
@@ -91,4 +91,4 @@ TEST_F(GroupCommitTest, FailedCommitTakesTheChangesBack) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

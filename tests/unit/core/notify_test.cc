@@ -3,7 +3,7 @@
 // fake clock.
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -299,4 +299,4 @@ TEST_F(NotifyTest, RawSubscriberSeesEverything) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -3,7 +3,7 @@
 // 416), Content-Range checks, AddFileWithRanges, and SHA-256 integrity.
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -269,7 +269,9 @@ TEST_F(RangesTest, RequestsEachRangeAndStoresThemBackToBack) {
     auto t = TransferOf(id);
     ASSERT_NE(t, nullptr) << "request " << i;
     asked.emplace_back(t->request.offset, t->request.length.value_or(0));
-    if (i > 0) EXPECT_EQ(t->request.if_range, "\"v1\"") << "later ranges are guarded";
+    if (i > 0) {
+      EXPECT_EQ(t->request.if_range, "\"v1\"") << "later ranges are guarded";
+    }
     ServeRange(id, remote);
   }
   EXPECT_EQ(asked, (std::vector<std::pair<uint64_t, uint64_t>>{{10, 20}, {50, 10}, {100, 5}}));
@@ -480,4 +482,4 @@ TEST_F(IntegrityTest, SetFileIntegrityOnlyBeforeTheFileStarts) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -4,7 +4,7 @@
 // jobs come back QUEUED; staging of jobs that no longer exist is removed.
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -252,4 +252,4 @@ TEST_F(RecoveryTest, RestartedFileNeverKeepsOldCheckpoint) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -2,7 +2,7 @@
 // timeout and the "0 = first error is fatal" rule, in fake time.
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -215,4 +215,4 @@ TEST_F(RetryTest, RetryResumesFromTheReceivedBytes) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

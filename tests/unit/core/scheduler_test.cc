@@ -4,7 +4,7 @@
 #include "core/bandwidth.h"
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -80,7 +80,9 @@ TEST_F(SchedulerTest, HigherPriorityPreemptsAndThePreemptedJobIsQueued) {
   TransferOf(h)->Serve(Body(10));
   Pump();
   EXPECT_TRUE(Running(victim));
-  if (victim == n1) EXPECT_EQ(TransferOf(n1)->request.offset, 30u);
+  if (victim == n1) {
+    EXPECT_EQ(TransferOf(n1)->request.offset, 30u);
+  }
 }
 
 TEST_F(SchedulerTest, NormalPreemptsLowButLowNeverPreempts) {
@@ -348,4 +350,4 @@ TEST_F(BandwidthTest, ResumedAttemptStartsPausedWhileOverBudget) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -7,7 +7,7 @@
 #include "core/job_state.h"
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -283,4 +283,4 @@ TEST_F(EngineTest, CompleteDeliveryFailureKeepsJobTransferred) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

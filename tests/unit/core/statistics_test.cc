@@ -11,7 +11,7 @@
 #include "core/statistics.h"
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -377,4 +377,4 @@ TEST_F(JobRateTest, AFinalJobRefusesALimit) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -4,7 +4,7 @@
 #include "core/job_state.h"
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 using S = JobState;
@@ -559,4 +559,4 @@ TEST_F(TransitionsTest, SuspendWhileTheLastFileSyncsKeepsTheJobSuspended) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

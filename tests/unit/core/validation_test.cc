@@ -6,7 +6,7 @@
 #include "core/validation.h"
 #include "unit/core/engine_fixture.h"
 
-namespace ferry::core_test {
+namespace ferry::test {
 namespace {
 
 class ValidationTest : public EngineTest {
@@ -313,4 +313,4 @@ TEST(ValidationFunctions, NotifyFlags) {
 }
 
 }  // namespace
-}  // namespace ferry::core_test
+}  // namespace ferry::test

@@ -7,12 +7,12 @@
 #include "lib/sqlite/error.h"
 #include "lib/sqlite/statement.h"
 #include "lib/sqlite/transaction.h"
-#include "unit/sys/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace ferry::sqlite {
 namespace {
 
-using ferry::testing::TempDir;
+using ferry::test::TempDir;
 
 std::unique_ptr<Database> Memory() {
   auto db = Database::Open(":memory:", open_flags::kReadWrite | open_flags::kCreate);
@@ -109,7 +109,7 @@ TEST(SqliteTest, TransactionCommitAndRollback) {
 
 TEST(SqliteTest, FileDatabaseAndCorruption) {
   TempDir dir;
-  std::string path = dir / "x.db";
+  std::string path = dir.Path("x.db");
   EXPECT_FALSE(Database::Open(path, open_flags::kReadWrite).ok());  // no create flag
   {
     auto db = Database::Open(path, open_flags::kReadWrite | open_flags::kCreate);
@@ -123,7 +123,7 @@ TEST(SqliteTest, FileDatabaseAndCorruption) {
     EXPECT_EQ(*(*db)->QueryInt64("SELECT x FROM t"), 5);
     EXPECT_FALSE((*db)->Exec("INSERT INTO t VALUES(6)").ok());
   }
-  std::string junk = dir / "junk.db";
+  std::string junk = dir.Path("junk.db");
   FILE* f = fopen(junk.c_str(), "w");
   ASSERT_NE(f, nullptr);
   for (int i = 0; i < 200; ++i) fputs("this is not an sqlite database at all. ", f);

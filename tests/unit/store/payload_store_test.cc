@@ -9,13 +9,13 @@
 
 #include "store/digest.h"
 #include "store/payload_store_fs.h"
-#include "unit/sys/temp_dir.h"
+#include "support/temp_dir.h"
 #include "util/status_codes.h"
 
 namespace ferry::store {
 namespace {
 
-using ferry::testing::TempDir;
+using ferry::test::TempDir;
 
 constexpr int32_t kNotSameDevice = code::FromWin32(17);
 
@@ -70,8 +70,8 @@ class PayloadStoreTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::string root_ = tmp_ / "state/staging";
-  std::string dest_ = tmp_ / "dest";
+  std::string root_ = tmp_.Path("state/staging");
+  std::string dest_ = tmp_.Path("dest");
 };
 
 TEST_F(PayloadStoreTest, StagingLayoutAndSizes) {
@@ -376,7 +376,7 @@ class DirSyncFs : public sys::FileSystemWrapper {
 TEST_F(PayloadStoreTest, DeliverManySyncsEachDirectoryOnce) {
   DirSyncFs fs(sys::DefaultFileSystem());
   FsPayloadStore store(&fs, root_);
-  std::string other = tmp_ / "dest2";
+  std::string other = tmp_.Path("dest2");
   ASSERT_TRUE(sys::DefaultFileSystem()->CreateDirs(other).ok());
   Guid job = Id(5);
   std::vector<std::string> data = {Pattern(1000), Pattern(2000), Pattern(3000)};
@@ -397,7 +397,7 @@ TEST_F(PayloadStoreTest, DeliverManySyncsEachDirectoryOnce) {
 TEST_F(PayloadStoreTest, DeliverManyFailedDirectorySyncTakesThatDirectorysNamesAway) {
   DirSyncFs fs(sys::DefaultFileSystem());
   FsPayloadStore store(&fs, root_);
-  std::string other = tmp_ / "dest2";
+  std::string other = tmp_.Path("dest2");
   ASSERT_TRUE(sys::DefaultFileSystem()->CreateDirs(other).ok());
   fs.fail_dir = other;
   Guid job = Id(6);
@@ -460,9 +460,9 @@ namespace ferry::store {
 namespace {
 // Delivered files get the mode ferryd asks for (0666 & ~umask), not staging's 0600.
 TEST(PayloadStoreModeTest, DeliveredFileGetsTheRequestedMode) {
-  char tmpl[] = "/tmp/ferry-mode-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string root = std::string(tmpl) + "/staging";
+  TempDir tmp("ferry-mode");
+  ASSERT_TRUE(tmp.ok());
+  std::string root = tmp.Path("staging");
   FsPayloadStore store(sys::DefaultFileSystem(), root, 0644);
   Guid job = Guid::Random();
   auto f = store.Open(job, 0, 5);
@@ -470,13 +470,12 @@ TEST(PayloadStoreModeTest, DeliveredFileGetsTheRequestedMode) {
   std::string data = "hello";
   ASSERT_TRUE((*f)->Write(0, std::as_bytes(std::span(data.data(), data.size()))).ok());
   f->reset();
-  std::string dest = std::string(tmpl) + "/out";
+  std::string dest = tmp.Path("out");
   ASSERT_TRUE(store.Deliver(job, 0, dest, 5).ok());
   struct stat st {};
   ASSERT_EQ(::stat(dest.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
   ASSERT_TRUE(store.RemoveJob(job).ok());
-  std::filesystem::remove_all(tmpl);
 }
 }  // namespace
 }  // namespace ferry::store

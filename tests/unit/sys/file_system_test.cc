@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "unit/sys/temp_dir.h"
+#include "support/temp_dir.h"
 #include "util/status_codes.h"
 
 namespace ferry::sys {
 namespace {
 
-using ferry::testing::TempDir;
+using ferry::test::TempDir;
 
 std::span<const std::byte> Bytes(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
@@ -46,7 +46,7 @@ class FileSystemTest : public ::testing::Test {
 
 TEST_F(FileSystemTest, WriteReadSizeTruncate) {
   ASSERT_FALSE(dir_.path().empty());
-  auto f = fs_->Open(dir_ / "a", OpenMode::kReadWrite);
+  auto f = fs_->Open(dir_.Path("a"), OpenMode::kReadWrite);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   ASSERT_TRUE((*f)->Write(0, Bytes("hello")).ok());
   ASSERT_TRUE((*f)->Write(10, Bytes("world")).ok());  // leaves a hole
@@ -63,7 +63,7 @@ TEST_F(FileSystemTest, WriteReadSizeTruncate) {
 }
 
 TEST_F(FileSystemTest, OpenModes) {
-  std::string p = dir_ / "m";
+  std::string p = dir_.Path("m");
   auto missing = fs_->Open(p, OpenMode::kRead);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), code::FromWin32(2));  // ERROR_FILE_NOT_FOUND
@@ -93,7 +93,7 @@ TEST_F(FileSystemTest, OpenModes) {
 }
 
 TEST_F(FileSystemTest, OpenedFdsAreCloseOnExec) {
-  auto f = fs_->Open(dir_ / "c", OpenMode::kReadWrite);
+  auto f = fs_->Open(dir_.Path("c"), OpenMode::kReadWrite);
   ASSERT_TRUE(f.ok());
   // The newest fd of the process is the one just opened; check every fd in
   // /proc/self/fd that points at our file.
@@ -106,7 +106,7 @@ TEST_F(FileSystemTest, OpenedFdsAreCloseOnExec) {
     ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
     if (n <= 0) continue;
     target[n] = 0;
-    if (std::string(target) != dir_ / "c") continue;
+    if (std::string(target) != dir_.Path("c")) continue;
     found = true;
     int flags = ::fcntl(std::stoi(name), F_GETFD);
     EXPECT_TRUE(flags & FD_CLOEXEC);
@@ -115,7 +115,7 @@ TEST_F(FileSystemTest, OpenedFdsAreCloseOnExec) {
 }
 
 TEST_F(FileSystemTest, PreallocateKeepsSize) {
-  auto f = fs_->Open(dir_ / "p", OpenMode::kReadWrite);
+  auto f = fs_->Open(dir_.Path("p"), OpenMode::kReadWrite);
   ASSERT_TRUE(f.ok());
   ASSERT_TRUE((*f)->Preallocate(0, 4 << 20).ok());
   EXPECT_EQ(*(*f)->Size(), 0u);
@@ -125,7 +125,7 @@ TEST_F(FileSystemTest, PreallocateKeepsSize) {
 }
 
 TEST_F(FileSystemTest, RenameRemoveStat) {
-  std::string a = dir_ / "a", b = dir_ / "b";
+  std::string a = dir_.Path("a"), b = dir_.Path("b");
   {
     auto f = fs_->Open(a, OpenMode::kTruncate);
     ASSERT_TRUE(f.ok());
@@ -150,39 +150,39 @@ TEST_F(FileSystemTest, RenameRemoveStat) {
   auto dir_st = fs_->Stat(dir_.path());
   ASSERT_TRUE(dir_st.ok());
   EXPECT_TRUE(dir_st->is_directory);
-  EXPECT_FALSE(fs_->Stat(dir_ / "nope/deeper")->exists);
+  EXPECT_FALSE(fs_->Stat(dir_.Path("nope/deeper"))->exists);
 }
 
 TEST_F(FileSystemTest, CreateDirsRemoveDirSyncDirListDir) {
-  std::string deep = dir_ / "x/y/z";
+  std::string deep = dir_.Path("x/y/z");
   ASSERT_TRUE(fs_->CreateDirs(deep).ok());
   ASSERT_TRUE(fs_->CreateDirs(deep).ok());        // already there
   ASSERT_TRUE(fs_->CreateDirs(deep + "/").ok());  // trailing slash
   struct stat st;
-  ASSERT_EQ(::stat((dir_ / "x").c_str(), &st), 0);
+  ASSERT_EQ(::stat(dir_.Path("x").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   ASSERT_EQ(::stat(deep.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 
   EXPECT_TRUE(fs_->SyncDir(deep).ok());
-  EXPECT_FALSE(fs_->SyncDir(dir_ / "missing").ok());
+  EXPECT_FALSE(fs_->SyncDir(dir_.Path("missing")).ok());
   EXPECT_TRUE(fs_->CheckWritableDir(deep).ok());
-  EXPECT_FALSE(fs_->CheckWritableDir(dir_ / "missing").ok());
+  EXPECT_FALSE(fs_->CheckWritableDir(dir_.Path("missing")).ok());
 
   {
-    auto f = fs_->Open(dir_ / "x/file", OpenMode::kTruncate);
+    auto f = fs_->Open(dir_.Path("x/file"), OpenMode::kTruncate);
     ASSERT_TRUE(f.ok());
   }
-  auto names = fs_->ListDir(dir_ / "x");
+  auto names = fs_->ListDir(dir_.Path("x"));
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, (std::vector<std::string>{"file", "y"}));
-  EXPECT_FALSE(fs_->ListDir(dir_ / "missing").ok());
+  EXPECT_FALSE(fs_->ListDir(dir_.Path("missing")).ok());
 
   // A file in the way of mkdir -p.
-  EXPECT_FALSE(fs_->CreateDirs(dir_ / "x/file/sub").ok());
-  EXPECT_FALSE(fs_->CheckWritableDir(dir_ / "x/file").ok());
+  EXPECT_FALSE(fs_->CreateDirs(dir_.Path("x/file/sub")).ok());
+  EXPECT_FALSE(fs_->CheckWritableDir(dir_.Path("x/file")).ok());
 
-  EXPECT_FALSE(fs_->RemoveDir(dir_ / "x/y").ok());  // not empty
+  EXPECT_FALSE(fs_->RemoveDir(dir_.Path("x/y")).ok());  // not empty
   EXPECT_TRUE(fs_->RemoveDir(deep).ok());
   EXPECT_TRUE(fs_->RemoveDir(deep).ok());  // missing is OK
   EXPECT_FALSE(fs_->Stat(deep)->exists);
@@ -191,8 +191,8 @@ TEST_F(FileSystemTest, CreateDirsRemoveDirSyncDirListDir) {
 TEST_F(FileSystemTest, CopyPosixFiles) {
   const size_t n = (3 << 20) + 12345;  // several chunks, odd tail
   auto data = Pattern(n);
-  auto src = fs_->Open(dir_ / "src", OpenMode::kTruncate);
-  auto dst = fs_->Open(dir_ / "dst", OpenMode::kTruncate);
+  auto src = fs_->Open(dir_.Path("src"), OpenMode::kTruncate);
+  auto dst = fs_->Open(dir_.Path("dst"), OpenMode::kTruncate);
   ASSERT_TRUE(src.ok() && dst.ok());
   ASSERT_TRUE((*src)->Write(0, data).ok());
   // Copy only a prefix: the length is what counts, not the source size.
@@ -210,8 +210,8 @@ TEST_F(FileSystemTest, CopyPosixFiles) {
 }
 
 TEST_F(FileSystemTest, CopyFailsWhenSourceIsShort) {
-  auto src = fs_->Open(dir_ / "src", OpenMode::kTruncate);
-  auto dst = fs_->Open(dir_ / "dst", OpenMode::kTruncate);
+  auto src = fs_->Open(dir_.Path("src"), OpenMode::kTruncate);
+  auto dst = fs_->Open(dir_.Path("dst"), OpenMode::kTruncate);
   ASSERT_TRUE(src.ok() && dst.ok());
   ASSERT_TRUE((*src)->Write(0, Bytes("short")).ok());
   EXPECT_FALSE(fs_->Copy(**src, **dst, 100).ok());
@@ -243,8 +243,8 @@ class CountingFile : public File {
 TEST_F(FileSystemTest, CopyWrappedFilesUsesReadWrite) {
   const size_t n = (2 << 20) + 5;
   auto data = Pattern(n);
-  auto raw_src = fs_->Open(dir_ / "src", OpenMode::kTruncate);
-  auto raw_dst = fs_->Open(dir_ / "dst", OpenMode::kTruncate);
+  auto raw_src = fs_->Open(dir_.Path("src"), OpenMode::kTruncate);
+  auto raw_dst = fs_->Open(dir_.Path("dst"), OpenMode::kTruncate);
   ASSERT_TRUE(raw_src.ok() && raw_dst.ok());
   ASSERT_TRUE((*raw_src)->Write(0, data).ok());
   CountingFile src(std::move(*raw_src));
@@ -264,8 +264,8 @@ TEST_F(FileSystemTest, CopyWrappedFilesUsesReadWrite) {
 }
 
 TEST_F(FileSystemTest, CopyZeroBytes) {
-  auto src = fs_->Open(dir_ / "src", OpenMode::kTruncate);
-  auto dst = fs_->Open(dir_ / "dst", OpenMode::kTruncate);
+  auto src = fs_->Open(dir_.Path("src"), OpenMode::kTruncate);
+  auto dst = fs_->Open(dir_.Path("dst"), OpenMode::kTruncate);
   ASSERT_TRUE(src.ok() && dst.ok());
   EXPECT_TRUE(fs_->Copy(**src, **dst, 0).ok());
   EXPECT_EQ(*(*dst)->Size(), 0u);
@@ -282,8 +282,8 @@ TEST_F(FileSystemTest, BootIdIsTrimmedUuid) {
 TEST_F(FileSystemTest, WrapperForwards) {
   FileSystemWrapper w(fs_);
   EXPECT_EQ(w.BootId(), fs_->BootId());
-  ASSERT_TRUE(w.CreateDirs(dir_ / "w").ok());
-  EXPECT_TRUE(w.Stat(dir_ / "w")->is_directory);
+  ASSERT_TRUE(w.CreateDirs(dir_.Path("w")).ok());
+  EXPECT_TRUE(w.Stat(dir_.Path("w"))->is_directory);
 }
 
 }  // namespace

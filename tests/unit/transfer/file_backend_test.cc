@@ -9,23 +9,23 @@
 #include <string>
 
 #include "recording_sink.h"
+#include "support/temp_dir.h"
 #include "sys/thread_pool.h"
 
 namespace ferry::transfer {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RecordingSink;
-using testing::RunFor;
-using testing::RunUntil;
+using test::RecordingSink;
+using test::RunFor;
+using test::RunUntil;
 using Calls = std::vector<std::string>;
 
 class FileBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/ferry-file-backend-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok());
+    dir_ = tmp_.path();
     content_.resize(3 * (1 << 20) + 123);
     for (size_t i = 0; i < content_.size(); ++i) content_[i] = static_cast<char>((i * 31) ^ (i >> 12));
     path_ = dir_ + "/source file.bin";
@@ -34,7 +34,6 @@ class FileBackendTest : public ::testing::Test {
   void TearDown() override {
     transfer_.reset();
     workers_.Drain();
-    std::filesystem::remove_all(dir_);
   }
   core::TransferRequest Request(const std::string& path) {
     core::TransferRequest r;
@@ -46,6 +45,7 @@ class FileBackendTest : public ::testing::Test {
   void Start(const core::TransferRequest& r) { transfer_ = backend_.Start(r, &sink_); }
   void RunToDone() { ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.done(); })); }
 
+  test::TempDir tmp_{"ferry-file-backend"};
   std::string dir_, path_, content_;
   sys::EventLoop loop_;
   sys::ThreadPool workers_{2};

@@ -7,18 +7,19 @@
 
 #include <string>
 
-#include "raw_http_server.h"
 #include "recording_sink.h"
+#include "support/scripted_origin.h"
 
 namespace ferry::transfer {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::RawHttpServer;
-using testing::RawReply;
-using testing::RecordingSink;
-using testing::RunFor;
-using testing::RunUntil;
+using test::OriginReply;
+using test::OriginRequest;
+using test::ScriptedOrigin;
+using test::RecordingSink;
+using test::RunFor;
+using test::RunUntil;
 using Calls = std::vector<std::string>;
 
 class HttpBackendTest : public ::testing::Test {
@@ -26,7 +27,7 @@ class HttpBackendTest : public ::testing::Test {
   std::unique_ptr<core::Transfer> Start(const core::TransferRequest& request) {
     return backend_.Start(request, &sink_);
   }
-  core::TransferRequest Get(const RawHttpServer& server, const std::string& path) {
+  core::TransferRequest Get(const ScriptedOrigin& server, const std::string& path) {
     core::TransferRequest r;
     r.url = server.Url(path);
     r.proxy_usage = ProxyUsage::kNoProxy;  // never let the environment's proxy in
@@ -34,14 +35,24 @@ class HttpBackendTest : public ::testing::Test {
     r.low_speed_time = 10s;
     return r;
   }
-  void RunToDone() { ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.done(); })); }
+  void RunToDone() {
+    ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.done(); }));
+  }
 
   sys::EventLoop loop_;
   HttpBackend backend_{loop_};
   RecordingSink sink_;
 };
 
-RawReply Reply(const std::string& bytes) { return RawReply{bytes}; }
+// A generated reply: the status's standard phrase, `headers`, Content-Length.
+OriginReply Response(int status, std::vector<std::pair<std::string, std::string>> headers,
+                     std::string body) {
+  OriginReply r;
+  r.status = status;
+  r.headers = std::move(headers);
+  r.body = std::move(body);
+  return r;
+}
 
 TEST_F(HttpBackendTest, Supports) {
   EXPECT_TRUE(backend_.Supports("http"));
@@ -50,9 +61,9 @@ TEST_F(HttpBackendTest, Supports) {
 }
 
 TEST_F(HttpBackendTest, WholeBody200) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response(
-        "200 OK", "ETag: \"v1\"\r\nLast-Modified: Tue, 15 Nov 1994 12:45:26 GMT\r\n", "hello world"));
+  ScriptedOrigin server([](const OriginRequest&) {
+    return Response(200, {{"ETag", "\"v1\""}, {"Last-Modified", "Tue, 15 Nov 1994 12:45:26 GMT"}},
+                    "hello world");
   });
   auto t = Start(Get(server, "/f"));
   EXPECT_TRUE(sink_.calls.empty());  // never from inside Start
@@ -69,14 +80,14 @@ TEST_F(HttpBackendTest, WholeBody200) {
   EXPECT_EQ(sink_.body, "hello world");
   EXPECT_TRUE(sink_.outcome->status.ok()) << sink_.outcome->status.ToString();
   EXPECT_EQ(sink_.outcome->protocol, "http");
-  auto requests = server.Requests();
+  auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(RawHttpServer::HeaderValue(requests[0], "Range"), "");
-  EXPECT_EQ(RawHttpServer::HeaderValue(requests[0], "Accept-Encoding"), "");
+  EXPECT_EQ(requests[0].Header("Range"), "");
+  EXPECT_EQ(requests[0].Header("Accept-Encoding"), "");
 }
 
 TEST_F(HttpBackendTest, EmptyBody200StillGetsResponse) {
-  RawHttpServer server([](const std::string&) { return Reply(RawHttpServer::Response("200 OK", "", "")); });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(200, {}, ""); });
   auto t = Start(Get(server, "/empty"));
   RunToDone();
   EXPECT_EQ(sink_.calls, (Calls{"response", "done"}));
@@ -85,10 +96,9 @@ TEST_F(HttpBackendTest, EmptyBody200StillGetsResponse) {
 }
 
 TEST_F(HttpBackendTest, RangeIfRangeAndCustomHeadersAreSent) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("206 Partial Content",
-                                         "Content-Range: bytes 10-29/100\r\nETag: \"v1\"\r\n",
-                                         std::string(20, 'r')));
+  ScriptedOrigin server([](const OriginRequest&) {
+    return Response(206, {{"Content-Range", "bytes 10-29/100"}, {"ETag", "\"v1\""}},
+                    std::string(20, 'r'));
   });
   auto request = Get(server, "/r");
   request.offset = 10;
@@ -97,12 +107,12 @@ TEST_F(HttpBackendTest, RangeIfRangeAndCustomHeadersAreSent) {
   request.headers = {"X-Ferry-Test: yes", "Authorization: Bearer t"};
   auto t = Start(request);
   RunToDone();
-  auto requests = server.Requests();
+  auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(RawHttpServer::HeaderValue(requests[0], "Range"), "bytes=10-29");
-  EXPECT_EQ(RawHttpServer::HeaderValue(requests[0], "If-Range"), "\"v1\"");
-  EXPECT_EQ(RawHttpServer::HeaderValue(requests[0], "X-Ferry-Test"), "yes");
-  EXPECT_EQ(RawHttpServer::HeaderValue(requests[0], "Authorization"), "Bearer t");
+  EXPECT_EQ(requests[0].Header("Range"), "bytes=10-29");
+  EXPECT_EQ(requests[0].Header("If-Range"), "\"v1\"");
+  EXPECT_EQ(requests[0].Header("X-Ferry-Test"), "yes");
+  EXPECT_EQ(requests[0].Header("Authorization"), "Bearer t");
   EXPECT_EQ(sink_.calls, (Calls{"response", "data", "done"}));
   EXPECT_EQ(sink_.response.status, 206);
   EXPECT_TRUE(sink_.response.partial);
@@ -114,27 +124,27 @@ TEST_F(HttpBackendTest, RangeIfRangeAndCustomHeadersAreSent) {
 }
 
 TEST_F(HttpBackendTest, OpenEndedRangeAndNoIfRangeWithoutRange) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("206 Partial Content", "Content-Range: bytes 5-9/10\r\n", "56789"));
+  ScriptedOrigin server([](const OriginRequest&) {
+    return Response(206, {{"Content-Range", "bytes 5-9/10"}}, "56789");
   });
   auto request = Get(server, "/r");
   request.offset = 5;
   auto t = Start(request);
   RunToDone();
   EXPECT_TRUE(sink_.outcome->status.ok());
-  EXPECT_EQ(RawHttpServer::HeaderValue(server.Requests()[0], "Range"), "bytes=5-");
+  EXPECT_EQ(server.requests()[0].Header("Range"), "bytes=5-");
 
   RecordingSink second;
   auto whole = Get(server, "/w");
   whole.if_range = "\"v1\"";  // no range asked: no If-Range either
   auto t2 = backend_.Start(whole, &second);
   ASSERT_TRUE(RunUntil(loop_, [&] { return second.done(); }));
-  EXPECT_EQ(RawHttpServer::HeaderValue(server.Requests()[1], "If-Range"), "");
-  EXPECT_EQ(RawHttpServer::HeaderValue(server.Requests()[1], "Range"), "");
+  EXPECT_EQ(server.requests()[1].Header("If-Range"), "");
+  EXPECT_EQ(server.requests()[1].Header("Range"), "");
 }
 
 TEST_F(HttpBackendTest, Ranged200IsReportedAsWholeBody) {
-  RawHttpServer server([](const std::string&) { return Reply(RawHttpServer::Response("200 OK", "", "0123456789")); });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(200, {}, "0123456789"); });
   auto request = Get(server, "/r");
   request.offset = 4;
   auto t = Start(request);
@@ -147,9 +157,7 @@ TEST_F(HttpBackendTest, Ranged200IsReportedAsWholeBody) {
 }
 
 TEST_F(HttpBackendTest, PartialWithoutContentRangeIsBlocksizeMismatch) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("206 Partial Content", "", "abc"));
-  });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(206, {}, "abc"); });
   auto request = Get(server, "/r");
   request.offset = 1;
   auto t = Start(request);
@@ -161,9 +169,8 @@ TEST_F(HttpBackendTest, PartialWithoutContentRangeIsBlocksizeMismatch) {
 }
 
 TEST_F(HttpBackendTest, RangeNotSatisfiable) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("416 Range Not Satisfiable", "Content-Range: bytes */100\r\n",
-                                         "<html>no</html>"));
+  ScriptedOrigin server([](const OriginRequest&) {
+    return Response(416, {{"Content-Range", "bytes */100"}}, "<html>no</html>");
   });
   auto request = Get(server, "/r");
   request.offset = 100;
@@ -177,9 +184,8 @@ TEST_F(HttpBackendTest, RangeNotSatisfiable) {
 }
 
 TEST_F(HttpBackendTest, NotFoundIsFatal) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("404 Not Found", "", "<html>not here</html>"));
-  });
+  ScriptedOrigin server(
+      [](const OriginRequest&) { return Response(404, {}, "<html>not here</html>"); });
   auto t = Start(Get(server, "/missing"));
   RunToDone();
   EXPECT_EQ(sink_.calls, (Calls{"done"}));
@@ -192,8 +198,8 @@ TEST_F(HttpBackendTest, NotFoundIsFatal) {
 }
 
 TEST_F(HttpBackendTest, ServiceUnavailableIsTransientWithRetryAfter) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("503 Service Unavailable", "Retry-After: 120\r\n", "busy"));
+  ScriptedOrigin server([](const OriginRequest&) {
+    return Response(503, {{"Retry-After", "120"}}, "busy");
   });
   auto t = Start(Get(server, "/busy"));
   RunToDone();
@@ -204,7 +210,7 @@ TEST_F(HttpBackendTest, ServiceUnavailableIsTransientWithRetryAfter) {
 }
 
 TEST_F(HttpBackendTest, TooManyRequestsIsTransient) {
-  RawHttpServer server([](const std::string&) { return Reply(RawHttpServer::Response("429 Too Many", "", "")); });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(429, {}, ""); });
   auto t = Start(Get(server, "/x"));
   RunToDone();
   EXPECT_EQ(sink_.outcome->status.code(), code::HttpError(429));
@@ -212,9 +218,11 @@ TEST_F(HttpBackendTest, TooManyRequestsIsTransient) {
 }
 
 TEST_F(HttpBackendTest, ConnectionCutMidBodyIsTransient) {
-  std::string full = RawHttpServer::Response("200 OK", "", std::string(1000, 'x'));
-  size_t head = full.size() - 1000;
-  RawHttpServer server([&](const std::string&) { return RawReply{full, std::string::npos, head + 500}; });
+  ScriptedOrigin server([](const OriginRequest&) {
+    OriginReply r = Response(200, {}, std::string(1000, 'x'));
+    r.cut_after = 500;  // body bytes, then close
+    return r;
+  });
   auto t = Start(Get(server, "/cut"));
   RunToDone();
   EXPECT_EQ(sink_.calls, (Calls{"response", "data", "done"}));
@@ -246,14 +254,13 @@ TEST_F(HttpBackendTest, ConnectRefusedIsTransient) {
 }
 
 TEST_F(HttpBackendTest, RedirectChainIsFollowedAndHeadersDoNotLeak) {
-  RawHttpServer server([&](const std::string& head) {
-    std::string path = RawHttpServer::Path(head);
-    if (path == "/a")
-      return Reply(RawHttpServer::Response("302 Found", "Location: /b\r\nETag: \"redirect\"\r\n", "moved"));
+  ScriptedOrigin server([&](const OriginRequest& request) {
+    std::string path = request.target;
+    if (path == "/a") return Response(302, {{"Location", "/b"}, {"ETag", "\"redirect\""}}, "moved");
     if (path == "/b")
-      return Reply(RawHttpServer::Response(
-          "301 Moved", "Location: /c\r\nLast-Modified: Tue, 15 Nov 1994 12:45:26 GMT\r\n", ""));
-    return Reply(RawHttpServer::Response("200 OK", "ETag: \"c\"\r\n", "final"));
+      return Response(301, {{"Location", "/c"}, {"Last-Modified", "Tue, 15 Nov 1994 12:45:26 GMT"}},
+                      "");
+    return Response(200, {{"ETag", "\"c\""}}, "final");
   });
   auto t = Start(Get(server, "/a"));
   RunToDone();
@@ -263,12 +270,12 @@ TEST_F(HttpBackendTest, RedirectChainIsFollowedAndHeadersDoNotLeak) {
   EXPECT_EQ(sink_.response.last_modified, "");
   EXPECT_EQ(sink_.response.effective_url, server.Url("/c"));
   EXPECT_TRUE(sink_.outcome->status.ok());
-  EXPECT_EQ(server.Requests().size(), 3u);
+  EXPECT_EQ(server.requests().size(), 3u);
 }
 
 TEST_F(HttpBackendTest, RedirectLoopFails) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("302 Found", "Location: /loop\r\n", ""));
+  ScriptedOrigin server([](const OriginRequest&) {
+    return Response(302, {{"Location", "/loop"}}, "");
   });
   auto t = Start(Get(server, "/loop"));
   RunToDone();
@@ -276,21 +283,22 @@ TEST_F(HttpBackendTest, RedirectLoopFails) {
   EXPECT_EQ(sink_.outcome->status.code(), code::kRedirectFailed);
   EXPECT_FALSE(sink_.outcome->transient);
   EXPECT_EQ(sink_.outcome->context, ErrorContext::kRemoteFile);
-  EXPECT_EQ(server.Requests().size(), 11u);  // the first request and 10 redirects
+  EXPECT_EQ(server.requests().size(), 11u);  // the first request and 10 redirects
 }
 
 TEST_F(HttpBackendTest, RedirectToRefusedProtocolFails) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("302 Found", "Location: ftp://127.0.0.1/x\r\n", ""));
+  ScriptedOrigin server([](const OriginRequest&) {
+    return Response(302, {{"Location", "ftp://127.0.0.1/x"}}, "");
   });
   auto t = Start(Get(server, "/a"));
   RunToDone();
-  EXPECT_EQ(sink_.outcome->status.code(), code::kRedirectFailed) << sink_.outcome->status.ToString();
+  EXPECT_EQ(sink_.outcome->status.code(), code::kRedirectFailed)
+      << sink_.outcome->status.ToString();
   EXPECT_FALSE(sink_.outcome->transient);
 }
 
 TEST_F(HttpBackendTest, BadHeaderLineFailsFromTheLoop) {
-  RawHttpServer server([](const std::string&) { return Reply(RawHttpServer::Response("200 OK", "", "x")); });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(200, {}, "x"); });
   auto request = Get(server, "/x");
   request.headers = {"X-Evil: a\r\nX-Injected: b"};
   auto t = Start(request);
@@ -301,7 +309,7 @@ TEST_F(HttpBackendTest, BadHeaderLineFailsFromTheLoop) {
 }
 
 TEST_F(HttpBackendTest, SinkAbortOnResponse) {
-  RawHttpServer server([](const std::string&) { return Reply(RawHttpServer::Response("200 OK", "", "data")); });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(200, {}, "data"); });
   sink_.on_response = [] { return false; };
   auto t = Start(Get(server, "/x"));
   RunToDone();
@@ -310,9 +318,8 @@ TEST_F(HttpBackendTest, SinkAbortOnResponse) {
 }
 
 TEST_F(HttpBackendTest, SinkAbortOnData) {
-  RawHttpServer server([](const std::string&) {
-    return Reply(RawHttpServer::Response("200 OK", "", std::string(1 << 20, 'd')));
-  });
+  ScriptedOrigin server(
+      [](const OriginRequest&) { return Response(200, {}, std::string(1 << 20, 'd')); });
   sink_.on_data = [] { return false; };
   auto t = Start(Get(server, "/x"));
   RunToDone();
@@ -323,7 +330,7 @@ TEST_F(HttpBackendTest, SinkAbortOnData) {
 TEST_F(HttpBackendTest, PauseStopsDataUntilResumed) {
   std::string body(4 << 20, '\0');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7 + i / 4096);
-  RawHttpServer server([&](const std::string&) { return Reply(RawHttpServer::Response("200 OK", "", body)); });
+  ScriptedOrigin server([&](const OriginRequest&) { return Response(200, {}, body); });
   std::unique_ptr<core::Transfer> t;
   sink_.on_data = [&] {
     if (sink_.data_calls == 1) t->SetPaused(true);
@@ -343,12 +350,15 @@ TEST_F(HttpBackendTest, PauseStopsDataUntilResumed) {
 }
 
 TEST_F(HttpBackendTest, DestroyMidFlightStopsCallbacks) {
-  std::string full = RawHttpServer::Response("200 OK", "", std::string(10000, 'z'));
-  RawHttpServer server([&](const std::string&) { return RawReply{full, full.size() - 9000}; });
+  ScriptedOrigin server([](const OriginRequest&) {
+    OriginReply r = Response(200, {}, std::string(10000, 'z'));
+    r.cut_after = 1000;  // then silent until the client closes
+    r.stall = true;
+    return r;
+  });
   auto t = Start(Get(server, "/hold"));
   ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.data_calls > 0; }));
   t.reset();
-  server.Release();
   Calls before = sink_.calls;
   RunFor(loop_, 200ms);
   EXPECT_EQ(sink_.calls, before);
@@ -356,8 +366,8 @@ TEST_F(HttpBackendTest, DestroyMidFlightStopsCallbacks) {
 }
 
 TEST_F(HttpBackendTest, DestroyFromInsideOnData) {
-  std::string full = RawHttpServer::Response("200 OK", "", std::string(1 << 20, 'z'));
-  RawHttpServer server([&](const std::string&) { return Reply(full); });
+  ScriptedOrigin server(
+      [](const OriginRequest&) { return Response(200, {}, std::string(1 << 20, 'z')); });
   std::unique_ptr<core::Transfer> t;
   sink_.on_data = [&] {
     t.reset();
@@ -376,7 +386,7 @@ TEST_F(HttpBackendTest, DestroyFromInsideOnData) {
 }
 
 TEST_F(HttpBackendTest, DestroyFromInsideOnResponseAndOnDone) {
-  RawHttpServer server([](const std::string&) { return Reply(RawHttpServer::Response("200 OK", "", "abc")); });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(200, {}, "abc"); });
   std::unique_ptr<core::Transfer> t;
   sink_.on_response = [&] {
     t.reset();
@@ -397,7 +407,7 @@ TEST_F(HttpBackendTest, DestroyFromInsideOnResponseAndOnDone) {
 }
 
 TEST_F(HttpBackendTest, DestroyBeforeAnyEvent) {
-  RawHttpServer server([](const std::string&) { return Reply(RawHttpServer::Response("200 OK", "", "abc")); });
+  ScriptedOrigin server([](const OriginRequest&) { return Response(200, {}, "abc"); });
   auto t = Start(Get(server, "/x"));
   t.reset();
   auto bad = Get(server, "/y");
@@ -409,8 +419,12 @@ TEST_F(HttpBackendTest, DestroyBeforeAnyEvent) {
 }
 
 TEST_F(HttpBackendTest, StalledBodyTimesOut) {
-  std::string full = RawHttpServer::Response("200 OK", "", std::string(1000, 's'));
-  RawHttpServer server([&](const std::string&) { return RawReply{full, full.size() - 990}; });
+  ScriptedOrigin server([](const OriginRequest&) {
+    OriginReply r = Response(200, {}, std::string(1000, 's'));
+    r.cut_after = 10;  // then silent until the client closes
+    r.stall = true;
+    return r;
+  });
   auto request = Get(server, "/stall");
   request.low_speed_time = 1s;
   auto t = Start(request);
@@ -420,9 +434,8 @@ TEST_F(HttpBackendTest, StalledBodyTimesOut) {
 }
 
 TEST_F(HttpBackendTest, ConcurrentTransfers) {
-  RawHttpServer server([](const std::string& head) {
-    return Reply(RawHttpServer::Response("200 OK", "", RawHttpServer::Path(head)));
-  });
+  ScriptedOrigin server(
+      [](const OriginRequest& request) { return Response(200, {}, request.target); });
   std::vector<RecordingSink> sinks(5);
   std::vector<std::unique_ptr<core::Transfer>> transfers;
   for (int i = 0; i < 5; ++i)

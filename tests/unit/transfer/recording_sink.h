@@ -13,7 +13,7 @@
 #include "core/ports.h"
 #include "sys/event_loop.h"
 
-namespace ferry::transfer::testing {
+namespace ferry::test {
 
 class RecordingSink : public core::TransferSink {
  public:
@@ -68,4 +68,4 @@ inline void RunFor(sys::EventLoop& loop, std::chrono::milliseconds d) {
   while (std::chrono::steady_clock::now() < deadline) loop.RunOnce(std::chrono::milliseconds(10));
 }
 
-}  // namespace ferry::transfer::testing
+}  // namespace ferry::test

@@ -1,11 +1,11 @@
-#include "integration/service/service_util.h"
+#include "support/service_env.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <thread>
 
-namespace ferry::service_test {
+namespace ferry::test {
 
 using namespace std::chrono_literals;
 
@@ -29,16 +29,16 @@ ServiceEnv::~ServiceEnv() {
 }
 
 bool ServiceEnv::Available() {
-  return test::BusFixture::Available() && test::FerrydFixture::Available() &&
+  return BusFixture::Available() && FerrydFixture::Available() &&
          ::access("/usr/bin/dbus-send", X_OK) == 0;
 }
 
-Status ServiceEnv::Start(const test::FerrydOptions& opts, bool shared_bus) {
+Status ServiceEnv::Start(const FerrydOptions& opts, bool shared_bus) {
   if (!work_.ok()) return Status(code::kUnexpected, "no temp dir");
-  test::BusOptions bo;
+  BusOptions bo;
   bo.shared = shared_bus;
   if (Status s = bus_.Start(bo); !s.ok()) return s;
-  test::FerrydOptions o = opts;
+  FerrydOptions o = opts;
   o.bus_address = bus_.address();
   if (o.state_dir.empty()) o.state_dir = work_.Path("state");
   if (o.config_json.empty()) o.config_json = DefaultConfigJson();
@@ -47,7 +47,7 @@ Status ServiceEnv::Start(const test::FerrydOptions& opts, bool shared_bus) {
 }
 
 Status ServiceEnv::RestartFerryd(const std::string* config_json) {
-  test::FerrydOptions o = ferryd_.options();
+  FerrydOptions o = ferryd_.options();
   if (config_json) o.config_json = *config_json;
   return ferryd_.Start(o);
 }
@@ -118,26 +118,15 @@ bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds dea
   }
 }
 
-test::CommandResult RunCli(const std::string& address, const std::vector<std::string>& args,
-                           const test::RunOptions& options) {
+CommandResult RunCli(const std::string& address, const std::vector<std::string>& args,
+                           const RunOptions& options) {
   std::vector<std::string> argv = {CliPath()};
   if (!address.empty()) {
     argv.push_back("--bus-address");
     argv.push_back(address);
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  return test::RunCommand(argv, options);
-}
-
-bool PathExists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return -1;
-  return static_cast<int64_t>(st.st_size);
+  return RunCommand(argv, options);
 }
 
 // --- RecordingCallback --------------------------------------------------------
@@ -213,4 +202,4 @@ bool RecordingCallback::WaitUntil(const std::function<bool()>& pred, std::chrono
   return Eventually(pred, deadline);
 }
 
-}  // namespace ferry::service_test
+}  // namespace ferry::test
