@@ -17,7 +17,7 @@
 namespace ferry::service_test {
 namespace {
 
-using integration::TlsOrigin;
+using test::TlsOrigin;
 using test::NginxFixture;
 using test::TempDir;
 using D = DownloadState;
