@@ -67,8 +67,17 @@ Status Downloads::StartFirst(Entry& e, std::span<const DownloadRange> ranges) {
     if (!sha.ok()) return sha.status();
     nf.sha256 = sha.value();
   }
-  if (Status s = deps_.engine->AddFiles(id, std::span<const NewFile>(&nf, 1)); !s.ok()) return s;
-  if (Status s = deps_.engine->Resume(id); !s.ok()) return s;
+  if (e.stream_fd >= 0) {
+    if (Status s = StartStream(e); !s.ok()) return s;
+  }
+  Status s = deps_.engine->AddFiles(id, std::span<const NewFile>(&nf, 1));
+  if (s.ok()) s = deps_.engine->Resume(id);
+  if (!s.ok()) {
+    e.writer.reset();
+    return s;
+  }
+  if (e.stream_fd >= 0) ::close(e.stream_fd);  // the writer has its own copy
+  e.stream_fd = -1;
   e.rec.started = true;
   return Save(e);
 }
@@ -91,6 +100,7 @@ Status Downloads::Start(const Guid& id, std::span<const DownloadRange> ranges) {
       return Status(code::kNotImpl, "fetching other ranges after Transferred is not supported yet");
     }
     case DownloadState::kPaused:
+      if (e->failure && e->Stream()) return *e->failure;  // its sink is closed: only Abort
       e->failure.reset();
       return deps_.engine->Resume(id);
     case DownloadState::kFinalized:
@@ -240,7 +250,7 @@ Status Downloads::SetStreamSink(const Guid& id, int fd) {
   if (st->state != DownloadState::kCreated)
     return refuse(Status(code::kInvalidState, "StreamInterface can only be set in Created"));
   if (fd < 0) return refuse(Status(code::kInvalidArg, "StreamInterface: no descriptor"));
-  if (deps_.stream_dir.empty())
+  if (deps_.stream_dir.empty() || !deps_.payload || !deps_.loop)
     return refuse(Status(code::kNotImpl, "this service has no stream directory"));
   if (e->stream_fd >= 0) ::close(e->stream_fd);
   e->stream_fd = fd;
@@ -253,12 +263,23 @@ void Downloads::Fail(const Guid& id, Status error) {
   if (!e || e->ended) return;
   log::Warn("download {} failed: {}", id.ToString(), error.ToString());
   e->failure = std::move(error);
-  if (deps_.engine->IsLive(id)) deps_.engine->Suspend(id);
+  if (e->Stream()) {
+    e->writer.reset();  // closes the sink
+    if (e->stream_fd >= 0) ::close(e->stream_fd);
+    e->stream_fd = -1;
+  }
+  if (deps_.engine->IsLive(id)) {
+    if (Status s = deps_.engine->Suspend(id); !s.ok())
+      log::Debug("download {}: suspend after failure: {}", id.ToString(), s.ToString());
+    deps_.engine->events().Emit(EventKind::kModification, id);  // publishes the failure
+  }
 }
 
 bool Downloads::OnEvent(const EngineEvent& event) {
   Entry* e = Find(event.job);
-  if (!e || e->ended || event.kind != EventKind::kError) return true;
+  if (!e || e->ended) return true;
+  if (e->writer) FeedStream(*e);
+  if (event.kind != EventKind::kError) return true;
   auto snap = deps_.engine->GetJob(event.job);
   if (!snap.ok() || !snap->job.error) return true;
   int32_t c = snap->job.error->code;
