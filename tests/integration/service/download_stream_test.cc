@@ -20,6 +20,7 @@
 #include "integration/service/service_util.h"
 #include "support/nginx_fixture.h"
 #include "support/temp_dir.h"
+#include "support/unix_users.h"
 
 namespace ferry::service_test {
 namespace {
@@ -258,6 +259,37 @@ TEST_F(DownloadStreamTest, ANonVolatileStreamFailsAtARestartAndAbortCleansUp) {
   EXPECT_EQ(Hex(list[0]->Start().code()), Hex(kBrokenPipe));
   ASSERT_TRUE(list[0]->Abort().ok());
   EXPECT_FALSE(PathExists(staging));
+}
+
+// A download's job is the download's business: not listed as a job, not
+// found by GetJob, and its job path answers nothing (Resume or Cancel there
+// would bypass the download's state table).
+TEST_F(DownloadStreamTest, ADownloadsJobIsNotReachableAsAJob) {
+  if (::access("/usr/bin/busctl", X_OK) != 0) GTEST_SKIP() << "busctl missing";
+  std::unique_ptr<Download> d;
+  ASSERT_TRUE(manager_->CreateDownload(&d).ok());
+  ASSERT_TRUE(d->SetProperty(P::kUri, nginx_.Url("/slow/large.bin")).ok());
+  ASSERT_TRUE(d->SetProperty(P::kLocalPath, env_.work().Path("j.bin")).ok());
+  ASSERT_TRUE(d->Start().ok());
+  PropertyValue idv;
+  ASSERT_TRUE(d->GetProperty(P::kId, &idv).ok());
+  Guid id;
+  ASSERT_TRUE(Guid::Parse(std::get<std::string>(idv), &id));
+  std::vector<std::unique_ptr<Job>> jobs;
+  ASSERT_TRUE(manager_->EnumJobs(0, &jobs).ok());
+  EXPECT_TRUE(jobs.empty());
+  std::unique_ptr<Job> job;
+  EXPECT_EQ(Hex(manager_->GetJob(id, &job).code()), Hex(code::kJobNotFound));
+  const std::string path = "/org/ferry/Ferry1/job/" + id.ToHex();
+  for (const char* method : {"Suspend", "Cancel", "Resume"}) {
+    test::CommandResult r =
+        test::RunCommand({"busctl", "--address=" + env_.address(), "--timeout=20", "call", "--",
+                          "org.ferry.Ferry1", path, "org.ferry.Ferry1.Job", method});
+    EXPECT_NE(r.exit_code, 0) << method << ": " << r.Describe();
+  }
+  DownloadStatus st = StatusOf(*d);
+  EXPECT_EQ(DownloadStateName(st.state), DownloadStateName(D::kTransferring)) << "unchanged";
+  ASSERT_TRUE(d->Abort().ok());
 }
 
 }  // namespace
