@@ -108,7 +108,13 @@ class Downloads final : public EventConsumer {
   // Transferred -> Finalized once the file is at LocalPath; `done` runs on
   // the engine thread with the outcome (the delivery's error keeps it in
   // Transferred). Other states answer at once, as the table says.
-  void Finalize(const Guid& id, std::function<void(Status)> done);
+  // `fds` (system mode): file index 0 -> a descriptor of an empty file the
+  // client opened beside LocalPath; the bytes are copied into it (the
+  // engine's Complete with descriptors). Takes ownership of every fd.
+  void Finalize(const Guid& id, std::map<uint32_t, int> fds, std::function<void(Status)> done);
+  void Finalize(const Guid& id, std::function<void(Status)> done) {
+    Finalize(id, {}, std::move(done));
+  }
 
   Result<DownloadStatus> GetStatus(const Guid& id) const;
   // DO_E_UNKNOWN_PROPERTY_ID, DO_E_WRITE_ONLY_PROPERTY, E_NOT_SET (never

@@ -139,11 +139,18 @@ Status Downloads::Abort(const Guid& id) {
   return Status::OK();
 }
 
-void Downloads::Finalize(const Guid& id, std::function<void(Status)> done) {
+void Downloads::Finalize(const Guid& id, std::map<uint32_t, int> fds,
+                         std::function<void(Status)> done) {
+  auto close_fds = [&fds] {
+    for (auto& [i, fd] : fds) ::close(fd);
+    fds.clear();
+  };
   Entry* e = Find(id);
+  if (!e || e->Stream()) close_fds();  // a stream download delivers no file
   if (!e) return done(NotFound(id));
   auto st = GetStatus(id);
   if (!st.ok()) return done(st.status());
+  if (st->state != DownloadState::kTransferred) close_fds();
   if (st->state == DownloadState::kFinalized) return done(Status::OK());
   if (st->state != DownloadState::kTransferred) return done(BadState("Finalize", st->state));
   if (e->stream_fd >= 0 || e->Get(P::kStreamInterface)) {
@@ -152,11 +159,15 @@ void Downloads::Finalize(const Guid& id, std::function<void(Status)> done) {
     End(*e, DownloadState::kFinalized);
     return done(Status::OK());
   }
-  deps_.engine->Complete(id, [this, id, done = std::move(done)](Status s) {
+  auto finished = [this, id, done = std::move(done)](Status s) {
     Entry* e = Find(id);
     if (e && s.ok()) End(*e, DownloadState::kFinalized);
     done(s);
-  });
+  };
+  if (fds.empty())
+    deps_.engine->Complete(id, std::move(finished));
+  else
+    deps_.engine->Complete(id, std::move(fds), std::move(finished));
 }
 
 Status Downloads::GetProperty(const Guid& id, uint32_t property, DownloadValue* value) const {
