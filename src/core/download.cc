@@ -67,8 +67,7 @@ Result<std::unique_ptr<Downloads>> Downloads::Open(const DownloadDeps& deps) {
     auto e = std::make_unique<Entry>();
     e->rec = std::move(rec);
     Guid id = e->rec.id;
-    bool keep = e->Flag(P::kNonVolatile) && !e->Get(P::kStreamInterface);
-    if (!deps.engine->IsLive(id) || !keep) {
+    if (!deps.engine->IsLive(id) || !e->Flag(P::kNonVolatile)) {
       if (deps.engine->IsLive(id)) {
         log::Info("download {}: not NonVolatile, dropped at service start", id.ToString());
         deps.engine->Cancel(id);
@@ -76,7 +75,8 @@ Result<std::unique_ptr<Downloads>> Downloads::Open(const DownloadDeps& deps) {
       if (Status s = deps.store->RemoveDownload(id); !s.ok()) return s;
       continue;
     }
-    d->entries_[id] = std::move(e);
+    Entry& kept = *(d->entries_[id] = std::move(e));
+    if (kept.Stream()) d->LoseStream(kept);
   }
   d->sub_ = deps.engine->events().Subscribe(d.get(), /*raw=*/true);
   return d;
@@ -123,7 +123,10 @@ Result<DownloadStatus> Downloads::GetStatus(const Guid& id) const {
   if (e->ended) return *e->ended;
   auto snap = deps_.engine->GetJob(id);
   DownloadStatus st = DownloadStatusOf(e->rec.started, snap.ok() ? &snap.value() : nullptr);
-  if (e->failure && st.state != DownloadState::kTransferring) {
+  // A stream download is Transferred once its sink has every byte.
+  if (st.state == DownloadState::kTransferred && e->Stream() && !e->drained)
+    st.state = DownloadState::kTransferring;
+  if (e->failure && (st.state != DownloadState::kTransferring || e->Stream())) {
     st.state = DownloadState::kPaused;
     st.error = e->failure->code();
     st.extended_error = 0;
@@ -144,6 +147,20 @@ Result<FileStats> Downloads::GetStats(const Guid& id) const {
   return FileStatsOf(snap->job, 0);
 }
 
+// A descriptor does not survive a restart: a started stream download fails
+// (only Abort remains); one still in Created forgets its sink.
+void Downloads::LoseStream(Entry& e) {
+  if (e.rec.started) {
+    Fail(e.rec.id, Status(kStreamBroken,
+                          "the stream sink (a descriptor) cannot survive a service restart: "
+                          "abort this download and start a new one"));
+    return;
+  }
+  e.rec.props.erase(static_cast<uint32_t>(P::kStreamInterface));
+  if (Status s = Save(e); !s.ok())
+    log::Warn("download {}: cannot forget its stream sink: {}", e.rec.id.ToString(), s.ToString());
+}
+
 void Downloads::End(Entry& e, DownloadState final_state, int32_t error) {
   auto st = GetStatus(e.rec.id);
   DownloadStatus last = st.ok() ? st.value() : DownloadStatus{};
@@ -155,6 +172,7 @@ void Downloads::End(Entry& e, DownloadState final_state, int32_t error) {
   e.ended = last;
   if (e.stream_fd >= 0) ::close(e.stream_fd);
   e.stream_fd = -1;
+  e.writer.reset();  // joins its thread (never blocked in write) and closes the sink
   if (Status s = deps_.store->RemoveDownload(e.rec.id); !s.ok())
     log::Warn("download {}: cannot forget its record: {}", e.rec.id.ToString(), s.ToString());
 }

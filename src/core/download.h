@@ -9,6 +9,9 @@
 //   (Suspend), Finalize (Complete), Abort (Cancel);
 // - NonVolatile: a download without it does not survive a restart (Open
 //   cancels its job);
+// - stream sinks: the bytes are written in order to the client's descriptor
+//   by a sys::StreamWriter as they reach staging; the download is Transferred
+//   once the last byte is written (docs/download.md, "Stream sinks");
 // - HttpCustomAuthHeaders: when the origin answers 401 or 407, the job is
 //   retried once with the auth headers added to its custom headers.
 //
@@ -62,10 +65,19 @@ struct DownloadDeps {
   Engine* engine = nullptr;
   DownloadStore* store = nullptr;
   IntegrityInfoParser parse_integrity;
-  // A directory the service owns, for the staging name of stream-sink
-  // downloads (their bytes never reach a LocalPath). Empty: no stream sinks.
+  // A directory the service owns, for the local name of stream-sink
+  // downloads' jobs (their bytes never reach it: they go from staging to the
+  // sink). Empty: no stream sinks (SetStreamSink answers E_NOTIMPL).
   std::string stream_dir;
+  // Stream sinks read staging through `payload` on their writer threads and
+  // post their outcome to `loop` (the engine thread). Needed with stream_dir.
+  PayloadStore* payload = nullptr;
+  sys::Executor* loop = nullptr;
 };
+
+// A stream download whose sink failed: its reader went away (EPIPE), or the
+// service restarted (a descriptor cannot survive that). Not transient.
+inline constexpr int32_t kStreamBroken = code::FromWin32(109);  // ERROR_BROKEN_PIPE
 
 // The DO state of a download whose job is `snap` (nullptr: the job is gone),
 // with the error fields of DO_DOWNLOAD_STATUS. Pure; unit-tested by rows.
@@ -98,7 +110,13 @@ class Downloads final : public EventConsumer {
   // Transferred -> Finalized once the file is at LocalPath; `done` runs on
   // the engine thread with the outcome (the delivery's error keeps it in
   // Transferred). Other states answer at once, as the table says.
-  void Finalize(const Guid& id, std::function<void(Status)> done);
+  // `fds` (system mode): file index 0 -> a descriptor of an empty file the
+  // client opened beside LocalPath; the bytes are copied into it (the
+  // engine's Complete with descriptors). Takes ownership of every fd.
+  void Finalize(const Guid& id, std::map<uint32_t, int> fds, std::function<void(Status)> done);
+  void Finalize(const Guid& id, std::function<void(Status)> done) {
+    Finalize(id, {}, std::move(done));
+  }
 
   Result<DownloadStatus> GetStatus(const Guid& id) const;
   // The file's statistics (File::GetStats' FileStats, do-download.md §3);
@@ -113,6 +131,7 @@ class Downloads final : public EventConsumer {
   // (DecryptionInfo). A refused set changes nothing.
   Status SetProperty(const Guid& id, uint32_t property, const DownloadValue& value);
   // kStreamInterface: takes ownership of `fd` (closed when refused).
+  // DO_E_INVALID_STATE outside Created, E_NOTIMPL without a stream_dir.
   Status SetStreamSink(const Guid& id, int fd);
 
   bool Has(const Guid& id) const;
@@ -123,7 +142,9 @@ class Downloads final : public EventConsumer {
                          const std::optional<std::pair<uint32_t, std::string>>& category) const;
 
   // Fails a download (stream sink errors): the job is suspended and the
-  // status reports `error` until the next Start.
+  // status reports Paused with `error`. A stream download's sink is closed
+  // and stays failed (Start answers `error`; only Abort remains); another
+  // download reports `error` until the next Start.
   void Fail(const Guid& id, Status error);
 
   bool OnEvent(const EngineEvent& event) override;
@@ -139,10 +160,15 @@ class Downloads final : public EventConsumer {
   Status ApplyToJob(Entry& e, uint32_t property, const DownloadValue& value);
   // Finalized or Aborted for good; the last status reports `error`.
   void End(Entry& e, DownloadState final_state, int32_t error = 0);
+  void LoseStream(Entry& e);
+  Status StartStream(Entry& e);
+  void FeedStream(Entry& e);
+  void OnStreamDone(const Guid& id, Status s);
 
   DownloadDeps deps_;
   std::map<Guid, std::unique_ptr<Entry>> entries_;
   uint64_t sub_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted closures
 };
 
 }  // namespace ferry::core

@@ -75,8 +75,17 @@ Status Downloads::StartFirst(Entry& e, std::span<const DownloadRange> ranges) {
     if (!sha.ok()) return sha.status();
     nf.sha256 = sha.value();
   }
-  if (Status s = deps_.engine->AddFiles(id, std::span<const NewFile>(&nf, 1)); !s.ok()) return s;
-  if (Status s = deps_.engine->Resume(id); !s.ok()) return s;
+  if (e.stream_fd >= 0) {
+    if (Status s = StartStream(e); !s.ok()) return s;
+  }
+  Status s = deps_.engine->AddFiles(id, std::span<const NewFile>(&nf, 1));
+  if (s.ok()) s = deps_.engine->Resume(id);
+  if (!s.ok()) {
+    e.writer.reset();
+    return s;
+  }
+  if (e.stream_fd >= 0) ::close(e.stream_fd);  // the writer has its own copy
+  e.stream_fd = -1;
   e.rec.started = true;
   return Save(e);
 }
@@ -95,11 +104,16 @@ Status Downloads::Start(const Guid& id, std::span<const DownloadRange> ranges) {
       // Ranges not fetched yet are added after the others and fetched;
       // ranges already there (or a whole file) make it a no-op.
       std::vector<FileRange> more = ToFileRanges(ranges);
+      // A stream's sink is closed once Transferred (docs/download.md).
+      if (e->Stream() && !more.empty())
+        return Status(code::kNotImpl, "a stream download's sink is closed once Transferred: "
+                                      "start a new download for other ranges");
       bool added = false;
       if (Status s = deps_.engine->AddFileRanges(id, 0, more, &added); !s.ok()) return s;
       return added ? deps_.engine->Resume(id) : Status::OK();
     }
     case DownloadState::kPaused:
+      if (e->failure && e->Stream()) return *e->failure;  // its sink is closed: only Abort
       e->failure.reset();
       return deps_.engine->Resume(id);
     case DownloadState::kFinalized:
@@ -138,11 +152,18 @@ Status Downloads::Abort(const Guid& id) {
   return Status::OK();
 }
 
-void Downloads::Finalize(const Guid& id, std::function<void(Status)> done) {
+void Downloads::Finalize(const Guid& id, std::map<uint32_t, int> fds,
+                         std::function<void(Status)> done) {
+  auto close_fds = [&fds] {
+    for (auto& [i, fd] : fds) ::close(fd);
+    fds.clear();
+  };
   Entry* e = Find(id);
+  if (!e || e->Stream()) close_fds();  // a stream download delivers no file
   if (!e) return done(NotFound(id));
   auto st = GetStatus(id);
   if (!st.ok()) return done(st.status());
+  if (st->state != DownloadState::kTransferred) close_fds();
   if (st->state == DownloadState::kFinalized) return done(Status::OK());
   if (st->state != DownloadState::kTransferred) return done(BadState("Finalize", st->state));
   if (e->stream_fd >= 0 || e->Get(P::kStreamInterface)) {
@@ -151,11 +172,15 @@ void Downloads::Finalize(const Guid& id, std::function<void(Status)> done) {
     End(*e, DownloadState::kFinalized);
     return done(Status::OK());
   }
-  deps_.engine->Complete(id, [this, id, done = std::move(done)](Status s) {
+  auto finished = [this, id, done = std::move(done)](Status s) {
     Entry* e = Find(id);
     if (e && s.ok()) End(*e, DownloadState::kFinalized);
     done(s);
-  });
+  };
+  if (fds.empty())
+    deps_.engine->Complete(id, std::move(finished));
+  else
+    deps_.engine->Complete(id, std::move(fds), std::move(finished));
 }
 
 Status Downloads::GetProperty(const Guid& id, uint32_t property, DownloadValue* value) const {
@@ -254,7 +279,7 @@ Status Downloads::SetStreamSink(const Guid& id, int fd) {
   if (st->state != DownloadState::kCreated)
     return refuse(Status(code::kInvalidState, "StreamInterface can only be set in Created"));
   if (fd < 0) return refuse(Status(code::kInvalidArg, "StreamInterface: no descriptor"));
-  if (deps_.stream_dir.empty())
+  if (deps_.stream_dir.empty() || !deps_.payload || !deps_.loop)
     return refuse(Status(code::kNotImpl, "this service has no stream directory"));
   if (e->stream_fd >= 0) ::close(e->stream_fd);
   e->stream_fd = fd;
@@ -267,12 +292,23 @@ void Downloads::Fail(const Guid& id, Status error) {
   if (!e || e->ended) return;
   log::Warn("download {} failed: {}", id.ToString(), error.ToString());
   e->failure = std::move(error);
-  if (deps_.engine->IsLive(id)) deps_.engine->Suspend(id);
+  if (e->Stream()) {
+    e->writer.reset();  // closes the sink
+    if (e->stream_fd >= 0) ::close(e->stream_fd);
+    e->stream_fd = -1;
+  }
+  if (deps_.engine->IsLive(id)) {
+    if (Status s = deps_.engine->Suspend(id); !s.ok())
+      log::Debug("download {}: suspend after failure: {}", id.ToString(), s.ToString());
+    deps_.engine->events().Emit(EventKind::kModification, id);  // publishes the failure
+  }
 }
 
 bool Downloads::OnEvent(const EngineEvent& event) {
   Entry* e = Find(event.job);
-  if (!e || e->ended || event.kind != EventKind::kError) return true;
+  if (!e || e->ended) return true;
+  if (e->writer) FeedStream(*e);
+  if (event.kind != EventKind::kError) return true;
   auto snap = deps_.engine->GetJob(event.job);
   if (!snap.ok() || !snap->job.error) return true;
   int32_t c = snap->job.error->code;

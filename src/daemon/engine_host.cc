@@ -1,8 +1,7 @@
 #include "daemon/engine_host.h"
 
-#include <sys/stat.h>
-
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include "daemon/integrity_info.h"
 #include "store/digest.h"
@@ -88,9 +87,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   EngineHost* raw = h.get();
   h->thread_ = std::thread([raw] { raw->loop_->Run(); });
   std::promise<Status> opened;
-  h->loop_->Post([&] {
-    opened.set_value(raw->OpenEngine(deps, o.config));
-  });
+  h->loop_->Post([&] { opened.set_value(raw->OpenEngine(deps, o.config)); });
   open_status = opened.get_future().get();
   if (!open_status.ok()) {
     h->loop_->Stop();
@@ -112,6 +109,12 @@ Status EngineHost::OpenEngine(const core::EngineDeps& deps, const core::EngineCo
   dd.engine = engine_.get();
   dd.store = parts_->download_store.get();
   dd.parse_integrity = ParseIntegrityCheckInfo;
+  // Stream sinks: their jobs' local names point here; nothing is ever
+  // written to it (the bytes go from staging to the sink).
+  dd.stream_dir = state_dir_ + "/streams";
+  if (Status s = deps.fs->CreateDirs(dd.stream_dir); !s.ok()) return s;
+  dd.payload = deps.payload;
+  dd.loop = deps.loop;
   auto d = core::Downloads::Open(dd);
   if (!d.ok()) return d.status();
   downloads_ = std::move(d.value());

@@ -85,11 +85,23 @@ Status CompleteWithDescriptors(JobProxy& job) {
   // Which files the service will deliver: the finished ones (EnumFiles'
   // completed flag). A file delivered by an earlier, partly failed Complete
   // gets a descriptor the service leaves empty; ShouldInstall drops it.
-  std::vector<Temp> temps;
+  std::vector<DeliveryTarget> targets;
   for (uint32_t i = 0; const auto& entry : job.EnumFiles()) {
-    if (entry.get<4>()) temps.push_back(Temp{i, entry.get<1>(), {}, entry.get<2>()});
+    if (entry.get<4>()) targets.push_back(DeliveryTarget{i, entry.get<1>(), entry.get<2>()});
     ++i;
   }
+  return DeliverWithDescriptors(targets, [&job](std::map<uint32_t, sdbus::UnixFd>& fds) {
+    int32_t c = job.CompleteWithTimeout(fds, kCompleteTimeout);
+    return c == code::kOk ? Status::OK() : Status(c, {});
+  });
+}
+
+Status DeliverWithDescriptors(
+    const std::vector<DeliveryTarget>& targets,
+    const std::function<Status(std::map<uint32_t, sdbus::UnixFd>&)>& call) {
+  std::vector<Temp> temps;
+  for (const DeliveryTarget& t : targets)
+    temps.push_back(Temp{t.index, t.local, {}, t.bytes_total});
   std::map<uint32_t, sdbus::UnixFd> fds;
   for (Temp& t : temps) {
     if (Status s = CreateTemp(&t); !s.ok()) {
@@ -101,8 +113,7 @@ Status CompleteWithDescriptors(JobProxy& job) {
 
   Status result;
   try {
-    int32_t c = job.CompleteWithTimeout(fds, kCompleteTimeout);
-    result = c == code::kOk ? Status::OK() : Status(c, {});
+    result = call(fds);
   } catch (...) {
     fds.clear();
     Discard(temps);
@@ -115,7 +126,7 @@ Status CompleteWithDescriptors(JobProxy& job) {
   Status install;
   std::set<std::string> dirs;
   for (Temp& t : temps) {
-    struct stat st{};
+    struct stat st {};
     bool filled = ::fstat(t.fd, &st) == 0 &&
                   ShouldInstall(result.ok(), static_cast<uint64_t>(st.st_size), t.bytes_total);
     ::close(t.fd);

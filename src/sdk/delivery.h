@@ -10,8 +10,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ferry/status.h"
 #include "sdk/proxies.h"
@@ -22,6 +25,22 @@ namespace ferry::sdk {
 inline constexpr std::chrono::microseconds kCompleteTimeout = std::chrono::hours(1);
 
 Status CompleteWithDescriptors(JobProxy& job);
+
+// One file to deliver through a descriptor: its index in the call's map,
+// its local name, its size (ShouldInstall).
+struct DeliveryTarget {
+  uint32_t index = 0;
+  std::string local;
+  uint64_t bytes_total = 0;
+};
+// The common part of Job.Complete and Download.Finalize in system mode:
+// creates a temporary beside each target, runs `call` with their descriptors
+// (it may throw: the temporaries are removed and the exception goes on),
+// installs the filled ones and removes the rest. `call`'s status, else the
+// first install error.
+Status DeliverWithDescriptors(
+    const std::vector<DeliveryTarget>& targets,
+    const std::function<Status(std::map<uint32_t, sdbus::UnixFd>&)>& call);
 
 // "<local_name>.ferry-<suffix>".
 std::string TempNameFor(std::string_view local_name, std::string_view suffix);

@@ -8,6 +8,7 @@
 
 #include "ferry/ferry.h"
 #include "sdk/connection.h"
+#include "sdk/delivery.h"
 #include "sdk/info_reader.h"
 #include "util/status_codes.h"
 
@@ -127,8 +128,27 @@ Status Download::Abort() {
 
 Status Download::Finalize() {
   return Guard([&] {
-    impl_->proxy->FinalizeWithTimeout(kFinalizeTimeout);
-    return Status::OK();
+    bool system = false;
+    if (Status s = impl_->conn->IsSystemMode(&system); !s.ok()) return s;
+    auto finalize = [this](std::map<uint32_t, sdbus::UnixFd>& fds) {
+      impl_->proxy->FinalizeWithTimeout(kFinalizeTimeout, fds);
+      return Status::OK();
+    };
+    std::map<uint32_t, sdbus::UnixFd> none;
+    DownloadStatus st;
+    if (!system || !GetStatus(&st).ok() || st.state != DownloadState::kTransferred)
+      return finalize(none);  // the service answers what the table says
+    // System mode, as Job::Complete: the file is written through a
+    // descriptor this process opened beside LocalPath, with its own rights.
+    // A stream download has no file to deliver.
+    try {
+      impl_->proxy->GetProperty(static_cast<uint32_t>(P::kStreamInterface));
+      return finalize(none);
+    } catch (const sdbus::Error&) {
+    }
+    sdbus::Variant path = impl_->proxy->GetProperty(static_cast<uint32_t>(P::kLocalPath));
+    std::vector<sdk::DeliveryTarget> targets{{0, path.get<std::string>(), st.bytes_total}};
+    return sdk::DeliverWithDescriptors(targets, finalize);
   });
 }
 

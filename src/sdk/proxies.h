@@ -70,8 +70,14 @@ class DownloadProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Do
   sdbus::MethodReply GetStatsReply() { return CallForReply(getProxy(), INTERFACE_NAME, "GetStats"); }
 
   // Finalize with a long timeout: delivery may copy a whole file.
-  void FinalizeWithTimeout(std::chrono::microseconds timeout) {
-    getProxy().callMethod("Finalize").onInterface(INTERFACE_NAME).withTimeout(timeout);
+  // `fds`: empty, or {0: descriptor} in system mode (sdk/delivery.h).
+  void FinalizeWithTimeout(std::chrono::microseconds timeout,
+                           const std::map<uint32_t, sdbus::UnixFd>& fds) {
+    getProxy()
+        .callMethod("Finalize")
+        .onInterface(INTERFACE_NAME)
+        .withTimeout(timeout)
+        .withArguments(fds);
   }
 
  private:

@@ -1,7 +1,11 @@
 #include "service/download_object.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "service/arguments.h"
 #include "service/errors.h"
@@ -9,6 +13,7 @@
 #include "service/service_impl.h"
 #include "service/statistics_dict.h"
 #include "util/log.h"
+#include "util/status_codes.h"
 
 namespace ferry::service {
 namespace {
@@ -149,9 +154,50 @@ void DownloadObject::Abort() {
   });
 }
 
-void DownloadObject::Finalize(sdbus::Result<>&& result) {
+// Our own copies of Finalize's descriptors (as Job.Complete checks them):
+// file 0 only, each a writable regular file. In system mode a file download
+// needs one: the service never writes into a user's directory with its own
+// rights.
+std::map<uint32_t, int> DownloadObject::FinalizeDescriptors(
+    const std::map<uint32_t, sdbus::UnixFd>& fds) {
+  std::map<uint32_t, int> owned;
   try {
-    Guarded("Download.Finalize", [&] { Check(); });
+    for (const auto& [index, ufd] : fds) {
+      struct stat st {};
+      int flags = ufd.isValid() ? ::fcntl(ufd.get(), F_GETFL) : -1;
+      if (index != 0 || flags < 0 || (flags & O_ACCMODE) == O_RDONLY ||
+          ::fstat(ufd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        throw StatusError(
+            Status(code::kInvalidArg,
+                   "Finalize takes one descriptor, for file 0: a writable regular file"));
+      int dup = ::fcntl(ufd.get(), F_DUPFD_CLOEXEC, 3);
+      if (dup < 0) throw StatusError(ErrnoStatus(errno, "dup"));
+      owned[index] = dup;
+    }
+    core::DownloadValue sink;
+    bool stream =
+        svc_.Downloads()
+            .GetProperty(id_, static_cast<uint32_t>(DownloadProperty::kStreamInterface), &sink)
+            .ok();
+    if (svc_.options.system_mode && owned.empty() && !stream)
+      throw StatusError(
+          Status(code::kInvalidArg,
+                 "ferryd runs as a system service and never writes into users' directories: pass a "
+                 "descriptor of a temporary file beside LocalPath (the ferry SDK does this)"));
+  } catch (...) {
+    for (auto& [i, fd] : owned) ::close(fd);
+    throw;
+  }
+  return owned;
+}
+
+void DownloadObject::Finalize(sdbus::Result<>&& result, std::map<uint32_t, sdbus::UnixFd> fds) {
+  std::map<uint32_t, int> owned;
+  try {
+    Guarded("Download.Finalize", [&] {
+      Check();
+      owned = FinalizeDescriptors(fds);
+    });
   } catch (const sdbus::Error& e) {
     result.returnError(e);
     return;
@@ -159,7 +205,7 @@ void DownloadObject::Finalize(sdbus::Result<>&& result) {
   auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
   Guid id = id_;
   Service::Impl* svc = &svc_;
-  svc_.Downloads().Finalize(id,
+  svc_.Downloads().Finalize(id, std::move(owned),
                             [reply, id, svc, token = std::weak_ptr<bool>(svc_.alive)](Status s) {
                               if (token.expired()) return;
                               try {

@@ -30,7 +30,7 @@ class DownloadObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1:
   void Start(const std::vector<sdbus::Struct<uint64_t, uint64_t>>& ranges) override;
   void Pause() override;
   void Abort() override;
-  void Finalize(sdbus::Result<>&& result) override;
+  void Finalize(sdbus::Result<>&& result, std::map<uint32_t, sdbus::UnixFd> fds) override;
   std::tuple<uint64_t, uint64_t, uint32_t, int32_t, int32_t> GetStatus() override;
   std::map<std::string, sdbus::Variant> GetStats() override;
   sdbus::Variant GetProperty(const uint32_t& property) override;
@@ -39,6 +39,7 @@ class DownloadObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1:
 
   // The caller, checked against the download's owner; throws StatusError.
   void Check();
+  std::map<uint32_t, int> FinalizeDescriptors(const std::map<uint32_t, sdbus::UnixFd>& fds);
 
   Service::Impl& svc_;
   Guid id_;

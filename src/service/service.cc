@@ -62,6 +62,10 @@ CallContext Service::Impl::Who(const sdbus::IObject& object) {
 }
 
 core::JobSnapshot Service::Impl::Authorized(const Guid& id, const CallContext& c) {
+  // A DO download's job is reachable only through its download object: the
+  // job interface would bypass the download's state table.
+  if (options.downloads && options.downloads->Has(id))
+    throw StatusError(Status(code::kJobNotFound, fmt::format("no job {}", id.ToString())));
   auto snap = engine.GetJob(id);
   if (!snap.ok()) throw StatusError(snap.status());
   if (snap->job.owner_uid != c.uid && !IsAdmin(c))
@@ -208,6 +212,7 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
                      [raw](sdbus::Message& msg) {
                        Guid id;
                        if (!JobIdFromPath(msg.getPath(), &id) || !raw->engine.GetJob(id).ok()) return;
+                       if (raw->options.downloads && raw->options.downloads->Has(id)) return;
                        try {
                          raw->EnsureObject(id);
                        } catch (const std::exception& e) {

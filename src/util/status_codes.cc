@@ -82,6 +82,8 @@ constexpr std::array kTable = {
     StatusCodeInfo{"ERROR_PATH_NOT_FOUND", code::FromWin32(3), "A directory on the path does not exist."},
     StatusCodeInfo{"ERROR_WRITE_PROTECT", code::FromWin32(19), "The file system is read-only."},
     StatusCodeInfo{"ERROR_FILE_EXISTS", code::FromWin32(80), "The file already exists."},
+    StatusCodeInfo{"ERROR_BROKEN_PIPE", code::FromWin32(109),
+                   "The reader of the stream went away: nothing reads the descriptor any more."},
     StatusCodeInfo{"ERROR_DISK_FULL", code::FromWin32(112), "The disk is full: free some space, then resume."},
     StatusCodeInfo{"ERROR_IO_DEVICE", code::FromWin32(1117), "An I/O error occurred on the device."},
     StatusCodeInfo{"ERROR_NOT_SAME_DEVICE", code::FromWin32(17), "The files are on different devices."},
@@ -137,6 +139,7 @@ int32_t CodeFromErrno(int err) {
     case EDQUOT: return code::FromWin32(112);
     case EXDEV: return code::FromWin32(17);
     case EINVAL: return code::kInvalidArg;
+    case EPIPE: return code::FromWin32(109);
     case EIO:
     default: return code::FromWin32(1117);
   }

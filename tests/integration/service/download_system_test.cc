@@ -158,7 +158,7 @@ TEST_F(DownloadSystemTest, AnotherUserCanNeitherSeeNorTouchADownload) {
   const std::vector<std::vector<std::string>> calls = {
       {"GetStatus"},           {"GetProperty", "u", "3"}, {"SetProperty", "uv", "3", "s", "stolen"},
       {"Start", "a(tt)", "0"}, {"Pause"},                 {"Abort"},
-      {"Finalize"},
+      {"Finalize", "a{uh}", "0"},
   };
   for (const auto& c : calls) {
     std::vector<std::string> argv = {"busctl", "--address=" + env_.address(), "call", "--",

@@ -373,3 +373,50 @@ TEST_F(SystemModeTest, FileUrlsAndNotifyCommandLinesAreRefused) {
 
 }  // namespace
 }  // namespace ferry::test
+
+namespace ferry::test {
+namespace {
+
+// Download.Finalize in system mode takes Job.Complete's path: the SDK opens
+// the temporary beside LocalPath with A's rights and passes its descriptor;
+// ferryd (as `ferry`, which cannot enter A's 0700 directory) fills it.
+TEST_F(SystemModeTest, DownloadFinalizeDeliversAsTheOwner) {
+  const std::string address = env_.address();
+  const std::string dest = home_a_ + "/dl.bin";
+  const std::string url = nginx_.Url("/file.bin");
+  std::string out;
+  Status s = RunAs(a_, [&]() -> std::string {
+    Status st;
+    auto m = ConnectTo(address, &st);
+    if (!m) return "connect " + st.ToString();
+    std::unique_ptr<Download> d;
+    st = m->CreateDownload(&d);
+    if (!st.ok()) return "create " + st.ToString();
+    if (!(st = d->SetProperty(DownloadProperty::kUri, url)).ok()) return "uri " + st.ToString();
+    if (!(st = d->SetProperty(DownloadProperty::kLocalPath, dest)).ok())
+      return "path " + st.ToString();
+    if (!(st = d->SetProperty(DownloadProperty::kBlockingMode, true)).ok())
+      return "blocking " + st.ToString();
+    if (!(st = d->Start()).ok()) return "start " + st.ToString();
+    st = d->Finalize();
+    return "finalize " + st.ToString();
+  }, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out.rfind("finalize 0x00000000", 0), 0u) << out;
+  struct stat st;
+  ASSERT_EQ(::stat(dest.c_str(), &st), 0) << "the file was not delivered: " << out;
+  EXPECT_EQ(st.st_uid, a_.uid);
+  EXPECT_EQ(test::Sha256File(dest), sha_);
+  std::vector<std::string> entries;
+  if (DIR* d = ::opendir(home_a_.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") entries.push_back(n);
+    }
+    ::closedir(d);
+  }
+  EXPECT_EQ(entries, std::vector<std::string>{"dl.bin"}) << "no temporary is left";
+}
+
+}  // namespace
+}  // namespace ferry::test
