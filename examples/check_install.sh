@@ -3,11 +3,12 @@
 # section does, and checks what a user gets:
 #   - every file that section lists is installed (ferryd, ferry, the SDK,
 #     units, bus and polkit files, man pages, shell completions);
-#   - the examples build against the installed SDK, with find_package(ferry)
-#     and with pkg-config;
+#   - the examples (transfer_callback.cc, download_status.cc) build against
+#     the installed SDK, with find_package(ferry) and with pkg-config;
 #   - the installed `ferry --version` runs, and the installed ferry talks to
 #     the installed ferryd (--user on a private dbus-daemon started here;
-#     both stopped by PID);
+#     both stopped by PID); download_status, built against the installed
+#     SDK, downloads a file:// URL through that ferryd (DO's download API);
 #   - `--component client` installs the SDK alone.
 #   examples/check_install.sh BUILD_DIR
 # CXXFLAGS are the build's own (the sanitizer presets need them: an ASan-built
@@ -54,11 +55,14 @@ cmake -S "$src/standalone" -B "$tmp/cmake" -G Ninja -DCMAKE_PREFIX_PATH="$p" \
   -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" >/dev/null
 cmake --build "$tmp/cmake" >/dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/cmake/transfer_callback" 2>/dev/null && exit 1 || test $? -eq 2
+LD_LIBRARY_PATH="$libdir" "$tmp/cmake/download_status" 2>/dev/null && exit 1 || test $? -eq 2
 
 # The SDK: pkg-config.
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs ferry)
 ${CXX:-c++} -std=c++20 ${CXXFLAGS:-} "$src/transfer_callback.cc" $flags -o "$tmp/pc_transfer_callback"
 LD_LIBRARY_PATH="$libdir" "$tmp/pc_transfer_callback" 2>/dev/null && exit 1 || test $? -eq 2
+${CXX:-c++} -std=c++20 ${CXXFLAGS:-} "$src/download_status.cc" $flags -o "$tmp/pc_download_status"
+LD_LIBRARY_PATH="$libdir" "$tmp/pc_download_status" 2>/dev/null && exit 1 || test $? -eq 2
 
 # The installed CLI runs as installed (it finds libferry-client by its RPATH).
 unset LD_LIBRARY_PATH
@@ -81,6 +85,17 @@ created=$("$p/bin/ferry" create install-check --json --bus-address "$bus") ||
   fail "the installed ferry could not create a job: $(cat "$tmp/ferryd.log")"
 echo "$created" | grep -q '"display_name": "install-check"' || fail "ferry create printed: $created"
 "$p/bin/ferry" list --bus-address "$bus" | grep -q install-check || fail "ferry list does not show the job"
+# DO's download API: the example built against the installed SDK fetches a
+# file:// URL through the installed ferryd and finalizes it.
+head -c 100000 /dev/urandom >"$tmp/payload"
+timeout 120 env LD_LIBRARY_PATH="$libdir" "$tmp/cmake/download_status" "file://$tmp/payload" "$tmp/downloaded" "$bus" \
+  >"$tmp/download_status.log" 2>&1 ||
+  fail "download_status against the installed ferryd failed: $(cat "$tmp/download_status.log" "$tmp/ferryd.log")"
+cmp -s "$tmp/payload" "$tmp/downloaded" || fail "download_status did not deliver the file"
+timeout 120 env LD_LIBRARY_PATH="$libdir" "$tmp/pc_download_status" "file://$tmp/payload" "$tmp/downloaded-pc" "$bus" \
+  >"$tmp/download_status.log" 2>&1 ||
+  fail "download_status (pkg-config build) failed: $(cat "$tmp/download_status.log")"
+cmp -s "$tmp/payload" "$tmp/downloaded-pc" || fail "download_status (pkg-config build) did not deliver the file"
 stop "$ferryd_pid"
 ferryd_pid=""
 stop "$bus_pid"

@@ -29,8 +29,8 @@ _ferry() {
   local opts="" takes_value=""
   case $verb in
     get)
-      opts="-o --output -i --input-file --header --sha256 --foreground --timeout --keep -q --quiet"
-      takes_value="--header --sha256 --timeout" ;;
+      opts="-o --output -i --input-file --header --sha256 --foreground --limit-rate --timeout --keep -q --quiet"
+      takes_value="--header --sha256 --limit-rate --timeout" ;;
     add) opts="--range --sha256"; takes_value="--range --sha256" ;;
     list) opts="--all-users" ;;
     monitor) opts="-n --iterations -i --interval"; takes_value="-n --iterations -i --interval" ;;

@@ -115,6 +115,7 @@ struct JobSummary {
   JobTimes times;
   uint32_t error_count = 0;
   uint32_t notify_flags = notify::kDefault;
+  uint64_t max_rate = 0;  // the job's own rate limit in bytes/s (Job::GetMaximumRate); 0: none
   // The job's error, only while it is in ERROR or TRANSIENT_ERROR (what
   // Job::GetError would return); otherwise has_error is false and the
   // fields below keep their defaults.

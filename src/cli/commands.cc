@@ -17,8 +17,6 @@
 
 namespace ferry::cli {
 
-namespace {
-
 int PrintJob(const Globals& g, Job& job) {
   JobView v;
   Status s = ReadJob(job, g.json, &v);
@@ -32,7 +30,7 @@ int PrintJob(const Globals& g, Job& job) {
 }
 
 // A job handle for a JOB argument, or the exit code after printing why not.
-std::unique_ptr<Job> Open(const Globals& g, Manager& m, const std::string& ref, int* exit) {
+std::unique_ptr<Job> OpenJob(const Globals& g, Manager& m, const std::string& ref, int* exit) {
   std::unique_ptr<Job> job;
   Status s = ResolveJob(m, ref, &job);
   if (!s.ok()) {
@@ -41,8 +39,6 @@ std::unique_ptr<Job> Open(const Globals& g, Manager& m, const std::string& ref, 
   }
   return job;
 }
-
-}  // namespace
 
 std::string Absolute(const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
@@ -75,38 +71,22 @@ int CmdCreate(const Globals& g, const std::string& name) {
 int CmdAdd(const Globals& g, const std::string& ref, const std::string& url,
            const std::string& path, const std::vector<std::string>& ranges,
            const std::string& sha256) {
+  // Usage errors before the service is asked anything.
+  std::vector<FileRange> rs;
+  for (const auto& r : ranges) {
+    if (!ParseRange(r, &rs.emplace_back())) {
+      std::fprintf(stderr, "ferry: a range is OFFSET:LENGTH (or OFFSET:eof), not '%s'\n",
+                   r.c_str());
+      return kUsage;
+    }
+  }
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
-  auto job = Open(g, *m, ref, &exit);
+  auto job = OpenJob(g, *m, ref, &exit);
   if (!job) return exit;
-  Status s;
-  if (ranges.empty()) {
-    s = job->AddFile(url, Absolute(path));
-  } else {
-    std::vector<FileRange> rs;
-    for (const auto& r : ranges) {
-      auto colon = r.find(':');
-      char* end = nullptr;
-      FileRange fr;
-      fr.initial_offset = std::strtoull(r.c_str(), &end, 10);
-      bool ok = colon != std::string::npos && end == r.c_str() + colon;
-      std::string len = colon == std::string::npos ? "" : r.substr(colon + 1);
-      if (len == "eof" || len == "EOF") {
-        fr.length = kLengthToEof;
-      } else {
-        fr.length = std::strtoull(len.c_str(), &end, 10);
-        ok = ok && !len.empty() && *end == '\0';
-      }
-      if (!ok) {
-        std::fprintf(stderr, "ferry: a range is OFFSET:LENGTH (or OFFSET:eof), not '%s'\n",
-                     r.c_str());
-        return kUsage;
-      }
-      rs.push_back(fr);
-    }
-    s = job->AddFileWithRanges("", url, Absolute(path), rs);
-  }
+  Status s = rs.empty() ? job->AddFile(url, Absolute(path))
+                        : job->AddFileWithRanges("", url, Absolute(path), rs);
   if (!s.ok()) return Fail(g, s, "adding the file");
   if (!sha256.empty() && !(s = SetFileIntegrity(*job, Absolute(path), sha256)).ok())
     return Fail(g, s, "setting the SHA-256");
@@ -117,7 +97,7 @@ int CmdStateChange(const Globals& g, const std::string& verb, const std::string&
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
-  auto job = Open(g, *m, ref, &exit);
+  auto job = OpenJob(g, *m, ref, &exit);
   if (!job) return exit;
   Status s;
   if (verb == "resume")
@@ -155,7 +135,7 @@ int CmdInfo(const Globals& g, const std::string& ref) {
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
-  auto job = Open(g, *m, ref, &exit);
+  auto job = OpenJob(g, *m, ref, &exit);
   if (!job) return exit;
   JobView view;
   Status s = ReadJob(*job, g.json, &view);
@@ -175,6 +155,8 @@ int CmdInfo(const Globals& g, const std::string& ref) {
       "progress:    %s of %s, %u of %u files\n", HumanBytes(v.progress.bytes_transferred).c_str(),
       v.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(v.progress.bytes_total).c_str(),
       v.progress.files_transferred, v.progress.files_total);
+  std::printf("rate limit:  %s\n",
+              v.max_rate == 0 ? "none" : (HumanBytes(v.max_rate) + "/s").c_str());
   std::printf("errors:      %u\n", v.error_count);
   if (v.has_error)
     std::printf("error:       %s (%s)\n", Status(v.error_code, v.error_message).ToString().c_str(),
@@ -186,7 +168,7 @@ int CmdFiles(const Globals& g, const std::string& ref) {
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
-  auto job = Open(g, *m, ref, &exit);
+  auto job = OpenJob(g, *m, ref, &exit);
   if (!job) return exit;
   std::vector<FileView> files;
   Status s = ReadFiles(*job, &files);
@@ -211,7 +193,7 @@ int CmdError(const Globals& g, const std::string& ref) {
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
-  auto job = Open(g, *m, ref, &exit);
+  auto job = OpenJob(g, *m, ref, &exit);
   if (!job) return exit;
   std::unique_ptr<Error> err;
   Status s = job->GetError(&err);
@@ -240,116 +222,6 @@ int CmdError(const Globals& g, const std::string& ref) {
                 file.empty() ? "" : "\nfile:    ", file.c_str());
   }
   return kOk;
-}
-
-int CmdSet(const Globals& g, const std::string& ref, const std::string& prop,
-           const std::vector<std::string>& values) {
-  int exit = kOk;
-  auto m = Connect(g, &exit);
-  if (!m) return exit;
-  auto job = Open(g, *m, ref, &exit);
-  if (!job) return exit;
-  auto number = [&](uint32_t* out) {
-    if (values.size() != 1) return false;
-    char* end = nullptr;
-    unsigned long v = std::strtoul(values[0].c_str(), &end, 0);
-    if (values[0].empty() || *end || v > UINT32_MAX) return false;
-    *out = static_cast<uint32_t>(v);
-    return true;
-  };
-  auto usage = [&](const char* what) {
-    std::fprintf(stderr, "ferry: set %s takes %s\n", prop.c_str(), what);
-    return kUsage;
-  };
-  Status s;
-  uint32_t n = 0;
-  if (prop == "priority") {
-    if (values.size() != 1) return usage("foreground|high|normal|low");
-    std::string v = values[0];
-    JobPriority p;
-    if (v == "foreground")
-      p = JobPriority::kForeground;
-    else if (v == "high")
-      p = JobPriority::kHigh;
-    else if (v == "normal")
-      p = JobPriority::kNormal;
-    else if (v == "low")
-      p = JobPriority::kLow;
-    else
-      return usage("foreground|high|normal|low");
-    s = job->SetPriority(p);
-  } else if (prop == "notify-flags") {
-    if (!number(&n)) return usage("a number (e.g. 0x3)");
-    s = job->SetNotifyFlags(n);
-  } else if (prop == "notify-cmd") {
-    if (values.empty()) return usage("PROGRAM [ARGUMENTS...]");
-    std::string params;
-    for (size_t i = 1; i < values.size(); ++i) params += (i > 1 ? " " : "") + values[i];
-    s = job->SetNotifyCmdLine(values[0], params);
-  } else if (prop == "retry-delay") {
-    if (!number(&n)) return usage("seconds");
-    s = job->SetMinimumRetryDelay(n);
-  } else if (prop == "no-progress-timeout") {
-    if (!number(&n)) return usage("seconds");
-    s = job->SetNoProgressTimeout(n);
-  } else if (prop == "proxy") {
-    if (values.empty()) return usage("preconfig | none | PROXY_LIST [BYPASS_LIST]");
-    if (values[0] == "preconfig")
-      s = job->SetProxySettings(ProxyUsage::kPreconfig, "", "");
-    else if (values[0] == "none")
-      s = job->SetProxySettings(ProxyUsage::kNoProxy, "", "");
-    else
-      s = job->SetProxySettings(ProxyUsage::kOverride, values[0],
-                                values.size() > 1 ? values[1] : "");
-  } else if (prop == "headers") {
-    std::string h;
-    for (const auto& v : values) h += v + "\r\n";
-    s = job->SetCustomHeaders(h);
-  } else if (prop == "description") {
-    s = job->SetDescription(values.empty() ? "" : values[0]);
-  } else if (prop == "name") {
-    if (values.size() != 1) return usage("a name");
-    s = job->SetDisplayName(values[0]);
-  } else if (prop == "rate-limit") {
-    uint64_t rate = 0;
-    if (values.size() != 1 || !ParseRate(values[0], &rate))
-      return usage("a rate in bytes/s (e.g. 20M, 512k, unlimited)");
-    s = job->SetMaximumRate(rate);
-  } else {
-    std::fprintf(stderr,
-                 "ferry: unknown property '%s' (priority, notify-flags, notify-cmd, retry-delay, "
-                 "no-progress-timeout, proxy, headers, description, name, rate-limit)\n",
-                 prop.c_str());
-    return kUsage;
-  }
-  if (!s.ok()) return Fail(g, s, "set " + prop);
-  return PrintJob(g, *job);
-}
-
-bool ParseRate(const std::string& text, uint64_t* out) {
-  if (text == "unlimited" || text == "0") {
-    *out = 0;
-    return true;
-  }
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || !(v >= 0)) return false;  // also NaN
-  std::string unit(end);
-  double mul = 1;
-  if (unit.empty() || unit == "B" || unit == "b")
-    mul = 1;
-  else if (unit == "k" || unit == "K" || unit == "KiB" || unit == "kB")
-    mul = 1024;
-  else if (unit == "M" || unit == "MiB" || unit == "MB")
-    mul = 1024.0 * 1024;
-  else if (unit == "G" || unit == "GiB" || unit == "GB")
-    mul = 1024.0 * 1024 * 1024;
-  else
-    return false;
-  // Infinity and rates of 2^64 bytes/s or more have no uint64_t value.
-  if (!(v * mul < 18446744073709551616.0)) return false;
-  *out = static_cast<uint64_t>(v * mul);
-  return true;
 }
 
 namespace {
@@ -402,29 +274,12 @@ void AddReaders(Verbs& v) {
   }
 }
 
-void AddSet(Verbs& v) {
-  struct SetArgs {
-    std::string job, property;
-    std::vector<std::string> values;
-  };
-  auto a = std::make_shared<SetArgs>();
-  auto* c = v.app.add_subcommand(
-      "set",
-      "set a property: "
-      "priority|notify-flags|notify-cmd|retry-delay|no-progress-timeout|proxy|headers|"
-      "description|name");
-  c->add_option("job", a->job, kJobHelp)->required();
-  c->add_option("property", a->property)->required();
-  c->add_option("values", a->values, "the value(s)");
-  c->callback(v.Run([&g = v.globals, a] { return CmdSet(g, a->job, a->property, a->values); }));
-}
-
 }  // namespace
 
 void AddJobVerbs(Verbs& v) {
   AddCreateAndAdd(v);
   AddReaders(v);
-  AddSet(v);
+  AddSetVerb(v);
 }
 
 }  // namespace ferry::cli

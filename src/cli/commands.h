@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/parsers.h"  // ParseRate, ParseRange
 
 namespace ferry::cli {
 
@@ -19,6 +21,7 @@ int CmdList(const Globals& g, bool all_users);
 int CmdInfo(const Globals& g, const std::string& job);
 int CmdFiles(const Globals& g, const std::string& job);
 int CmdError(const Globals& g, const std::string& job);
+// `ferry set` (set_command.cc).
 int CmdSet(const Globals& g, const std::string& job, const std::string& property,
            const std::vector<std::string>& values);
 int CmdMonitor(const Globals& g, const std::string& job, int iterations, double interval_s);
@@ -26,12 +29,15 @@ int CmdWait(const Globals& g, const std::string& job, double timeout_s);
 int CmdStatus(const Globals& g);
 int CmdLimits(const Globals& g, const std::string& background, const std::string& foreground);
 
+// Prints the job (a line, or the JSON object with --json); the exit code.
+int PrintJob(const Globals& g, Job& job);
+// A handle for a JOB argument (ResolveJob), or nullptr after printing why
+// not, with *exit set.
+std::unique_ptr<Job> OpenJob(const Globals& g, Manager& m, const std::string& ref, int* exit);
+
 // `path` made absolute against the current directory.
 std::string Absolute(const std::string& path);
 // Sets the SHA-256 of the job's file whose local name is `local_name`.
 Status SetFileIntegrity(Job& job, const std::string& local_name, const std::string& sha256);
-
-// "20M", "512k", "1.5G", "0" (unlimited), "unlimited" -> bytes per second.
-bool ParseRate(const std::string& text, uint64_t* out);
 
 }  // namespace ferry::cli

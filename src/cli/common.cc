@@ -66,8 +66,11 @@ int Fail(const Globals& g, const Status& s, std::string_view doing) {
     std::printf("%s\n", j.dump(2).c_str());
   }
   std::string hint(Hint(s.code()));
+  // The SDK's own message may already say how to start ferryd.
   if (exit == kUnreachable)
-    hint = "Is ferryd running? Start it with `ferryd --user` (or the ferryd system service).";
+    hint = s.message().find("ferryd --user") != std::string::npos
+               ? ""
+               : "Is ferryd running? Start it with `ferryd --user` (or the ferryd system service).";
   std::fprintf(stderr, "ferry: %.*s failed: %s\n", static_cast<int>(doing.size()), doing.data(),
                s.ToString().c_str());
   if (!hint.empty()) std::fprintf(stderr, "ferry: %s\n", hint.c_str());

@@ -39,16 +39,18 @@ constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
 struct GetArgs {
   std::vector<std::string> urls;
-  std::string output, input, sha256;
+  std::string output, input, sha256, limit_rate;
   std::vector<std::string> headers;
-  bool foreground = false, quiet = false, keep = false;
+  bool foreground = false, quiet = false, keep = false, limit_rate_given = false;
   double timeout_s = 60;
 };
 
 // What `get` fetches: each URL and its absolute local name.
 struct Plan {
   std::vector<std::string> urls, paths;
-  std::string headers;  // "Name: value\r\n" lines for SetCustomHeaders
+  std::string headers;    // "Name: value\r\n" lines for SetCustomHeaders
+  uint64_t max_rate = 0;  // bytes/s; 0: no limit of its own
+  std::string make_dir;   // -o DIR that does not exist yet: made once the job can start
 };
 
 int Usage(const std::string& why) {
@@ -99,8 +101,8 @@ int JoinHeaders(const std::vector<std::string>& headers, std::string* block) {
 }
 
 // One URL: -o PATH, or -o DIR (an existing directory) / the URL's name, or
-// ./the URL's name. Several: -o names a directory (made when missing), each
-// file named after its URL.
+// ./the URL's name. Several: -o names a directory (p->make_dir when
+// missing), each file named after its URL.
 int PlanPaths(const GetArgs& a, Plan* p) {
   std::error_code ec;
   bool is_dir = !a.output.empty() && fs::is_directory(a.output, ec);
@@ -112,8 +114,7 @@ int PlanPaths(const GetArgs& a, Plan* p) {
   if (!is_dir && !a.output.empty()) {
     if (fs::exists(dir, ec))
       return Usage(fmt::format("-o {} must be a directory with several URLs", dir));
-    if (!fs::create_directories(dir, ec) && ec)
-      return Usage(fmt::format("cannot create the directory {}: {}", dir, ec.message()));
+    p->make_dir = dir;
   }
   std::set<std::string> seen;
   for (const std::string& url : p->urls) {
@@ -133,6 +134,9 @@ int MakePlan(const GetArgs& a, Plan* p) {
   if (p->urls.empty()) return Usage("no URL given (as arguments or with -i FILE)");
   if (!a.sha256.empty() && p->urls.size() != 1) return Usage("--sha256 needs exactly one URL");
   if (a.timeout_s < 0) return Usage("--timeout takes seconds (0: wait forever)");
+  if (a.limit_rate_given && !ParseRate(a.limit_rate, &p->max_rate))
+    return Usage(fmt::format("--limit-rate takes a rate in bytes/s (e.g. 500k, 2M), not '{}'",
+                             a.limit_rate));
   if (int rc = JoinHeaders(a.headers, &p->headers); rc != kOk) return rc;
   return PlanPaths(a, p);
 }
@@ -150,6 +154,8 @@ Status Configure(Job& job, const GetArgs& a, const Plan& p, std::string* doing) 
   if (!a.sha256.empty() && !(s = SetFileIntegrity(job, p.paths[0], a.sha256)).ok()) return s;
   *doing = "setting the priority";
   if (a.foreground && !(s = job.SetPriority(JobPriority::kForeground)).ok()) return s;
+  *doing = "setting the rate limit";
+  if (p.max_rate != 0 && !(s = job.SetMaximumRate(p.max_rate)).ok()) return s;
   *doing = "setting the retry delay";
   if (!(s = job.SetMinimumRetryDelay(kGetRetryDelaySeconds)).ok()) return s;
   *doing = "starting the download";
@@ -327,15 +333,53 @@ int GiveUp(const Globals& g, const GetArgs& a, Job& job, End end, const JobSumma
   return rc;
 }
 
+// -o DIR made for this get (with its missing parents), and removed again
+// when the get fails and leaves it empty: a failed get leaves no trace.
+class OutputDir {
+ public:
+  // Makes `dir` ("" : nothing to make); false (with *error) when it cannot.
+  bool Make(const std::string& dir, std::string* error) {
+    if (dir.empty()) return true;
+    std::error_code ec;
+    for (fs::path p = fs::absolute(dir, ec).lexically_normal(); !p.empty() && !fs::exists(p, ec);
+         p = p.parent_path()) {
+      made_.push_back(p);  // deepest first
+      if (p == p.parent_path()) break;
+    }
+    if (!fs::create_directories(dir, ec) && ec) {
+      *error = fmt::format("cannot create the directory {}: {}", dir, ec.message());
+      made_.clear();
+      return false;
+    }
+    return true;
+  }
+  // Removes what Make made, deepest first, as far as it is empty.
+  void RemoveIfEmpty() {
+    std::error_code ec;
+    for (const fs::path& p : made_)
+      if (!fs::remove(p, ec)) break;
+    made_.clear();
+  }
+
+ private:
+  std::vector<fs::path> made_;
+};
+
 int CmdGet(const Globals& g, const GetArgs& a) {
   Plan plan;
   if (int rc = MakePlan(a, &plan); rc != kOk) return rc;
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
-  auto job = StartJob(g, *m, a, plan, &exit);
-  if (!job) return exit;
+  OutputDir dir;
+  if (std::string why; !dir.Make(plan.make_dir, &why)) return Usage(why);
+  // From here on Ctrl-C cancels the job (Follow checks first thing).
   CatchInterrupts();
+  auto job = StartJob(g, *m, a, plan, &exit);
+  if (!job) {
+    dir.RemoveIfEmpty();
+    return exit;
+  }
   Display display(g, a);
   JobSummary last;
   Status lost;
@@ -343,7 +387,9 @@ int CmdGet(const Globals& g, const GetArgs& a) {
   display.EndBar();
   if (end == End::kTransferred) return Finish(g, *job, plan, display);
   if (end == End::kLost) return Fail(g, lost, "watching the job");
-  return GiveUp(g, a, *job, end, last);
+  exit = GiveUp(g, a, *job, end, last);
+  if (!a.keep) dir.RemoveIfEmpty();
+  return exit;
 }
 
 }  // namespace
@@ -362,6 +408,10 @@ void AddGetVerb(Verbs& v) {
       ->allow_extra_args(false);
   c->add_option("--sha256", a->sha256, "expected SHA-256 of the content (hex; one URL only)");
   c->add_flag("--foreground", a->foreground, "foreground priority (not throttled, not queued)");
+  c->add_option(
+       "--limit-rate", a->limit_rate,
+       "the job's own rate limit in bytes/s (e.g. 500k, 2M; as `ferry set JOB rate-limit`)")
+      ->each([a](const std::string&) { a->limit_rate_given = true; });
   c->add_option("--timeout", a->timeout_s,
                 "give up after this many seconds without progress (default 60; 0: never)");
   c->add_flag("--keep", a->keep, "leave the job in the service when giving up or interrupted");

@@ -85,6 +85,7 @@ nlohmann::json ToJson(const JobView& view) {
   j["files_transferred"] = v.progress.files_transferred;
   j["error_count"] = v.error_count;
   j["notify_flags"] = v.notify_flags;
+  j["rate_limit"] = v.max_rate;
   j["creation_time_ns"] = Ns(v.times.creation);
   j["modification_time_ns"] = Ns(v.times.modification);
   j["transfer_completion_time_ns"] = Ns(v.times.transfer_completion);

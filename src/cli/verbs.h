@@ -43,8 +43,9 @@ struct Verbs {
 // get (get.cc)
 void AddGetVerb(Verbs& v);
 // create, add, resume, suspend, cancel, complete, list, info, files, error,
-// set (commands.cc)
+// set (commands.cc; set itself in set_command.cc)
 void AddJobVerbs(Verbs& v);
+void AddSetVerb(Verbs& v);
 // monitor, wait, status, limits (watch.cc)
 void AddWatchVerbs(Verbs& v);
 

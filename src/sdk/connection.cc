@@ -71,6 +71,23 @@ Status PlanConnect(const ConnectOptions& options, ConnectPlan* plan) {
   return Status::OK();
 }
 
+void ConnectAttempts::Note(ConnectPlan::Bus bus, std::string why) {
+  for (auto& [b, text] : tried_) {
+    if (b == bus) {
+      text = std::move(why);
+      return;
+    }
+  }
+  tried_.emplace_back(bus, std::move(why));
+}
+
+std::string ConnectAttempts::ToString() const {
+  std::string out;
+  for (const auto& [bus, why] : tried_)
+    out += fmt::format("{}{}: {}", out.empty() ? "" : "; ", BusLabel(bus), why);
+  return out.empty() ? "no bus" : out;
+}
+
 std::string JobPath(const Guid& id) { return std::string(kJobPathPrefix) + id.ToHex(); }
 
 bool JobIdFromPath(std::string_view path, Guid* id) {
@@ -95,7 +112,7 @@ using sdk::ConnectPlan;
 Status Connection::Open(const ConnectOptions& options, std::shared_ptr<Connection>* out) {
   ConnectPlan plan;
   if (Status s = sdk::PlanConnect(options, &plan); !s.ok()) return s;
-  std::string tried;
+  sdk::ConnectAttempts tried;
   for (const ConnectPlan::Step& step : plan.steps) {
     std::unique_ptr<sdbus::IConnection> bus;
     Status s = sdk::Guard([&] {
@@ -111,7 +128,7 @@ Status Connection::Open(const ConnectOptions& options, std::shared_ptr<Connectio
     if (!s.ok()) {
       // No such bus (no session bus in a service context, no system bus in a
       // container): try the next one.
-      tried += fmt::format("{}{}: cannot connect", tried.empty() ? "" : "; ", sdk::BusLabel(step.bus));
+      tried.Note(step.bus, "cannot connect: " + s.message());
       continue;
     }
     bool usable = false;
@@ -120,8 +137,7 @@ Status Connection::Open(const ConnectOptions& options, std::shared_ptr<Connectio
       return Status::OK();
     });
     if (!s.ok() || !usable) {
-      tried += fmt::format("{}{}: {}", tried.empty() ? "" : "; ", sdk::BusLabel(step.bus),
-                           s.ok() ? "org.ferry.Ferry1 not there" : s.message());
+      tried.Note(step.bus, s.ok() ? "org.ferry.Ferry1 not there" : s.message());
       continue;
     }
     std::shared_ptr<Connection> c(new Connection());
@@ -148,7 +164,7 @@ Status Connection::Open(const ConnectOptions& options, std::shared_ptr<Connectio
     *out = std::move(c);
     return Status::OK();
   }
-  return sdk::ServiceNotActive(tried.empty() ? "no bus" : tried);
+  return sdk::ServiceNotActive(tried.ToString());
 }
 
 Connection::~Connection() {

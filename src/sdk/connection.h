@@ -73,6 +73,20 @@ struct ConnectPlan {
 // E_INVALIDARG for kAddress without an address, or an unknown bus value.
 Status PlanConnect(const ConnectOptions& options, ConnectPlan* plan);
 
+// Why Connect found no ferryd: one entry per bus, in the order tried. The
+// auto plan tries the session bus twice (running, then activatable); the
+// second outcome replaces the first, so each bus is named once.
+class ConnectAttempts {
+ public:
+  void Note(ConnectPlan::Bus bus, std::string why);
+  // "session bus: org.ferry.Ferry1 not there; system bus: cannot connect: …";
+  // "no bus" when nothing was tried.
+  std::string ToString() const;
+
+ private:
+  std::vector<std::pair<ConnectPlan::Bus, std::string>> tried_;
+};
+
 // The job object path <-> id ("/org/ferry/Ferry1/job/<32 hex>").
 std::string JobPath(const Guid& id);
 bool JobIdFromPath(std::string_view path, Guid* id);

@@ -61,7 +61,7 @@ Status Unexpected(std::string_view name, std::string_view message) {
 
 Status ServiceNotActive(std::string_view detail) {
   return Status(kServiceNotActive,
-                fmt::format("ferryd is not running on this bus ({}): start it with `ferryd --user` "
+                fmt::format("ferryd is not reachable ({}): start it with `ferryd --user` "
                             "(session) or `systemctl start ferryd` (system)",
                             detail));
 }

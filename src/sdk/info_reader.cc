@@ -206,6 +206,7 @@ Status DecodeJobSummary(const Info& info, JobSummary* summary) {
   ReadJobProgress(r, &s.progress);
   ReadJobTimes(r, &s.times);
   r.Read("error_count", &s.error_count).Read("notify_flags", &s.notify_flags);
+  r.Read("maximum_rate", &s.max_rate);
   // The error keys are there only while the job has an error.
   bool in_error = s.state == JobState::kError || s.state == JobState::kTransientError;
   if (in_error && r.Has("error_code")) {

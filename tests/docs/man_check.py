@@ -11,6 +11,8 @@ ferryd.8: OPTIONS names exactly the flags of `ferryd --help`.
 ferryd.json.5: KEYS names exactly the keys of src/daemon/settings.cc and of
 docs/configuration.md's table.
 data/completion/{ferry.bash,_ferry}: name every verb and long option.
+`ferry set`: the properties its --help lists are exactly those ferry.1's
+subsection and both completions list.
 Prints every disagreement and exits 1 when there is one.
 """
 import os
@@ -177,6 +179,31 @@ def check_completions(source, verbs, globals_):
                     problem(f"data/completion/{name} does not complete {o} (`ferry {' '.join(verb)}`)")
 
 
+def check_set_properties(ferry, page, source):
+    """`ferry set --help` ("set a property: a|b|...") against ferry.1 and the completions."""
+    m = re.search(r"set a property: ([a-z|-]+)", run([ferry, "set", "--help"]))
+    if not m:
+        problem("`ferry set --help` does not list its properties as `set a property: a|b|...`")
+        return
+    cli = set(m.group(1).split("|"))
+    man = set()
+    for heading, lines in roff_sections(page, "SS").items():
+        if verb_of(heading) == ("set",):
+            man = {m.group(1) for line in lines if (m := re.match(r"^\.BR? ([a-z][a-z-]*)", line))}
+    lists = {"ferry.1": man}
+    with open(os.path.join(source, "data/completion/ferry.bash")) as f:
+        m = re.search(r'\$verb == set.*?compgen -W "([^"]*)"', f.read(), re.S)
+        lists["data/completion/ferry.bash"] = set(m.group(1).split()) if m else set()
+    with open(os.path.join(source, "data/completion/_ferry")) as f:
+        m = re.search(r"'2:property:\(([^)]*)\)'", f.read())
+        lists["data/completion/_ferry"] = set(m.group(1).split()) if m else set()
+    for name, listed in lists.items():
+        for prop in sorted(cli - listed):
+            problem(f"{name} does not list the `ferry set` property {prop}")
+        for prop in sorted(listed - cli):
+            problem(f"{name} lists the `ferry set` property {prop}, which `ferry set --help` lacks")
+
+
 def check_bash_completes(source):
     """A few completions through the real bash function (without bash-completion's helpers)."""
     bash = shutil.which("bash")
@@ -211,6 +238,7 @@ def main():
     check_ferryd_8(ferryd, pages["ferryd.8"])
     check_ferryd_json_5(source, pages["ferryd.json.5"])
     check_completions(source, verbs, globals_)
+    check_set_properties(ferry, pages["ferry.1"], source)
     check_bash_completes(source)
     check_roff(pages.values())
     for p in problems:

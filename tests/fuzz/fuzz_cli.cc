@@ -1,24 +1,29 @@
-// The CLI's value parsers (src/cli): ParseRate, the size/rate syntax of
-// `ferry limit` ("unlimited", 0, 512K, 1.5MiB, 2G).
-//
-// The CLI's OFFSET:LENGTH range syntax of `ferry add --range` is parsed
-// inline in CmdAdd and is not reachable as a function (docs/fuzzing.md).
+// The CLI's value parsers (src/cli/parsers.h): ParseRate, the rate syntax
+// of `ferry limits`, `get --limit-rate` and `set JOB rate-limit`
+// ("unlimited", 0, 512K, 1.5MiB, 2G), and ParseRange, `add --range`.
 //
 // Invariants: a rate that parses is a value in bytes/s without undefined
 // float-to-integer conversion (UBSan); a whole number of a unit parses to
-// exactly that number times the unit.
+// exactly that number times the unit; an accepted rate or range holds
+// nothing but digits, '.', ':', the units and eof (no sign, space, exponent
+// or hexadecimal).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "cli/commands.h"
+#include "cli/parsers.h"
 #include "fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   uint64_t rate = 1;
-  if (ferry::cli::ParseRate(text, &rate) && (text == "unlimited" || text == "0"))
-    FUZZ_CHECK(rate == 0);
+  if (ferry::cli::ParseRate(text, &rate)) {
+    if (text == "unlimited" || text == "0") FUZZ_CHECK(rate == 0);
+    FUZZ_CHECK(text.find_first_not_of("0123456789.bBkKiMGunlimted") == std::string::npos);
+  }
+  ferry::FileRange range;
+  if (ferry::cli::ParseRange(text, &range))
+    FUZZ_CHECK(text.find_first_not_of("0123456789:eofEOF") == std::string::npos);
   if (size >= 3) {
     static const char* const kUnits[] = {"", "B", "K", "KiB", "M", "MiB", "G", "GiB"};
     static const uint64_t kMul[] = {1, 1, 1024, 1024, 1 << 20, 1 << 20, 1 << 30, 1 << 30};

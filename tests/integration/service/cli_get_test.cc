@@ -347,5 +347,79 @@ TEST_F(CliGetTest, Sha256OnGetAndAdd) {
   }
 }
 
+// --limit-rate becomes the job's own limit (Job::GetMaximumRate through the
+// SDK), which info shows; bad rates are usage errors that create no job.
+TEST_F(CliGetTest, LimitRateIsTheJobsMaximumRate) {
+  ScriptedOrigin origin([](const test::OriginRequest&) {
+    test::OriginReply r;
+    r.body = std::string(64 * 1024, 'x');
+    r.cut_after = 1000;
+    r.stall = true;
+    return r;
+  });
+  ASSERT_TRUE(origin.ok());
+  BackgroundCli cli;
+  ASSERT_TRUE(cli.Start({"get", origin.Url("/slow"), "-o", env_.work().Path("slow"), "--timeout",
+                         "0", "--limit-rate", "500k", "--bus-address", env_.address()},
+                        env_.work().path()));
+  ASSERT_TRUE(Eventually([&] { return Jobs().size() == 1; }, std::chrono::seconds(60)));
+  const std::string id = Jobs()[0]["id"];
+  std::unique_ptr<Manager> m;
+  ASSERT_TRUE(env_.Connect(&m).ok());
+  Guid guid;
+  ASSERT_TRUE(Guid::Parse(id, &guid));
+  std::unique_ptr<Job> job;
+  ASSERT_TRUE(m->GetJob(guid, &job).ok());
+  uint64_t rate = 0;
+  // get sets the limit before Resume: once the job is there it may still be
+  // being configured.
+  EXPECT_TRUE(Eventually([&] { return job->GetMaximumRate(&rate).ok() && rate == 500 * 1024; },
+                         std::chrono::seconds(30)))
+      << rate;
+  auto r = Cli({"info", id, "--json"});
+  json j = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.Describe();
+  EXPECT_EQ(j["rate_limit"], 500 * 1024);
+  EXPECT_NE(Cli({"info", id}).out.find("rate limit:  500.0 KiB/s"), std::string::npos);
+  cli.Signal(SIGINT);
+  EXPECT_EQ(cli.Wait(std::chrono::seconds(30)), 130) << cli.err();
+  EXPECT_TRUE(Jobs().empty());
+  origin.Stop();
+
+  for (const char* bad : {"abc", "0x10", "-1", "1e3", ""}) {
+    r = Cli({"get", nginx_.Url("/a.bin"), "-o", env_.work().Path("bad"), "--limit-rate", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.Describe();
+  }
+  EXPECT_TRUE(Jobs().empty());
+  EXPECT_FALSE(PathExists(env_.work().Path("bad")));
+}
+
+// Regression: `get URL… -o DIR` made DIR before it knew whether the job could
+// start, and left it behind empty when ferryd was unreachable (or the get
+// failed).
+TEST_F(CliGetTest, AFailedGetLeavesNoOutputDirectory) {
+  const std::string dir = env_.work().Path("made/by/get");
+  test::RunOptions o;
+  o.cwd = env_.work().path();
+  o.timeout = std::chrono::seconds(60);
+  auto r = RunCli("",
+                  {"get", nginx_.Url("/a.bin"), nginx_.Url("/b.bin"), "-o", dir, "--bus-address",
+                   "unix:path=" + env_.work().Path("no-such-bus")},
+                  o);
+  EXPECT_EQ(r.exit_code, 3) << r.Describe();
+  EXPECT_FALSE(PathExists(env_.work().Path("made"))) << "left behind by an unreachable ferryd";
+
+  const std::string dead = "http://127.0.0.1:" + std::to_string(DeadPort());
+  r = Cli({"get", dead + "/a", dead + "/b", "-o", dir, "--timeout", "1"});
+  EXPECT_EQ(r.exit_code, 4) << r.Describe();
+  EXPECT_FALSE(PathExists(env_.work().Path("made"))) << "left behind by a failed get";
+
+  // With --keep the job may still write there: the directory stays.
+  r = Cli({"get", dead + "/a", dead + "/b", "-o", dir, "--timeout", "1", "--keep"});
+  EXPECT_EQ(r.exit_code, 4) << r.Describe();
+  EXPECT_TRUE(PathExists(dir));
+  for (const auto& j : Jobs()) Cli({"cancel", j["id"].get<std::string>()});
+}
+
 }  // namespace
 }  // namespace ferry::test

@@ -241,10 +241,11 @@ TEST_F(ListJobsTest, CliListPrintsTheObjectsOfInfo) {
   const json& broken = list[2];
   for (const char* key : {"id", "display_name", "description", "state", "state_code", "priority",
                           "owner", "bytes_total", "bytes_transferred", "files_total",
-                          "files_transferred", "error_count", "notify_flags", "creation_time_ns",
-                          "modification_time_ns", "transfer_completion_time_ns", "error"})
+                          "files_transferred", "error_count", "notify_flags", "rate_limit",
+                          "creation_time_ns", "modification_time_ns", "transfer_completion_time_ns",
+                          "error"})
     EXPECT_TRUE(broken.contains(key)) << key;
-  EXPECT_EQ(broken.size(), 17u) << broken.dump(2);
+  EXPECT_EQ(broken.size(), 18u) << broken.dump(2);
   ASSERT_TRUE(broken["error"].is_object()) << broken.dump(2);
   EXPECT_EQ(broken["error"]["file"], missing_dest_);
   EXPECT_EQ(broken["error"]["code"], "0x80070002");

@@ -2,7 +2,7 @@
 // fuzz_cli found (docs/fuzzing.md).
 #include <gtest/gtest.h>
 
-#include "cli/commands.h"
+#include "cli/parsers.h"
 
 namespace ferry::cli {
 namespace {

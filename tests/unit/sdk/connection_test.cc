@@ -1,8 +1,10 @@
 // What can be checked of the connection without a bus: the bus plan of
 // ConnectOptions, job paths, and the callback back-off.
+#include "sdk/connection.h"
+
 #include <gtest/gtest.h>
 
-#include "sdk/connection.h"
+#include <cstdlib>
 
 namespace ferry::sdk {
 namespace {
@@ -62,6 +64,42 @@ TEST(SdkConnect, NoBusAtThatAddressIsServiceNotActive) {
   Status s = Manager::Connect(o, &m);
   EXPECT_EQ(static_cast<uint32_t>(s.code()), 0x80070426u) << s.ToString();
   EXPECT_EQ(m, nullptr);
+}
+
+TEST(SdkConnect, AttemptsNameEachBusOnce) {
+  ConnectAttempts tried;
+  EXPECT_EQ(tried.ToString(), "no bus");
+  tried.Note(B::kSession, "org.ferry.Ferry1 not there");
+  tried.Note(B::kSystem, "cannot connect: x");
+  tried.Note(B::kSession, "not activatable either");
+  EXPECT_EQ(tried.ToString(), "session bus: not activatable either; system bus: cannot connect: x");
+}
+
+// Regression: with neither bus there, the error named the session bus twice
+// ("session bus: cannot connect; system bus: cannot connect; session bus:
+// cannot connect").
+TEST(SdkConnect, NoBusAtAllNamesEachBusOnce) {
+  struct Env {
+    const char* name;
+    std::string old;
+    bool had;
+  } env[] = {{"DBUS_SESSION_BUS_ADDRESS", "", false}, {"DBUS_SYSTEM_BUS_ADDRESS", "", false}};
+  for (Env& e : env) {
+    if (const char* v = std::getenv(e.name)) e.old = v, e.had = true;
+    ::setenv(e.name, "unix:path=/nonexistent/ferry-test/bus", 1);
+  }
+  std::unique_ptr<Manager> m;
+  Status s = Manager::Connect(ConnectOptions{}, &m);
+  for (Env& e : env) e.had ? ::setenv(e.name, e.old.c_str(), 1) : ::unsetenv(e.name);
+  EXPECT_EQ(static_cast<uint32_t>(s.code()), 0x80070426u) << s.ToString();
+  const std::string text = s.message();
+  auto count = [&](const std::string& what) {
+    int n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("session bus"), 1) << text;
+  EXPECT_EQ(count("system bus"), 1) << text;
 }
 
 TEST(SdkJobPath, RoundTrip) {
