@@ -205,20 +205,18 @@ void DownloadObject::Finalize(sdbus::Result<>&& result, std::map<uint32_t, sdbus
   auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
   Guid id = id_;
   Service::Impl* svc = &svc_;
-  svc_.Downloads().Finalize(id, std::move(owned),
-                            [reply, id, svc, token = std::weak_ptr<bool>(svc_.alive)](Status s) {
-                              if (token.expired()) return;
-                              try {
-                                if (s.ok()) {
-                                  svc->PublishDownload(id);
-                                  reply->returnResults();
-                                } else {
-                                  reply->returnError(ToSdbusError(s));
-                                }
-                              } catch (const std::exception& e) {
-                                log::Warn("Download.Finalize: could not reply: {}", e.what());
-                              }
-                            });
+  svc_.Downloads().Finalize(id, std::move(owned), svc_.life.Guard([reply, id, svc](Status s) {
+    try {
+      if (s.ok()) {
+        svc->PublishDownload(id);
+        reply->returnResults();
+      } else {
+        reply->returnError(ToSdbusError(s));
+      }
+    } catch (const std::exception& e) {
+      log::Warn("Download.Finalize: could not reply: {}", e.what());
+    }
+  }));
 }
 
 std::tuple<uint64_t, uint64_t, uint32_t, int32_t, int32_t> DownloadObject::GetStatus() {
@@ -255,8 +253,8 @@ void DownloadObject::SetProperty(const uint32_t& property, const sdbus::Variant&
     Check();
     if (property == static_cast<uint32_t>(DownloadProperty::kSecurityFlags) &&
         svc_.options.system_mode && !svc_.IsAdmin(svc_.Who(getObject())))
-      throw StatusError(Status(code::kAccessDenied,
-                               "SecurityFlags: only an administrator may relax TLS checks"));
+      throw StatusError(
+          Status(code::kAccessDenied, "SecurityFlags: only an administrator may relax TLS checks"));
     core::DownloadValue v = FromVariant(value);
     if (const auto* s = std::get_if<std::string>(&v))
       service::Check(CheckString("the property value", *s, kMaxLongStringBytes));

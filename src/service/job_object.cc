@@ -79,8 +79,7 @@ void JobObject::AddGrouped(std::string_view what, sdbus::Result<>&& result, F&& 
   }
   // std::function needs a copyable target: the Result lives in a shared_ptr.
   auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
-  svc_.engine.AddFiles(id_, add, [reply, what = std::string(what), token = std::weak_ptr<bool>(svc_.alive)](Status s) {
-    if (token.expired()) return;
+  svc_.engine.AddFiles(id_, add, svc_.life.Guard([reply, what = std::string(what)](Status s) {
     try {
       if (s.ok()) {
         reply->returnResults();
@@ -91,7 +90,7 @@ void JobObject::AddGrouped(std::string_view what, sdbus::Result<>&& result, F&& 
     } catch (const std::exception& e) {
       log::Warn("{}: could not reply: {}", what, e.what());
     }
-  });
+  }));
 }
 
 void JobObject::AddFile(sdbus::Result<>&& result, std::string remote_url, std::string local_name) {
@@ -105,9 +104,10 @@ void JobObject::AddFile(sdbus::Result<>&& result, std::string remote_url, std::s
   });
 }
 
-void JobObject::AddFileWithRanges(sdbus::Result<>&& result, std::string file_id, std::string remote_url,
-                                  std::string local_name,
-                                  std::vector<sdbus::Struct<uint64_t, uint64_t>> ranges, uint64_t file_size) {
+void JobObject::AddFileWithRanges(sdbus::Result<>&& result, std::string file_id,
+                                  std::string remote_url, std::string local_name,
+                                  std::vector<sdbus::Struct<uint64_t, uint64_t>> ranges,
+                                  uint64_t file_size) {
   AddGrouped("AddFileWithRanges", std::move(result), [&] {
     Check(CheckString("the file id", file_id, kMaxShortStringBytes));
     Check(CheckRemoteUrl(remote_url, !svc_.options.system_mode));
@@ -123,7 +123,8 @@ void JobObject::AddFileWithRanges(sdbus::Result<>&& result, std::string file_id,
   });
 }
 
-void JobObject::AddFileSet(sdbus::Result<>&& result, std::vector<sdbus::Struct<std::string, std::string>> files) {
+void JobObject::AddFileSet(sdbus::Result<>&& result,
+                           std::vector<sdbus::Struct<std::string, std::string>> files) {
   AddGrouped("AddFileSet", std::move(result), [&] {
     if (files.empty()) Check(Status(code::kInvalidArg, "the file set is empty"));
     std::vector<core::NewFile> add;
@@ -215,8 +216,7 @@ void JobObject::Complete(sdbus::Result<int32_t>&& result, std::map<uint32_t, sdb
   }
   // std::function needs a copyable target: the Result lives in a shared_ptr.
   auto reply = std::make_shared<sdbus::Result<int32_t>>(std::move(result));
-  auto done = [reply, token = std::weak_ptr<bool>(svc_.alive)](Status s) {
-    if (token.expired()) return;
+  auto done = svc_.life.Guard([reply](Status s) {
     try {
       if (s.ok())
         reply->returnResults(s.code());
@@ -225,7 +225,7 @@ void JobObject::Complete(sdbus::Result<int32_t>&& result, std::map<uint32_t, sdb
     } catch (const std::exception& e) {
       log::Warn("Complete: could not reply: {}", e.what());
     }
-  };
+  });
   if (owned.empty())
     svc_.engine.Complete(id_, std::move(done));
   else

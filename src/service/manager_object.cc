@@ -36,8 +36,7 @@ void ManagerObject::CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::st
   // yet: the first call to the path registers it.
   auto reply = std::make_shared<sdbus::Result<sdbus::ObjectPath>>(std::move(result));
   svc_.engine.CreateJob(caller, display_name, static_cast<JobType>(type),
-                        [reply, token = std::weak_ptr<bool>(svc_.alive)](Status s, Guid id) {
-                          if (token.expired()) return;
+                        svc_.life.Guard([reply](Status s, Guid id) {
                           try {
                             if (s.ok())
                               reply->returnResults(sdbus::ObjectPath(JobPath(id)));
@@ -46,7 +45,7 @@ void ManagerObject::CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::st
                           } catch (const std::exception& e) {
                             log::Warn("CreateJob: could not reply: {}", e.what());
                           }
-                        });
+                        }));
 }
 
 sdbus::ObjectPath ManagerObject::GetJob(const std::string& id_text) {
@@ -66,8 +65,8 @@ std::vector<Guid> ManagerObject::Enumerate(uint32_t flags, const CallContext& c)
   if ((flags & kEnumAllUsers) && !svc_.IsAdmin(c))
     throw StatusError(
         Status(code::kAccessDenied, "listing every user's jobs needs administrator rights"));
-  std::vector<Guid> ids = svc_.engine.EnumJobs(
-      (flags & kEnumAllUsers) ? std::nullopt : std::optional<uint32_t>(c.uid));
+  std::vector<Guid> ids =
+      svc_.engine.EnumJobs((flags & kEnumAllUsers) ? std::nullopt : std::optional<uint32_t>(c.uid));
   // A DO download's job is the download's business (EnumDownloads), not a job.
   if (core::Downloads* d = svc_.options.downloads)
     std::erase_if(ids, [d](const Guid& id) { return d->Has(id); });
@@ -83,8 +82,8 @@ std::vector<sdbus::ObjectPath> ManagerObject::EnumJobs(const uint32_t& flags) {
   });
 }
 
-void ManagerObject::ListJobs(sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result,
-                             uint32_t flags) {
+void ManagerObject::ListJobs(
+    sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result, uint32_t flags) {
   // Declared async only to write the reply ourselves (AppendJobInfo), which
   // the typed Result cannot: it is answered before this returns.
   std::vector<Guid> ids;
@@ -96,7 +95,8 @@ void ManagerObject::ListJobs(sdbus::Result<std::vector<std::map<std::string, sdb
   }
   // The call being handled is a MethodCall (sdbus-c++ hands the handler the
   // message it dispatches); only its reply is made from it here.
-  const auto* call = static_cast<const sdbus::MethodCall*>(getObject().getCurrentlyProcessedMessage());
+  const auto* call =
+      static_cast<const sdbus::MethodCall*>(getObject().getCurrentlyProcessedMessage());
   try {
     if (!call) throw std::runtime_error("no current message");
     sdbus::MethodReply reply = call->createReply();

@@ -1,8 +1,8 @@
 #include "service/service.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "service/arguments.h"
 #include "service/errors.h"
@@ -38,7 +38,7 @@ class Consumer final : public core::EventConsumer {
 }  // namespace
 
 Service::Impl::~Impl() {
-  *alive = false;
+  life.Reset();  // completions arriving during teardown are dropped
   if (filtered_sub) engine.events().Unsubscribe(filtered_sub);
   if (raw_sub) engine.events().Unsubscribe(raw_sub);
   if (driver) driver->Stop();
@@ -80,8 +80,7 @@ void Service::Impl::EnsureObject(const Guid& id) {
   if (jobs.size() > kCachedObjects && !trim_posted) {
     // Never destroy an object inside one of its own handlers.
     trim_posted = true;
-    loop.Post([this, token = std::weak_ptr<bool>(alive)] {
-      if (token.expired()) return;
+    sys::PostIfAlive(loop, life, [this] {
       trim_posted = false;
       TrimObjects();
     });
@@ -208,28 +207,30 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
         },
         sdbus::floating_slot);
     // A call to a job's path registers its object first (see EnsureObject).
-    s.conn->addMatch("type='method_call',path_namespace='/org/ferry/Ferry1/job'",
-                     [raw](sdbus::Message& msg) {
-                       Guid id;
-                       if (!JobIdFromPath(msg.getPath(), &id) || !raw->engine.GetJob(id).ok()) return;
-                       if (raw->options.downloads && raw->options.downloads->Has(id)) return;
-                       try {
-                         raw->EnsureObject(id);
-                       } catch (const std::exception& e) {
-                         log::Warn("job {}: cannot register its object: {}", id.ToString(), e.what());
-                       }
-                     },
-                     sdbus::floating_slot);
-    s.conn->addMatch("type='method_call',interface='org.freedesktop.DBus.Properties'",
-                     [raw](sdbus::Message& msg) {
-                       raw->property_caller.reset();
-                       try {
-                         raw->property_caller = CallContext{msg.getSender(), raw->authority->SenderUid(msg)};
-                       } catch (const std::exception& e) {
-                         log::Debug("Properties call: no caller: {}", e.what());
-                       }
-                     },
-                     sdbus::floating_slot);
+    s.conn->addMatch(
+        "type='method_call',path_namespace='/org/ferry/Ferry1/job'",
+        [raw](sdbus::Message& msg) {
+          Guid id;
+          if (!JobIdFromPath(msg.getPath(), &id) || !raw->engine.GetJob(id).ok()) return;
+          if (raw->options.downloads && raw->options.downloads->Has(id)) return;
+          try {
+            raw->EnsureObject(id);
+          } catch (const std::exception& e) {
+            log::Warn("job {}: cannot register its object: {}", id.ToString(), e.what());
+          }
+        },
+        sdbus::floating_slot);
+    s.conn->addMatch(
+        "type='method_call',interface='org.freedesktop.DBus.Properties'",
+        [raw](sdbus::Message& msg) {
+          raw->property_caller.reset();
+          try {
+            raw->property_caller = CallContext{msg.getSender(), raw->authority->SenderUid(msg)};
+          } catch (const std::exception& e) {
+            log::Debug("Properties call: no caller: {}", e.what());
+          }
+        },
+        sdbus::floating_slot);
   } catch (const std::exception& e) {
     return Status(code::kUnexpected, fmt::format("cannot export the D-Bus objects: {}", e.what()));
   }
@@ -241,7 +242,10 @@ Result<std::unique_ptr<Service>> Service::Start(core::Engine& engine, sys::Event
                               options.bus_name, e.what()));
   }
   s.driver = std::make_unique<BusDriver>(
-      loop, *s.conn, [raw = &s] { if (raw->on_bus_lost) raw->on_bus_lost(); },
+      loop, *s.conn,
+      [raw = &s] {
+        if (raw->on_bus_lost) raw->on_bus_lost();
+      },
       [raw = &s] { raw->property_caller.reset(); });
   s.driver->Start();
   log::Info("D-Bus: {} on the {}, {} job object(s)", options.bus_name,

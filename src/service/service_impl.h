@@ -18,6 +18,7 @@
 #include "service/download_object.h"
 #include "service/notify_program.h"
 #include "service/service.h"
+#include "sys/lifetime.h"
 
 namespace ferry::service {
 
@@ -83,13 +84,13 @@ struct Service::Impl {
   std::optional<CallContext> property_caller;
   std::map<Guid, std::unique_ptr<JobObject>> jobs;
   std::map<Guid, std::unique_ptr<DownloadObject>> download_objects;
-  std::map<Guid, uint64_t> object_use;     // job -> last use (a counter), for the LRU
+  std::map<Guid, uint64_t> object_use;  // job -> last use (a counter), for the LRU
   uint64_t use_clock = 0;
   bool trim_posted = false;
   std::map<Guid, std::set<std::string>> callbacks;  // job -> unique names with a callback
   std::unique_ptr<core::EventConsumer> filtered_consumer, raw_consumer;
   uint64_t filtered_sub = 0, raw_sub = 0;
-  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  sys::Lifetime life;  // guards callbacks from the engine and the loop
   bool accepting = true;
 };
 
@@ -98,14 +99,15 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   ManagerObject(Service::Impl& svc);
   ~ManagerObject();
 
+  using Manager_adaptor::emitDownloadStatusChanged;
   using Manager_adaptor::emitFileTransferred;
   using Manager_adaptor::emitJobError;
   using Manager_adaptor::emitJobModification;
   using Manager_adaptor::emitJobTransferred;
-  using Manager_adaptor::emitDownloadStatusChanged;
 
  private:
-  void CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::string display_name, uint32_t type) override;
+  void CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::string display_name,
+                 uint32_t type) override;
   sdbus::ObjectPath GetJob(const std::string& id) override;
   std::vector<sdbus::ObjectPath> EnumJobs(const uint32_t& flags) override;
   void ListJobs(sdbus::Result<std::vector<std::map<std::string, sdbus::Variant>>>&& result,
@@ -139,9 +141,11 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   // Methods.
   void AddFile(sdbus::Result<>&& result, std::string remote_url, std::string local_name) override;
   void AddFileWithRanges(sdbus::Result<>&& result, std::string file_id, std::string remote_url,
-                         std::string local_name, std::vector<sdbus::Struct<uint64_t, uint64_t>> ranges,
+                         std::string local_name,
+                         std::vector<sdbus::Struct<uint64_t, uint64_t>> ranges,
                          uint64_t file_size) override;
-  void AddFileSet(sdbus::Result<>&& result, std::vector<sdbus::Struct<std::string, std::string>> files) override;
+  void AddFileSet(sdbus::Result<>&& result,
+                  std::vector<sdbus::Struct<std::string, std::string>> files) override;
   std::vector<sdbus::Struct<std::string, std::string, uint64_t, uint64_t, bool>> EnumFiles()
       override;
   void Suspend() override;
