@@ -10,8 +10,6 @@
 namespace ferry::sdk {
 namespace {
 
-constexpr std::string_view kJobPathPrefix = "/org/ferry/Ferry1/job/";
-
 // The bus driver (org.freedesktop.DBus) on `bus`.
 std::unique_ptr<sdbus::IProxy> BusDriver(sdbus::IConnection& bus) {
   return sdbus::createProxy(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus");
@@ -29,15 +27,21 @@ bool NameHasOwner(sdbus::IConnection& bus) {
 
 bool NameActivatable(sdbus::IConnection& bus) {
   std::vector<std::string> names;
-  BusDriver(bus)->callMethod("ListActivatableNames").onInterface("org.freedesktop.DBus").storeResultsTo(names);
+  BusDriver(bus)
+      ->callMethod("ListActivatableNames")
+      .onInterface("org.freedesktop.DBus")
+      .storeResultsTo(names);
   return std::find(names.begin(), names.end(), kBusName) != names.end();
 }
 
 std::string_view BusLabel(ConnectPlan::Bus b) {
   switch (b) {
-    case ConnectPlan::Bus::kSession: return "session bus";
-    case ConnectPlan::Bus::kSystem: return "system bus";
-    case ConnectPlan::Bus::kAddress: return "bus";
+    case ConnectPlan::Bus::kSession:
+      return "session bus";
+    case ConnectPlan::Bus::kSystem:
+      return "system bus";
+    case ConnectPlan::Bus::kAddress:
+      return "bus";
   }
   return "bus";
 }
@@ -54,8 +58,12 @@ Status PlanConnect(const ConnectOptions& options, ConnectPlan* plan) {
       // user service.
       p.steps = {{B::kSession, true}, {B::kSystem, false}, {B::kSession, false}};
       break;
-    case ConnectOptions::Bus::kSession: p.steps = {{B::kSession, false}}; break;
-    case ConnectOptions::Bus::kSystem: p.steps = {{B::kSystem, false}}; break;
+    case ConnectOptions::Bus::kSession:
+      p.steps = {{B::kSession, false}};
+      break;
+    case ConnectOptions::Bus::kSystem:
+      p.steps = {{B::kSystem, false}};
+      break;
     case ConnectOptions::Bus::kAddress:
       if (options.address.empty())
         return Status(code::kInvalidArg, "ConnectOptions: Bus::kAddress needs an address");
@@ -88,15 +96,6 @@ std::string ConnectAttempts::ToString() const {
   return out.empty() ? "no bus" : out;
 }
 
-std::string JobPath(const Guid& id) { return std::string(kJobPathPrefix) + id.ToHex(); }
-
-bool JobIdFromPath(std::string_view path, Guid* id) {
-  if (path.substr(0, kJobPathPrefix.size()) != kJobPathPrefix) return false;
-  std::string_view hex = path.substr(kJobPathPrefix.size());
-  if (hex.size() != 32) return false;
-  return Guid::Parse(hex, id);
-}
-
 std::chrono::seconds NextBackoff(std::chrono::seconds current, uint32_t min_retry_delay_s) {
   auto cap = std::chrono::seconds(std::max<uint32_t>(1, min_retry_delay_s));
   auto next = std::max(current, std::chrono::seconds(1)) * 2;
@@ -117,8 +116,12 @@ Status Connection::Open(const ConnectOptions& options, std::shared_ptr<Connectio
     std::unique_ptr<sdbus::IConnection> bus;
     Status s = sdk::Guard([&] {
       switch (step.bus) {
-        case ConnectPlan::Bus::kSession: bus = sdbus::createSessionBusConnection(); break;
-        case ConnectPlan::Bus::kSystem: bus = sdbus::createSystemBusConnection(); break;
+        case ConnectPlan::Bus::kSession:
+          bus = sdbus::createSessionBusConnection();
+          break;
+        case ConnectPlan::Bus::kSystem:
+          bus = sdbus::createSystemBusConnection();
+          break;
         case ConnectPlan::Bus::kAddress:
           bus = sdbus::createSessionBusConnectionWithAddress(plan.address);
           break;
@@ -147,14 +150,15 @@ Status Connection::Open(const ConnectOptions& options, std::shared_ptr<Connectio
       // Subscribed before the event loop starts: adding a match while another
       // thread polls the socket is what sd-bus handles worst.
       c->manager = std::make_unique<sdk::ManagerProxy>(
-          *c->bus, [raw](Kind k, const std::string& path, uint32_t file) { raw->OnSignal(k, path, file); },
+          *c->bus,
+          [raw](Kind k, const std::string& path, uint32_t file) { raw->OnSignal(k, path, file); },
           /*subscribe=*/true);
       c->manager->SetDownloadHandler([raw](const std::string& path, uint64_t total,
                                            uint64_t transferred, uint32_t state, int32_t error,
                                            int32_t extended) {
-        raw->OnDownloadSignal(path, DownloadStatus{total, transferred,
-                                                   static_cast<DownloadState>(state), error,
-                                                   extended});
+        raw->OnDownloadSignal(
+            path,
+            DownloadStatus{total, transferred, static_cast<DownloadState>(state), error, extended});
       });
       c->dispatcher_ = std::make_unique<sdk::Dispatcher>();
       c->bus->enterEventLoopAsync();
@@ -230,7 +234,8 @@ std::shared_ptr<Callback> Connection::GetCallback(const std::string& path) {
   return it == subs_.end() ? nullptr : it->second.callback;
 }
 
-Status Connection::SetCallback(const std::string& path, const Guid& id, std::shared_ptr<Callback> callback) {
+Status Connection::SetCallback(const std::string& path, const Guid& id,
+                               std::shared_ptr<Callback> callback) {
   auto job = NewJobProxy(path);
   if (!callback) {
     {
@@ -268,7 +273,8 @@ Status Connection::SetCallback(const std::string& path, const Guid& id, std::sha
     if (it != subs_.end() && it->second.generation == generation) subs_.erase(it);
     return s;
   }
-  if (it == subs_.end() || it->second.generation != generation) return Status::OK();  // replaced meanwhile
+  if (it == subs_.end() || it->second.generation != generation)
+    return Status::OK();  // replaced meanwhile
   // At least once: an event that happened before the registration.
   if (!(flags & notify::kDisable)) {
     if (state == static_cast<uint32_t>(JobState::kTransferred) && (flags & notify::kJobTransferred))
@@ -310,7 +316,8 @@ void Connection::Deliver(std::weak_ptr<Connection> weak, Kind kind, std::string 
   // dispatcher thread, which it supports.
 }
 
-void Connection::DeliverOnce(Kind kind, const std::string& path, uint32_t file, uint64_t generation) {
+void Connection::DeliverOnce(Kind kind, const std::string& path, uint32_t file,
+                             uint64_t generation) {
   std::shared_ptr<Callback> callback;
   Guid id;
   {

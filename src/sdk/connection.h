@@ -26,6 +26,7 @@
 #include "sdk/download_watchers.h"
 #include "sdk/errors.h"
 #include "sdk/proxies.h"
+#include "util/bus_paths.h"
 
 namespace ferry::sdk {
 
@@ -87,9 +88,7 @@ class ConnectAttempts {
   std::vector<std::pair<ConnectPlan::Bus, std::string>> tried_;
 };
 
-// The job object path <-> id ("/org/ferry/Ferry1/job/<32 hex>").
-std::string JobPath(const Guid& id);
-bool JobIdFromPath(std::string_view path, Guid* id);
+// JobPath/JobIdFromPath: util/bus_paths.h.
 
 // Callback back-off: 1 s, doubling, at most the job's minimum retry delay
 // (and never less than 1 s).

@@ -30,7 +30,7 @@ namespace {
 
 Status JobFromPath(detail::Connection& conn, const std::string& path, std::unique_ptr<Job>* job) {
   Guid id;
-  if (!sdk::JobIdFromPath(path, &id))
+  if (!JobIdFromPath(path, &id))
     return Status(code::kUnexpected, fmt::format("the service returned a bad job path: {}", path));
   *job = conn.NewJob(path, id);
   return Status::OK();

@@ -7,8 +7,6 @@
 namespace ferry::service {
 
 namespace {
-constexpr std::string_view kJobPathPrefix = "/org/ferry/Ferry1/job/";
-
 Status Invalid(std::string message) { return Status(code::kInvalidArg, std::move(message)); }
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
@@ -129,13 +127,5 @@ Status CheckProxyUsage(uint32_t usage) {
 }
 
 Status CheckNotifyFlags(uint32_t flags) { return core::ValidateNotifyFlags(flags); }
-
-std::string JobPath(const Guid& id) { return std::string(kJobPathPrefix) + id.ToHex(); }
-
-bool JobIdFromPath(std::string_view path, Guid* id) {
-  if (path.substr(0, kJobPathPrefix.size()) != kJobPathPrefix) return false;
-  std::string_view hex = path.substr(kJobPathPrefix.size());
-  return hex.size() == 32 && Guid::Parse(hex, id);
-}
 
 }  // namespace ferry::service

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ferry/types.h"
+#include "util/bus_paths.h"
 
 namespace ferry::service {
 
@@ -34,8 +35,6 @@ Status CheckJobType(uint32_t type);       // 0..2 (1, 2: E_NOTIMPL from the engi
 Status CheckPriority(uint32_t priority);  // 0..3
 Status CheckProxyUsage(uint32_t usage);   // 0..3
 Status CheckNotifyFlags(uint32_t flags);  // known bits only
-// The job's object path for an id, and back ("/org/ferry/Ferry1/job/<hex>").
-std::string JobPath(const Guid& id);
-bool JobIdFromPath(std::string_view path, Guid* id);
+// JobPath/JobIdFromPath: util/bus_paths.h.
 
 }  // namespace ferry::service

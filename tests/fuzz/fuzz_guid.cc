@@ -10,6 +10,7 @@
 
 #include "ferry/types.h"
 #include "fuzz/fuzz_check.h"
+#include "util/bus_paths.h"
 #include "service/arguments.h"
 
 namespace {
@@ -41,11 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(Guid::Parse(g.ToString(), &again) && again == g);
     FUZZ_CHECK(Guid::Parse(g.ToHex(), &again) && again == g);
     FUZZ_CHECK(Guid::Parse(g.ToString().substr(1, 36), &again) && again == g);
-    FUZZ_CHECK(service::JobIdFromPath(service::JobPath(g), &again) && again == g);
+    FUZZ_CHECK(JobIdFromPath(JobPath(g), &again) && again == g);
   }
   Guid from_path;
-  if (service::JobIdFromPath(text, &from_path)) {
-    std::string path = service::JobPath(from_path);
+  if (JobIdFromPath(text, &from_path)) {
+    std::string path = JobPath(from_path);
     FUZZ_CHECK(path.size() == text.size());
     FUZZ_CHECK(text.substr(0, path.size() - 32) ==
                std::string_view(path).substr(0, path.size() - 32));

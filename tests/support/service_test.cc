@@ -72,4 +72,26 @@ std::unique_ptr<Job> ServiceTest::NewJob(const std::string& url, const std::stri
   return job;
 }
 
+std::unique_ptr<Download> ServiceTest::NewDownload(const std::string& url,
+                                                   const std::string& dest) {
+  std::unique_ptr<Download> d;
+  Status s = manager_->CreateDownload(&d);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!d) return nullptr;
+  s = d->SetProperty(DownloadProperty::kUri, url);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  if (!dest.empty()) {
+    s = d->SetProperty(DownloadProperty::kLocalPath, dest);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  return d;
+}
+
+DownloadStatus ServiceTest::StatusOf(Download& d) {
+  DownloadStatus st;
+  Status s = d.GetStatus(&st);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return st;
+}
+
 }  // namespace ferry::test

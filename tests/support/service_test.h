@@ -59,6 +59,11 @@ class ServiceTest : public ::testing::Test {
   // CreateJob + AddFile, not resumed; nullptr (and a failure) on error.
   std::unique_ptr<Job> NewJob(const std::string& url, const std::string& dest,
                               const std::string& display_name = "test");
+  // CreateDownload with Uri = url and, unless empty, LocalPath = dest; not
+  // started. nullptr (and a failure) on error.
+  std::unique_ptr<Download> NewDownload(const std::string& url, const std::string& dest);
+  // The download's status (a failure when GetStatus fails).
+  static DownloadStatus StatusOf(Download& d);
 
   // How much of ferryd's log TearDown prints on failure (its end).
   size_t log_tail_ = 8000;

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "support/service_test.h"
 #include "support/nginx_fixture.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 
 namespace ferry::test {
@@ -41,28 +41,14 @@ class DownloadApiTest : public ServiceTest {
     StartService();
   }
 
-  std::unique_ptr<Download> New(const std::string& url, const std::string& dest) {
-    std::unique_ptr<Download> d;
-    Status s = manager_->CreateDownload(&d);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    if (!d) return nullptr;
-    EXPECT_TRUE(d->SetProperty(P::kUri, url).ok());
-    EXPECT_TRUE(d->SetProperty(P::kLocalPath, dest).ok());
-    return d;
-  }
-  D StateOf(Download& d) {
-    DownloadStatus st;
-    Status s = d.GetStatus(&st);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return st.state;
-  }
+  D StateOf(Download& d) { return StatusOf(d).state; }
   bool WaitState(Download& d, D want) {
     return Eventually([&] { return StateOf(d) == want; });
   }
   // A download in `state`; `dest` is its LocalPath.
   std::unique_ptr<Download> MakeIn(D state, const std::string& dest) {
     bool slow = state == D::kTransferring || state == D::kPaused;
-    auto d = New(nginx_.Url(slow ? "/slow/large.bin" : "/small.bin"), dest);
+    auto d = NewDownload(nginx_.Url(slow ? "/slow/large.bin" : "/small.bin"), dest);
     if (!d || state == D::kCreated) return d;
     if (state == D::kAborted) {
       EXPECT_TRUE(d->Abort().ok());
@@ -259,7 +245,7 @@ class RecordingStatus : public DownloadStatusCallback {
 
 TEST_F(DownloadApiTest, SdkLifecycleCallbackThenFinalizeDeliversTheFile) {
   const std::string dest = env_.work().Path("life.bin");
-  auto d = New(nginx_.Url("/small.bin"), dest);
+  auto d = NewDownload(nginx_.Url("/small.bin"), dest);
   ASSERT_TRUE(d);
   auto cb = std::make_shared<RecordingStatus>();
   ASSERT_TRUE(d->SetProperty(P::kCallbackInterface, cb).ok());
@@ -283,7 +269,7 @@ TEST_F(DownloadApiTest, SdkLifecycleCallbackThenFinalizeDeliversTheFile) {
 }
 
 TEST_F(DownloadApiTest, WrongSha256FailsTheDownload) {
-  auto d = New(nginx_.Url("/small.bin"), env_.work().Path("bad.bin"));
+  auto d = NewDownload(nginx_.Url("/small.bin"), env_.work().Path("bad.bin"));
   ASSERT_TRUE(d);
   ASSERT_TRUE(
       d->SetProperty(P::kIntegrityCheckInfo, "{\"Sha256\":\"" + std::string(64, 'a') + "\"}").ok());
@@ -295,8 +281,8 @@ TEST_F(DownloadApiTest, WrongSha256FailsTheDownload) {
 }
 
 TEST_F(DownloadApiTest, EnumDownloadsFiltersByCategory) {
-  auto a = New(nginx_.Url("/small.bin"), env_.work().Path("a.bin"));
-  auto b = New(nginx_.Url("/slow/large.bin"), env_.work().Path("b.bin"));
+  auto a = NewDownload(nginx_.Url("/small.bin"), env_.work().Path("a.bin"));
+  auto b = NewDownload(nginx_.Url("/slow/large.bin"), env_.work().Path("b.bin"));
   ASSERT_TRUE(a && b);
   std::vector<std::unique_ptr<Download>> list;
   DownloadEnumCategory cat{P::kLocalPath, env_.work().Path("b.bin")};
@@ -312,8 +298,8 @@ TEST_F(DownloadApiTest, EnumDownloadsFiltersByCategory) {
 // --- NonVolatile ------------------------------------------------------------------
 
 TEST_F(DownloadApiTest, NonVolatileSurvivesKill9AndVolatileIsGone) {
-  auto kept = New(nginx_.Url("/slow/large.bin"), env_.work().Path("kept.bin"));
-  auto gone = New(nginx_.Url("/small.bin"), env_.work().Path("gone.bin"));
+  auto kept = NewDownload(nginx_.Url("/slow/large.bin"), env_.work().Path("kept.bin"));
+  auto gone = NewDownload(nginx_.Url("/small.bin"), env_.work().Path("gone.bin"));
   ASSERT_TRUE(kept && gone);
   ASSERT_TRUE(kept->SetProperty(P::kNonVolatile, true).ok());
   ASSERT_TRUE(kept->SetProperty(P::kDisplayName, std::string("kept")).ok());

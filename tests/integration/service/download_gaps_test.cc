@@ -9,17 +9,14 @@
 #include <memory>
 #include <string>
 
-#include "integration/service/service_util.h"
 #include "integration/tls_origin.h"
 #include "support/nginx_fixture.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-using test::TlsOrigin;
-using test::NginxFixture;
-using test::TempDir;
 using D = DownloadState;
 using P = DownloadProperty;
 
@@ -27,42 +24,22 @@ constexpr uint64_t kSmall = 256 * 1024 + 17;
 
 std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 
-class DownloadGapsTest : public ::testing::Test {
+class DownloadGapsTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-    sha_ = test::WriteRandomFile(docroot_.Path("small.bin"), kSmall, 0x676170);
-    ASSERT_FALSE(sha_.empty());
-    Status s = nginx_.Start(docroot_.path());
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_NO_FATAL_FAILURE(StartService(""));
-  }
-  void TearDown() override {
-    if (HasFailure()) std::printf("ferryd log:\n%s\n", env_.ferryd().Log().c_str());
+    ServiceTest::SetUp();
+    sha_ = AddDocFile("small.bin", kSmall, 0x676170);
+    StartNginx();
+    StartService("");
   }
   // ferryd with `extra_config` (JSON members) beside the default floor.
   void StartService(const std::string& extra_config) {
     test::FerrydOptions fo;
     fo.config_json = R"({"min_retry_delay_floor_seconds": 1)" +
                      (extra_config.empty() ? "" : ", " + extra_config) + "}";
-    Status s = env_.Start(fo);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ServiceTest::StartService(fo);
   }
 
-  std::unique_ptr<Download> New(const std::string& url, const std::string& dest) {
-    std::unique_ptr<Download> d;
-    Status s = manager_->CreateDownload(&d);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    if (!d) return nullptr;
-    EXPECT_TRUE(d->SetProperty(P::kUri, url).ok());
-    EXPECT_TRUE(d->SetProperty(P::kLocalPath, dest).ok());
-    return d;
-  }
   // Waits until the download is Transferred or has an error; its status.
   DownloadStatus Settle(Download& d) {
     DownloadStatus st;
@@ -73,18 +50,14 @@ class DownloadGapsTest : public ::testing::Test {
     return st;
   }
 
-  TempDir docroot_{"ferry-dlgaps-docroot"};
   std::string sha_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
 };
 
 // --- TotalSizeBytes -------------------------------------------------------------
 
 TEST_F(DownloadGapsTest, TotalSizeBytesThatDiffersFromTheOriginFailsWithoutDelivering) {
   const std::string dest = env_.work().Path("wrong-size.bin");
-  auto d = New(nginx_.Url("/small.bin"), dest);
+  auto d = NewDownload(nginx_.Url("/small.bin"), dest);
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->SetProperty(P::kTotalSizeBytes, uint64_t{kSmall + 1}).ok());
   ASSERT_TRUE(d->Start().ok());
@@ -96,7 +69,7 @@ TEST_F(DownloadGapsTest, TotalSizeBytesThatDiffersFromTheOriginFailsWithoutDeliv
 
   // Control: the right size downloads.
   const std::string good = env_.work().Path("right-size.bin");
-  auto ok = New(nginx_.Url("/small.bin"), good);
+  auto ok = NewDownload(nginx_.Url("/small.bin"), good);
   ASSERT_TRUE(ok);
   ASSERT_TRUE(ok->SetProperty(P::kTotalSizeBytes, uint64_t{kSmall}).ok());
   ASSERT_TRUE(ok->Start().ok());
@@ -109,7 +82,7 @@ TEST_F(DownloadGapsTest, TotalSizeBytesThatDiffersFromTheOriginFailsWithoutDeliv
 // --- IntegrityCheckMandatory ------------------------------------------------------
 
 TEST_F(DownloadGapsTest, MandatoryIntegrityCheckWithoutInfoRefusesStart) {
-  auto d = New(nginx_.Url("/small.bin"), env_.work().Path("no-info.bin"));
+  auto d = NewDownload(nginx_.Url("/small.bin"), env_.work().Path("no-info.bin"));
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->SetProperty(P::kIntegrityCheckMandatory, true).ok());
   EXPECT_EQ(Hex(d->Start().code()), Hex(code::kValidationFailed));
@@ -120,7 +93,7 @@ TEST_F(DownloadGapsTest, MandatoryIntegrityCheckWithoutInfoRefusesStart) {
 
 TEST_F(DownloadGapsTest, MandatoryIntegrityCheckThatFailsAbortsTheDownload) {
   const std::string dest = env_.work().Path("bad-hash.bin");
-  auto d = New(nginx_.Url("/small.bin"), dest);
+  auto d = NewDownload(nginx_.Url("/small.bin"), dest);
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->SetProperty(P::kIntegrityCheckMandatory, true).ok());
   ASSERT_TRUE(
@@ -138,7 +111,7 @@ TEST_F(DownloadGapsTest, MandatoryIntegrityCheckThatFailsAbortsTheDownload) {
 TEST_F(DownloadGapsTest, MissingDirectoriesOfLocalPathAreCreatedAtStart) {
   const std::string dir = env_.work().Path("new/deeper");
   const std::string dest = dir + "/file.bin";
-  auto d = New(nginx_.Url("/small.bin"), dest);
+  auto d = NewDownload(nginx_.Url("/small.bin"), dest);
   ASSERT_TRUE(d);
   EXPECT_FALSE(PathExists(dir));
   Status s = d->Start();
@@ -153,7 +126,7 @@ TEST_F(DownloadGapsTest, MissingDirectoriesOfLocalPathAreCreatedAtStart) {
 // --- GetStats -----------------------------------------------------------------------
 
 TEST_F(DownloadGapsTest, GetStatsGivesTheFileStatsOfTheJobUnderneath) {
-  auto d = New(nginx_.Url("/small.bin"), env_.work().Path("stats.bin"));
+  auto d = NewDownload(nginx_.Url("/small.bin"), env_.work().Path("stats.bin"));
   ASSERT_TRUE(d);
   FileStats fs;
   Status s = d->GetStats(&fs);
@@ -182,15 +155,14 @@ TEST_F(DownloadGapsTest, GetStatsGivesTheFileStatsOfTheJobUnderneath) {
 class DownloadTlsTest : public DownloadGapsTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
+    ServiceTest::SetUp();
+    if (Stopped()) return;
     if (!TlsOrigin::OpensslAvailable()) GTEST_SKIP() << "openssl is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
-    sha_ = test::WriteRandomFile(docroot_.Path("file.bin"), kSmall, 443);
-    ASSERT_FALSE(sha_.empty());
-    Status s = origin_.Start(
-        docroot_.path(), "location = /redirect { return 302 http://127.0.0.1:{HTTP_PORT}/file.bin; }");
+    sha_ = AddDocFile("file.bin", kSmall, 443);
+    if (Stopped()) return;
+    Status s =
+        origin_.Start(docroot_.path(),
+                      "location = /redirect { return 302 http://127.0.0.1:{HTTP_PORT}/file.bin; }");
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   std::string CaConfig() { return "\"ca_file\": \"" + origin_.cert_file() + "\""; }
@@ -206,7 +178,7 @@ class DownloadTlsTest : public DownloadGapsTest {
 TEST_F(DownloadTlsTest, HttpsToHttpRedirectIsFollowedOnlyWhenAllowed) {
   ASSERT_NO_FATAL_FAILURE(StartService(CaConfig()));
   const std::string refused_dest = env_.work().Path("refused.bin");
-  auto refused = New(origin_.HttpsUrl("/redirect"), refused_dest);
+  auto refused = NewDownload(origin_.HttpsUrl("/redirect"), refused_dest);
   ASSERT_TRUE(refused);
   ASSERT_TRUE(refused->Start().ok());
   DownloadStatus st = Settle(*refused);
@@ -214,7 +186,7 @@ TEST_F(DownloadTlsTest, HttpsToHttpRedirectIsFollowedOnlyWhenAllowed) {
   EXPECT_EQ(Hex(st.error), Hex(code::kRedirectFailed));
 
   const std::string dest = env_.work().Path("allowed.bin");
-  auto allowed = New(origin_.HttpsUrl("/redirect"), dest);
+  auto allowed = NewDownload(origin_.HttpsUrl("/redirect"), dest);
   ASSERT_TRUE(allowed);
   ASSERT_TRUE(allowed->SetProperty(P::kHttpAllowSecureToNonSecureRedirect, true).ok());
   PropertyValue v;
@@ -230,10 +202,10 @@ TEST_F(DownloadTlsTest, HttpsToHttpRedirectIsFollowedOnlyWhenAllowed) {
 
 TEST_F(DownloadTlsTest, IgnoreUnknownCaSkipsOnlyTheChainCheck) {
   ASSERT_NO_FATAL_FAILURE(StartService(""));  // the certificate is not trusted
-  auto strict = New(origin_.HttpsUrl("/file.bin"), env_.work().Path("strict.bin"));
-  auto cn_only = New(origin_.HttpsUrl("/file.bin"), env_.work().Path("cn.bin"));
+  auto strict = NewDownload(origin_.HttpsUrl("/file.bin"), env_.work().Path("strict.bin"));
+  auto cn_only = NewDownload(origin_.HttpsUrl("/file.bin"), env_.work().Path("cn.bin"));
   const std::string dest = env_.work().Path("relaxed.bin");
-  auto relaxed = New(origin_.HttpsUrl("/file.bin"), dest);
+  auto relaxed = NewDownload(origin_.HttpsUrl("/file.bin"), dest);
   ASSERT_TRUE(strict && cn_only && relaxed);
   ASSERT_TRUE(cn_only->SetProperty(P::kSecurityFlags, uint32_t{0x1000}).ok());
   ASSERT_TRUE(relaxed->SetProperty(P::kSecurityFlags, uint32_t{0x100}).ok());
@@ -248,9 +220,9 @@ TEST_F(DownloadTlsTest, IgnoreUnknownCaSkipsOnlyTheChainCheck) {
 
 TEST_F(DownloadTlsTest, IgnoreCertCnSkipsOnlyTheNameCheck) {
   ASSERT_NO_FATAL_FAILURE(StartService(CaConfig()));
-  auto strict = New(LocalhostUrl("/file.bin"), env_.work().Path("strict.bin"));
+  auto strict = NewDownload(LocalhostUrl("/file.bin"), env_.work().Path("strict.bin"));
   const std::string dest = env_.work().Path("relaxed.bin");
-  auto relaxed = New(LocalhostUrl("/file.bin"), dest);
+  auto relaxed = NewDownload(LocalhostUrl("/file.bin"), dest);
   ASSERT_TRUE(strict && relaxed);
   ASSERT_TRUE(relaxed->SetProperty(P::kSecurityFlags, uint32_t{0x1000}).ok());
   ASSERT_TRUE(strict->Start().ok());
@@ -263,4 +235,4 @@ TEST_F(DownloadTlsTest, IgnoreCertCnSkipsOnlyTheNameCheck) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -17,16 +17,14 @@
 #include <thread>
 #include <vector>
 
-#include "integration/service/service_util.h"
 #include "support/nginx_fixture.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 #include "support/unix_users.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::TempDir;
 using D = DownloadState;
 using P = DownloadProperty;
 
@@ -68,50 +66,33 @@ bool ReadToEof(int fd, std::string* out, std::chrono::milliseconds deadline = kD
   }
 }
 
-class DownloadStreamTest : public ::testing::Test {
+class DownloadStreamTest : public ServiceTest {
  protected:
   void SetUp() override {
-    if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
-    if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
-    ASSERT_TRUE(docroot_.ok());
-    ::chmod(docroot_.path().c_str(), 0755);
+    ServiceTest::SetUp();
+    if (Stopped()) return;
     ASSERT_EQ(::mkdir(docroot_.Path("slow").c_str(), 0755), 0);
-    ASSERT_FALSE(test::WriteRandomFile(docroot_.Path("stream.bin"), kStreamSize, 0x7374).empty());
-    ASSERT_FALSE(test::WriteRandomFile(docroot_.Path("slow/large.bin"), kSlowSize, 0x6c62).empty());
+    AddDocFile("stream.bin", kStreamSize, 0x7374);
+    AddDocFile("slow/large.bin", kSlowSize, 0x6c62);
+    if (Stopped()) return;
     auto origin = test::ReadFile(docroot_.Path("stream.bin"));
     ASSERT_TRUE(origin.has_value());
     origin_ = std::move(*origin);
     test::NginxOptions no;
     no.extra_server_config = "location /slow/ { limit_rate 262144; }\n";
-    Status s = nginx_.Start(docroot_.path(), no);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = env_.Connect(&manager_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::printf("ferryd log:\n%s\n", env_.ferryd().Log().c_str());
+    StartNginx(no);
+    StartService();
   }
 
   // A download of `path` into the write end of `pipe` (which the test then
   // closes: the service holds the only copy).
   std::unique_ptr<Download> NewStream(const std::string& path, Pipe& pipe) {
-    std::unique_ptr<Download> d;
-    Status s = manager_->CreateDownload(&d);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    auto d = NewDownload(nginx_.Url(path), "");
     if (!d) return nullptr;
-    EXPECT_TRUE(d->SetProperty(P::kUri, nginx_.Url(path)).ok());
-    s = d->SetProperty(P::kStreamInterface, StreamSink{pipe.fd[1]});
+    Status s = d->SetProperty(P::kStreamInterface, StreamSink{pipe.fd[1]});
     EXPECT_TRUE(s.ok()) << s.ToString();
     pipe.CloseWrite();
     return d;
-  }
-  DownloadStatus StatusOf(Download& d) {
-    DownloadStatus st;
-    Status s = d.GetStatus(&st);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return st;
   }
   std::string StagingOf(Download& d) {
     PropertyValue id;
@@ -121,11 +102,7 @@ class DownloadStreamTest : public ::testing::Test {
     return env_.state_dir() + "/staging/" + g.ToHex();
   }
 
-  TempDir docroot_{"ferry-stream-docroot"};
   std::string origin_;
-  NginxFixture nginx_;
-  ServiceEnv env_;
-  std::unique_ptr<Manager> manager_;
 };
 
 TEST_F(DownloadStreamTest, APipeGetsEveryByteInOrderAndTransferredWaitsForTheReader) {
@@ -293,4 +270,4 @@ TEST_F(DownloadStreamTest, ADownloadsJobIsNotReachableAsAJob) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -102,17 +102,6 @@ TEST(SdkConnect, NoBusAtAllNamesEachBusOnce) {
   EXPECT_EQ(count("system bus"), 1) << text;
 }
 
-TEST(SdkJobPath, RoundTrip) {
-  Guid id = Guid::Random();
-  std::string path = JobPath(id);
-  EXPECT_EQ(path, "/org/ferry/Ferry1/job/" + id.ToHex());
-  Guid back;
-  ASSERT_TRUE(JobIdFromPath(path, &back));
-  EXPECT_EQ(back, id);
-  EXPECT_FALSE(JobIdFromPath("/org/ferry/Ferry1", &back));
-  EXPECT_FALSE(JobIdFromPath("/org/ferry/Ferry1/job/abc", &back));
-  EXPECT_FALSE(JobIdFromPath("/org/ferry/Ferry1/job/" + id.ToHex() + "00", &back));
-}
 
 TEST(SdkCallbacks, BackoffDoublesFromOneSecondUpToTheRetryDelay) {
   using std::chrono::seconds;

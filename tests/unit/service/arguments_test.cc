@@ -73,16 +73,6 @@ TEST(Arguments, FlagsAndEnums) {
   EXPECT_EQ(CheckNotifyFlags(0x20).code(), code::kInvalidArg);
 }
 
-TEST(Arguments, JobPaths) {
-  Guid id = Guid::Random();
-  std::string path = JobPath(id);
-  EXPECT_EQ(path, "/org/ferry/Ferry1/job/" + id.ToHex());
-  Guid back;
-  ASSERT_TRUE(JobIdFromPath(path, &back));
-  EXPECT_EQ(back, id);
-  EXPECT_FALSE(JobIdFromPath("/org/ferry/Ferry1", &back));
-  EXPECT_FALSE(JobIdFromPath("/org/ferry/Ferry1/job/xyz", &back));
-}
 
 TEST(Guard, EverythingBecomesAnSdbusError) {
   EXPECT_EQ(Guarded("t", [] { return 7; }), 7);
