@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "support/service_test.h"
 #include "support/nginx_fixture.h"
 #include "support/scripted_origin.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 
 namespace ferry::test {
@@ -44,6 +44,16 @@ uint16_t DeadPort() {
     port = ntohs(a.sin_port);
   ::close(fd);
   return port;
+}
+
+// An origin's reply: 1000 of 64 KiB, then the connection stays open and
+// silent (a transfer that makes no progress but has no error).
+test::OriginReply StallAfter1000Bytes(const test::OriginRequest&) {
+  test::OriginReply r;
+  r.body = std::string(64 * 1024, 'x');
+  r.cut_after = 1000;
+  r.stall = true;
+  return r;
 }
 
 int CountLines(const std::string& text, const std::string& needle) {
@@ -208,13 +218,7 @@ TEST_F(CliGetTest, OffATerminalProgressLinesAreRare) {
 // An origin that sends some bytes and then nothing: no job error, but no
 // progress either; get gives up with DO_E_DOWNLOAD_NO_PROGRESS.
 TEST_F(CliGetTest, StalledOriginGivesUpWithNoProgress) {
-  ScriptedOrigin origin([](const test::OriginRequest&) {
-    test::OriginReply r;
-    r.body = std::string(64 * 1024, 'x');
-    r.cut_after = 1000;
-    r.stall = true;
-    return r;
-  });
+  ScriptedOrigin origin(StallAfter1000Bytes);
   ASSERT_TRUE(origin.ok());
   auto r = Cli({"get", origin.Url("/stall"), "-o", env_.work().Path("s"), "--timeout", "2"});
   EXPECT_EQ(r.exit_code, 4) << r.Describe();
@@ -226,13 +230,7 @@ TEST_F(CliGetTest, StalledOriginGivesUpWithNoProgress) {
 // Ctrl-C cancels the job and exits 130 (curl and wget exit 130 too); with
 // --keep the job stays.
 TEST_F(CliGetTest, InterruptCancelsTheJobUnlessKeep) {
-  ScriptedOrigin origin([](const test::OriginRequest&) {
-    test::OriginReply r;
-    r.body = std::string(64 * 1024, 'x');
-    r.cut_after = 1000;
-    r.stall = true;
-    return r;
-  });
+  ScriptedOrigin origin(StallAfter1000Bytes);
   ASSERT_TRUE(origin.ok());
   for (bool keep : {false, true}) {
     SCOPED_TRACE(keep ? "--keep" : "no --keep");
@@ -350,13 +348,7 @@ TEST_F(CliGetTest, Sha256OnGetAndAdd) {
 // --limit-rate becomes the job's own limit (Job::GetMaximumRate through the
 // SDK), which info shows; bad rates are usage errors that create no job.
 TEST_F(CliGetTest, LimitRateIsTheJobsMaximumRate) {
-  ScriptedOrigin origin([](const test::OriginRequest&) {
-    test::OriginReply r;
-    r.body = std::string(64 * 1024, 'x');
-    r.cut_after = 1000;
-    r.stall = true;
-    return r;
-  });
+  ScriptedOrigin origin(StallAfter1000Bytes);
   ASSERT_TRUE(origin.ok());
   BackgroundCli cli;
   ASSERT_TRUE(cli.Start({"get", origin.Url("/slow"), "-o", env_.work().Path("slow"), "--timeout",

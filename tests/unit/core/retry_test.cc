@@ -25,12 +25,21 @@ class RetryTest : public EngineTest {
     t->Fail(code::HttpError(503), true, retry_after);
     Pump();
   }
+  // The job is still `before` 1 ms before `after_time` has passed, and
+  // `after` once it has.
+  void ExpectChangeAt(const Guid& id, std::chrono::milliseconds after_time, S before, S after) {
+    RunFor(after_time - 1ms);
+    EXPECT_EQ(State(id), before);
+    RunFor(1ms);
+    EXPECT_EQ(State(id), after);
+  }
 };
 
 TEST_F(RetryTest, MinimumRetryDelayHasAFloorOfFiveSeconds) {
   Guid id = NewJob();
   EXPECT_EQ(Snap(id).job.min_retry_delay_s, 600u);
-  for (auto [set, want] : {std::pair{0u, 5u}, {1u, 5u}, {4u, 5u}, {5u, 5u}, {6u, 6u}, {3600u, 3600u}}) {
+  for (auto [set, want] :
+       {std::pair{0u, 5u}, {1u, 5u}, {4u, 5u}, {5u, 5u}, {6u, 6u}, {3600u, 3600u}}) {
     ASSERT_TRUE(engine_->SetMinimumRetryDelay(id, set).ok());
     EXPECT_EQ(Snap(id).job.min_retry_delay_s, want) << set;
   }
@@ -55,28 +64,19 @@ TEST_F(RetryTest, DefaultDelayIsTenMinutes) {
   ASSERT_TRUE(engine_->Resume(id).ok());
   Pump();
   FailTransient(id);
-  RunFor(600s - 1ms);
-  EXPECT_EQ(State(id), S::kTransientError);
-  RunFor(1ms);
-  EXPECT_EQ(State(id), S::kConnecting);
+  ExpectChangeAt(id, 600s, S::kTransientError, S::kConnecting);
 }
 
 TEST_F(RetryTest, RetryAfterWinsWhenLater) {
   Guid id = Started("ra0", 5);
   FailTransient(id, 20s);
-  RunFor(20s - 1ms);
-  EXPECT_EQ(State(id), S::kTransientError);
-  RunFor(1ms);
-  EXPECT_EQ(State(id), S::kConnecting);
+  ExpectChangeAt(id, 20s, S::kTransientError, S::kConnecting);
 }
 
 TEST_F(RetryTest, RetryAfterIgnoredWhenEarlier) {
   Guid id = Started("ra1", 5);
   FailTransient(id, 2s);
-  RunFor(5s - 1ms);
-  EXPECT_EQ(State(id), S::kTransientError);
-  RunFor(1ms);
-  EXPECT_EQ(State(id), S::kConnecting);
+  ExpectChangeAt(id, 5s, S::kTransientError, S::kConnecting);
 }
 
 TEST_F(RetryTest, NoProgressTimeoutEndsInError) {
@@ -152,10 +152,7 @@ TEST_F(RetryTest, ResumeRestartsTheNoProgressClock) {
   ASSERT_TRUE(engine_->Resume(id).ok());
   Pump();
   FailTransient(id);  // t=20; the clock restarted at 20
-  RunFor(30s - 1ms);
-  EXPECT_EQ(State(id), S::kTransientError);
-  RunFor(1ms);
-  EXPECT_EQ(State(id), S::kError);
+  ExpectChangeAt(id, 30s, S::kTransientError, S::kError);
 }
 
 TEST_F(RetryTest, ZeroTimeoutMakesTheFirstTransientErrorFatal) {
@@ -182,7 +179,8 @@ TEST_F(RetryTest, ResumeCancelsThePendingRetry) {
   size_t starts = backend_.started.size();
   EXPECT_EQ(State(id), S::kConnecting);
   RunFor(10s);
-  EXPECT_EQ(backend_.started.size(), starts) << "the old retry timer must not start a second attempt";
+  EXPECT_EQ(backend_.started.size(), starts)
+      << "the old retry timer must not start a second attempt";
   EXPECT_EQ(backend_.Alive().size(), 1u);
 }
 

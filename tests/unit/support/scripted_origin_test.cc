@@ -81,6 +81,17 @@ class RawClient {
   int error_ = 0;
 };
 
+// Sends `request` on a new connection and reads until the server closes it:
+// the whole response ("" and a failure when it cannot be sent).
+std::string Exchange(uint16_t port, std::string_view request) {
+  RawClient c(port);
+  if (!c.Send(request)) {
+    ADD_FAILURE() << "cannot send to port " << port;
+    return "";
+  }
+  return c.ReadAll();
+}
+
 std::string Get(std::string_view target, std::string_view extra = "") {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n" + std::string(extra) + "\r\n";
 }
@@ -98,8 +109,8 @@ OriginReply Static(const OriginRequest& req) { return ServeBytes(req, kContent, 
 // HTTP status in *status.
 int Curl(const std::string& args, std::string* body, std::string* status = nullptr) {
   TempDir dir;
-  std::string cmd = "curl -s --max-time 10 -o " + dir.Path("body") + " -w '%{http_code}' " +
-                    args + " > " + dir.Path("code");
+  std::string cmd = "curl -s --max-time 10 -o " + dir.Path("body") + " -w '%{http_code}' " + args +
+                    " > " + dir.Path("code");
   int rc = std::system(cmd.c_str());
   if (body) *body = ReadFile(dir.Path("body")).value_or("");
   if (status) *status = ReadFile(dir.Path("code")).value_or("");
@@ -156,9 +167,7 @@ TEST(ScriptedOriginTest, RangesWithCurl) {
 
 TEST(ScriptedOriginTest, RangeHeadAndContentRange) {
   ScriptedOrigin origin(Static);
-  RawClient c(origin.port());
-  ASSERT_TRUE(c.Send(Get("/f", "Range: bytes=10-19\r\nConnection: close\r\n")));
-  std::string r = c.ReadAll();
+  std::string r = Exchange(origin.port(), Get("/f", "Range: bytes=10-19\r\nConnection: close\r\n"));
   EXPECT_EQ(r.substr(0, 30), "HTTP/1.1 206 Partial Content\r\n");
   EXPECT_NE(r.find("Content-Range: bytes 10-19/100\r\n"), std::string::npos);
   EXPECT_NE(r.find("Content-Length: 10\r\n"), std::string::npos);
@@ -178,17 +187,15 @@ TEST(ScriptedOriginTest, IfRangeMismatchServesFullBody) {
   EXPECT_EQ(Curl("-r 10-19 -H 'If-Range: W/\"v1\"' " + origin.Url("/f"), &body, &status), 0);
   EXPECT_EQ(status, "200");
   // A date equal to Last-Modified matches.
-  EXPECT_EQ(Curl("-r 10-19 -H 'If-Range: Thu, 01 Jan 2026 00:00:00 GMT' " + origin.Url("/f"),
-                 &body, &status),
+  EXPECT_EQ(Curl("-r 10-19 -H 'If-Range: Thu, 01 Jan 2026 00:00:00 GMT' " + origin.Url("/f"), &body,
+                 &status),
             0);
   EXPECT_EQ(status, "206");
 }
 
 TEST(ScriptedOriginTest, UnsatisfiableRangeGets416) {
   ScriptedOrigin origin(Static);
-  RawClient c(origin.port());
-  ASSERT_TRUE(c.Send(Get("/f", "Range: bytes=100-\r\nConnection: close\r\n")));
-  std::string r = c.ReadAll();
+  std::string r = Exchange(origin.port(), Get("/f", "Range: bytes=100-\r\nConnection: close\r\n"));
   EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 416");
   EXPECT_NE(r.find("Content-Range: bytes */100\r\n"), std::string::npos);
   EXPECT_NE(r.find("Content-Length: 0\r\n"), std::string::npos);
@@ -197,9 +204,8 @@ TEST(ScriptedOriginTest, UnsatisfiableRangeGets416) {
 
 TEST(ScriptedOriginTest, HeadAnnouncesLengthWithoutBody) {
   ScriptedOrigin origin(Static);
-  RawClient c(origin.port());
-  ASSERT_TRUE(c.Send("HEAD /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
-  std::string r = c.ReadAll();
+  std::string r =
+      Exchange(origin.port(), "HEAD /f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(r.find("Content-Length: 100\r\n"), std::string::npos);
   EXPECT_EQ(Body(r), "");
 }
@@ -212,9 +218,7 @@ TEST(ScriptedOriginTest, ChunkedBody) {
     r.chunked = true;
     return r;
   });
-  RawClient c(origin.port());
-  ASSERT_TRUE(c.Send(Get("/c", "Connection: close\r\n")));
-  std::string r = c.ReadAll();
+  std::string r = Exchange(origin.port(), Get("/c", "Connection: close\r\n"));
   EXPECT_NE(r.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
   EXPECT_EQ(r.find("Content-Length"), std::string::npos);
   EXPECT_EQ(r.substr(r.size() - 5), "0\r\n\r\n");
@@ -378,9 +382,7 @@ TEST(ScriptedOriginTest, HandlerCanBeReplacedAndStatusesGetReasons) {
     r.headers.emplace_back("Retry-After", "7");
     return r;
   });
-  RawClient c(origin.port());
-  ASSERT_TRUE(c.Send(Get("/", "Connection: close\r\n")));
-  std::string r = c.ReadAll();
+  std::string r = Exchange(origin.port(), Get("/", "Connection: close\r\n"));
   EXPECT_EQ(r.substr(0, 34), "HTTP/1.1 503 Service Unavailable\r\n");
   EXPECT_NE(r.find("Retry-After: 7\r\n"), std::string::npos);
 }
