@@ -31,6 +31,7 @@
 #include "core/engine.h"
 #include "core/events.h"
 #include "ferry/download_types.h"
+#include "sys/lifetime.h"
 
 namespace ferry::core {
 
@@ -168,7 +169,7 @@ class Downloads final : public EventConsumer {
   DownloadDeps deps_;
   std::map<Guid, std::unique_ptr<Entry>> entries_;
   uint64_t sub_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted closures
+  sys::Lifetime lifetime_;  // guards posted closures; declared last: dies first
 };
 
 }  // namespace ferry::core

@@ -27,10 +27,7 @@ Status Downloads::StartStream(Entry& e) {
   auto read = [file = std::move(staging.value())](uint64_t off, std::span<std::byte> out) {
     return file->Read(off, out);
   };
-  auto done = [this, id, token = std::weak_ptr<bool>(alive_)](Status s) {
-    if (token.expired()) return;
-    OnStreamDone(id, std::move(s));
-  };
+  auto done = lifetime_.Guard([this, id](Status s) { OnStreamDone(id, std::move(s)); });
   auto w = sys::StreamWriter::Start(fd, std::move(read), *deps_.loop, std::move(done));
   if (!w.ok()) return w.status();
   e.writer = std::move(w.value());

@@ -11,7 +11,7 @@
 #include <unordered_set>
 
 #include "core/engine_impl.h"
-#include "core/file_attempt.h"
+#include "core/fetch.h"
 #include "core/job_state.h"
 #include "core/validation.h"
 #include "util/log.h"
@@ -45,7 +45,7 @@ Engine::Impl::~Impl() {
     if (j->expiry_timer) deps.clock->Cancel(j->expiry_timer);
   }
   attempt_graveyard.clear();
-  transfer_graveyard.clear();
+  stream_graveyard.clear();
   if (slice_timer) deps.clock->Cancel(slice_timer);
   if (bandwidth_timer) deps.clock->Cancel(bandwidth_timer);
   hasher.Drain();
@@ -127,22 +127,20 @@ JobSnapshot Engine::Impl::Snapshot(const RuntimeJob& j) const {
 void Engine::Impl::PostGraveyard() {
   if (graveyard_posted) return;
   graveyard_posted = true;
-  std::weak_ptr<int> w = alive;
-  deps.loop->Post([w, this] {
-    if (!w.lock()) return;
+  sys::PostIfAlive(*deps.loop, lifetime, [this] {
     graveyard_posted = false;
     auto a = std::move(attempt_graveyard);
     attempt_graveyard.clear();
     a.clear();
-    auto t = std::move(transfer_graveyard);
-    transfer_graveyard.clear();
+    auto t = std::move(stream_graveyard);
+    stream_graveyard.clear();
     t.clear();
   });
 }
 
-void Engine::Impl::RetireTransfer(std::unique_ptr<Transfer> t) {
+void Engine::Impl::RetireStream(std::unique_ptr<ByteStream> t) {
   if (!t) return;
-  transfer_graveyard.push_back(std::move(t));
+  stream_graveyard.push_back(std::move(t));
   PostGraveyard();
 }
 

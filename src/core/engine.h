@@ -43,7 +43,7 @@ struct EngineDeps {
   sys::FileSystem* fs = nullptr;       // destination checks (stat, writability)
   JobStore* job_store = nullptr;
   PayloadStore* payload = nullptr;
-  std::vector<TransferBackend*> backends;
+  std::vector<ByteSource*> byte_sources;  // HTTP, file:// (core/byte_source.h)
   DigestFactory digest;                // SHA-256
 };
 
@@ -161,7 +161,7 @@ class Engine {
   // job gets at most this and never more than its share of the global limit
   // of its priority (SetBandwidthLimits). Any value is accepted.
   Status SetMaximumRate(const Guid& id, uint64_t bytes_per_second);
-  // The job's redirect and TLS relaxations (TransferRequest's fields of the
+  // The job's redirect and TLS relaxations (ByteRequest's fields of the
   // same names), from the next attempt on. E_INVALIDARG for unknown flag
   // bits. Jobs never set them; DO downloads do (core/download.h).
   Status SetTransferSecurity(const Guid& id, bool allow_https_to_http, uint32_t security_flags);

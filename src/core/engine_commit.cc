@@ -21,7 +21,7 @@ bool SameStored(const FileRecord& a, const FileRecord& b) {
          a.sha256 == b.sha256 && a.bytes_total == b.bytes_total &&
          a.bytes_transferred == b.bytes_transferred && a.transferred == b.transferred &&
          a.delivered == b.delivered && a.etag == b.etag && a.last_modified == b.last_modified &&
-         a.validation_retries == b.validation_retries;
+         a.validation_retries == b.validation_retries && a.resume_data == b.resume_data;
 }
 }  // namespace
 #endif
@@ -37,9 +37,7 @@ Status Engine::Impl::Flush() {
     for (const auto& fn : fns) fn(s);
   } else if (!after_flush.empty()) {
     // Maybe inside a transfer's callback (a forced commit): run them later.
-    std::weak_ptr<int> w = alive;
-    deps.loop->Post([w, s, fns = std::move(after_flush)] {
-      if (!w.lock()) return;
+    sys::PostIfAlive(*deps.loop, lifetime, [s, fns = std::move(after_flush)] {
       for (const auto& fn : fns) fn(s);
     });
     after_flush.clear();
@@ -115,9 +113,7 @@ Status Engine::Impl::FlushNow() {
 void Engine::Impl::PostFlush() {
   if (flush_posted) return;
   flush_posted = true;
-  std::weak_ptr<int> w = alive;
-  deps.loop->Post([w, this] {
-    if (!w.lock()) return;
+  sys::PostIfAlive(*deps.loop, lifetime, [this] {
     flush_posted = false;
     if (shut_down) return;
     in_posted_flush = true;

@@ -1,5 +1,5 @@
 // Engine: state-changing calls (Resume, Suspend, Cancel, Complete), failure
-// and retry handling, expiry, and what an Attempt reports back.
+// and retry handling, expiry, and what a Fetch reports back.
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -8,7 +8,7 @@
 
 #include "core/engine.h"
 #include "core/engine_impl.h"
-#include "core/file_attempt.h"
+#include "core/fetch.h"
 #include "core/job_state.h"
 #include "util/log.h"
 #include "util/status_codes.h"
@@ -142,47 +142,53 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
     }
     items.push_back(std::move(d));
   }
-  std::weak_ptr<int> w = alive;
-  // The worker may run after the engine is gone: only the payload store and
-  // the loop (which outlive the workers) are reached from it.
+  // The worker may run after the engine is gone: only the payload store
+  // (which outlives the workers) is reached from it.
   PayloadStore* payload = deps.payload;
-  sys::Executor* loop = deps.loop;
-  deps.workers->Post([this, w, payload, loop, id, items = std::move(items), partial, fds,
-                      done = std::move(done)]() mutable {
+  auto batch = std::make_shared<std::vector<Delivery>>(std::move(items));
+  auto deliver = [payload, id, batch] {
     size_t n = 0;
-    Status s = payload->DeliverMany(id, items, &n);
-    loop->Post([this, w, id, s, n, items = std::move(items), partial, fds, done = std::move(done)]() mutable {
-      if (!w.lock()) return;
-      RuntimeJob* j = Find(id);
-      if (!j) {
-        CloseAll(*fds);
-        return;
-      }
-      for (size_t k = 0; k < n; ++k) {
-        uint32_t file = items[k].file;
-        j->rec.files[file].delivered = true;
-        DropLiveName(j->rec.files[file].local_name);
-        MarkFileDirty(*j, file);
-      }
-      if (!s.ok())
-        log::Warn("job {} file {}: delivery failed: {}", id.ToString(), items[n].file,
-                  s.ToString());
-      // The deliveries are recorded before the staging files go (a crash in
-      // between must not leave undelivered files without their staging); a
-      // record that cannot be written (disk full) fails the call like a
-      // failed delivery, and a retried Complete finishes.
-      Status c = Flush();
-      if (s.ok() && !c.ok()) s = c;
-      if (!s.ok()) {
-        CloseAll(*fds);
-        j->completing = false;
-        Schedule();
-        done(s);
-        return;
-      }
-      DeliverNext(id, {}, partial, std::move(fds), std::move(done));
-    });
-  });
+    Status s = payload->DeliverMany(id, *batch, &n);
+    return std::pair<Status, size_t>(std::move(s), n);
+  };
+  sys::RunOnWorkerThenLoop(
+      *deps.workers, *deps.loop, lifetime, std::move(deliver),
+      [this, id, batch, partial, fds, done = std::move(done)](std::pair<Status, size_t> r) mutable {
+        OnDelivered(id, *batch, std::move(r.first), r.second, partial, std::move(fds),
+                    std::move(done));
+      });
+}
+
+void Engine::Impl::OnDelivered(const Guid& id, const std::vector<Delivery>& items, Status s,
+                               size_t n, bool partial, std::shared_ptr<std::map<uint32_t, int>> fds,
+                               std::function<void(Status)> done) {
+  RuntimeJob* j = Find(id);
+  if (!j) {
+    CloseAll(*fds);
+    return;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    uint32_t file = items[k].file;
+    j->rec.files[file].delivered = true;
+    DropLiveName(j->rec.files[file].local_name);
+    MarkFileDirty(*j, file);
+  }
+  if (!s.ok())
+    log::Warn("job {} file {}: delivery failed: {}", id.ToString(), items[n].file, s.ToString());
+  // The deliveries are recorded before the staging files go (a crash in
+  // between must not leave undelivered files without their staging); a
+  // record that cannot be written (disk full) fails the call like a
+  // failed delivery, and a retried Complete finishes.
+  Status c = Flush();
+  if (s.ok() && !c.ok()) s = c;
+  if (!s.ok()) {
+    CloseAll(*fds);
+    j->completing = false;
+    Schedule();
+    done(s);
+    return;
+  }
+  DeliverNext(id, {}, partial, std::move(fds), std::move(done));
 }
 
 Status Engine::Impl::CancelJob(RuntimeJob& j, JobState final_state, int32_t reason,

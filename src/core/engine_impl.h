@@ -1,4 +1,5 @@
-// Engine internals shared by engine*.cc, scheduler.cc and file_attempt.cc.
+// Engine internals shared by engine*.cc, scheduler.cc and engine_fetch_host.cc
+// (a Fetch sees none of it: core/fetch.h).
 // Not part of the engine's interface: include core/engine.h instead.
 #pragma once
 
@@ -14,12 +15,12 @@
 #include "core/bandwidth.h"
 #include "core/engine.h"
 #include "core/events.h"
+#include "core/fetch.h"
 #include "core/statistics.h"
+#include "sys/lifetime.h"
 #include "sys/thread_pool.h"
 
 namespace ferry::core {
-
-class Attempt;
 
 // A live job and its runtime state. rec.files[i].bytes_transferred holds the
 // live count (bytes handed to staging); durable[i] the checkpointed count,
@@ -33,7 +34,7 @@ struct FileRuntime {
 struct RuntimeJob {
   JobRecord rec;
   std::vector<FileRuntime> files_rt;  // parallel to rec.files
-  std::unique_ptr<Attempt> attempt;
+  std::unique_ptr<Fetch> attempt;     // the running file's fetch (MakeFetch)
   sys::Clock::TimerId retry_timer = 0;
   sys::Clock::TimerId expiry_timer = 0;
   bool completing = false;
@@ -56,7 +57,6 @@ struct Engine::Impl {
 
   EngineDeps deps;
   EngineConfig cfg;
-  std::shared_ptr<int> alive = std::make_shared<int>(0);
   std::map<Guid, std::unique_ptr<RuntimeJob>> jobs;
   std::vector<Guid> order;                 // creation order of live jobs
   size_t queued_jobs = 0;                  // live jobs in QUEUED (kept by Move and recovery)
@@ -101,13 +101,17 @@ struct Engine::Impl {
   sys::Clock::TimerId slice_timer = 0;
 
   // Bandwidth.
-  std::set<Attempt*> bandwidth_paused;
+  std::set<Fetch*> bandwidth_paused;
   sys::Clock::TimerId bandwidth_timer = 0;
 
   // Objects retired inside their own callbacks, destroyed on the next turn.
-  std::vector<std::unique_ptr<Attempt>> attempt_graveyard;
-  std::vector<std::unique_ptr<Transfer>> transfer_graveyard;
+  std::vector<std::unique_ptr<Fetch>> attempt_graveyard;
+  std::vector<std::unique_ptr<ByteStream>> stream_graveyard;
   bool graveyard_posted = false;
+
+  // Guards the engine's posted closures and worker callbacks (declared
+  // last of the data members: it dies first).
+  sys::Lifetime lifetime;
 
   // --- engine.cc ---
   RuntimeJob* Find(const Guid& id);
@@ -165,6 +169,10 @@ struct Engine::Impl {
   void Finalize(RuntimeJob& j, JobState final_state, int32_t reason);
   void DeliverNext(const Guid& id, std::vector<uint32_t> files, bool partial,
                    std::shared_ptr<std::map<uint32_t, int>> fds, std::function<void(Status)> done);
+  // DeliverNext's batch is done (n of items delivered, s why not the next).
+  void OnDelivered(const Guid& id, const std::vector<Delivery>& items, Status s, size_t n,
+                   bool partial, std::shared_ptr<std::map<uint32_t, int>> fds,
+                   std::function<void(Status)> done);
 
   // --- scheduler.cc ---
   void Schedule();
@@ -172,6 +180,9 @@ struct Engine::Impl {
   void ArmSliceTimer(const std::vector<RuntimeJob*>& running, const std::set<JobPriority>& waiting,
                      sys::WallTime now);
   bool StartJob(RuntimeJob& j);          // QUEUED -> CONNECTING with an attempt
+  // The Fetch of one file, on the backend ChooseFetch picks (core/
+  // fetch_policy.h), with its EngineFetchHost (engine_fetch_host.cc).
+  std::unique_ptr<Fetch> MakeFetch(RuntimeJob& j, uint32_t file);
   void StopAttempt(RuntimeJob& j);       // flushes buffered bytes, drops the attempt
   void StartNextFile(RuntimeJob& j);     // after a file completed
   TokenBucket& BucketFor(const JobRecord& r) {
@@ -181,18 +192,18 @@ struct Engine::Impl {
   // attempts, rounds run every kBandwidthRound; each round splits what the
   // bucket holds equally among its attempts (their quotas) and resumes those
   // with a share; an attempt pauses when its quota or the bucket runs out.
-  void PauseForBandwidth(Attempt* a);
+  void PauseForBandwidth(Fetch* a);
   void ArmBandwidthRound(sys::Duration delay);
   void OnBandwidthRound();
 
-  // --- called by Attempt ---
+  // --- called by a Fetch, through its EngineFetchHost ---
   void OnProgress(RuntimeJob& j);
   void OnFileRestart(RuntimeJob& j, uint32_t file);
   void OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes);
   void OnFileDone(RuntimeJob& j, uint32_t file);
   void OnAttemptFailed(RuntimeJob& j, ErrorRecord err, bool transient,
                        std::optional<std::chrono::seconds> retry_after);
-  void RetireTransfer(std::unique_ptr<Transfer> t);
+  void RetireStream(std::unique_ptr<ByteStream> t);
 };
 
 }  // namespace ferry::core

@@ -1,5 +1,6 @@
-// The engine's ports: what core needs from storage, payload files, transfer
-// protocols and hashing, as interfaces. Implementations live in src/store,
+// The engine's ports: what core needs from storage, payload files and
+// hashing, as interfaces (the byte-source port of HTTP and file:// is in
+// core/byte_source.h, the fetch port in core/fetch.h). Implementations live in src/store,
 // src/transfer/* and src/lib; the composition root (daemon, tools, tests)
 // wires them. Core includes no curl, SQLite, OpenSSL or D-Bus header.
 #pragma once
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/byte_source.h"
 #include "ferry/types.h"
 #include "sys/clock.h"
 #include "util/result.h"
@@ -48,6 +50,9 @@ struct FileRecord {
   std::string etag;                    // validators of the version being fetched
   std::string last_modified;
   uint32_t validation_retries = 0;     // refetches after a hash mismatch
+  // The fetch backend's own resume state for this file (core/fetch.h),
+  // opaque to the engine and the store; empty when the backend keeps none.
+  std::string resume_data;
   FileStats stats;
   // In the store: the live byte count (bytes handed to staging, beyond the
   // durable bytes_transferred) when `stats` was written. Recovery on the same
@@ -215,85 +220,5 @@ class Digest {
   virtual std::string FinalHex() = 0;  // 64 lowercase hex digits; the digest is spent
 };
 using DigestFactory = std::function<std::unique_ptr<Digest>()>;
-
-// ---------------------------------------------------------------------------
-// Transfers.
-
-// DO's SecurityFlags bits (do-download.md §2). The HTTP backend maps what
-// libcurl can express (docs/download.md).
-namespace security_flag {
-constexpr uint32_t kCheckRevocation = 0x1;
-constexpr uint32_t kIgnoreUnknownCa = 0x100;
-constexpr uint32_t kIgnoreWrongUsage = 0x200;
-constexpr uint32_t kIgnoreCertCnInvalid = 0x1000;
-constexpr uint32_t kIgnoreCertDateInvalid = 0x2000;
-constexpr uint32_t kAll = kCheckRevocation | kIgnoreUnknownCa | kIgnoreWrongUsage |
-                          kIgnoreCertCnInvalid | kIgnoreCertDateInvalid;
-}  // namespace security_flag
-
-struct TransferRequest {
-  std::string url;
-  uint64_t offset = 0;                 // first byte wanted
-  std::optional<uint64_t> length;      // exact byte count wanted; nullopt: to EOF
-  std::string if_range;                // validator for If-Range; empty: none
-  std::vector<std::string> headers;    // extra "Name: value" request headers
-  ProxyUsage proxy_usage = ProxyUsage::kPreconfig;
-  std::string proxy_list;
-  std::string proxy_bypass;
-  bool allow_https_to_http = false;
-  uint32_t security_flags = 0;         // security_flag:: bits: TLS checks to skip
-  std::string ca_file;                 // extra trust anchor (tests, private CAs)
-  std::chrono::seconds connect_timeout{30};
-  std::chrono::seconds low_speed_time{60};  // abort when idle this long (transient)
-};
-
-struct TransferResponse {
-  int status = 0;                      // HTTP status; 200 for file://
-  bool partial = false;                // body starts at body_offset (206)
-  uint64_t body_offset = 0;            // remote offset of the first body byte
-  uint64_t body_length = kSizeUnknown; // bytes the body will carry, if known
-  uint64_t total_size = kSizeUnknown;  // whole remote size, if known (also for 416)
-  std::string etag;
-  std::string last_modified;
-  std::string effective_url;
-};
-
-// A finished attempt, as data.
-struct TransferOutcome {
-  Status status;                       // OK: the body is complete
-  ErrorContext context = ErrorContext::kNone;
-  bool transient = false;
-  std::optional<std::chrono::seconds> retry_after;
-  std::string protocol;                // "http", "https", "file"
-  uint32_t connections = 0;            // network connections this attempt opened (not reused ones)
-};
-
-// Receives one attempt's events on the engine thread, never from inside
-// TransferBackend::Start and never after the Transfer is destroyed.
-class TransferSink {
- public:
-  virtual ~TransferSink() = default;
-  // Once, before any data (also for 416, with no body following). Return
-  // false to abort; OnDone follows with an aborted outcome.
-  virtual bool OnResponse(const TransferResponse& response) = 0;
-  // Body bytes in order. Return false to abort.
-  virtual bool OnData(std::span<const std::byte> data) = 0;
-  // Exactly once, last (unless the Transfer was destroyed first).
-  virtual void OnDone(const TransferOutcome& outcome) = 0;
-};
-
-class Transfer {
- public:
-  virtual ~Transfer() = default;  // aborts; no callback after destruction
-  // Stops / restarts reading from the network (bandwidth budget).
-  virtual void SetPaused(bool paused) = 0;
-};
-
-class TransferBackend {
- public:
-  virtual ~TransferBackend() = default;
-  virtual bool Supports(std::string_view scheme) const = 0;
-  virtual std::unique_ptr<Transfer> Start(const TransferRequest& request, TransferSink* sink) = 0;
-};
 
 }  // namespace ferry::core

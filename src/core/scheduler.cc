@@ -11,7 +11,7 @@
 #include <set>
 
 #include "core/engine_impl.h"
-#include "core/file_attempt.h"
+#include "core/fetch.h"
 #include "core/job_state.h"
 #include "util/log.h"
 
@@ -141,7 +141,7 @@ bool Engine::Impl::StartJob(RuntimeJob& j) {
   }
   Move(j, JobState::kConnecting, "scheduled");
   j.slice_start = Now();
-  j.attempt = std::make_unique<Attempt>(*this, j, next->index);
+  j.attempt = MakeFetch(j, next->index);
   ErrorRecord err;
   if (!j.attempt->Begin(&err)) {
     attempt_graveyard.push_back(std::move(j.attempt));
@@ -168,7 +168,7 @@ void Engine::Impl::StartNextFile(RuntimeJob& j) {
   }
   Move(j, JobState::kConnecting, "next file");
   PostFlush();
-  j.attempt = std::make_unique<Attempt>(*this, j, next->index);
+  j.attempt = MakeFetch(j, next->index);
   ErrorRecord err;
   if (!j.attempt->Begin(&err)) {
     attempt_graveyard.push_back(std::move(j.attempt));
@@ -186,7 +186,7 @@ void Engine::Impl::StopAttempt(RuntimeJob& j) {
   PostGraveyard();
 }
 
-void Engine::Impl::PauseForBandwidth(Attempt* a) {
+void Engine::Impl::PauseForBandwidth(Fetch* a) {
   if (bandwidth_paused.insert(a).second) a->SetPaused(true);
   ArmBandwidthRound(sys::Duration(0));
 }
@@ -211,7 +211,7 @@ void Engine::Impl::OnBandwidthRound() {
   std::vector<RuntimeJob*> per_bucket[2];  // background, foreground
   for (auto& [id, j] : jobs)
     if (j->attempt) per_bucket[&BucketFor(j->rec) == &fg_bucket].push_back(j.get());
-  auto resume = [this](Attempt* a) {
+  auto resume = [this](Fetch* a) {
     if (bandwidth_paused.erase(a)) a->SetPaused(false);
   };
   // The next round when a limited bucket holds a round's worth again.

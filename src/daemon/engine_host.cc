@@ -79,7 +79,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   deps.fs = fs;
   deps.job_store = p.job_store.get();
   deps.payload = p.payload.get();
-  deps.backends = {p.http.get(), p.file.get()};
+  deps.byte_sources = {p.http.get(), p.file.get()};
   deps.digest = store::MakeSha256DigestFactory();
 
   // The engine is opened on the loop thread: its timers and posts belong there.

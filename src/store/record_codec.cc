@@ -24,7 +24,7 @@ const char kFileColumns[] =
     "stat_http_connections, stat_lan_connections, stat_group_connections, stat_duration_ns, "
     "stat_background, stat_bytes_from_internet_peers, stat_bytes_to_lan_peers, "
     "stat_bytes_to_group_peers, stat_bytes_to_internet_peers, stat_internet_connections, "
-    "stat_cache_server_connections, stat_download_mode, stat_counted_bytes";
+    "stat_cache_server_connections, stat_download_mode, stat_counted_bytes, resume_data";
 
 const char kHistoryColumns[] = "id, owner_uid, display_name, final_state, reason, when_ns";
 
@@ -78,6 +78,10 @@ class Reader {
   }
   bool Bool() { return s_.ColumnInt64(i_++) != 0; }
   std::string T() { return s_.ColumnText(i_++); }
+  std::string Blob() {
+    std::vector<std::byte> b = s_.ColumnBlob(i_++);
+    return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+  }
   bool NextIsNull() const { return s_.ColumnIsNull(i_); }
   void Skip() { ++i_; }
   Guid Id() {
@@ -287,6 +291,7 @@ void BindFile(sqlite::Statement& s, const Guid& job, const core::FileRecord& f) 
   b.U(st.cache_server_connections);
   b.U(static_cast<uint32_t>(st.download_mode));
   b.U(f.counted_bytes);
+  b.B(std::as_bytes(std::span(f.resume_data)));
 }
 
 Status ReadFile(const sqlite::Statement& s, core::FileRecord* f) {
@@ -327,6 +332,7 @@ Status ReadFile(const sqlite::Statement& s, core::FileRecord* f) {
   st.cache_server_connections = r.U32("stat_cache_server_connections");
   st.download_mode = static_cast<DownloadMode>(r.U32("stat_download_mode"));
   f->counted_bytes = r.U();
+  f->resume_data = r.Blob();
   return r.Done("files");
 }
 

@@ -155,22 +155,33 @@ ALTER TABLE jobs ADD COLUMN allow_https_to_http INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN security_flags INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 5: a fetch backend's opaque resume state per file (core/fetch.h;
+// empty for HTTP and file://, whose validators have their own columns).
+constexpr char kV5ResumeData[] = R"sql(
+ALTER TABLE files ADD COLUMN resume_data BLOB NOT NULL DEFAULT x'';
+)sql";
+
 // migrations[i] takes version i to i+1.
-constexpr const char* kMigrations[] = {kV1, kV2Statistics, kV3Downloads, kV4TransferSecurity};
+constexpr const char* kMigrations[] = {kV1, kV2Statistics, kV3Downloads, kV4TransferSecurity,
+                                       kV5ResumeData};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace
 
 Status Migrate(sqlite::Database& db, int64_t from_version) {
-  if (from_version < 0 || from_version > kSchemaVersion)
+  return MigrateTo(db, from_version, kSchemaVersion);
+}
+
+Status MigrateTo(sqlite::Database& db, int64_t from_version, int64_t to_version) {
+  if (from_version < 0 || from_version > to_version || to_version > kSchemaVersion)
     return Status(code::kUnexpected,
                   "job store: cannot migrate from schema version " + std::to_string(from_version));
-  for (int64_t v = from_version; v < kSchemaVersion; ++v) {
+  for (int64_t v = from_version; v < to_version; ++v) {
     Status st = db.Exec(kMigrations[v]);
     if (!st.ok()) return st;
   }
-  if (from_version == kSchemaVersion) return Status::OK();
-  return db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  if (from_version == to_version) return Status::OK();
+  return db.Exec("PRAGMA user_version = " + std::to_string(to_version));
 }
 
 }  // namespace ferry::store

@@ -12,10 +12,13 @@
 
 namespace ferry::store {
 
-inline constexpr int64_t kSchemaVersion = 4;
+inline constexpr int64_t kSchemaVersion = 5;
 
 // Brings `db` from `from_version` to kSchemaVersion. Call inside a write
 // transaction; 0 <= from_version <= kSchemaVersion.
 Status Migrate(sqlite::Database& db, int64_t from_version);
+// Migrate, stopping at `to_version` (<= kSchemaVersion): tests build a store
+// of an earlier version with it.
+Status MigrateTo(sqlite::Database& db, int64_t from_version, int64_t to_version);
 
 }  // namespace ferry::store

@@ -47,7 +47,7 @@ Result<std::unique_ptr<SimHost>> SimHost::Start(const SimHostOptions& o) {
   deps.fs = fs;
   deps.job_store = p.job_store.get();
   deps.payload = p.payload.get();
-  deps.backends = {p.http.get(), p.file.get()};
+  deps.byte_sources = {p.http.get(), p.file.get()};
   deps.digest = store::MakeSha256DigestFactory();
   auto e = core::Engine::Open(deps, o.config);
   if (!e.ok()) return e.status();

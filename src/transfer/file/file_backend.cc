@@ -4,8 +4,8 @@
 
 namespace ferry::transfer {
 
-std::unique_ptr<core::Transfer> FileBackend::Start(const core::TransferRequest& request,
-                                                   core::TransferSink* sink) {
+std::unique_ptr<core::ByteStream> FileBackend::Start(const core::ByteRequest& request,
+                                                     core::ByteSink* sink) {
   auto transfer = std::make_unique<FileTransfer>(loop_, workers_, request, sink);
   transfer->Begin();
   return transfer;

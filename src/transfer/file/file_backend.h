@@ -1,4 +1,4 @@
-// FileBackend: core::TransferBackend for file:// URLs (local files and LAN
+// FileBackend: core::ByteSource for file:// URLs (local files and LAN
 // shares mounted locally).
 //
 // One Start() reads the source on a worker in 1 MiB chunks and hands them to
@@ -29,7 +29,7 @@
 //
 // Threading: Start, SetPaused and the destructor on the loop thread; the
 // sink is called only there, never from inside Start or SetPaused. The loop
-// and the workers must outlive every Transfer's pending work (the workers'
+// and the workers must outlive every ByteStream's pending work (the workers'
 // closures keep the file open until they finish, even after the Transfer is
 // destroyed).
 #pragma once
@@ -43,14 +43,14 @@
 
 namespace ferry::transfer {
 
-class FileBackend final : public core::TransferBackend {
+class FileBackend final : public core::ByteSource {
  public:
   FileBackend(sys::EventLoop& loop, sys::Executor& workers) : loop_(loop), workers_(workers) {}
 
   // "file".
   bool Supports(std::string_view scheme) const override { return scheme == "file"; }
-  std::unique_ptr<core::Transfer> Start(const core::TransferRequest& request,
-                                        core::TransferSink* sink) override;
+  std::unique_ptr<core::ByteStream> Start(const core::ByteRequest& request,
+                                          core::ByteSink* sink) override;
 
  private:
   sys::EventLoop& loop_;

@@ -36,9 +36,9 @@ std::string HttpDate(time_t t) {
   return buf;
 }
 
-core::TransferOutcome Fail(int32_t code, std::string message, bool transient,
-                           ErrorContext context = ErrorContext::kRemoteFile) {
-  core::TransferOutcome outcome;
+core::ByteOutcome Fail(int32_t code, std::string message, bool transient,
+                       ErrorContext context = ErrorContext::kRemoteFile) {
+  core::ByteOutcome outcome;
   outcome.status = Status(code, std::move(message));
   outcome.context = context;
   outcome.transient = transient;
@@ -47,7 +47,7 @@ core::TransferOutcome Fail(int32_t code, std::string message, bool transient,
 }  // namespace
 
 struct FileTransfer::State : std::enable_shared_from_this<State> {
-  State(sys::EventLoop& l, sys::Executor& w, const core::TransferRequest& r, core::TransferSink* s)
+  State(sys::EventLoop& l, sys::Executor& w, const core::ByteRequest& r, core::ByteSink* s)
       : loop(l), workers(w), request(r), sink(s) {}
   ~State() {
     if (fd >= 0) ::close(fd);
@@ -55,8 +55,8 @@ struct FileTransfer::State : std::enable_shared_from_this<State> {
 
   sys::EventLoop& loop;
   sys::Executor& workers;
-  const core::TransferRequest request;
-  core::TransferSink* const sink;
+  const core::ByteRequest request;
+  core::ByteSink* const sink;
 
   // Loop thread only.
   bool alive = true;
@@ -98,7 +98,7 @@ struct FileTransfer::State : std::enable_shared_from_this<State> {
       return Finish(Fail(CodeFromErrno(o.error), fmt::format("open source: {}", std::strerror(o.error)), false));
     }
     const uint64_t size = static_cast<uint64_t>(o.st.st_size);
-    core::TransferResponse response;
+    core::ByteResponse response;
     response.effective_url = request.url;
     response.total_size = size;
     int64_t mtime_ns = static_cast<int64_t>(o.st.st_mtim.tv_sec) * 1000000000 + o.st.st_mtim.tv_nsec;
@@ -115,7 +115,7 @@ struct FileTransfer::State : std::enable_shared_from_this<State> {
     if (ranged && offset >= size) {
       response.status = 416;
       if (!SendResponse(response)) return;
-      return Finish(core::TransferOutcome{});
+      return Finish(core::ByteOutcome{});
     }
     uint64_t available = size - offset;
     uint64_t length = ranged && request.length ? std::min(*request.length, available) : available;
@@ -129,8 +129,8 @@ struct FileTransfer::State : std::enable_shared_from_this<State> {
     Pump();
   }
 
-  // False when the attempt ended (aborted, or the Transfer is gone).
-  bool SendResponse(const core::TransferResponse& response) {
+  // False when the attempt ended (aborted, or the ByteStream is gone).
+  bool SendResponse(const core::ByteResponse& response) {
     auto self = shared_from_this();
     bool ok = sink->OnResponse(response);
     if (!alive) return false;
@@ -190,10 +190,10 @@ struct FileTransfer::State : std::enable_shared_from_this<State> {
       if (!ok) return Finish(Fail(code::kUnexpected, "aborted", false, ErrorContext::kNone));
       MaybeRead();
     }
-    if (!done && ready.empty() && !reading && next >= end) Finish(core::TransferOutcome{});
+    if (!done && ready.empty() && !reading && next >= end) Finish(core::ByteOutcome{});
   }
 
-  void Finish(core::TransferOutcome outcome) {
+  void Finish(core::ByteOutcome outcome) {
     if (done) return;
     done = true;
     ready.clear();
@@ -202,8 +202,8 @@ struct FileTransfer::State : std::enable_shared_from_this<State> {
   }
 };
 
-FileTransfer::FileTransfer(sys::EventLoop& loop, sys::Executor& workers, const core::TransferRequest& request,
-                           core::TransferSink* sink)
+FileTransfer::FileTransfer(sys::EventLoop& loop, sys::Executor& workers,
+                           const core::ByteRequest& request, core::ByteSink* sink)
     : state_(std::make_shared<State>(loop, workers, request, sink)) {}
 
 FileTransfer::~FileTransfer() { state_->alive = false; }

@@ -10,10 +10,10 @@
 
 namespace ferry::transfer {
 
-class FileTransfer final : public core::Transfer {
+class FileTransfer final : public core::ByteStream {
  public:
-  FileTransfer(sys::EventLoop& loop, sys::Executor& workers, const core::TransferRequest& request,
-               core::TransferSink* sink);
+  FileTransfer(sys::EventLoop& loop, sys::Executor& workers, const core::ByteRequest& request,
+               core::ByteSink* sink);
   ~FileTransfer() override;  // no sink call afterwards
 
   void Begin();

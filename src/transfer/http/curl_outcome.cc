@@ -5,8 +5,9 @@
 namespace ferry::transfer {
 
 namespace {
-core::TransferOutcome Make(int32_t code, const curl::Error& error, ErrorContext context, bool transient) {
-  core::TransferOutcome outcome;
+core::ByteOutcome Make(int32_t code, const curl::Error& error, ErrorContext context,
+                       bool transient) {
+  core::ByteOutcome outcome;
   outcome.status = Status(code, fmt::format("{} (curl {})", error.message, static_cast<int>(error.code)));
   outcome.context = context;
   outcome.transient = transient;
@@ -14,7 +15,7 @@ core::TransferOutcome Make(int32_t code, const curl::Error& error, ErrorContext 
 }
 }  // namespace
 
-core::TransferOutcome OutcomeFromCurlError(const curl::Error& error, bool redirected) {
+core::ByteOutcome OutcomeFromCurlError(const curl::Error& error, bool redirected) {
   constexpr auto kTransport = ErrorContext::kGeneralTransport;
   switch (error.code) {
     case CURLE_COULDNT_RESOLVE_HOST:

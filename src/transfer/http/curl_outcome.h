@@ -1,4 +1,4 @@
-// Transport failures as data: libcurl result codes -> TransferOutcome.
+// Transport failures as data: libcurl result codes -> ByteOutcome.
 //
 //   COULDNT_RESOLVE_HOST/PROXY          0x80072EE7 NAME_NOT_RESOLVED  transient
 //   COULDNT_CONNECT                     0x80072EFD CANNOT_CONNECT     transient
@@ -23,6 +23,6 @@
 namespace ferry::transfer {
 
 // `redirected`: at least one redirect was followed before the failure.
-core::TransferOutcome OutcomeFromCurlError(const curl::Error& error, bool redirected);
+core::ByteOutcome OutcomeFromCurlError(const curl::Error& error, bool redirected);
 
 }  // namespace ferry::transfer

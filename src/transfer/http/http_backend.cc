@@ -11,8 +11,8 @@ HttpBackend::~HttpBackend() = default;
 
 bool HttpBackend::Supports(std::string_view scheme) const { return scheme == "http" || scheme == "https"; }
 
-std::unique_ptr<core::Transfer> HttpBackend::Start(const core::TransferRequest& request,
-                                                   core::TransferSink* sink) {
+std::unique_ptr<core::ByteStream> HttpBackend::Start(const core::ByteRequest& request,
+                                                     core::ByteSink* sink) {
   // libcurl (and through it OpenSSL) is initialised by the first transfer, not
   // at start: an idle ferryd never touches those pages (about 2 MiB of RSS).
   if (global_ == nullptr) global_ = std::make_unique<curl::Global>(loop_);

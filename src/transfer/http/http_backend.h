@@ -1,4 +1,4 @@
-// HttpBackend: core::TransferBackend for http:// and https:// on libcurl's
+// HttpBackend: core::ByteSource for http:// and https:// on libcurl's
 // multi-socket interface, driven by the engine's EventLoop.
 //
 // One Start() is one attempt: one GET (following up to 10 redirects) whose
@@ -31,7 +31,7 @@
 // so an idle daemon has not initialised libcurl or OpenSSL.
 //
 // Threading: everything on the loop thread. The backend must outlive its
-// Transfers; the loop must outlive the backend. Destroying a Transfer stops it
+// ByteStreams; the loop must outlive the backend. Destroying a ByteStream stops it
 // at once; its sink gets no call afterwards.
 #pragma once
 
@@ -47,7 +47,7 @@ class Global;
 
 namespace ferry::transfer {
 
-class HttpBackend final : public core::TransferBackend {
+class HttpBackend final : public core::ByteSource {
  public:
   explicit HttpBackend(sys::EventLoop& loop);
   ~HttpBackend() override;
@@ -58,9 +58,9 @@ class HttpBackend final : public core::TransferBackend {
   bool Supports(std::string_view scheme) const override;
   // Never calls the sink from inside Start(); a request that cannot even be
   // set up (bad header line, empty range) gets its failing OnDone from the
-  // loop. `sink` must stay valid until OnDone or until the Transfer is gone.
-  std::unique_ptr<core::Transfer> Start(const core::TransferRequest& request,
-                                        core::TransferSink* sink) override;
+  // loop. `sink` must stay valid until OnDone or until the ByteStream is gone.
+  std::unique_ptr<core::ByteStream> Start(const core::ByteRequest& request,
+                                          core::ByteSink* sink) override;
 
  private:
   sys::EventLoop& loop_;

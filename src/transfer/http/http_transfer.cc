@@ -16,9 +16,13 @@ namespace {
 bool IsTransientHttpStatus(int status) { return status == 408 || status == 429 || (status >= 500 && status < 600); }
 }  // namespace
 
-HttpTransfer::HttpTransfer(curl::Global& global, sys::EventLoop& loop, const core::TransferRequest& request,
-                           core::TransferSink* sink)
-    : loop_(loop), sink_(sink), request_(request), curl_(global, *this), global_error_(global.error()) {}
+HttpTransfer::HttpTransfer(curl::Global& global, sys::EventLoop& loop,
+                           const core::ByteRequest& request, core::ByteSink* sink)
+    : loop_(loop),
+      sink_(sink),
+      request_(request),
+      curl_(global, *this),
+      global_error_(global.error()) {}
 
 HttpTransfer::~HttpTransfer() { *alive_ = false; }
 
@@ -30,7 +34,7 @@ void HttpTransfer::Begin() {
     curl_.Start();
     return;
   }
-  core::TransferOutcome outcome;
+  core::ByteOutcome outcome;
   outcome.status = status;
   outcome.context = ErrorContext::kRemoteFile;
   outcome.transient = false;
@@ -53,21 +57,21 @@ void HttpTransfer::SetPaused(bool paused) {
   }
 }
 
-core::TransferOutcome HttpTransfer::Fail(int32_t code, std::string message, ErrorContext context,
-                                         bool transient) {
-  core::TransferOutcome outcome;
+core::ByteOutcome HttpTransfer::Fail(int32_t code, std::string message, ErrorContext context,
+                                     bool transient) {
+  core::ByteOutcome outcome;
   outcome.status = Status(code, std::move(message));
   outcome.context = context;
   outcome.transient = transient;
   return outcome;
 }
 
-bool HttpTransfer::AbortWith(core::TransferOutcome outcome) {
+bool HttpTransfer::AbortWith(core::ByteOutcome outcome) {
   if (!pending_) pending_ = std::move(outcome);
   return false;
 }
 
-bool HttpTransfer::SendResponse(const core::TransferResponse& response) {
+bool HttpTransfer::SendResponse(const core::ByteResponse& response) {
   response_sent_ = true;
   std::shared_ptr<bool> alive = alive_;
   bool ok = sink_->OnResponse(response);
@@ -78,7 +82,7 @@ bool HttpTransfer::SendResponse(const core::TransferResponse& response) {
 
 bool HttpTransfer::OnHeaders(int status, const curl::Headers& headers) {
   status_ = status;
-  core::TransferResponse response;
+  core::ByteResponse response;
   response.status = status;
   response.effective_url = curl_.EffectiveUrl();
   if (const std::string* etag = curl::FindHeader(headers, "etag")) response.etag = *etag;
@@ -115,11 +119,12 @@ bool HttpTransfer::OnHeaders(int status, const curl::Headers& headers) {
     }
     if (!SendResponse(response)) return false;
     // The (useless) body is cut off; the attempt ends well.
-    return AbortWith(core::TransferOutcome{});
+    return AbortWith(core::ByteOutcome{});
   }
 
-  core::TransferOutcome outcome =
-      Fail(code::HttpError(status), fmt::format("HTTP {} from {}", status, RedactUrl(response.effective_url)),
+  core::ByteOutcome outcome =
+      Fail(code::HttpError(status),
+           fmt::format("HTTP {} from {}", status, RedactUrl(response.effective_url)),
            ErrorContext::kRemoteFile, IsTransientHttpStatus(status));
   if (const std::string* value = curl::FindHeader(headers, "retry-after"))
     outcome.retry_after = ParseRetryAfter(*value, std::chrono::system_clock::now());
@@ -148,7 +153,7 @@ void HttpTransfer::OnEnd() {
     return Finish(Fail(code::kConnectionReset,
                        fmt::format("body ended after {} of {} bytes", received_, expected_),
                        ErrorContext::kGeneralTransport, true));
-  Finish(core::TransferOutcome{});
+  Finish(core::ByteOutcome{});
 }
 
 void HttpTransfer::OnError(const curl::Error& error) {
@@ -161,7 +166,7 @@ std::string HttpTransfer::Protocol() const {
   return scheme.empty() ? UrlScheme(request_.url) : scheme;
 }
 
-void HttpTransfer::Finish(core::TransferOutcome outcome) {
+void HttpTransfer::Finish(core::ByteOutcome outcome) {
   if (done_) return;
   done_ = true;
   if (outcome.protocol.empty()) outcome.protocol = Protocol();

@@ -12,10 +12,10 @@
 
 namespace ferry::transfer {
 
-class HttpTransfer final : public core::Transfer, private curl::RequestHandler {
+class HttpTransfer final : public core::ByteStream, private curl::RequestHandler {
  public:
-  HttpTransfer(curl::Global& global, sys::EventLoop& loop, const core::TransferRequest& request,
-               core::TransferSink* sink);
+  HttpTransfer(curl::Global& global, sys::EventLoop& loop, const core::ByteRequest& request,
+               core::ByteSink* sink);
   // Stops the attempt; no sink call afterwards, even one already posted.
   ~HttpTransfer() override;
 
@@ -32,20 +32,20 @@ class HttpTransfer final : public core::Transfer, private curl::RequestHandler {
 
   // Ends the attempt with `outcome` once the transfer stops: remembered, and
   // delivered by OnEnd/OnError (the handler aborts the body with false).
-  bool AbortWith(core::TransferOutcome outcome);
-  core::TransferOutcome Fail(int32_t code, std::string message, ErrorContext context, bool transient);
-  bool SendResponse(const core::TransferResponse& response);
+  bool AbortWith(core::ByteOutcome outcome);
+  core::ByteOutcome Fail(int32_t code, std::string message, ErrorContext context, bool transient);
+  bool SendResponse(const core::ByteResponse& response);
   // Calls sink->OnDone once; `this` may be gone afterwards.
-  void Finish(core::TransferOutcome outcome);
+  void Finish(core::ByteOutcome outcome);
   std::string Protocol() const;
 
   sys::EventLoop& loop_;
-  core::TransferSink* sink_;
-  core::TransferRequest request_;
+  core::ByteSink* sink_;
+  core::ByteRequest request_;
   curl::Request curl_;
   std::string global_error_;  // why libcurl is unavailable, if it is
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::optional<core::TransferOutcome> pending_;  // outcome decided before the end
+  std::optional<core::ByteOutcome> pending_;  // outcome decided before the end
   bool response_sent_ = false;
   bool done_ = false;
   bool paused_ = false;

@@ -18,7 +18,7 @@ bool IsSeparator(char c) { return c == ';' || c == ',' || c == ' ' || c == '\t';
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != s.npos; }
 }  // namespace
 
-std::optional<std::string> RangeSpec(const core::TransferRequest& request, Status* error) {
+std::optional<std::string> RangeSpec(const core::ByteRequest& request, Status* error) {
   if (request.offset == 0 && !request.length) return std::nullopt;
   if (!request.length) return fmt::format("{}-", request.offset);
   uint64_t length = *request.length;
@@ -63,7 +63,7 @@ TlsVerify TlsVerifyFor(uint32_t security_flags) {
   return v;
 }
 
-Status ConfigureRequest(curl::Request& curl, const core::TransferRequest& request) {
+Status ConfigureRequest(curl::Request& curl, const core::ByteRequest& request) {
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl.SetOption(option, value);

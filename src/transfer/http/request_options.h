@@ -1,4 +1,4 @@
-// How a core::TransferRequest becomes libcurl options (the mapping is listed
+// How a core::ByteRequest becomes libcurl options (the mapping is listed
 // in http_backend.h).
 #pragma once
 
@@ -15,7 +15,7 @@ constexpr long kReceiveBufferSize = 256 * 1024;
 
 // The Range header value ("10-" or "10-29") or nullopt when the whole entity
 // is wanted. Sets *error for an empty or overflowing range.
-std::optional<std::string> RangeSpec(const core::TransferRequest& request, Status* error);
+std::optional<std::string> RangeSpec(const core::ByteRequest& request, Status* error);
 
 // The no-proxy list in libcurl's form: BITS separators (';', spaces) become
 // ',' and "<local>" becomes the loopback names.
@@ -38,6 +38,6 @@ TlsVerify TlsVerifyFor(uint32_t security_flags);
 // Sets every option of the attempt on `curl`. A failing Status (E_INVALIDARG
 // for bad input, E_UNEXPECTED when libcurl refuses an option) means the
 // request must not be started.
-Status ConfigureRequest(curl::Request& curl, const core::TransferRequest& request);
+Status ConfigureRequest(curl::Request& curl, const core::ByteRequest& request);
 
 }  // namespace ferry::transfer

@@ -32,7 +32,7 @@ void EngineTest::Open() {
   deps.fs = sys::DefaultFileSystem();
   deps.job_store = &store_;
   deps.payload = &payload_;
-  deps.backends = {&backend_};
+  deps.byte_sources = {&backend_};
   deps.digest = FakeDigestFactory();
   auto e = Engine::Open(deps, cfg_);
   ASSERT_TRUE(e.ok()) << e.status().ToString();

@@ -286,7 +286,7 @@ void FakePayloadStore::AddJobDir(const Guid& job) {
 // --- Scripted transfers ------------------------------------------------------
 
 namespace {
-class ScriptedTransfer : public core::Transfer {
+class ScriptedTransfer : public core::ByteStream {
  public:
   explicit ScriptedTransfer(std::shared_ptr<TransferHandle> h) : h_(std::move(h)) {}
   ~ScriptedTransfer() override { h_->alive = false; }
@@ -300,7 +300,7 @@ class ScriptedTransfer : public core::Transfer {
 };
 }  // namespace
 
-bool TransferHandle::Respond(const core::TransferResponse& r) {
+bool TransferHandle::Respond(const core::ByteResponse& r) {
   EXPECT_TRUE(alive && !done) << "Respond on a finished transfer";
   if (!alive || done) return false;
   return sink->OnResponse(r);
@@ -312,7 +312,7 @@ bool TransferHandle::Data(std::string_view bytes) {
   return sink->OnData(std::as_bytes(std::span(bytes.data(), bytes.size())));
 }
 
-void TransferHandle::Done(core::TransferOutcome outcome) {
+void TransferHandle::Done(core::ByteOutcome outcome) {
   EXPECT_TRUE(alive && !done) << "Done on a finished transfer";
   if (!alive || done) return;
   done = true;
@@ -320,7 +320,7 @@ void TransferHandle::Done(core::TransferOutcome outcome) {
 }
 
 void TransferHandle::Fail(int32_t c, bool transient, std::optional<std::chrono::seconds> retry_after) {
-  core::TransferOutcome o;
+  core::ByteOutcome o;
   o.status = Status(c, "scripted failure");
   o.transient = transient;
   o.retry_after = retry_after;
@@ -335,8 +335,8 @@ void TransferHandle::Serve(std::string_view body, std::string etag) {
   Done();
 }
 
-core::TransferResponse Ok200(uint64_t size, std::string etag) {
-  core::TransferResponse r;
+core::ByteResponse Ok200(uint64_t size, std::string etag) {
+  core::ByteResponse r;
   r.status = 200;
   r.body_length = size;
   r.total_size = size;
@@ -344,8 +344,8 @@ core::TransferResponse Ok200(uint64_t size, std::string etag) {
   return r;
 }
 
-core::TransferResponse Partial206(uint64_t offset, uint64_t length, uint64_t total, std::string etag) {
-  core::TransferResponse r;
+core::ByteResponse Partial206(uint64_t offset, uint64_t length, uint64_t total, std::string etag) {
+  core::ByteResponse r;
   r.status = 206;
   r.partial = true;
   r.body_offset = offset;
@@ -357,8 +357,8 @@ core::TransferResponse Partial206(uint64_t offset, uint64_t length, uint64_t tot
 
 bool ScriptedBackend::Supports(std::string_view scheme) const { return schemes.count(scheme) > 0; }
 
-std::unique_ptr<core::Transfer> ScriptedBackend::Start(const core::TransferRequest& request,
-                                                       core::TransferSink* sink) {
+std::unique_ptr<core::ByteStream> ScriptedBackend::Start(const core::ByteRequest& request,
+                                                         core::ByteSink* sink) {
   auto h = std::make_shared<TransferHandle>();
   h->request = request;
   h->sink = sink;

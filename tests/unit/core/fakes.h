@@ -167,32 +167,32 @@ class FakePayloadStore : public core::PayloadStore {
 // ---------------------------------------------------------------------------
 // The test's end of one transfer.
 struct TransferHandle {
-  core::TransferRequest request;
-  core::TransferSink* sink = nullptr;
+  core::ByteRequest request;
+  core::ByteSink* sink = nullptr;
   bool alive = true;               // false once the engine destroyed the Transfer
   bool paused = false;             // last SetPaused value
   std::vector<bool> pause_calls;   // every SetPaused call
   bool done = false;
 
   // Each asserts (gtest) that the transfer is still alive.
-  bool Respond(const core::TransferResponse& r);
+  bool Respond(const core::ByteResponse& r);
   bool Data(std::string_view bytes);
-  void Done(core::TransferOutcome outcome = {});
+  void Done(core::ByteOutcome outcome = {});
   void Fail(int32_t code, bool transient, std::optional<std::chrono::seconds> retry_after = {});
   // Respond 200 with a known size (optional ETag), then the whole body, then Done.
   void Serve(std::string_view body, std::string etag = "\"v1\"");
 };
 
 // Convenience responses.
-core::TransferResponse Ok200(uint64_t size, std::string etag = "\"v1\"");
-core::TransferResponse Partial206(uint64_t offset, uint64_t length, uint64_t total,
-                                  std::string etag = "\"v1\"");
+core::ByteResponse Ok200(uint64_t size, std::string etag = "\"v1\"");
+core::ByteResponse Partial206(uint64_t offset, uint64_t length, uint64_t total,
+                              std::string etag = "\"v1\"");
 
-class ScriptedBackend : public core::TransferBackend {
+class ScriptedBackend : public core::ByteSource {
  public:
   bool Supports(std::string_view scheme) const override;
-  std::unique_ptr<core::Transfer> Start(const core::TransferRequest& request,
-                                        core::TransferSink* sink) override;
+  std::unique_ptr<core::ByteStream> Start(const core::ByteRequest& request,
+                                          core::ByteSink* sink) override;
 
   std::set<std::string, std::less<>> schemes{"http", "https", "file"};
   std::vector<std::shared_ptr<TransferHandle>> started;

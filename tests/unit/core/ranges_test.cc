@@ -8,8 +8,8 @@ namespace {
 
 using S = JobState;
 
-core::TransferOutcome Aborted() {
-  core::TransferOutcome o;
+core::ByteOutcome Aborted() {
+  core::ByteOutcome o;
   o.status = Status(code::kUnexpected, "aborted by the sink");
   o.context = ErrorContext::kRemoteFile;
   return o;
@@ -23,7 +23,7 @@ class ResumeRulesTest : public EngineTest {
   // !announce_size) and then lost the connection; Resume()d, with the resume
   // request started. Returns the new transfer.
   std::shared_ptr<TransferHandle> Interrupted(const Guid& id, const std::string& body, size_t got,
-                                              core::TransferResponse first) {
+                                              core::ByteResponse first) {
     EXPECT_TRUE(engine_->Resume(id).ok());
     Pump();
     auto t = TransferOf(id);
@@ -145,14 +145,14 @@ TEST_F(ResumeRulesTest, SizeChangeOn206RestartsFromZero) {
 TEST_F(ResumeRulesTest, Status416AtFullSizeCompletes) {
   std::string body = Body(100);
   Guid id = MakeJobWithFile("e0");
-  core::TransferResponse chunked;  // size unknown: 200 without Content-Length
+  core::ByteResponse chunked;  // size unknown: 200 without Content-Length
   chunked.status = 200;
   chunked.etag = "\"v1\"";
   auto t = Interrupted(id, body, 100, chunked);
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(t->request.offset, 100u);
   EXPECT_EQ(Snap(id).progress.bytes_total, kSizeUnknown) << "size unknown until learnt";
-  core::TransferResponse r416;
+  core::ByteResponse r416;
   r416.status = 416;
   r416.total_size = 100;
   t->Respond(r416);
@@ -166,12 +166,12 @@ TEST_F(ResumeRulesTest, Status416AtFullSizeCompletes) {
 
 TEST_F(ResumeRulesTest, Status416BelowTheSizeRestarts) {
   Guid id = MakeJobWithFile("e1");
-  core::TransferResponse chunked;
+  core::ByteResponse chunked;
   chunked.status = 200;
   chunked.etag = "\"v1\"";
   auto t = Interrupted(id, Body(100), 100, chunked);
   ASSERT_NE(t, nullptr);
-  core::TransferResponse r416;
+  core::ByteResponse r416;
   r416.status = 416;
   r416.total_size = 50;  // the file shrank
   EXPECT_FALSE(t->Respond(r416));
@@ -218,7 +218,7 @@ TEST_F(ResumeRulesTest, UnknownSizeIsLearntAtEof) {
   ASSERT_TRUE(engine_->Resume(id).ok());
   Pump();
   auto t = TransferOf(id);
-  core::TransferResponse chunked;
+  core::ByteResponse chunked;
   chunked.status = 200;
   t->Respond(chunked);
   EXPECT_EQ(Snap(id).progress.bytes_total, kSizeUnknown);
@@ -354,7 +354,7 @@ TEST_F(RangesTest, RangeBeyondEndOfFileIsInvalidRange) {
 TEST_F(RangesTest, Status416ForARangeIsInvalidRange) {
   Guid id = RangeJob("r6", {{500, 20}});
   auto t = TransferOf(id);
-  core::TransferResponse r;
+  core::ByteResponse r;
   r.status = 416;
   r.total_size = 200;
   EXPECT_FALSE(t->Respond(r));

@@ -27,8 +27,8 @@ class StatisticsTest : public EngineTest {
   FileStats StoredStats(const Guid& id) { return store_.records.at(id).files[0].stats; }
 };
 
-core::TransferOutcome OkWithConnections(uint32_t n) {
-  core::TransferOutcome o;
+core::ByteOutcome OkWithConnections(uint32_t n) {
+  core::ByteOutcome o;
   o.connections = n;
   return o;
 }

@@ -63,6 +63,7 @@ FileRecord FullFile(uint32_t index) {
   f.stats.cache_server_connections = 25;
   f.stats.download_mode = DownloadMode::kGroup;
   f.counted_bytes = 26;
+  f.resume_data = std::string("opaque\0\xff resume", 15);
   return f;
 }
 
@@ -135,6 +136,7 @@ void ExpectFileEq(const FileRecord& a, const FileRecord& b) {
   EXPECT_EQ(a.stats.cache_server_connections, b.stats.cache_server_connections);
   EXPECT_EQ(a.stats.download_mode, b.stats.download_mode);
   EXPECT_EQ(a.counted_bytes, b.counted_bytes);
+  EXPECT_EQ(a.resume_data, b.resume_data);
 }
 
 void ExpectJobEq(const JobRecord& a, const JobRecord& b) {
@@ -400,6 +402,66 @@ TEST_F(JobStoreTest, SchemaAndPragmas) {
   ASSERT_TRUE(db.ok());
   EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(*(*db)->QueryText("PRAGMA journal_mode"), "wal");
+}
+
+// A store written by the previous version (4, before resume_data) opens,
+// is upgraded in place, and keeps every row as it was.
+TEST_F(JobStoreTest, OpensVersion4StoreAndUpgradesItInPlace) {
+  {
+    auto db =
+        sqlite::Database::Open(path_, sqlite::open_flags::kReadWrite | sqlite::open_flags::kCreate);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("BEGIN").ok());
+    ASSERT_TRUE(MigrateTo(**db, 0, 4).ok());
+    ASSERT_TRUE((*db)->Exec("COMMIT").ok());
+    ASSERT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), 4);
+    // A job and a file as ferry of schema version 4 wrote them.
+    constexpr char kRows[] = R"sql(
+      INSERT INTO jobs (id, type, owner_uid, display_name, description, priority, notify_flags,
+        notify_program, notify_parameters, min_retry_delay_s, no_progress_timeout_s,
+        no_progress_timeout_set, cost_policy, proxy_usage, proxy_list, proxy_bypass,
+        custom_headers, state, error_count, creation_ns, modification_ns, transfer_completion_ns,
+        retry_at_ns, last_progress_ns, max_rate)
+      VALUES (x'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 1000, 'old job', '', 2, 3, '', '', 600, 86400,
+        0, 0, 0, '', '', '', 1, 0, 1, 2, 0, 0, 0, 7);
+      INSERT INTO files (job_id, idx, remote_url, local_name, file_id, ranges, expected_size,
+        sha256, bytes_total, bytes_transferred, transferred, delivered, etag, last_modified,
+        validation_retries, stat_file_size, stat_total_bytes_downloaded, stat_bytes_from_http,
+        stat_bytes_from_lan_peers, stat_bytes_from_group_peers, stat_bytes_from_cache_server,
+        stat_bytes_to_peers, stat_http_connections, stat_lan_connections, stat_group_connections,
+        stat_duration_ns, stat_background)
+      VALUES (x'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 'https://example.com/old', '/tmp/old', '', '',
+        -1, '', 100, 40, 0, 0, '"e1"', 'lm', 0, 0, 40, 40, 0, 0, 0, 0, 1, 0, 0, 5, 1);
+    )sql";
+    ASSERT_TRUE((*db)->Exec(kRows).ok());
+  }
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  std::vector<JobRecord> jobs;
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].display_name, "old job");
+  EXPECT_EQ(jobs[0].max_rate, 7u);
+  ASSERT_EQ(jobs[0].files.size(), 1u);
+  const FileRecord& f = jobs[0].files[0];
+  EXPECT_EQ(f.remote_url, "https://example.com/old");
+  EXPECT_EQ(f.bytes_total, 100u);
+  EXPECT_EQ(f.bytes_transferred, 40u);
+  EXPECT_EQ(f.etag, "\"e1\"");
+  EXPECT_EQ(f.last_modified, "lm");
+  EXPECT_EQ(f.stats.bytes_from_http, 40u);
+  EXPECT_EQ(f.resume_data, "");
+
+  // The upgraded store keeps resume data like any other field.
+  JobRecord changed = jobs[0];
+  changed.files[0].resume_data = std::string("r\0d", 3);
+  ASSERT_TRUE(Put(*s, {&changed}).ok());
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].files[0].resume_data, std::string("r\0d", 3));
+  auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), kSchemaVersion);
 }
 
 TEST_F(JobStoreTest, NewerSchemaIsRefusedAndUntouched) {

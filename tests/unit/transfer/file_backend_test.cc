@@ -35,14 +35,14 @@ class FileBackendTest : public ::testing::Test {
     transfer_.reset();
     workers_.Drain();
   }
-  core::TransferRequest Request(const std::string& path) {
-    core::TransferRequest r;
+  core::ByteRequest Request(const std::string& path) {
+    core::ByteRequest r;
     std::string url = "file://";
     for (char c : path) url += c == ' ' ? std::string("%20") : std::string(1, c);
     r.url = url;
     return r;
   }
-  void Start(const core::TransferRequest& r) { transfer_ = backend_.Start(r, &sink_); }
+  void Start(const core::ByteRequest& r) { transfer_ = backend_.Start(r, &sink_); }
   void RunToDone() { ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.done(); })); }
 
   test::TempDir tmp_{"ferry-file-backend"};
@@ -51,7 +51,7 @@ class FileBackendTest : public ::testing::Test {
   sys::ThreadPool workers_{2};
   FileBackend backend_{loop_, workers_};
   RecordingSink sink_;
-  std::unique_ptr<core::Transfer> transfer_;
+  std::unique_ptr<core::ByteStream> transfer_;
 };
 
 TEST_F(FileBackendTest, WholeFile) {
@@ -161,7 +161,7 @@ TEST_F(FileBackendTest, DirectoryIsFatal) {
 }
 
 TEST_F(FileBackendTest, NonFileUrlFailsFromTheLoop) {
-  core::TransferRequest r;
+  core::ByteRequest r;
   r.url = "http://example.com/x";
   Start(r);
   EXPECT_TRUE(sink_.calls.empty());

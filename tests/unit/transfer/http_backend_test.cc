@@ -24,11 +24,11 @@ using Calls = std::vector<std::string>;
 
 class HttpBackendTest : public ::testing::Test {
  protected:
-  std::unique_ptr<core::Transfer> Start(const core::TransferRequest& request) {
+  std::unique_ptr<core::ByteStream> Start(const core::ByteRequest& request) {
     return backend_.Start(request, &sink_);
   }
-  core::TransferRequest Get(const ScriptedOrigin& server, const std::string& path) {
-    core::TransferRequest r;
+  core::ByteRequest Get(const ScriptedOrigin& server, const std::string& path) {
+    core::ByteRequest r;
     r.url = server.Url(path);
     r.proxy_usage = ProxyUsage::kNoProxy;  // never let the environment's proxy in
     r.connect_timeout = 5s;
@@ -242,7 +242,7 @@ TEST_F(HttpBackendTest, ConnectRefusedIsTransient) {
   ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
   int port = ntohs(addr.sin_port);
   ::close(s);  // nothing listens there now
-  core::TransferRequest request;
+  core::ByteRequest request;
   request.url = "http://127.0.0.1:" + std::to_string(port) + "/x";
   request.proxy_usage = ProxyUsage::kNoProxy;
   auto t = Start(request);
@@ -331,7 +331,7 @@ TEST_F(HttpBackendTest, PauseStopsDataUntilResumed) {
   std::string body(4 << 20, '\0');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 7 + i / 4096);
   ScriptedOrigin server([&](const OriginRequest&) { return Response(200, {}, body); });
-  std::unique_ptr<core::Transfer> t;
+  std::unique_ptr<core::ByteStream> t;
   sink_.on_data = [&] {
     if (sink_.data_calls == 1) t->SetPaused(true);
     return true;
@@ -368,7 +368,7 @@ TEST_F(HttpBackendTest, DestroyMidFlightStopsCallbacks) {
 TEST_F(HttpBackendTest, DestroyFromInsideOnData) {
   ScriptedOrigin server(
       [](const OriginRequest&) { return Response(200, {}, std::string(1 << 20, 'z')); });
-  std::unique_ptr<core::Transfer> t;
+  std::unique_ptr<core::ByteStream> t;
   sink_.on_data = [&] {
     t.reset();
     return true;
@@ -387,7 +387,7 @@ TEST_F(HttpBackendTest, DestroyFromInsideOnData) {
 
 TEST_F(HttpBackendTest, DestroyFromInsideOnResponseAndOnDone) {
   ScriptedOrigin server([](const OriginRequest&) { return Response(200, {}, "abc"); });
-  std::unique_ptr<core::Transfer> t;
+  std::unique_ptr<core::ByteStream> t;
   sink_.on_response = [&] {
     t.reset();
     return true;
@@ -398,7 +398,7 @@ TEST_F(HttpBackendTest, DestroyFromInsideOnResponseAndOnDone) {
   EXPECT_EQ(sink_.calls, (Calls{"response"}));
 
   RecordingSink second;
-  std::unique_ptr<core::Transfer> t2;
+  std::unique_ptr<core::ByteStream> t2;
   second.on_done = [&] { t2.reset(); };
   t2 = backend_.Start(Get(server, "/y"), &second);
   ASSERT_TRUE(RunUntil(loop_, [&] { return second.done(); }));
@@ -437,7 +437,7 @@ TEST_F(HttpBackendTest, ConcurrentTransfers) {
   ScriptedOrigin server(
       [](const OriginRequest& request) { return Response(200, {}, request.target); });
   std::vector<RecordingSink> sinks(5);
-  std::vector<std::unique_ptr<core::Transfer>> transfers;
+  std::vector<std::unique_ptr<core::ByteStream>> transfers;
   for (int i = 0; i < 5; ++i)
     transfers.push_back(backend_.Start(Get(server, "/n" + std::to_string(i)), &sinks[i]));
   ASSERT_TRUE(RunUntil(loop_, [&] {

@@ -9,7 +9,7 @@ namespace ferry::transfer {
 namespace {
 
 TEST(RequestOptionsTest, RangeSpec) {
-  core::TransferRequest r;
+  core::ByteRequest r;
   Status error;
   EXPECT_FALSE(RangeSpec(r, &error).has_value());
   r.offset = 10;
@@ -81,7 +81,7 @@ TEST(CurlOutcomeTest, Table) {
       {CURLE_SEND_FAIL_REWIND, false, code::kConnectionReset, true},
   };
   for (const Case& c : cases) {
-    core::TransferOutcome o = OutcomeFromCurlError({c.curl, "msg"}, c.redirected);
+    core::ByteOutcome o = OutcomeFromCurlError({c.curl, "msg"}, c.redirected);
     EXPECT_EQ(o.status.code(), c.code) << c.curl;
     EXPECT_EQ(o.transient, c.transient) << c.curl;
   }

@@ -1,4 +1,4 @@
-// RecordingSink: a TransferSink that records every call, with hooks for
+// RecordingSink: a ByteSink that records every call, with hooks for
 // aborting, pausing or destroying the transfer from inside a callback; and
 // RunUntil, the bounded way to drive the loop in these tests.
 #pragma once
@@ -15,9 +15,9 @@
 
 namespace ferry::test {
 
-class RecordingSink : public core::TransferSink {
+class RecordingSink : public core::ByteSink {
  public:
-  bool OnResponse(const core::TransferResponse& response) override {
+  bool OnResponse(const core::ByteResponse& response) override {
     calls.push_back("response");
     if (response_seen) calls.push_back("response again");
     response_seen = true;
@@ -30,7 +30,7 @@ class RecordingSink : public core::TransferSink {
     ++data_calls;
     return on_data ? on_data() : true;
   }
-  void OnDone(const core::TransferOutcome& outcome) override {
+  void OnDone(const core::ByteOutcome& outcome) override {
     calls.push_back("done");
     ++done_calls;
     this->outcome = outcome;
@@ -41,11 +41,11 @@ class RecordingSink : public core::TransferSink {
 
   std::vector<std::string> calls;
   bool response_seen = false;
-  core::TransferResponse response;
+  core::ByteResponse response;
   std::string body;
   int data_calls = 0;
   int done_calls = 0;
-  std::optional<core::TransferOutcome> outcome;
+  std::optional<core::ByteOutcome> outcome;
   std::function<bool()> on_response;
   std::function<bool()> on_data;
   std::function<void()> on_done;

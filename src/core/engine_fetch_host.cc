@@ -1,0 +1,74 @@
+#include "core/engine_fetch_host.h"
+
+#include "core/fetch_policy.h"
+#include "core/file_attempt.h"
+#include "util/url.h"
+
+namespace ferry::core {
+
+EngineFetchHost::~EngineFetchHost() {
+  if (fetch_) e_.bandwidth_paused.erase(fetch_);
+}
+
+void EngineFetchHost::SetResumeData(std::string data) {
+  FileRecord& f = File();
+  if (f.resume_data == data) return;
+  f.resume_data = std::move(data);
+  e_.MarkFileDirty(job_, file_);
+  e_.PostFlush();
+}
+
+std::chrono::seconds EngineFetchHost::NoProgressTimeout() {
+  return std::chrono::seconds(e_.NoProgressTimeout(job_.rec));
+}
+
+void EngineFetchHost::AfterCommit(std::function<void()> fn) {
+  e_.AfterFlush([fn = std::move(fn)](const Status&) { fn(); });
+}
+
+void EngineFetchHost::OnResponded() {
+  if (job_.rec.state == JobState::kConnecting) e_.Move(job_, JobState::kTransferring, "bytes flow");
+}
+
+bool EngineFetchHost::OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now) {
+  CountFromOrigin(&File().stats, counted);
+  e_.statistics.AddFromOrigin(counted, now);
+  TokenBucket& bucket = e_.BucketFor(job_.rec);
+  if (!bucket.limited() && !job_.bucket.limited()) return false;
+  bucket.Consume(raw, now);
+  job_.bucket.Consume(raw, now);
+  return true;
+}
+
+std::function<void(uint64_t)> EngineFetchHost::DurableRecorder() {
+  // Keyed by id and generation, not by reference: it may run after the
+  // fetch (and the job) are gone, and after the file restarted.
+  return e_.lifetime.Guard([e = &e_, id = job_id_, file = file_,
+                            generation = job_.files_rt[file_].generation](uint64_t bytes) {
+    e->OnCheckpointed(id, file, generation, bytes);
+  });
+}
+
+std::unique_ptr<Fetch> Engine::Impl::MakeFetch(RuntimeJob& j, uint32_t file) {
+  const std::string& url = j.rec.files[file].remote_url;
+  auto host = std::make_unique<EngineFetchHost>(*this, j, file);
+  EngineFetchHost* h = host.get();
+  std::unique_ptr<Fetch> fetch;
+  switch (ChooseFetch(url)) {
+    case FetchBackend::kHttp:
+    case FetchBackend::kFile:
+    case FetchBackend::kUnsupported: {
+      // The byte sources answer for their schemes (tests script any).
+      std::string scheme = UrlScheme(url);
+      ByteSource* source = nullptr;
+      for (ByteSource* s : deps.byte_sources)
+        if (s->Supports(scheme)) source = s;
+      fetch = std::make_unique<Attempt>(std::move(host), source, file);
+      break;
+    }
+  }
+  h->set_fetch(fetch.get());
+  return fetch;
+}
+
+}  // namespace ferry::core

@@ -1,0 +1,64 @@
+// EngineFetchHost: the engine's side of the fetch seam — the FetchHost one
+// Fetch gets, mapping its few calls onto Engine::Impl (commits, progress,
+// statistics, bandwidth, the end of the attempt). Internal to core; the
+// Fetch never sees the engine.
+#pragma once
+
+#include "core/engine_impl.h"
+#include "core/fetch.h"
+
+namespace ferry::core {
+
+class EngineFetchHost final : public FetchHost {
+ public:
+  EngineFetchHost(Engine::Impl& engine, RuntimeJob& job, uint32_t file)
+      : e_(engine), job_(job), job_id_(job.rec.id), file_(file) {}
+  // Forgets the fetch's bandwidth pause (the fetch is going).
+  ~EngineFetchHost() override;
+  // The fetch this host serves (set once it exists).
+  void set_fetch(Fetch* fetch) { fetch_ = fetch; }
+
+  const JobRecord& Job() override { return job_.rec; }
+  FileRecord& File() override { return job_.rec.files[file_]; }
+  void FileChanged() override { e_.MarkFileDirty(job_, file_); }
+  void SetResumeData(std::string data) override;
+  const EngineConfig& Config() override { return e_.cfg; }
+  std::chrono::seconds NoProgressTimeout() override;
+
+  sys::WallTime Now() override { return e_.Now(); }
+  sys::Executor& Loop() override { return *e_.deps.loop; }
+  sys::Executor& Workers() override { return *e_.deps.workers; }
+  sys::Executor& Hasher() override { return e_.hasher; }
+  PayloadStore& Payload() override { return *e_.deps.payload; }
+  const DigestFactory& Digests() override { return e_.deps.digest; }
+
+  uint64_t Commits() override { return e_.flush_count; }
+  void CommitSoon() override { e_.PostFlush(); }
+  void CommitNow() override { e_.Flush(); }
+  void AfterCommit(std::function<void()> fn) override;
+
+  void OnResponded() override;
+  bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now) override;
+  void PauseForBandwidth() override { e_.PauseForBandwidth(fetch_); }
+  void OnProgress() override { e_.OnProgress(job_); }
+  std::function<void(uint64_t)> DurableRecorder() override;
+  void OnRestart() override { e_.OnFileRestart(job_, file_); }
+  void RetireStream(std::unique_ptr<ByteStream> stream) override {
+    e_.RetireStream(std::move(stream));
+  }
+
+  void OnDone() override { e_.OnFileDone(job_, file_); }
+  void OnFailed(ErrorRecord error, bool transient,
+                std::optional<std::chrono::seconds> retry_after) override {
+    e_.OnAttemptFailed(job_, std::move(error), transient, retry_after);
+  }
+
+ private:
+  Engine::Impl& e_;
+  RuntimeJob& job_;
+  Guid job_id_;
+  uint32_t file_;
+  Fetch* fetch_ = nullptr;
+};
+
+}  // namespace ferry::core

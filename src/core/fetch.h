@@ -1,0 +1,110 @@
+// The fetch port: how the engine gets one file of a job (or its ranges) into
+// staging, whatever the transport (docs/fetch-seam.md).
+//
+// The engine makes one Fetch per running file (MakeFetch) and talks to it
+// through the Fetch interface; the Fetch talks back only through its
+// FetchHost — the narrow mediator below, never the engine's internals. A
+// Fetch writes the file's bytes into its staging file (StagingWriter),
+// reports progress, checkpoints (bytes known durable), opaque resume data the
+// store keeps for it, and ends exactly once with done or failed.
+//
+// Today's implementation is Attempt (core/file_attempt.h) on a ByteSource
+// (HTTP and file://); which backend fetches a file is ChooseFetch's call
+// (core/fetch_policy.h). Everything here runs on the engine thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+#include "core/ports.h"
+#include "sys/clock.h"
+#include "sys/executor.h"
+
+namespace ferry::core {
+
+// What a Fetch may ask of the engine: one per fetch, owned by it.
+class FetchHost {
+ public:
+  virtual ~FetchHost() = default;
+
+  // --- the file and its job ---
+  // The job's record (settings a request needs) and the file's, which the
+  // fetch updates in place (sizes, validators, counts, stats); every change
+  // is followed by FileChanged() so that the next commit writes it.
+  virtual const JobRecord& Job() = 0;
+  virtual FileRecord& File() = 0;
+  virtual void FileChanged() = 0;
+  // Stores the backend's opaque resume state with the file (FileRecord::
+  // resume_data), committed with the next group commit.
+  virtual void SetResumeData(std::string data) = 0;
+  virtual const EngineConfig& Config() = 0;
+  // The job's no-progress timeout in effect (seconds; 0: none).
+  virtual std::chrono::seconds NoProgressTimeout() = 0;
+
+  // --- time and threads ---
+  virtual sys::WallTime Now() = 0;
+  virtual sys::Executor& Loop() = 0;     // the engine thread
+  virtual sys::Executor& Workers() = 0;  // blocking work (fdatasync)
+  virtual sys::Executor& Hasher() = 0;   // the one in-order hashing thread
+  virtual PayloadStore& Payload() = 0;
+  virtual const DigestFactory& Digests() = 0;
+
+  // --- the group commit ---
+  // Commits so far; a change made now is durable once Commits() exceeds
+  // today's value.
+  virtual uint64_t Commits() = 0;
+  virtual void CommitSoon() = 0;  // the next loop turn
+  virtual void CommitNow() = 0;   // synchronously (a failure is logged, retried later)
+  // fn runs on a later loop turn, after the next commit.
+  virtual void AfterCommit(std::function<void()> fn) = 0;
+
+  // --- progress ---
+  virtual void OnResponded() = 0;  // the first bytes may flow (CONNECTING -> TRANSFERRING)
+  // `counted` new bytes of the file arrived (of `raw` read): statistics and
+  // the bandwidth buckets. Returns true when a limit applies (the caller
+  // then spends its quota and calls PauseForBandwidth when it is gone).
+  virtual bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now) = 0;
+  virtual void PauseForBandwidth() = 0;
+  virtual void OnProgress() = 0;  // the file's live count changed
+  // Records that `bytes` of staging are durable, for the file as it is now
+  // (a later restart makes it a no-op). The callable may run after the
+  // fetch is gone; it does nothing once the engine is.
+  virtual std::function<void(uint64_t bytes)> DurableRecorder() = 0;
+  virtual void OnRestart() = 0;  // the file restarted from 0 (staging truncated)
+  // Stops the ByteStream on a later loop turn (never inside its callback).
+  virtual void RetireStream(std::unique_ptr<ByteStream> stream) = 0;
+
+  // --- the end (exactly one; the engine retires the fetch: return at once) ---
+  virtual void OnDone() = 0;  // every byte staged, synced and verified
+  virtual void OnFailed(ErrorRecord error, bool transient,
+                        std::optional<std::chrono::seconds> retry_after) = 0;
+};
+
+// One file being fetched. Owned by the engine (the job's runtime state);
+// destroyed only on a loop turn of its own (never inside its callbacks).
+class Fetch {
+ public:
+  virtual ~Fetch() = default;
+  virtual uint32_t file() const = 0;
+  // Opens staging and starts. On failure nothing runs and the error (context
+  // LOCAL_FILE or REMOTE_FILE) is in *err for the engine to put the job in
+  // ERROR.
+  virtual bool Begin(ErrorRecord* err) = 0;
+  // Hands buffered bytes to staging and stops (no sync); nothing more is
+  // reported but durable counts of syncs already running.
+  virtual void Stop() = 0;
+  // Stop() plus a synchronous fdatasync; *bytes gets what is now durable.
+  virtual Status StopAndSync(uint64_t* bytes) = 0;
+  // Stops / restarts taking bytes (the bandwidth rounds).
+  virtual void SetPaused(bool paused) = 0;
+  // Bytes this fetch may still take in the current bandwidth round; it asks
+  // to be paused (FetchHost::PauseForBandwidth) when they are spent.
+  virtual void SetBandwidthQuota(int64_t bytes) = 0;
+};
+
+}  // namespace ferry::core

@@ -1,0 +1,14 @@
+#include "core/fetch_policy.h"
+
+#include "util/url.h"
+
+namespace ferry::core {
+
+FetchBackend ChooseFetch(std::string_view remote_url) {
+  std::string scheme = UrlScheme(remote_url);
+  if (scheme == "http" || scheme == "https") return FetchBackend::kHttp;
+  if (scheme == "file") return FetchBackend::kFile;
+  return FetchBackend::kUnsupported;
+}
+
+}  // namespace ferry::core
