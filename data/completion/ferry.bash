@@ -63,7 +63,7 @@ _ferry() {
     return
   fi
   if [[ $verb == set && $prev != set && ${words[cword - 2]} == set ]]; then
-    COMPREPLY=($(compgen -W "priority notify-flags notify-cmd retry-delay no-progress-timeout proxy headers rate-limit description name" -- "$cur"))
+    COMPREPLY=($(compgen -W "priority notify-flags notify-cmd retry-delay no-progress-timeout proxy headers rate-limit cost-policy description name" -- "$cur"))
     return
   fi
   if [[ $verb == add || $verb == get ]]; then

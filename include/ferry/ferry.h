@@ -69,6 +69,20 @@ struct ServiceStatus {
   uint64_t background_limit = 0;                    // bytes/s, 0 = unlimited
   uint64_t foreground_limit = 0;
   bool caller_is_admin = false;
+  // What the service sees of the machine (policy.md §3). *_known: the
+  // service (NetworkManager, UPower) answered; else the defaults hold.
+  bool network_known = false;
+  bool metered = false;
+  bool cellular = false;
+  std::string connectivity = "unknown";             // "none", "portal", "limited", "full"
+  std::string link_type;                            // "802-3-ethernet", "gsm", ...; "" unknown
+  bool power_known = false;
+  bool on_battery = false;
+  double battery_percent = -1;                      // -1: unknown
+  uint64_t schedule_limit = 0;                      // business hours' background limit in force, 0 none
+  // Code name (DO_E_BLOCKED_BY_...) -> ids of the caller's jobs it holds
+  // (every job for an administrator).
+  std::map<std::string, std::vector<std::string>> blocked_jobs;
 };
 
 namespace detail {

@@ -39,6 +39,7 @@ constexpr int32_t kDownloadSinkUnspecified = static_cast<int32_t>(0x80D02018);
 constexpr int32_t kDownloadNoUri = static_cast<int32_t>(0x80D02200);
 constexpr int32_t kDownloadNoProgress = static_cast<int32_t>(0x80D02002);
 constexpr int32_t kBlockedByCostPolicy = static_cast<int32_t>(0x80D03801);
+constexpr int32_t kBlockedByCellularPolicy = static_cast<int32_t>(0x80D03803);
 constexpr int32_t kBlockedByPowerState = static_cast<int32_t>(0x80D03804);
 constexpr int32_t kBlockedByNoNetwork = static_cast<int32_t>(0x80D03805);
 constexpr int32_t kHttpBlocksizeMismatch = static_cast<int32_t>(0x80D05001);

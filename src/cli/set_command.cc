@@ -99,6 +99,22 @@ bool RateLimit(const Values& v, Setter* set) {
   return true;
 }
 
+// BITS_JOB_TRANSFER_POLICY by name (policy.md §2).
+bool CostPolicy(const Values& v, Setter* set) {
+  static const std::pair<const char*, uint32_t> kNames[] = {{"always", cost::kAlways},
+                                                            {"not-roaming", cost::kNotRoaming},
+                                                            {"no-surcharge", cost::kNoSurcharge},
+                                                            {"standard", cost::kStandard},
+                                                            {"unrestricted", cost::kUnrestricted}};
+  for (const auto& [name, policy] : kNames) {
+    if (One(v) && v[0] == name) {
+      *set = [p = policy](Job& j) { return j.SetCostPolicy(p); };
+      return true;
+    }
+  }
+  return false;
+}
+
 const Property kProperties[] = {
     {"priority", "foreground|high|normal|low", Priority},
     {"notify-flags", "a number (e.g. 3 or 0x3)", Number<&Job::SetNotifyFlags, true>},
@@ -110,6 +126,7 @@ const Property kProperties[] = {
     {"description", "a text (none: empty)", Description},
     {"name", "a name", Name},
     {"rate-limit", "a rate in bytes/s (e.g. 500k, 2M, 1.5G; 0 or unlimited: none)", RateLimit},
+    {"cost-policy", "always|not-roaming|no-surcharge|standard|unrestricted", CostPolicy},
 };
 
 // "priority|notify-flags|…|rate-limit".

@@ -127,6 +127,50 @@ int CmdMonitor(const Globals& g, const std::string& ref, int iterations, double 
   return kOk;
 }
 
+namespace {
+
+// What the service sees of the machine (policy.md §3), for `status --json`.
+nlohmann::json ConditionsJson(const ServiceStatus& st) {
+  nlohmann::json j = {{"network_known", st.network_known},
+                      {"metered", st.metered},
+                      {"cellular", st.cellular},
+                      {"connectivity", st.connectivity},
+                      {"link_type", st.link_type},
+                      {"power_known", st.power_known},
+                      {"on_battery", st.on_battery},
+                      {"battery_percent", nullptr},
+                      {"schedule_limit", st.schedule_limit},
+                      {"blocked_jobs", st.blocked_jobs}};
+  if (st.battery_percent >= 0) j["battery_percent"] = st.battery_percent;
+  return j;
+}
+
+void PrintConditions(const ServiceStatus& st) {
+  std::string link = st.link_type.empty() ? "link unknown" : "link " + st.link_type;
+  if (st.network_known)
+    std::printf("network: %s, connectivity %s, %s%s\n", st.metered ? "metered" : "not metered",
+                st.connectivity.c_str(), link.c_str(), st.cellular ? " (cellular)" : "");
+  else
+    std::printf("network: no NetworkManager (assumed connected, not metered)\n");
+  if (!st.power_known)
+    std::printf("power: no UPower (assumed mains power)\n");
+  else if (st.battery_percent >= 0)
+    std::printf("power: %s, charge %.0f%%\n", st.on_battery ? "on battery" : "on mains power",
+                st.battery_percent);
+  else
+    std::printf("power: %s\n", st.on_battery ? "on battery" : "on mains power");
+  if (st.schedule_limit)
+    std::printf("business hours: background limited to %s/s\n", HumanBytes(st.schedule_limit).c_str());
+  else
+    std::printf("business hours: no limit in force\n");
+  for (const auto& [code, ids] : st.blocked_jobs) {
+    std::printf("blocked by %s:\n", code.c_str());
+    for (const auto& id : ids) std::printf("  %s\n", id.c_str());
+  }
+}
+
+}  // namespace
+
 int CmdStatus(const Globals& g) {
   int exit = kOk;
   auto m = Connect(g, &exit);
@@ -140,7 +184,8 @@ int CmdStatus(const Globals& g) {
                         {"jobs_by_state", st.jobs_by_state},
                         {"running_transfers", st.running_transfers},
                         {"background_limit", st.background_limit},
-                        {"foreground_limit", st.foreground_limit}};
+                        {"foreground_limit", st.foreground_limit},
+                        {"conditions", ConditionsJson(st)}};
     std::printf("%s\n", j.dump(2).c_str());
     return kOk;
   }
@@ -150,6 +195,7 @@ int CmdStatus(const Globals& g) {
   auto lim = [](uint64_t v) { return v ? HumanBytes(v) + "/s" : std::string("unlimited"); };
   std::printf("limits: background %s, foreground %s\n", lim(st.background_limit).c_str(),
               lim(st.foreground_limit).c_str());
+  PrintConditions(st);
   return kOk;
 }
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/policy.h"
+
 namespace ferry::core {
 
 struct EngineConfig {
@@ -46,6 +48,9 @@ struct EngineConfig {
   // mode). The system service turns this off: it cannot see users' homes
   // (ProtectHome=yes); the SDK checks with the caller's own rights.
   bool check_destination_writable = true;
+
+  // Network-aware policy (policy.md §2-3; core/policy.h).
+  PolicyConfig policy;
 };
 
 }  // namespace ferry::core

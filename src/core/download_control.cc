@@ -6,6 +6,7 @@
 #include "core/download.h"
 #include "core/download_entry.h"
 #include "core/download_properties.h"
+#include "core/policy.h"
 #include "util/log.h"
 
 namespace ferry::core {
@@ -232,6 +233,19 @@ Status Downloads::ApplyToJob(Entry& e, uint32_t property, const DownloadValue& v
     case P::kSecurityFlags:
       return engine.SetTransferSecurity(id, e.Flag(P::kHttpAllowSecureToNonSecureRedirect),
                                         std::get<uint32_t>(value));
+    case P::kCostPolicy: {
+      const DownloadValue* cellular = e.Get(P::kDisallowOnCellular);
+      return engine.SetDownloadCostPolicy(
+          id, CostPolicyOfDownload(std::get<uint32_t>(value),
+                                   cellular && std::holds_alternative<bool>(*cellular) &&
+                                       std::get<bool>(*cellular)));
+    }
+    case P::kDisallowOnCellular: {
+      const DownloadValue* policy = e.Get(P::kCostPolicy);
+      std::optional<uint32_t> p;
+      if (policy && std::holds_alternative<uint32_t>(*policy)) p = std::get<uint32_t>(*policy);
+      return engine.SetDownloadCostPolicy(id, CostPolicyOfDownload(p, std::get<bool>(value)));
+    }
     case P::kIntegrityCheckInfo: {
       auto sha = deps_.parse_integrity(std::get<std::string>(value));
       return sha.ok() ? Status::OK() : sha.status();

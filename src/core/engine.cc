@@ -34,6 +34,7 @@ Engine::Impl::Impl(const EngineDeps& d, const EngineConfig& c)
   if (cfg.write_buffer_bytes < 64 * 1024) cfg.write_buffer_bytes = 64 * 1024;
   auto now = d.clock->Now();
   bg_bucket.SetRate(cfg.background_limit, now);
+  base_background_limit = cfg.background_limit;
   fg_bucket.SetRate(cfg.foreground_limit, now);
 }
 
@@ -48,6 +49,7 @@ Engine::Impl::~Impl() {
   stream_graveyard.clear();
   if (slice_timer) deps.clock->Cancel(slice_timer);
   if (bandwidth_timer) deps.clock->Cancel(bandwidth_timer);
+  StopPolicy();
   hasher.Drain();
 }
 
@@ -113,6 +115,7 @@ JobSnapshot Engine::Impl::Snapshot(const RuntimeJob& j) const {
   JobSnapshot s;
   s.job = j.rec;
   s.job.no_progress_timeout_s = NoProgressTimeout(j.rec);
+  s.job.cost_policy = EffectiveCostPolicy(j.rec, cfg.policy) & ~kCostNoCellular;
   JobProgress& p = s.progress;
   p.files_total = static_cast<uint32_t>(j.rec.files.size());
   for (const auto& f : j.rec.files) {
@@ -286,6 +289,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineDeps& deps, const Engin
   Status s = impl->Recover();
   if (!s.ok()) return s;
   std::unique_ptr<Engine> e(new Engine(std::move(impl)));
+  e->impl_->StartPolicy();
   e->impl_->Schedule();
   return e;
 }
@@ -379,6 +383,7 @@ Status Engine::Impl::CreateJobStep(const Caller& caller, std::string_view displa
   r.modification = r.creation;
   r.last_progress = r.creation;
   r.min_retry_delay_s = 600;
+  r.cost_policy = kCostPolicyDefault;  // reads back as the default of its priority
   r.state = JobState::kSuspended;
   m.MarkDirty(*j);
   Guid g = r.id;
@@ -607,6 +612,7 @@ Status Engine::SetDescription(const Guid& id, std::string_view text) {
 Status Engine::SetPriority(const Guid& id, JobPriority p) {
   if (Status s = ValidatePriority(p); !s.ok()) return s;
   Status s = Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.priority = p; return Status::OK(); });
+  if (s.ok()) impl_->ApplyPolicyTo(id);  // the default cost policy and battery rule follow priority
   impl_->Schedule();
   return s;
 }
@@ -663,7 +669,18 @@ Status Engine::SetCustomHeaders(const Guid& id, std::string_view headers) {
 
 Status Engine::SetCostPolicy(const Guid& id, uint32_t policy) {
   if (Status s = ValidateCostPolicy(policy); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.cost_policy = policy; return Status::OK(); });
+  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.cost_policy = policy; return Status::OK(); });
+  if (s.ok()) impl_->ApplyPolicyTo(id);
+  return s;
+}
+
+Status Engine::SetDownloadCostPolicy(const Guid& id, uint32_t policy) {
+  uint32_t base = policy & ~kCostNoCellular;
+  if (base != kCostPolicyDefault)
+    if (Status s = ValidateCostPolicy(base); !s.ok()) return s;
+  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.cost_policy = policy; return Status::OK(); });
+  if (s.ok()) impl_->ApplyPolicyTo(id);
+  return s;
 }
 
 Status Engine::SetMaximumRate(const Guid& id, uint64_t bytes_per_second) {
@@ -770,6 +787,8 @@ void Engine::SetBandwidthLimits(uint64_t background, uint64_t foreground) {
   auto now = impl_->Now();
   impl_->bg_bucket.SetRate(background, now);
   impl_->fg_bucket.SetRate(foreground, now);
+  impl_->base_background_limit = background;
+  impl_->ApplySchedule();
   impl_->OnBandwidthRound();
 }
 

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/conditions.h"
 #include "core/config.h"
 #include "core/events.h"
 #include "core/ports.h"
@@ -45,6 +46,9 @@ struct EngineDeps {
   PayloadStore* payload = nullptr;
   std::vector<ByteSource*> byte_sources;  // HTTP, file:// (core/byte_source.h)
   DigestFactory digest;                // SHA-256
+  // The machine's network and power (core/conditions.h); null: an
+  // unmetered, connected, mains-powered machine. Must outlive the engine.
+  Conditions* conditions = nullptr;
 };
 
 // Who is calling (the service fills this from the bus credentials).
@@ -69,6 +73,13 @@ struct JobSnapshot {
   JobRecord job;
   JobProgress progress;
   bool live = true;  // false: final (ACKNOWLEDGED/CANCELLED), kept for old handles
+};
+
+// What the policy sees and holds (policy.md §3, `ferry status`).
+struct PolicyView {
+  MachineState machine;
+  std::optional<uint64_t> schedule_limit;  // business hours' background limit in force
+  std::map<int32_t, std::vector<Guid>> blocked;  // DO_E_BLOCKED_BY_* code -> jobs it holds
 };
 
 struct EngineStats {
@@ -156,7 +167,12 @@ class Engine {
   Status SetProxySettings(const Guid& id, ProxyUsage usage, std::string_view proxy_list,
                           std::string_view bypass_list);
   Status SetCustomHeaders(const Guid& id, std::string_view headers);
+  // A BITS_JOB_TRANSFER_POLICY value (E_INVALIDARG else); takes effect at
+  // once: a job it now blocks stops (checkpointed), one it frees queues.
   Status SetCostPolicy(const Guid& id, uint32_t policy);
+  // A DO download's CostPolicy/DisallowOnCellular as one job cost policy
+  // (core/policy.h CostPolicyOfDownload); effective at once, as above.
+  Status SetDownloadCostPolicy(const Guid& id, uint32_t policy);
   // The job's own rate limit in bytes/s (0 = none), effective at once. A
   // job gets at most this and never more than its share of the global limit
   // of its priority (SetBandwidthLimits). Any value is accepted.
@@ -176,6 +192,7 @@ class Engine {
   // Live jobs, in creation order; only `owner`'s when given.
   std::vector<Guid> EnumJobs(std::optional<uint32_t> owner) const;
   EngineStats Stats() const;
+  PolicyView Policy() const;
   // The service's totals of received bytes and completed files, this month
   // and all time (core/statistics.h). Starts a new month first when one
   // began since the last count (that change is committed with the next one).

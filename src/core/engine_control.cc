@@ -263,6 +263,12 @@ void Engine::Impl::OnRetryTimer(const Guid& id) {
   RuntimeJob* j = Find(id);
   if (!j || j->rec.state != JobState::kTransientError) return;
   j->retry_timer = 0;
+  if (IsBlocked(*j)) {  // recovered blocked: queue it, Schedule blocks it again if need be
+    Unblock(*j, "recovered");
+    Flush();
+    Schedule();
+    return;
+  }
   auto now = Now();
   uint32_t timeout = NoProgressTimeout(j->rec);
   if (timeout > 0 && now >= j->rec.last_progress + std::chrono::seconds(timeout)) {

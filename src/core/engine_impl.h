@@ -104,6 +104,11 @@ struct Engine::Impl {
   std::set<Fetch*> bandwidth_paused;
   sys::Clock::TimerId bandwidth_timer = 0;
 
+  // Network-aware policy (engine_policy.cc, policy.md).
+  MachineState machine;
+  uint64_t base_background_limit = 0;  // SetBandwidthLimits' background value, before the schedule
+  sys::Clock::TimerId schedule_timer = 0;
+
   // Objects retired inside their own callbacks, destroyed on the next turn.
   std::vector<std::unique_ptr<Fetch>> attempt_graveyard;
   std::vector<std::unique_ptr<ByteStream>> stream_graveyard;
@@ -195,6 +200,34 @@ struct Engine::Impl {
   void PauseForBandwidth(Fetch* a);
   void ArmBandwidthRound(sys::Duration delay);
   void OnBandwidthRound();
+
+  // --- engine_policy.cc ---
+  // Reads the conditions, watches them, applies the schedule (Open).
+  void StartPolicy();
+  void StopPolicy();  // ~Impl
+  // Re-reads the conditions: stops (checkpointed) the running jobs now
+  // blocked, queues the blocked jobs now free, re-codes the others.
+  void OnConditionsChanged();
+  int32_t BlockFor(const JobRecord& r) const { return BlockOf(r, machine, cfg.policy); }
+  // Job -> TRANSIENT_ERROR with `code`; no retry timer, the error count and
+  // the no-progress clock stand still (retry_at keeps when the block began).
+  void Block(RuntimeJob& j, int32_t code);
+  // A blocked job -> QUEUED; the no-progress clock skips the blocked time.
+  void Unblock(RuntimeJob& j, std::string_view why);
+  bool IsBlocked(const RuntimeJob& j) const {
+    return j.rec.state == JobState::kTransientError && j.rec.error && IsPolicyBlock(j.rec.error->code);
+  }
+  void CheckpointAndStop(RuntimeJob& j);
+  // After a change of one job's cost policy or priority: stop it, free it
+  // or re-code it as OnConditionsChanged would, then Schedule.
+  void ApplyPolicyTo(const Guid& id);
+  // One job: stops it when now blocked, queues it when its block lifted,
+  // re-codes it when another block holds it. True when it changed.
+  bool ApplyPolicy(RuntimeJob& j);
+  // The background bucket's rate: base_background_limit, lowered by the
+  // business-hours schedule in force; re-armed every minute while a
+  // schedule exists.
+  void ApplySchedule();
 
   // --- called by a Fetch, through its EngineFetchHost ---
   void OnProgress(RuntimeJob& j);

@@ -86,6 +86,10 @@ void Engine::Impl::ScheduleOnce() {
   std::set<JobPriority> waiting;  // priorities of jobs left QUEUED for want of a slot
   for (RuntimeJob* j : queued) {
     if (j->rec.state != JobState::kQueued || j->attempt) continue;  // changed meanwhile
+    if (int32_t block = BlockFor(j->rec)) {  // waits in TRANSIENT_ERROR (policy.md)
+      Block(*j, block);
+      continue;
+    }
     if (j->rec.priority == JobPriority::kForeground) {
       StartJob(*j);
       continue;

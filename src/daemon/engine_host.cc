@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "conditions/bus_conditions.h"
 #include "daemon/integrity_info.h"
 #include "store/digest.h"
 #include "store/download_store_sqlite.h"
@@ -44,6 +45,7 @@ struct EngineHost::Parts {
   std::unique_ptr<store::SqliteDownloadStore> download_store;
   std::unique_ptr<transfer::HttpBackend> http;
   std::unique_ptr<transfer::FileBackend> file;
+  std::unique_ptr<conditions::BusConditions> conditions;  // outlives the engine
 };
 
 Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
@@ -81,6 +83,12 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   deps.payload = p.payload.get();
   deps.byte_sources = {p.http.get(), p.file.get()};
   deps.digest = store::MakeSha256DigestFactory();
+  if (o.conditions_bus) {
+    // Read before the engine opens, so that no job starts on a metered link.
+    p.conditions = std::make_unique<conditions::BusConditions>(*h->loop_, *o.conditions_bus);
+    p.conditions->Start();
+    deps.conditions = p.conditions.get();
+  }
 
   // The engine is opened on the loop thread: its timers and posts belong there.
   Status open_status;
@@ -148,6 +156,7 @@ EngineHost::~EngineHost() {
     parts_->http.reset();
     parts_->payload.reset();
     parts_->job_store.reset();
+    parts_->conditions.reset();
   }
 }
 

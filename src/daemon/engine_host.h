@@ -14,6 +14,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -34,6 +35,10 @@ struct HostOptions {
   // Added to the engine's wall clock (job times, expiry). Non-zero only for
   // tests of the 30-day expiry (ferryd's `clock_offset_seconds`).
   std::chrono::seconds clock_offset{0};
+  // Where the machine's network and power are read (conditions/): nullopt
+  // not at all (the defaults: unmetered, connected, mains power), "" the
+  // system bus, else a D-Bus address.
+  std::optional<std::string> conditions_bus;
 };
 
 class EngineHost {

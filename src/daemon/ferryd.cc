@@ -114,6 +114,7 @@ int Run(const Options& options, const Settings& settings) {
   // the caller opens the file itself at Complete.
   if (system_mode) ho.config.check_destination_writable = false;
   ho.clock_offset = settings.clock_offset;
+  ho.conditions_bus = ConditionsBus(options, settings);
   if (settings.clock_offset.count() != 0)
     log::Warn("clock_offset_seconds = {}: the engine's clock is shifted (tests only)",
               settings.clock_offset.count());
@@ -180,6 +181,16 @@ int Run(const Options& options, const Settings& settings) {
   }
   log::Info("ferryd stopped");
   return code;
+}
+
+std::optional<std::string> ConditionsBus(const Options& options, const Settings& settings) {
+  std::string bus = !options.conditions_bus.empty() ? options.conditions_bus
+                    : !settings.conditions_bus.empty() ? settings.conditions_bus
+                                                       : "system";
+  if (bus == "none") return std::nullopt;
+  if (bus == "system") return std::string();
+  if (bus == "service") return options.bus_address;
+  return bus;
 }
 
 }  // namespace ferry::daemon

@@ -3,6 +3,9 @@
 // only parses the command line and calls Run().
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "daemon/options.h"
 #include "daemon/settings.h"
 
@@ -12,5 +15,11 @@ namespace ferry::daemon {
 // lost (1). Startup failures (store, bus name) print a message naming what
 // failed on stderr and return 1.
 int Run(const Options& options, const Settings& settings);
+
+// Where to read NetworkManager and UPower (--conditions-bus, else the
+// setting conditions_bus, else "system"): nullopt for "none", "" for the
+// system bus, else an address ("service": --bus-address when given, else the
+// system bus).
+std::optional<std::string> ConditionsBus(const Options& options, const Settings& settings);
 
 }  // namespace ferry::daemon

@@ -15,6 +15,8 @@ std::string UsageText() {
          "  --state-dir DIR      keep the job database and staging files in DIR\n"
          "  --config FILE        read settings from a JSON file (see docs/configuration.md)\n"
          "  --log-level LEVEL    trace, debug, info, warn, error or off (default info)\n"
+         "  --conditions-bus BUS where to read NetworkManager and UPower: system (default),\n"
+         "                       none, service (the --bus-address bus) or a D-Bus address\n"
          "  --version            print the version and exit\n"
          "  --help               print this text and exit\n";
 }
@@ -56,6 +58,8 @@ Status ParseOptions(const std::vector<std::string>& args, Options* o) {
       s = take(&o->config_file);
     } else if (a == "--log-level") {
       s = take(&o->log_level);
+    } else if (a == "--conditions-bus") {
+      s = take(&o->conditions_bus);
     } else if (a == "--help" || a == "-h") {
       o->show_help = true;
     } else if (a == "--version") {

@@ -17,6 +17,10 @@ struct Options {
   std::string cache_dir;    // from the mode
   std::string config_file;  // --config
   std::string log_level;    // --log-level (overrides the config file)
+  // --conditions-bus: where NetworkManager and UPower are read (policy.md
+  // §1): "system", "none", "service" or a D-Bus address; "" not given (the
+  // setting of the same name, else "system"). See ConditionsBus().
+  std::string conditions_bus;
   bool show_help = false;
   bool show_version = false;
 };

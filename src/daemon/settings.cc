@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "daemon/policy_settings.h"
+
 namespace ferry::daemon {
 
 namespace {
@@ -76,6 +78,13 @@ Status ParseSettings(std::string_view text, Settings* out) {
       if (!v.is_string()) return Bad(key, "must be a string (a path)");
       e.ca_file = v.get<std::string>();
       if (!e.ca_file.empty() && e.ca_file[0] != '/') return Bad(key, "must be an absolute path");
+    } else if (key == "background_cost_policy" || key == "min_battery_percent_for_background" ||
+               key == "min_battery_percent_to_upload" || key == "background_limit_schedule") {
+      st = ParsePolicySetting(key, v, &e.policy);
+    } else if (key == "conditions_bus") {
+      if (!v.is_string() || v.get<std::string>().empty())
+        return Bad(key, "must be \"system\", \"none\", \"service\" or a D-Bus address");
+      s->conditions_bus = v.get<std::string>();
     } else if (key == "log_level") {
       if (!v.is_string()) return Bad(key, "must be a string");
       s->log_level = v.get<std::string>();

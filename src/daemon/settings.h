@@ -17,6 +17,7 @@ struct Settings {
   std::string log_level = "info";
   std::chrono::seconds clock_offset{0};  // clock_offset_seconds
   std::chrono::seconds status_interval{5};
+  std::string conditions_bus;  // as --conditions-bus; "" not set
 };
 
 // Parses a JSON document into `settings` (keys absent keep their values).

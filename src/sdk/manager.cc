@@ -112,7 +112,17 @@ Status Manager::GetServiceStatus(ServiceStatus* status) {
         .Read("running_transfers", &out.running_transfers)
         .Read("background_limit", &out.background_limit)
         .Read("foreground_limit", &out.foreground_limit)
-        .Read("caller_is_admin", &out.caller_is_admin);
+        .Read("caller_is_admin", &out.caller_is_admin)
+        .Read("network_known", &out.network_known)
+        .Read("metered", &out.metered)
+        .Read("cellular", &out.cellular)
+        .Read("connectivity", &out.connectivity)
+        .Read("link_type", &out.link_type)
+        .Read("power_known", &out.power_known)
+        .Read("on_battery", &out.on_battery)
+        .Read("battery_percent", &out.battery_percent)
+        .Read("schedule_limit", &out.schedule_limit)
+        .Read("blocked_jobs", &out.blocked_jobs);
     if (!r.status().ok()) return r.status();
     *status = std::move(out);
     return Status::OK();

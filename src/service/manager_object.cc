@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "service/arguments.h"
+#include "service/conditions_dict.h"
 #include "service/errors.h"
 #include "service/guard.h"
 #include "service/job_info.h"
@@ -142,6 +143,12 @@ std::map<std::string, sdbus::Variant> ManagerObject::GetStatus() {
     m["callbacks"] = sdbus::Variant(static_cast<uint32_t>(svc_.callbacks.size()));
     m["caller_uid"] = sdbus::Variant(c.uid);
     m["caller_is_admin"] = sdbus::Variant(svc_.IsAdmin(c));
+    bool admin = svc_.IsAdmin(c);
+    AddConditions(svc_.engine.Policy(), [&](const Guid& id) {
+      if (admin) return true;
+      auto snap = svc_.engine.GetJob(id);
+      return snap.ok() && snap->job.owner_uid == c.uid;
+    }, &m);
     return m;
   });
 }

@@ -45,6 +45,8 @@ constexpr std::array kTable = {
                    "server, then resume the job."},
     StatusCodeInfo{"DO_E_BLOCKED_BY_COST_TRANSFER_POLICY", code::kBlockedByCostPolicy,
                    "Paused by the job's cost policy on a metered network."},
+    StatusCodeInfo{"DO_E_BLOCKED_BY_CELLULAR_POLICY", code::kBlockedByCellularPolicy,
+                   "Paused: the download may not use a cellular (gsm, cdma) link."},
     StatusCodeInfo{"DO_E_BLOCKED_BY_POWER_STATE", code::kBlockedByPowerState,
                    "Paused because the machine runs on battery."},
     StatusCodeInfo{"DO_E_BLOCKED_BY_NO_NETWORK", code::kBlockedByNoNetwork,

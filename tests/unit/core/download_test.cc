@@ -371,7 +371,9 @@ TEST_F(DownloadTest, TotalSizeBytesMismatchFailsTheDownload) {
   auto t = TransferOf(id);
   ASSERT_NE(t, nullptr);
   EXPECT_FALSE(t->Respond(Ok200(100))) << "refused before any byte";
-  if (t->alive) t->Done(core::ByteOutcome{Status(code::kUnexpected, "aborted")});
+  core::ByteOutcome aborted;
+  aborted.status = Status(code::kUnexpected, "aborted");
+  if (t->alive) t->Done(aborted);
   Pump();
   auto st = downloads_->GetStatus(id);
   ASSERT_TRUE(st.ok());

@@ -34,6 +34,7 @@ void EngineTest::Open() {
   deps.payload = &payload_;
   deps.byte_sources = {&backend_};
   deps.digest = FakeDigestFactory();
+  deps.conditions = conditions_;
   auto e = Engine::Open(deps, cfg_);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   engine_ = std::move(e.value());

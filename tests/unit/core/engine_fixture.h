@@ -89,6 +89,7 @@ class EngineTest : public ::testing::Test {
   FakePayloadStore payload_;
   ScriptedBackend backend_;
   EngineConfig cfg_;
+  core::Conditions* conditions_ = nullptr;  // set before Open (policy tests)
   std::unique_ptr<Engine> engine_;
   RecordingConsumer consumer_{&clock_};
   uint64_t sub_id_ = 0;

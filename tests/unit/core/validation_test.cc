@@ -233,7 +233,7 @@ TEST_F(ValidationTest, PropertyArguments) {
   EXPECT_EQ(Commits(), commits);
   auto snap = Snap(job_);
   EXPECT_EQ(snap.job.priority, JobPriority::kNormal);
-  EXPECT_EQ(snap.job.cost_policy, cost::kStandard);
+  EXPECT_EQ(snap.job.cost_policy, cost::kUnrestricted);  // background_cost_policy, policy.md §2
   EXPECT_EQ(snap.job.custom_headers, "");
 }
 

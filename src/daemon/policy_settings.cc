@@ -1,0 +1,121 @@
+#include "daemon/policy_settings.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace ferry::daemon {
+
+namespace {
+
+using nlohmann::json;
+
+Status Bad(std::string_view key, std::string_view why) {
+  return Status(code::kInvalidArg, fmt::format("configuration key \"{}\": {}", key, why));
+}
+
+Status ParseCostPolicy(std::string_view key, const json& v, uint32_t* out) {
+  static const std::pair<const char*, uint32_t> kNames[] = {{"always", cost::kAlways},
+                                                            {"not_roaming", cost::kNotRoaming},
+                                                            {"no_surcharge", cost::kNoSurcharge},
+                                                            {"standard", cost::kStandard},
+                                                            {"unrestricted", cost::kUnrestricted}};
+  if (v.is_string())
+    for (const auto& [name, policy] : kNames)
+      if (v.get<std::string>() == name) {
+        *out = policy;
+        return Status::OK();
+      }
+  return Bad(key,
+             "must be one of \"always\", \"not_roaming\", \"no_surcharge\", \"standard\", "
+             "\"unrestricted\"");
+}
+
+Status ParsePercent(std::string_view key, const json& v, uint32_t* out) {
+  if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 100)
+    return Bad(key, "must be an integer from 0 to 100");
+  *out = static_cast<uint32_t>(v.get<int64_t>());
+  return Status::OK();
+}
+
+// "HH:MM" -> minutes; "24:00" only as an end.
+bool ParseClock(const json& v, bool end, uint32_t* minutes) {
+  if (!v.is_string()) return false;
+  const std::string& s = v.get_ref<const std::string&>();
+  if (s.size() != 5 || s[2] != ':') return false;
+  for (size_t i : {0u, 1u, 3u, 4u})
+    if (s[i] < '0' || s[i] > '9') return false;
+  uint32_t h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+  if (m > 59 || h > 24 || (h == 24 && (m != 0 || !end))) return false;
+  *minutes = h * 60 + m;
+  return true;
+}
+
+Status ParseDays(std::string_view key, const json& v, uint8_t* days) {
+  static const std::array<const char*, 7> kDays = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+  if (!v.is_array() || v.empty())
+    return Bad(key, "\"days\" must be a non-empty list of sun, mon, ... sat");
+  *days = 0;
+  for (const json& d : v) {
+    bool found = false;
+    for (size_t i = 0; i < kDays.size(); ++i)
+      if (d.is_string() && d.get<std::string>() == kDays[i]) {
+        *days |= static_cast<uint8_t>(1u << i);
+        found = true;
+      }
+    if (!found)
+      return Bad(key, fmt::format("\"days\": {} is not one of sun, mon, ... sat", d.dump()));
+  }
+  return Status::OK();
+}
+
+Status ParseEntry(std::string_view key, const json& e, core::ScheduleEntry* out) {
+  if (!e.is_object())
+    return Bad(key, "each entry must be an object {days, from, to, bytes_per_second}");
+  core::ScheduleEntry entry;
+  for (auto& [name, v] : e.items()) {
+    if (name == "days") {
+      if (Status s = ParseDays(key, v, &entry.days); !s.ok()) return s;
+    } else if (name == "from" || name == "to") {
+      if (!ParseClock(v, name == "to", name == "from" ? &entry.from : &entry.to))
+        return Bad(key, fmt::format("\"{}\" must be a time \"HH:MM\"", name));
+    } else if (name == "bytes_per_second") {
+      if (!v.is_number_unsigned() || v.get<uint64_t>() == 0)
+        return Bad(key, "\"bytes_per_second\" must be a positive integer");
+      entry.bytes_per_second = v.get<uint64_t>();
+    } else {
+      return Bad(key, fmt::format("unknown entry key \"{}\"", name));
+    }
+  }
+  if (!e.contains("from") || !e.contains("to") || !e.contains("bytes_per_second"))
+    return Bad(key, "each entry needs \"from\", \"to\" and \"bytes_per_second\"");
+  if (entry.from == entry.to) return Bad(key, "\"from\" and \"to\" must differ");
+  *out = entry;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ParsePolicySetting(std::string_view key, const json& v, core::PolicyConfig* p) {
+  if (key == "background_cost_policy") return ParseCostPolicy(key, v, &p->background_cost_policy);
+  if (key == "min_battery_percent_for_background")
+    return ParsePercent(key, v, &p->min_battery_percent_for_background);
+  if (key == "min_battery_percent_to_upload")
+    return ParsePercent(key, v, &p->min_battery_percent_to_upload);
+  if (key == "background_limit_schedule") {
+    if (!v.is_array()) return Bad(key, "must be a list of {days, from, to, bytes_per_second}");
+    std::vector<core::ScheduleEntry> entries;
+    for (const json& e : v) {
+      core::ScheduleEntry entry;
+      if (Status s = ParseEntry(key, e, &entry); !s.ok()) return s;
+      entries.push_back(entry);
+    }
+    p->background_limit_schedule = std::move(entries);
+    return Status::OK();
+  }
+  return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
+}
+
+}  // namespace ferry::daemon

@@ -1,0 +1,21 @@
+// The configuration keys of the network-aware policy (policy.md §2-3,
+// docs/configuration.md): background_cost_policy,
+// min_battery_percent_for_background, min_battery_percent_to_upload and
+// background_limit_schedule.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "core/policy.h"
+#include "ferry/status.h"
+
+namespace ferry::daemon {
+
+// Parses one of the keys above into `policy`. E_INVALIDARG naming the key
+// on a wrong type or value; `policy` may then be partly changed (the caller
+// keeps the whole document's result only when every key is valid).
+Status ParsePolicySetting(std::string_view key, const nlohmann::json& value,
+                          core::PolicyConfig* policy);
+
+}  // namespace ferry::daemon

@@ -1,0 +1,88 @@
+// The policy keys of ferryd's configuration (src/daemon/policy_settings,
+// docs/configuration.md) and --conditions-bus.
+#include <gtest/gtest.h>
+
+#include "daemon/ferryd.h"
+#include "daemon/settings.h"
+
+namespace ferry::daemon {
+namespace {
+
+TEST(PolicySettingsTest, Defaults) {
+  Settings s;
+  EXPECT_EQ(s.engine.policy.background_cost_policy, cost::kUnrestricted);
+  EXPECT_EQ(s.engine.policy.min_battery_percent_for_background, 20u);
+  EXPECT_EQ(s.engine.policy.min_battery_percent_to_upload, 0u);
+  EXPECT_TRUE(s.engine.policy.background_limit_schedule.empty());
+}
+
+TEST(PolicySettingsTest, ParsesEveryKey) {
+  Settings s;
+  Status st = ParseSettings(R"({
+    "background_cost_policy": "standard",
+    "min_battery_percent_for_background": 35,
+    "min_battery_percent_to_upload": 80,
+    "background_limit_schedule": [
+      {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "17:30", "bytes_per_second": 100000},
+      {"from": "22:00", "to": "24:00", "bytes_per_second": 5}
+    ],
+    "conditions_bus": "none"})",
+                            &s);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const core::PolicyConfig& p = s.engine.policy;
+  EXPECT_EQ(p.background_cost_policy, cost::kStandard);
+  EXPECT_EQ(p.min_battery_percent_for_background, 35u);
+  EXPECT_EQ(p.min_battery_percent_to_upload, 80u);
+  ASSERT_EQ(p.background_limit_schedule.size(), 2u);
+  EXPECT_EQ(p.background_limit_schedule[0],
+            (core::ScheduleEntry{0x3E, 8 * 60, 17 * 60 + 30, 100000}));
+  EXPECT_EQ(p.background_limit_schedule[1], (core::ScheduleEntry{0x7F, 22 * 60, 24 * 60, 5}));
+  EXPECT_EQ(s.conditions_bus, "none");
+}
+
+TEST(PolicySettingsTest, BadValuesAreRefusedAndChangeNothing) {
+  const char* bad[] = {
+      R"({"background_cost_policy": "cheap"})",
+      R"({"background_cost_policy": 33})",
+      R"({"min_battery_percent_for_background": 101})",
+      R"({"min_battery_percent_for_background": -1})",
+      R"({"min_battery_percent_to_upload": "50"})",
+      R"({"background_limit_schedule": {}})",
+      R"({"background_limit_schedule": [{"from": "8:00", "to": "17:00", "bytes_per_second": 1}]})",
+      R"({"background_limit_schedule": [{"from": "08:00", "to": "24:01", "bytes_per_second": 1}]})",
+      R"({"background_limit_schedule": [{"from": "24:00", "to": "08:00", "bytes_per_second": 1}]})",
+      R"({"background_limit_schedule": [{"from": "08:00", "to": "08:00", "bytes_per_second": 1}]})",
+      R"({"background_limit_schedule": [{"from": "08:00", "to": "09:00", "bytes_per_second": 0}]})",
+      R"({"background_limit_schedule": [{"from": "08:00", "to": "09:00"}]})",
+      R"({"background_limit_schedule": [{"days": ["monday"], "from": "08:00", "to": "09:00", "bytes_per_second": 1}]})",
+      R"({"background_limit_schedule": [{"days": [], "from": "08:00", "to": "09:00", "bytes_per_second": 1}]})",
+      R"({"background_limit_schedule": [{"from": "08:00", "to": "09:00", "bytes_per_second": 1, "x": 1}]})",
+      R"({"conditions_bus": ""})",
+  };
+  for (const char* doc : bad) {
+    Settings s;
+    Status st = ParseSettings(doc, &s);
+    EXPECT_EQ(st.code(), code::kInvalidArg) << doc;
+    EXPECT_EQ(s.engine.policy.background_cost_policy, cost::kUnrestricted) << doc;
+    EXPECT_EQ(s.engine.policy.min_battery_percent_for_background, 20u) << doc;
+    EXPECT_TRUE(s.engine.policy.background_limit_schedule.empty()) << doc;
+  }
+}
+
+TEST(PolicySettingsTest, ConditionsBusFlagOverridesTheSetting) {
+  Options o;
+  Settings s;
+  EXPECT_EQ(ConditionsBus(o, s), std::optional<std::string>(""));  // the system bus
+  s.conditions_bus = "none";
+  EXPECT_EQ(ConditionsBus(o, s), std::nullopt);
+  o.conditions_bus = "unix:path=/tmp/x";
+  EXPECT_EQ(ConditionsBus(o, s), std::optional<std::string>("unix:path=/tmp/x"));
+  o.conditions_bus = "service";
+  o.bus_address = "unix:path=/tmp/bus";
+  EXPECT_EQ(ConditionsBus(o, s), std::optional<std::string>("unix:path=/tmp/bus"));
+  ASSERT_TRUE(ParseOptions({"--conditions-bus", "none"}, &o).ok());
+  EXPECT_EQ(o.conditions_bus, "none");
+}
+
+}  // namespace
+}  // namespace ferry::daemon
