@@ -61,6 +61,7 @@ void Service::Impl::AuthorizeDownload(const Guid& id, const CallContext& c) {
   if (*owner != c.uid && !IsAdmin(c))
     throw StatusError(Status(code::kAccessDenied,
                              fmt::format("download {} belongs to another user", id.ToString())));
+  Join(id, c);
 }
 
 void Service::Impl::EnsureDownloadObject(const Guid& id) {
@@ -74,10 +75,13 @@ void Service::Impl::PublishDownload(const Guid& id) {
   EnsureDownloadObject(id);
   const DownloadStatus& s = st.value();
   auto state = static_cast<uint32_t>(s.state);
-  download_objects.at(id)->emitStatusChanged(s.bytes_total, s.bytes_transferred, state, s.error,
-                                             s.extended_error);
-  manager->emitDownloadStatusChanged(sdbus::ObjectPath(DownloadPath(id)), s.bytes_total,
-                                     s.bytes_transferred, state, s.error, s.extended_error);
+  const Audiences::Members& to = audiences.Of(id);
+  Unicast(download_objects.at(id)->object(), org::ferry::Ferry1::Download_adaptor::INTERFACE_NAME,
+          "StatusChanged", to, s.bytes_total, s.bytes_transferred, state, s.error,
+          s.extended_error);
+  Unicast(manager->object(), org::ferry::Ferry1::Manager_adaptor::INTERFACE_NAME,
+          "DownloadStatusChanged", to, sdbus::ObjectPath(DownloadPath(id)), s.bytes_total,
+          s.bytes_transferred, state, s.error, s.extended_error);
 }
 
 // --- Manager methods -------------------------------------------------------------
@@ -87,6 +91,7 @@ sdbus::ObjectPath ManagerObject::CreateDownload() {
     CallContext c = svc_.Who(getObject());
     Guid id;
     Check(svc_.Downloads().Create(svc_.EngineCaller(c), &id));
+    svc_.Join(id, c);
     svc_.EnsureDownloadObject(id);
     return sdbus::ObjectPath(DownloadPath(id));
   });

@@ -24,7 +24,8 @@ class DownloadObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1:
   DownloadObject(Service::Impl& svc, const Guid& id);
   ~DownloadObject();
 
-  using Download_adaptor::emitStatusChanged;
+  // For signals, which go to the download's audience only (service/audience.h).
+  sdbus::IObject& object() { return getObject(); }
 
  private:
   void Start(const std::vector<sdbus::Struct<uint64_t, uint64_t>>& ranges) override;

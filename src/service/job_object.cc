@@ -41,16 +41,21 @@ JobObject::JobObject(Service::Impl& svc, const Guid& id)
 
 JobObject::~JobObject() { unregisterAdaptor(); }
 
-void JobObject::EmitPropertiesChanged() {
-  getObject().emitPropertiesChangedSignal(
-      kJobInterface, {"DisplayName", "Description", "State", "Priority", "Owner", "Progress",
-                      "Times", "NotifyFlags", "ErrorCount", "MinimumRetryDelay",
-                      "NoProgressTimeout", "CostPolicy", "CustomHeaders", "MaximumRate"});
+void JobObject::EmitPropertiesChanged(const Audiences::Members& to) {
+  // What emitPropertiesChangedSignal sends, addressed: no values, only the
+  // names that may have changed.
+  static const std::vector<std::string> kNames = {
+      "DisplayName", "Description", "State", "Priority", "Owner", "Progress", "Times",
+      "NotifyFlags", "ErrorCount", "MinimumRetryDelay", "NoProgressTimeout", "CostPolicy",
+      "CustomHeaders", "MaximumRate"};
+  Unicast(getObject(), "org.freedesktop.DBus.Properties", "PropertiesChanged", to,
+          std::string(kJobInterface), std::map<std::string, sdbus::Variant>{}, kNames);
 }
 
 core::JobSnapshot JobObject::Checked(CallContext* who) {
   CallContext c = svc_.Who(getObject());
   core::JobSnapshot snap = svc_.Authorized(id_, c);
+  svc_.Join(id_, c);
   if (who) *who = std::move(c);
   return snap;
 }
@@ -352,6 +357,11 @@ void JobObject::TakeOwnership() {
       throw StatusError(Status(code::kAccessDenied, "TakeOwnership needs administrator rights"));
     svc_.Authorized(id_, c);
     Check(svc_.engine.TakeOwnership(id_, c.uid));
+    // The previous owner's connections are not entitled any more.
+    svc_.audiences.Keep(id_, [&](const std::string& name, uint32_t uid) {
+      return uid == c.uid || svc_.authority->IsAdmin(name, uid);
+    });
+    svc_.Join(id_, c);
   });
 }
 

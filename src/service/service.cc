@@ -104,45 +104,59 @@ void Service::Impl::TrimObjects() {
 
 void Service::Impl::DropObjectLater(const Guid& id) {
   callbacks.erase(id);
+  // A final job has no more filtered events (core/events.h), and its raw ones
+  // publish nothing: nobody needs its signals. A client that calls it again
+  // joins again until it leaves the bus.
+  audiences.Drop(id);
   // The object of a final job goes with the LRU; a handle obtained earlier
   // still reads the final state while the engine remembers the job (it
   // registers the object again on demand). GetJob/EnumJobs no longer return it.
 }
 
 void Service::Impl::OnRawEvent(const core::EngineEvent& e) {
-  if (options.downloads && options.downloads->Has(e.job)) return PublishDownload(e.job);
+  if (options.downloads && options.downloads->Has(e.job)) {
+    PublishDownload(e.job);
+    if (!engine.IsLive(e.job)) audiences.Drop(e.job);  // finalized or aborted: published last
+    return;
+  }
   if (!engine.IsLive(e.job)) {
     DropObjectLater(e.job);
     return;
   }
+  const Audiences::Members& to = audiences.Of(e.job);
+  if (to.empty() || e.kind == core::EventKind::kFileTransferred) return;
   EnsureObject(e.job);
-  if (e.kind != core::EventKind::kFileTransferred) jobs.at(e.job)->EmitPropertiesChanged();
+  jobs.at(e.job)->EmitPropertiesChanged(to);
 }
 
 void Service::Impl::OnFilteredEvent(const core::EngineEvent& e) {
   if (options.downloads && options.downloads->Has(e.job)) return;  // raw events publish them
-  auto it = jobs.find(e.job);
-  if (it == jobs.end()) return;
-  JobObject& job = *it->second;
-  sdbus::ObjectPath path(JobPath(e.job));
+  // Every copy is addressed to one member of the job's audience, on the job's
+  // object and, with its path, on the manager (docs/dbus-api.md).
+  const Audiences::Members& to = audiences.Of(e.job);
+  const char* member = nullptr;
   switch (e.kind) {
-    case core::EventKind::kTransferred:
-      job.emitTransferred();
-      manager->emitJobTransferred(path);
-      break;
-    case core::EventKind::kError:
-      job.emitError();
-      manager->emitJobError(path);
-      break;
-    case core::EventKind::kModification:
-      job.emitModification();
-      manager->emitJobModification(path);
-      return;
-    case core::EventKind::kFileTransferred:
-      job.emitFileTransferred(static_cast<uint32_t>(e.file_index));
-      manager->emitFileTransferred(path, static_cast<uint32_t>(e.file_index));
-      return;
+    case core::EventKind::kTransferred: member = "Transferred"; break;
+    case core::EventKind::kError: member = "Error"; break;
+    case core::EventKind::kModification: member = "Modification"; break;
+    case core::EventKind::kFileTransferred: member = "FileTransferred"; break;
   }
+  if (!to.empty()) {
+    EnsureObject(e.job);
+    sdbus::IObject& job = jobs.at(e.job)->object();
+    const std::string job_interface = org::ferry::Ferry1::Job_adaptor::INTERFACE_NAME;
+    const std::string manager_interface = org::ferry::Ferry1::Manager_adaptor::INTERFACE_NAME;
+    sdbus::ObjectPath path(JobPath(e.job));
+    if (e.kind == core::EventKind::kFileTransferred) {
+      auto file = static_cast<uint32_t>(e.file_index);
+      Unicast(job, job_interface, member, to, file);
+      Unicast(manager->object(), manager_interface, "FileTransferred", to, path, file);
+    } else {
+      Unicast(job, job_interface, member, to);
+      Unicast(manager->object(), manager_interface, std::string("Job") + member, to, path);
+    }
+  }
+  if (e.kind != core::EventKind::kTransferred && e.kind != core::EventKind::kError) return;
   // The notify command line: user mode, nobody has a callback for the job.
   if (options.system_mode) return;
   if (auto cb = callbacks.find(e.job); cb != callbacks.end() && !cb->second.empty()) return;
@@ -156,6 +170,7 @@ void Service::Impl::OnFilteredEvent(const core::EngineEvent& e) {
 
 void Service::Impl::OnClientGone(const std::string& name) {
   authority->Forget(name);
+  audiences.Leave(name);
   for (auto it = callbacks.begin(); it != callbacks.end();) {
     it->second.erase(name);
     it = it->second.empty() ? callbacks.erase(it) : std::next(it);

@@ -13,6 +13,7 @@
 
 #include "core/engine.h"
 #include "core/events.h"
+#include "service/audience.h"
 #include "service/authority.h"
 #include "service/bus_driver.h"
 #include "service/download_object.h"
@@ -44,6 +45,9 @@ struct Service::Impl {
   // The job, if the caller is its owner or an administrator; throws
   // StatusError (DO_E_JOB_NOT_FOUND, E_ACCESSDENIED).
   core::JobSnapshot Authorized(const Guid& id, const CallContext& c);
+  // The caller of an authorized call on id's object receives id's signals
+  // from now on (service/audience.h).
+  void Join(const Guid& id, const CallContext& c) { audiences.Join(id, c.sender, c.uid); }
 
   // Job objects are a cache, not one per job: an sdbus-c++ object costs
   // ~16 KiB, too much for 10,000 jobs. EnsureObject registers the object of
@@ -88,6 +92,7 @@ struct Service::Impl {
   uint64_t use_clock = 0;
   bool trim_posted = false;
   std::map<Guid, std::set<std::string>> callbacks;  // job -> unique names with a callback
+  Audiences audiences;  // who receives each job's and download's signals
   std::unique_ptr<core::EventConsumer> filtered_consumer, raw_consumer;
   uint64_t filtered_sub = 0, raw_sub = 0;
   sys::Lifetime life;  // guards callbacks from the engine and the loop
@@ -99,11 +104,8 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   ManagerObject(Service::Impl& svc);
   ~ManagerObject();
 
-  using Manager_adaptor::emitDownloadStatusChanged;
-  using Manager_adaptor::emitFileTransferred;
-  using Manager_adaptor::emitJobError;
-  using Manager_adaptor::emitJobModification;
-  using Manager_adaptor::emitJobTransferred;
+  // For signals, which go to each job's audience only (service/audience.h).
+  sdbus::IObject& object() { return getObject(); }
 
  private:
   void CreateJob(sdbus::Result<sdbus::ObjectPath>&& result, std::string display_name,
@@ -131,11 +133,9 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   JobObject(Service::Impl& svc, const Guid& id);
   ~JobObject();
 
-  using Job_adaptor::emitError;
-  using Job_adaptor::emitFileTransferred;
-  using Job_adaptor::emitModification;
-  using Job_adaptor::emitTransferred;
-  void EmitPropertiesChanged();
+  // For signals, which go to the job's audience only (service/audience.h).
+  sdbus::IObject& object() { return getObject(); }
+  void EmitPropertiesChanged(const Audiences::Members& to);
 
  private:
   // Methods.

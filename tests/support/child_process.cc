@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "util/status_codes.h"
@@ -99,7 +101,8 @@ Status ChildProcess::Spawn(const std::vector<std::string>& argv, const SpawnOpti
     static const char kUser[] = "child: cannot switch user\n";
     if (drop && !DropTo(user)) ChildFail(kUser, sizeof kUser - 1, 125);
     static const char kCwd[] = "child: cannot chdir\n";
-    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ChildFail(kCwd, sizeof kCwd - 1, 125);
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0)
+      ChildFail(kCwd, sizeof kCwd - 1, 125);
     ::execvpe(argp[0], argp.data(), envp.data());
     static const char kExec[] = "child: exec failed\n";
     ChildFail(kExec, sizeof kExec - 1, 127);
@@ -190,8 +193,8 @@ namespace {
 
 // Feeds `input` to in_fd (closed once written) and collects out_fd and
 // err_fd until both are closed or `deadline` passes. Takes the fds.
-void Exchange(int in_fd, int out_fd, int err_fd, const std::string& input, Clock::time_point deadline,
-              CommandResult* result) {
+void Exchange(int in_fd, int out_fd, int err_fd, const std::string& input,
+              Clock::time_point deadline, CommandResult* result) {
   SetNonBlocking(in_fd);
   SetNonBlocking(out_fd);
   SetNonBlocking(err_fd);
@@ -272,53 +275,73 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const RunOptions&
   return result;
 }
 
-Status RunAs(const UnixUser& user, const std::function<std::string()>& fn, std::string* result,
+namespace {
+
+constexpr const char* kChildEnv = "FERRY_TEST_CHILD";  // the function a RunAs child runs
+
+std::map<std::string, ChildFunction>& ChildFunctions() {
+  static std::map<std::string, ChildFunction> functions;
+  return functions;
+}
+
+// The running binary's path, to execute it again.
+std::string SelfPath() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+}  // namespace
+
+bool RegisterChildFunction(const char* name, ChildFunction fn) {
+  if (!ChildFunctions().emplace(name, fn).second) {
+    std::fprintf(stderr, "child function %s registered twice\n", name);
+    std::abort();
+  }
+  return true;
+}
+
+bool RunChildFunctionIfAsked(int argc, char** argv, int* exit_code) {
+  const char* name = std::getenv(kChildEnv);
+  if (!name) return false;
+  const std::string function = name;
+  ::unsetenv(kChildEnv);  // not inherited by what the function runs
+  auto it = ChildFunctions().find(function);
+  if (it == ChildFunctions().end()) {
+    std::fprintf(stderr, "no child function %s in %s\n", function.c_str(), argv[0]);
+    *exit_code = 1;
+    return true;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    std::string out = it->second(args);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+    *exit_code = 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "child function %s threw: %s\n", function.c_str(), e.what());
+    *exit_code = 1;
+  }
+  return true;
+}
+
+Status RunAs(const UnixUser& user, const std::string& function,
+             const std::vector<std::string>& args, std::string* result,
              std::chrono::milliseconds timeout) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe");
-  ChildProcess child;
-  Status s = child.Fork([&] {
-    ::close(p[0]);
-    if (!DropTo(user)) return 2;
-    std::string out = fn();  // a throw: exit 1 (ChildProcess::Fork)
-    for (size_t off = 0; off < out.size();) {
-      ssize_t w = ::write(p[1], out.data() + off, out.size() - off);
-      if (w <= 0) break;
-      off += static_cast<size_t>(w);
-    }
-    ::close(p[1]);
-    return 0;
-  });
-  ::close(p[1]);
-  if (!s.ok()) {
-    ::close(p[0]);
-    return s;
-  }
-  SetNonBlocking(p[0]);
-  std::string got;
-  const auto deadline = Clock::now() + timeout;
-  char buf[65536];
-  while (Clock::now() < deadline) {
-    pollfd pfd{p[0], POLLIN, 0};
-    ::poll(&pfd, 1, 50);
-    ssize_t r = ::read(p[0], buf, sizeof buf);
-    if (r > 0) {
-      got.append(buf, static_cast<size_t>(r));
-      continue;
-    }
-    if (r == 0 || (errno != EAGAIN && errno != EINTR)) break;
-  }
-  ::close(p[0]);
-  *result = got;
-  int code = -1;
-  if (!child.Wait(Left(deadline) + std::chrono::seconds(5), &code)) {
-    child.KillGroup();
-    return Status(code::kUnexpected, "RunAs(" + user.name + ") timed out: " + got);
-  }
-  if (code == 2) return Status(code::kUnexpected, "RunAs: cannot switch to " + user.name);
-  if (code != 0)
-    return Status(code::kUnexpected,
-                  "RunAs(" + user.name + ") child exit " + std::to_string(code) + ": " + got);
+  const std::string self = SelfPath();
+  if (self.empty()) return ErrnoStatus(errno, "readlink /proc/self/exe");
+  std::vector<std::string> argv = {self};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions ro;
+  ro.as = user;
+  ro.env[kChildEnv] = function;
+  ro.timeout = timeout;
+  CommandResult r = RunCommand(argv, ro);
+  *result = r.out;
+  const std::string who = "RunAs(" + user.name + ", " + function + ")";
+  if (r.timed_out) return Status(code::kUnexpected, who + " timed out: " + r.Describe());
+  if (r.exit_code == 125) return Status(code::kUnexpected, who + ": cannot switch user: " + r.err);
+  if (r.exit_code != 0) return Status(code::kUnexpected, who + ": " + r.Describe());
   return Status::OK();
 }
 

@@ -1,7 +1,8 @@
 // The one way tests run other programs: ChildProcess for long-lived children
 // (the private dbus-daemon, nginx, ferryd), RunCommand for a program run to
 // completion with its output captured (the CLI, busctl, useradd), RunAs for a
-// function run in a forked child as another user.
+// registered function run as another user in a new process (the test binary
+// executed again).
 //
 // Every child is put in a process group of its own (its pgid is its pid), so
 // that KillGroup() reaches what it started (nginx's workers) and nothing
@@ -101,15 +102,43 @@ struct CommandResult {
 // it (bounded by options.timeout; then its group is killed). Never throws.
 CommandResult RunCommand(const std::vector<std::string>& argv, const RunOptions& options = {});
 
-// Forks; the child switches to `user` and runs `fn`, writes the returned
-// string into a pipe and exits 0 (or 1 when `fn` throws, 2 when the user
-// switch failed). The parent returns the string through *result.
-// E_UNEXPECTED with the reason when the child failed or timed out.
+// RunAs: code run as another user, in a new process.
 //
-// The child inherits a copy of a multi-threaded process, so `fn` must only
-// use code that is safe to start fresh there (a new SDK connection is: it
-// makes its own threads; it must not touch objects the parent created).
-Status RunAs(const UnixUser& user, const std::function<std::string()>& fn, std::string* result,
+// The test binary is executed again (as `user`), and instead of its tests it
+// runs one function registered by name with FERRY_CHILD_FUNCTION, with the
+// string arguments given, and prints what the function returns on stdout.
+// Exec, not a bare fork: the forked copy of a multi-threaded test process may
+// not start threads of its own (ThreadSanitizer cannot follow them, and
+// locks held by the parent's other threads stay held), while the SDK a child
+// runs always does. The function sees nothing of the parent but its
+// arguments.
+using ChildFunction = std::string (*)(const std::vector<std::string>& args);
+
+// Registers `fn` as `name` at static initialization (FERRY_CHILD_FUNCTION);
+// a name registered twice aborts the binary. Returns true.
+bool RegisterChildFunction(const char* name, ChildFunction fn);
+
+// Defines and registers a child function:
+//   FERRY_CHILD_FUNCTION(CreateAJob) { ... return "id " + id.ToString(); }
+// `args` is the vector RunAs was given. Names are global to the test binary.
+#define FERRY_CHILD_FUNCTION(name)                        \
+  std::string name(const std::vector<std::string>& args); \
+  [[maybe_unused]] const bool name##_registered =         \
+      ::ferry::test::RegisterChildFunction(#name, &name); \
+  std::string name([[maybe_unused]] const std::vector<std::string>& args)
+
+// For main(): when this process was started by RunAs, runs the function it
+// names, writes the result to stdout and returns true with the exit code in
+// *exit_code (0; 1 when the function threw or is not registered). False in
+// a normal test run.
+bool RunChildFunctionIfAsked(int argc, char** argv, int* exit_code);
+
+// Runs the child function `function` as `user` with `args`, bounded by
+// `timeout`; its stdout in *result. E_UNEXPECTED with the reason (and the
+// child's stderr: a sanitizer report, say) when the child could not switch
+// user (exit 125), could not exec (127), failed, or timed out.
+Status RunAs(const UnixUser& user, const std::string& function,
+             const std::vector<std::string>& args, std::string* result,
              std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
 
 }  // namespace ferry::test

@@ -6,14 +6,10 @@
 // resident memory must be back near where it was (a leak check with a
 // generous bound, not a speed test: nothing here is timed).
 //
-// The default is 500, not the 1000 of issue 11, for make test's time on two
-// cores: every client subscribes to the manager's signals, which carry every
-// job's events (api.md §2), so N clients cost N^2 signal deliveries. Measured
-// on a 2-core machine shared with compiles: 250 clients 10 s, 500 20 s, 1000
-// 60-63 s — dbus-daemon ~19 s and the clients' SDK threads ~36 s of CPU,
-// ferryd ~4 s — and in one of two 1000-client runs 35 Complete calls got no
-// answer within the SDK's 25 s call timeout. FERRY_CLIENTS=1000 runs the
-// full count.
+// 1000 clients by default (FERRY_CLIENTS overrides). Each job's signals go
+// only to the connections that use it (docs/dbus-api.md, "Who receives
+// signals", which also has the measured times), so N clients cost N signal
+// deliveries, not N^2.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -40,7 +36,7 @@ constexpr std::chrono::seconds kClientDeadline{240};
 int Clients() {
   const char* env = std::getenv("FERRY_CLIENTS");
   int n = env ? std::atoi(env) : 0;
-  return n > 0 ? n : 500;
+  return n > 0 ? n : 1000;
 }
 
 // What the client threads found; first failure messages kept for the report.

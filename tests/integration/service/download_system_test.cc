@@ -41,13 +41,61 @@ std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
 
 std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 
+// --- What users A and B run (test::RunAs; args[0] is the bus address) ------
+
+// args: address, url, local path. A download with a display name, started;
+// "<SetProperty(SecurityFlags) code> {id}".
+FERRY_CHILD_FUNCTION(DownloadSystemCreate) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Download> d;
+  st = m->CreateDownload(&d);
+  if (!st.ok()) return "create " + st.ToString();
+  st = d->SetProperty(P::kUri, args.at(1));
+  if (st.ok()) st = d->SetProperty(P::kLocalPath, args.at(2));
+  if (st.ok()) st = d->SetProperty(P::kDisplayName, std::string("a's download"));
+  if (!st.ok()) return "set " + st.ToString();
+  Status flags = d->SetProperty(P::kSecurityFlags, uint32_t{0x100});
+  st = d->Start();
+  if (!st.ok()) return "start " + st.ToString();
+  PropertyValue id;
+  st = d->GetProperty(P::kId, &id);
+  if (!st.ok()) return "id " + st.ToString();
+  return std::to_string(flags.code()) + " " + std::get<std::string>(id);
+}
+
+// args: address. "enum <code> <count>".
+FERRY_CHILD_FUNCTION(DownloadSystemEnum) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::vector<std::unique_ptr<Download>> list;
+  st = m->EnumDownloads(nullptr, &list);
+  return "enum " + Hex(st.code()) + " " + std::to_string(list.size());
+}
+
+// args: address. The caller's one download: "<display name> <state>".
+FERRY_CHILD_FUNCTION(DownloadSystemReadBack) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::vector<std::unique_ptr<Download>> list;
+  st = m->EnumDownloads(nullptr, &list);
+  if (!st.ok() || list.size() != 1) return "enum " + st.ToString();
+  PropertyValue name;
+  st = list[0]->GetProperty(P::kDisplayName, &name);
+  if (!st.ok()) return "name " + st.ToString();
+  DownloadStatus ds;
+  st = list[0]->GetStatus(&ds);
+  if (!st.ok()) return "status " + st.ToString();
+  return std::get<std::string>(name) + " " + std::string(DownloadStateName(ds.state));
+}
+
 class DownloadSystemTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!test::IsRoot()) GTEST_SKIP() << "system-mode tests create users: run as root";
-#if defined(__SANITIZE_THREAD__)
-    GTEST_SKIP() << "RunAs children start threads after fork, which ThreadSanitizer does not support";
-#endif
     if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
     if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
     if (::access("/usr/bin/busctl", X_OK) != 0) GTEST_SKIP() << "busctl missing";
@@ -87,17 +135,13 @@ class DownloadSystemTest : public ::testing::Test {
     }
   }
 
-  // Runs `fn` as `user` with a Manager on the test bus.
-  std::string As(const UnixUser& user,
-                 const std::function<std::string(Manager&)>& fn) {
+  // Runs the child function `function` as `user`; the test bus's address
+  // goes first in its arguments.
+  std::string As(const UnixUser& user, const std::string& function,
+                 std::vector<std::string> args = {}) {
     std::string out;
-    const std::string address = env_.address();
-    Status s = RunAs(user, [&]() -> std::string {
-      Status st;
-      auto m = ConnectTo(address, &st);
-      if (!m) return "connect " + st.ToString();
-      return fn(*m);
-    }, &out);
+    args.insert(args.begin(), env_.address());
+    Status s = RunAs(user, function, args, &out);
     EXPECT_TRUE(s.ok()) << s.ToString() << out;
     return out;
   }
@@ -113,22 +157,7 @@ TEST_F(DownloadSystemTest, AnotherUserCanNeitherSeeNorTouchADownload) {
   const std::string dest = home_a_ + "/sub/dir/file.bin";
   const std::string url = nginx_.Url("/file.bin");
   // --- A makes a download (in directories that do not exist yet) ----------
-  std::string out = As(a_, [&](Manager& m) -> std::string {
-    std::unique_ptr<Download> d;
-    Status st = m.CreateDownload(&d);
-    if (!st.ok()) return "create " + st.ToString();
-    st = d->SetProperty(P::kUri, url);
-    if (st.ok()) st = d->SetProperty(P::kLocalPath, dest);
-    if (st.ok()) st = d->SetProperty(P::kDisplayName, std::string("a's download"));
-    if (!st.ok()) return "set " + st.ToString();
-    Status flags = d->SetProperty(P::kSecurityFlags, uint32_t{0x100});
-    st = d->Start();
-    if (!st.ok()) return "start " + st.ToString();
-    PropertyValue id;
-    st = d->GetProperty(P::kId, &id);
-    if (!st.ok()) return "id " + st.ToString();
-    return std::to_string(flags.code()) + " " + std::get<std::string>(id);
-  });
+  std::string out = As(a_, "DownloadSystemCreate", {url, dest});
   size_t space = out.find(' ');
   ASSERT_TRUE(space != std::string::npos && out.find_first_not_of("-0123456789") == space) << out;
   EXPECT_EQ(Hex(std::stoi(out.substr(0, space))), Hex(code::kAccessDenied))
@@ -143,11 +172,7 @@ TEST_F(DownloadSystemTest, AnotherUserCanNeitherSeeNorTouchADownload) {
   }
 
   // --- B sees nothing ---------------------------------------------------------
-  out = As(b_, [&](Manager& m) -> std::string {
-    std::vector<std::unique_ptr<Download>> list;
-    Status st = m.EnumDownloads(nullptr, &list);
-    return "enum " + Hex(st.code()) + " " + std::to_string(list.size());
-  });
+  out = As(b_, "DownloadSystemEnum");
   EXPECT_EQ(out, "enum " + Hex(code::kOk) + " 0") << "B sees A's download";
 
   // --- B on the raw object: every call is E_ACCESSDENIED ----------------------
@@ -170,18 +195,7 @@ TEST_F(DownloadSystemTest, AnotherUserCanNeitherSeeNorTouchADownload) {
   }
 
   // --- A's download is untouched; root may relax TLS on its own ----------------
-  out = As(a_, [&](Manager& m) -> std::string {
-    std::vector<std::unique_ptr<Download>> list;
-    Status st = m.EnumDownloads(nullptr, &list);
-    if (!st.ok() || list.size() != 1) return "enum " + st.ToString();
-    PropertyValue name;
-    st = list[0]->GetProperty(P::kDisplayName, &name);
-    if (!st.ok()) return "name " + st.ToString();
-    DownloadStatus ds;
-    st = list[0]->GetStatus(&ds);
-    if (!st.ok()) return "status " + st.ToString();
-    return std::get<std::string>(name) + " " + std::string(DownloadStateName(ds.state));
-  });
+  out = As(a_, "DownloadSystemReadBack");
   EXPECT_TRUE(out == "a's download TRANSFERRING" || out == "a's download TRANSFERRED") << out;
   Status s;
   auto root = ConnectTo(env_.address(), &s);

@@ -4,7 +4,7 @@
 // neither see, read, change, complete nor cancel it; root can, with
 // all-users; A's Complete delivers a file that belongs to A, written through
 // a descriptor A opened — ferryd (as `ferry`) cannot even enter that
-// directory.
+// directory; B's connection hears no signal of A's job.
 //
 // Needs root (to create users and switch to them): skipped otherwise.
 #include <dirent.h>
@@ -12,8 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sdbus-c++/sdbus-c++.h>
+
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/service_test.h"
@@ -39,17 +43,120 @@ std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
 
 std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 
+// --- What users A and B run (test::RunAs; args[0] is the bus address) ------
+
+// args: address, url, local name. Creates and resumes a job: "id {GUID}".
+FERRY_CHILD_FUNCTION(SystemModeCreateAndResume) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  Guid id;
+  std::unique_ptr<Job> job;
+  st = m->CreateJob("a's job", JobType::kDownload, &id, &job);
+  if (!st.ok()) return "create " + st.ToString();
+  st = job->AddFile(args.at(1), args.at(2));
+  if (!st.ok()) return "add " + st.ToString();
+  st = job->Resume();
+  if (!st.ok()) return "resume " + st.ToString();
+  return "id " + id.ToString();
+}
+
+// args: address, job id. What another user's SDK finds of that job.
+FERRY_CHILD_FUNCTION(SystemModeLookForJob) {
+  Guid id;
+  if (!Guid::Parse(args.at(1), &id)) return "bad id";
+  std::string r;
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::vector<std::unique_ptr<Job>> jobs;
+  st = m->EnumJobs(0, &jobs);
+  r += "enum " + std::to_string(st.code()) + " " + std::to_string(jobs.size()) + "\n";
+  jobs.clear();
+  st = m->EnumJobs(kEnumAllUsers, &jobs);
+  r += "enumall " + std::to_string(st.code()) + " " + std::to_string(jobs.size()) + "\n";
+  std::unique_ptr<Job> j;
+  st = m->GetJob(id, &j);
+  r += "get " + std::to_string(st.code()) + " " + (j ? "handle" : "none") + "\n";
+  return r;
+}
+
+// args: address, job id. Completes the job: "complete <status>".
+FERRY_CHILD_FUNCTION(SystemModeComplete) {
+  Guid id;
+  if (!Guid::Parse(args.at(1), &id)) return "bad id";
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Job> j;
+  st = m->GetJob(id, &j);
+  if (!st.ok()) return "get " + st.ToString();
+  st = j->Complete();
+  return "complete " + st.ToString();
+}
+
+// args: address. Creates a job and leaves it suspended: "id {GUID}".
+FERRY_CHILD_FUNCTION(SystemModeCreate) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  Guid id;
+  std::unique_ptr<Job> job;
+  st = m->CreateJob("to cancel", JobType::kDownload, &id, &job);
+  if (!st.ok()) return "create " + st.ToString();
+  return "id " + id.ToString();
+}
+
+// args: address. "<EnumJobs code> <count>".
+FERRY_CHILD_FUNCTION(SystemModeCountJobs) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::vector<std::unique_ptr<Job>> jobs;
+  st = m->EnumJobs(0, &jobs);
+  return std::to_string(st.code()) + " " + std::to_string(jobs.size());
+}
+
+// args: address, a local file, a local name. "<AddFile(file://) code>
+// <SetNotifyCmdLine code> ".
+FERRY_CHILD_FUNCTION(SystemModeRefusals) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  Guid id;
+  std::unique_ptr<Job> job;
+  st = m->CreateJob("refusals", JobType::kDownload, &id, &job);
+  if (!st.ok()) return "create " + st.ToString();
+  std::string r;
+  r += std::to_string(job->AddFile("file://" + args.at(1), args.at(2)).code()) + " ";
+  r += std::to_string(job->SetNotifyCmdLine("/bin/true", "").code()) + " ";
+  job->Cancel();
+  return r;
+}
+
+// args: address, url, local path. A blocking download, finalized:
+// "finalize <status>".
+FERRY_CHILD_FUNCTION(SystemModeDownloadAndFinalize) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Download> d;
+  st = m->CreateDownload(&d);
+  if (!st.ok()) return "create " + st.ToString();
+  if (!(st = d->SetProperty(DownloadProperty::kUri, args.at(1))).ok()) return "uri " + st.ToString();
+  if (!(st = d->SetProperty(DownloadProperty::kLocalPath, args.at(2))).ok())
+    return "path " + st.ToString();
+  if (!(st = d->SetProperty(DownloadProperty::kBlockingMode, true)).ok())
+    return "blocking " + st.ToString();
+  if (!(st = d->Start()).ok()) return "start " + st.ToString();
+  st = d->Finalize();
+  return "finalize " + st.ToString();
+}
+
 class SystemModeTest : public ServiceTest {
  protected:
   void SetUp() override {
     if (!test::IsRoot()) GTEST_SKIP() << "system-mode tests create users: run as root";
-#if defined(__SANITIZE_THREAD__)
-    // test::RunAs forks (no exec) and runs the SDK, which starts threads, in
-    // the child: TSan cannot follow threads started after a multi-threaded
-    // fork. The service side of these paths runs under TSan in the other
-    // service tests, and these tests run under ASan and in the debug build.
-    GTEST_SKIP() << "RunAs children start threads after fork, which ThreadSanitizer does not support";
-#endif
     ServiceTest::SetUp();
     if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
     if (Stopped()) return;
@@ -96,20 +203,7 @@ TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
 
   // --- A creates and starts a job ------------------------------------------
   std::string out;
-  Status s = RunAs(a_, [&]() -> std::string {
-    Status st;
-    auto m = ConnectTo(address, &st);
-    if (!m) return "connect " + st.ToString();
-    Guid id;
-    std::unique_ptr<Job> job;
-    st = m->CreateJob("a's job", JobType::kDownload, &id, &job);
-    if (!st.ok()) return "create " + st.ToString();
-    st = job->AddFile(url, dest);
-    if (!st.ok()) return "add " + st.ToString();
-    st = job->Resume();
-    if (!st.ok()) return "resume " + st.ToString();
-    return "id " + id.ToString();
-  }, &out);
+  Status s = RunAs(a_, "SystemModeCreateAndResume", {address, url, dest}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_EQ(out.rfind("id ", 0), 0u) << out;
   Guid id;
@@ -139,22 +233,7 @@ TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
   EXPECT_TRUE(roots_own.empty()) << "root's own list shows another user's job";
 
   // --- B through the SDK ------------------------------------------------------
-  s = RunAs(b_, [&]() -> std::string {
-    std::string r;
-    Status st;
-    auto m = ConnectTo(address, &st);
-    if (!m) return "connect " + st.ToString();
-    std::vector<std::unique_ptr<Job>> jobs;
-    st = m->EnumJobs(0, &jobs);
-    r += "enum " + std::to_string(st.code()) + " " + std::to_string(jobs.size()) + "\n";
-    jobs.clear();
-    st = m->EnumJobs(kEnumAllUsers, &jobs);
-    r += "enumall " + std::to_string(st.code()) + " " + std::to_string(jobs.size()) + "\n";
-    std::unique_ptr<Job> j;
-    st = m->GetJob(id, &j);
-    r += "get " + std::to_string(st.code()) + " " + (j ? "handle" : "none") + "\n";
-    return r;
-  }, &out);
+  s = RunAs(b_, "SystemModeLookForJob", {address, id.ToString()}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString() << out;
   {
     int enum_code = 1, enum_n = -1, all_code = 0, all_n = -1, get_code = 0;
@@ -261,16 +340,7 @@ TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
   EXPECT_FALSE(PathExists("/tmp/ferrytest-b-steal.bin"));
 
   // --- A completes: the file is A's ----------------------------------------
-  s = RunAs(a_, [&]() -> std::string {
-    Status st;
-    auto m = ConnectTo(address, &st);
-    if (!m) return "connect " + st.ToString();
-    std::unique_ptr<Job> j;
-    st = m->GetJob(id, &j);
-    if (!st.ok()) return "get " + st.ToString();
-    st = j->Complete();
-    return "complete " + st.ToString();
-  }, &out);
+  s = RunAs(a_, "SystemModeComplete", {address, id.ToString()}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(out.rfind("complete 0x00000000", 0), 0u) << out;
 
@@ -308,16 +378,7 @@ TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
 TEST_F(SystemModeTest, RootCancelsAnotherUsersJob) {
   const std::string address = env_.address();
   std::string out;
-  Status s = RunAs(a_, [&]() -> std::string {
-    Status st;
-    auto m = ConnectTo(address, &st);
-    if (!m) return "connect " + st.ToString();
-    Guid id;
-    std::unique_ptr<Job> job;
-    st = m->CreateJob("to cancel", JobType::kDownload, &id, &job);
-    if (!st.ok()) return "create " + st.ToString();
-    return "id " + id.ToString();
-  }, &out);
+  Status s = RunAs(a_, "SystemModeCreate", {address}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_EQ(out.rfind("id ", 0), 0u) << out;
   Guid id;
@@ -332,14 +393,7 @@ TEST_F(SystemModeTest, RootCancelsAnotherUsersJob) {
   std::unique_ptr<Job> gone;
   EXPECT_EQ(root->GetJob(id, &gone).code(), code::kJobNotFound);
   // A sees it gone too.
-  s = RunAs(a_, [&]() -> std::string {
-    Status st;
-    auto m = ConnectTo(address, &st);
-    if (!m) return "connect " + st.ToString();
-    std::vector<std::unique_ptr<Job>> jobs;
-    st = m->EnumJobs(0, &jobs);
-    return std::to_string(st.code()) + " " + std::to_string(jobs.size());
-  }, &out);
+  s = RunAs(a_, "SystemModeCountJobs", {address}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(out, "0 0");
 }
@@ -350,25 +404,116 @@ TEST_F(SystemModeTest, FileUrlsAndNotifyCommandLinesAreRefused) {
   const std::string address = env_.address();
   const std::string src = docroot_.Path("file.bin");
   std::string out;
-  Status s = RunAs(a_, [&]() -> std::string {
-    Status st;
-    auto m = ConnectTo(address, &st);
-    if (!m) return "connect " + st.ToString();
-    Guid id;
-    std::unique_ptr<Job> job;
-    st = m->CreateJob("refusals", JobType::kDownload, &id, &job);
-    if (!st.ok()) return "create " + st.ToString();
-    std::string r;
-    r += std::to_string(job->AddFile("file://" + src, home_a_ + "/x.bin").code()) + " ";
-    r += std::to_string(job->SetNotifyCmdLine("/bin/true", "").code()) + " ";
-    job->Cancel();
-    return r;
-  }, &out);
+  Status s = RunAs(a_, "SystemModeRefusals", {address, src, home_a_ + "/x.bin"}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   int add_code = 0, cmd_code = 0;
   ASSERT_EQ(std::sscanf(out.c_str(), "%d %d", &add_code, &cmd_code), 2) << out;
   EXPECT_EQ(add_code, code::kInvalidArg) << Hex(add_code);
   EXPECT_EQ(cmd_code, code::kNotImpl) << Hex(cmd_code);
+}
+
+// args: address, ready file, stop file. Listens to every signal ferryd
+// sends this connection or broadcasts (a match on its name alone, wider than
+// the SDK's) from the creation of `ready` until `stop` appears (at most
+// 120 s): "signals <n>\n" and one line per signal.
+FERRY_CHILD_FUNCTION(SystemModeListenForSignals) {
+  auto conn = sdbus::createSessionBusConnectionWithAddress(args.at(0));
+  std::mutex mu;
+  std::vector<std::string> got;
+  conn->addMatch(
+      "type='signal',sender='org.ferry.Ferry1'",
+      [&](sdbus::Message& m) {
+        std::lock_guard lock(mu);
+        got.push_back(m.getInterfaceName() + "." + m.getMemberName() + " " + m.getPath());
+      },
+      sdbus::floating_slot);
+  conn->enterEventLoopAsync();
+  if (!WriteFile(args.at(1), "ready")) return "cannot write " + args.at(1);
+  Eventually([&] { return PathExists(args.at(2)); }, std::chrono::seconds(120));
+  // A round trip through the bus: what was routed to us before is read.
+  std::string id;
+  sdbus::createProxy(*conn, "org.freedesktop.DBus", "/org/freedesktop/DBus")
+      ->callMethod("GetId")
+      .onInterface("org.freedesktop.DBus")
+      .storeResultsTo(id);
+  conn->leaveEventLoop();
+  std::lock_guard lock(mu);
+  std::string r = "signals " + std::to_string(got.size()) + "\n";
+  for (const std::string& line : got) r += line + "\n";
+  return r;
+}
+
+// args: address, url, local name. A job with every callback flag, watched
+// with a Callback until JobTransferred, then completed: "transferred <n>
+// modifications <m> files <f> complete <status>".
+FERRY_CHILD_FUNCTION(SystemModeWatchAJob) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  Guid id;
+  std::unique_ptr<Job> job;
+  st = m->CreateJob("watched", JobType::kDownload, &id, &job);
+  if (st.ok()) st = job->AddFile(args.at(1), args.at(2));
+  if (st.ok())
+    st = job->SetNotifyFlags(notify::kJobTransferred | notify::kJobModification |
+                             notify::kFileTransferred);
+  auto cb = std::make_shared<RecordingCallback>();
+  if (st.ok()) st = job->SetNotifyInterface(cb);
+  if (st.ok()) st = job->Resume();
+  if (!st.ok()) return "setup " + st.ToString();
+  cb->WaitUntil([&] { return cb->transferred() > 0 && cb->modifications() > 0; },
+                std::chrono::seconds(120));
+  st = job->Complete();
+  return "transferred " + std::to_string(cb->transferred()) + " modifications " +
+         std::to_string(cb->modifications()) + " files " + std::to_string(cb->files_transferred()) +
+         " complete " + st.ToString();
+}
+
+// Signals are addressed to the connections that use a job (docs/dbus-api.md,
+// "Who receives signals"): B's connection, listening to everything ferryd
+// sends, hears nothing while A's job runs and A's callbacks fire.
+TEST_F(SystemModeTest, AnotherUsersConnectionReceivesNoSignalOfAJob) {
+  const std::string address = env_.address();
+  const std::string sync = env_.work().path() + "/sync-b";
+  ASSERT_EQ(::mkdir(sync.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(sync.c_str(), b_.uid, b_.gid), 0);
+  const std::string ready = sync + "/ready", stop = sync + "/stop";
+  std::string heard;
+  Status listened;
+  std::thread listener(
+      [&] { listened = RunAs(b_, "SystemModeListenForSignals", {address, ready, stop}, &heard); });
+  // Whatever happens below, B's child is told to stop and waited for.
+  struct Stopper {
+    std::string stop;
+    std::thread& t;
+    ~Stopper() {
+      if (!t.joinable()) return;
+      WriteFile(stop, "stop");
+      t.join();
+    }
+  } stopper{stop, listener};
+  ASSERT_TRUE(Eventually([&] { return PathExists(ready); }, std::chrono::seconds(60)))
+      << "B's listener did not start";
+
+  std::string out;
+  Status s = RunAs(a_, "SystemModeWatchAJob", {address, nginx_.Url("/file.bin"), home_a_ + "/w.bin"},
+                   &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  // A's own connection got its signals (so ferryd did send some).
+  int transferred = 0, modifications = 0, files = 0;
+  ASSERT_EQ(std::sscanf(out.c_str(), "transferred %d modifications %d files %d", &transferred,
+                        &modifications, &files),
+            3)
+      << out;
+  EXPECT_GE(transferred, 1) << out;
+  EXPECT_GE(modifications, 1) << out;
+  EXPECT_GE(files, 1) << out;
+  EXPECT_NE(out.find("complete 0x00000000"), std::string::npos) << out;
+
+  WriteFile(stop, "stop");
+  listener.join();
+  ASSERT_TRUE(listened.ok()) << listened.ToString() << heard;
+  EXPECT_EQ(heard, "signals 0\n") << "B heard A's job";
 }
 
 }  // namespace
@@ -385,22 +530,7 @@ TEST_F(SystemModeTest, DownloadFinalizeDeliversAsTheOwner) {
   const std::string dest = home_a_ + "/dl.bin";
   const std::string url = nginx_.Url("/file.bin");
   std::string out;
-  Status s = RunAs(a_, [&]() -> std::string {
-    Status st;
-    auto m = ConnectTo(address, &st);
-    if (!m) return "connect " + st.ToString();
-    std::unique_ptr<Download> d;
-    st = m->CreateDownload(&d);
-    if (!st.ok()) return "create " + st.ToString();
-    if (!(st = d->SetProperty(DownloadProperty::kUri, url)).ok()) return "uri " + st.ToString();
-    if (!(st = d->SetProperty(DownloadProperty::kLocalPath, dest)).ok())
-      return "path " + st.ToString();
-    if (!(st = d->SetProperty(DownloadProperty::kBlockingMode, true)).ok())
-      return "blocking " + st.ToString();
-    if (!(st = d->Start()).ok()) return "start " + st.ToString();
-    st = d->Finalize();
-    return "finalize " + st.ToString();
-  }, &out);
+  Status s = RunAs(a_, "SystemModeDownloadAndFinalize", {address, url, dest}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(out.rfind("finalize 0x00000000", 0), 0u) << out;
   struct stat st;
