@@ -96,8 +96,8 @@ TEST_F(InteropTest, TransmissionSeedsAV1TorrentThatQbittorrentDownloads) {
 // ferry embeds): qbittorrent-nox 4.5.2 fetching a hybrid torrent from another
 // qbittorrent-nox 4.5.2 never connected here (v1 torrents between them do).
 // DISABLED: qbittorrent-nox 4.5.2 accepts the connection but sends no piece
-// of a hybrid torrent in this setup (checked or in seed mode), although a
-// hand run of the same steps once transferred; unresolved (docs/testing.md).
+// of a hybrid torrent in this setup (checked or in seed mode), although hand
+// runs of the same steps transferred; unresolved (docs/testing.md).
 // Run it with --gtest_also_run_disabled_tests.
 TEST_F(InteropTest, DISABLED_QbittorrentSeedsAHybridTorrentThatLibtorrentDownloads) {
   if (!PythonLibtorrentAvailable()) GTEST_SKIP() << "python3-libtorrent is not installed";
