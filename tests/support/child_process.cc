@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,8 +78,18 @@ Status ChildProcess::Spawn(const std::vector<std::string>& argv, const SpawnOpti
   std::vector<char*> argp;
   for (auto& s : args) argp.push_back(s.data());
   argp.push_back(nullptr);
+  int netns_fd = -1;
+  if (!options.netns.empty()) {
+    const std::string path = "/run/netns/" + options.netns;
+    netns_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (netns_fd < 0) return ErrnoStatus(errno, "open " + path);
+  }
   const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null_fd < 0) return ErrnoStatus(errno, "open /dev/null");
+  if (null_fd < 0) {
+    int e = errno;
+    if (netns_fd >= 0) ::close(netns_fd);
+    return ErrnoStatus(e, "open /dev/null");
+  }
   const int in = options.stdin_fd >= 0 ? options.stdin_fd : null_fd;
   const int out = options.stdout_fd >= 0 ? options.stdout_fd : null_fd;
   const int err = options.stderr_fd >= 0 ? options.stderr_fd : out;
@@ -89,6 +100,7 @@ Status ChildProcess::Spawn(const std::vector<std::string>& argv, const SpawnOpti
   if (pid < 0) {
     int e = errno;
     ::close(null_fd);
+    if (netns_fd >= 0) ::close(netns_fd);
     return ErrnoStatus(e, "fork");
   }
   if (pid == 0) {
@@ -98,6 +110,9 @@ Status ChildProcess::Spawn(const std::vector<std::string>& argv, const SpawnOpti
     MoveFd(out, 1);
     MoveFd(err, 2);
     if (options.fd3 >= 0) MoveFd(options.fd3, 3);
+    static const char kNetns[] = "child: cannot join the network namespace\n";
+    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0)
+      ChildFail(kNetns, sizeof kNetns - 1, 125);
     static const char kUser[] = "child: cannot switch user\n";
     if (drop && !DropTo(user)) ChildFail(kUser, sizeof kUser - 1, 125);
     static const char kCwd[] = "child: cannot chdir\n";
@@ -109,6 +124,7 @@ Status ChildProcess::Spawn(const std::vector<std::string>& argv, const SpawnOpti
   }
   ::setpgid(pid, pid);  // also from here: no window in which KillGroup misses it
   ::close(null_fd);
+  if (netns_fd >= 0) ::close(netns_fd);
   pid_ = pid;
   return Status::OK();
 }
@@ -255,6 +271,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const RunOptions&
   so.as = options.as;
   so.env = options.env;
   so.cwd = options.cwd;
+  so.netns = options.netns;
   so.stdin_fd = in[0];
   so.stdout_fd = out[1];
   so.stderr_fd = err[1];

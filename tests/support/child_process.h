@@ -39,6 +39,11 @@ struct SpawnOptions {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int fd3 = -1;  // when >= 0, the child's fd 3 (dbus-daemon --print-address=3)
+  // When not empty, the child joins the network namespace /run/netns/<netns>
+  // (setns, before dropping to `as`) and so sees only that namespace's
+  // interfaces; the file system is shared. A missing namespace fails Spawn
+  // with its errno code.
+  std::string netns;
 };
 
 // The exit code of a waitpid status: the exit status, 128 + signal when
@@ -86,6 +91,7 @@ struct RunOptions {
   std::map<std::string, std::string> env;  // added to (or replacing in) the environment
   std::string cwd;                         // "" = unchanged
   std::string stdin_data;                  // written to the child's stdin, then closed
+  std::string netns;                       // as SpawnOptions::netns
   std::chrono::milliseconds timeout{60000};
 };
 

@@ -75,6 +75,7 @@ Status FerrydFixture::Start(const FerrydOptions& options) {
   SpawnOptions so;
   so.stdout_fd = log_fd;
   so.as = options.as;
+  so.netns = options.netns;
   Status spawned = child_.Spawn(args, so);
   ::close(log_fd);
   if (!spawned.ok()) return spawned;

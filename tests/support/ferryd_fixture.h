@@ -39,6 +39,9 @@ struct FerrydOptions {
   std::string config_json;  // written to a file and passed with --config when not empty
   std::optional<UnixUser> as;  // default: the test's own user
   std::string log_level = "debug";
+  // When not empty, ferryd runs in the network namespace /run/netns/<netns>
+  // (its bus is a unix socket path: reachable from every namespace).
+  std::string netns;
   std::chrono::milliseconds ready_timeout{20000};
 };
 

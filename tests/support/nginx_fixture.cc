@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/free_port.h"
+#include "support/netns.h"
 #include "support/temp_dir.h"
 #include "util/status_codes.h"
 
@@ -43,7 +44,7 @@ std::string Config(const std::string& prefix, const std::string& docroot, uint16
     << "  uwsgi_temp_path " << prefix << "/tmp/uwsgi;\n"
     << "  scgi_temp_path " << prefix << "/tmp/scgi;\n"
     << "  server {\n"
-    << "    listen 127.0.0.1:" << port << ";\n"
+    << "    listen " << options.address << ":" << port << ";\n"
     << "    server_name localhost;\n"
     << "    root " << docroot << ";\n";
   if (options.limit_rate > 0) c << "    limit_rate " << options.limit_rate << ";\n";
@@ -74,7 +75,7 @@ bool NginxFixture::Available() {
 }
 
 std::string NginxFixture::Url(std::string_view path) const {
-  std::string url = "http://127.0.0.1:" + std::to_string(port_);
+  std::string url = "http://" + address_ + ":" + std::to_string(port_);
   if (path.empty() || path.front() != '/') url += '/';
   url += path;
   return url;
@@ -101,7 +102,8 @@ Status NginxFixture::StartOnce(const std::string& docroot, const NginxOptions& o
   const std::string& prefix = dir_->path();
   for (const char* sub : {"/logs", "/tmp"}) ::mkdir((prefix + sub).c_str(), 0755);
   ::chmod(prefix.c_str(), 0755);
-  port_ = PickFreePort();
+  address_ = options.address;
+  port_ = options.port != 0 ? options.port : PickFreePort();
   if (port_ == 0) return ErrnoStatus(errno, "bind 127.0.0.1:0");
   std::string conf = prefix + "/nginx.conf";
   if (!WriteFile(conf, Config(prefix, docroot, port_, options))) {
@@ -113,6 +115,7 @@ Status NginxFixture::StartOnce(const std::string& docroot, const NginxOptions& o
   if (out_fd < 0) return ErrnoStatus(errno, "open " + out);
   SpawnOptions so;
   so.stdout_fd = out_fd;
+  so.netns = options.netns;
   // Its own process group (ChildProcess): Stop kills the workers too.
   Status spawned = child_.Spawn({std::string(kNginxPath), "-p", prefix + "/", "-c", conf, "-e",
                                  prefix + "/logs/error.log"},
@@ -124,11 +127,11 @@ Status NginxFixture::StartOnce(const std::string& docroot, const NginxOptions& o
   while (std::chrono::steady_clock::now() < deadline) {
     if (child_.Exited()) {
       std::string log = ErrorLog() + ReadFile(out).value_or("");
-      *retry = log.find("Address already in use") != std::string::npos;
+      *retry = options.port == 0 && log.find("Address already in use") != std::string::npos;
       dir_.reset();
       return Status(code::kUnexpected, "nginx exited at start: " + log);
     }
-    if (CanConnect(port_)) return Status::OK();
+    if (CanConnectIn(options.netns, address_, port_)) return Status::OK();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   std::string log = ErrorLog();

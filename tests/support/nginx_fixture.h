@@ -3,7 +3,8 @@
 //
 // Start() writes a config into a fresh temp dir (its own pid file, error log,
 // access log and temp paths; "daemon off; master_process on;
-// worker_processes 1; sendfile on;"), picks a free port on 127.0.0.1, runs
+// worker_processes 1; sendfile on;"), picks a free port on 127.0.0.1 (or
+// listens where NginxOptions says, inside a network namespace), runs
 // nginx as a child process in its own process group and waits (at most 10 s)
 // until the port accepts connections; if nginx exits early (the port was taken
 // meanwhile) it retries with another port, up to 5 times. Stop() sends SIGTERM
@@ -42,6 +43,13 @@ struct NginxOptions {
   uint64_t limit_rate = 0;
   // Extra directives placed inside the server block, verbatim.
   std::string extra_server_config;
+  // Where nginx runs and listens: a named network namespace ("" = ours; then
+  // the address must be reachable from here), an IPv4 address in it, and a
+  // port (0: a free loopback port, with retries; give one for a namespace of
+  // the test's own, e.g. 80).
+  std::string netns;
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
 };
 
 struct NginxLogEntry {
@@ -75,7 +83,7 @@ class NginxFixture {
   bool running() const { return child_.running(); }
   uint16_t port() const { return port_; }
   pid_t pid() const { return child_.pid(); }
-  // "http://127.0.0.1:<port>" + path ('/' prepended if missing).
+  // "http://<address>:<port>" + path ('/' prepended if missing).
   std::string Url(std::string_view path) const;
   // The private prefix dir (config, logs); "" when not started.
   std::string prefix() const;
@@ -92,6 +100,7 @@ class NginxFixture {
 
   std::unique_ptr<TempDir> dir_;
   ChildProcess child_;
+  std::string address_;
   uint16_t port_ = 0;
 };
 

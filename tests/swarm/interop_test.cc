@@ -1,0 +1,198 @@
+// The BitTorrent interop fixtures proven third party to third party
+// (transmission-daemon, qbittorrent-nox, opentracker: Debian packages,
+// headless, on ports of their own): what the ferry interop tests will stand
+// on once ferry speaks BitTorrent (issue 12 §6). Every byte is checked by
+// SHA-256, and the seeder's upload count shows where the bytes came from.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "support/opentracker_fixture.h"
+#include "support/qbittorrent_fixture.h"
+#include "support/swarm_fixture.h"
+#include "support/temp_dir.h"
+#include "support/torrent_tools.h"
+#include "support/transmission_fixture.h"
+
+namespace ferry::test {
+namespace {
+
+constexpr uint64_t kContentSize = 3 * kMiB + 777;  // not a whole number of pieces
+constexpr auto kTransferTimeout = std::chrono::seconds(90);
+
+class InteropTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!OpentrackerFixture::Available()) GTEST_SKIP() << "opentracker is not installed";
+    if (!TransmissionFixture::Available() || !TransmissionCreateAvailable())
+      GTEST_SKIP() << "transmission-daemon / transmission-cli are not installed";
+    if (!QbittorrentFixture::Available()) GTEST_SKIP() << "qbittorrent-nox is not installed";
+    sha_ = WriteRandomFile(seed_.Path("content.bin"), kContentSize, 0x62743031);
+    ASSERT_FALSE(sha_.empty());
+  }
+
+  // The tracker (empty whitelist) with `options`, then `torrent` made by
+  // `make` and allowed on it.
+  void StartTracker(const OpentrackerOptions& options = {}) {
+    Status s = tracker_.Start(options);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  void Allow(const Torrent& torrent) {
+    Status s = tracker_.Allow(torrent.TrackerHashes());
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  TempDir seed_{"ferry-interop-seed"};
+  TempDir work_{"ferry-interop"};
+  std::string sha_;
+  OpentrackerFixture tracker_;
+};
+
+TEST_F(InteropTest, OpentrackerServesOnlyWhitelistedInfoHashes) {
+  const std::string allowed(40, 'a'), other(40, 'b');
+  OpentrackerOptions o;
+  o.whitelist = {allowed};
+  StartTracker(o);
+  EXPECT_TRUE(tracker_.Serves(allowed));
+  EXPECT_FALSE(tracker_.Serves(other));
+  ASSERT_TRUE(tracker_.Allow({other}).ok());
+  EXPECT_TRUE(tracker_.Serves(other));
+  EXPECT_EQ(tracker_.Allow({"not-a-hash"}).code(), code::kInvalidArg);
+}
+
+TEST_F(InteropTest, TransmissionSeedsAV1TorrentThatQbittorrentDownloads) {
+  StartTracker();
+  Torrent torrent;
+  Status s = MakeTorrentV1(seed_.Path("content.bin"), tracker_.AnnounceUrl(),
+                           work_.Path("v1.torrent"), &torrent);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Allow(torrent);
+
+  TransmissionFixture seeder;
+  ASSERT_TRUE((s = seeder.Start()).ok()) << s.ToString();
+  std::string hash;
+  ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), &hash)).ok()) << s.ToString();
+  EXPECT_EQ(hash, torrent.v1_hash);
+  ASSERT_TRUE((s = seeder.WaitForSeeding(hash)).ok()) << s.ToString() << seeder.Log();
+  // The leecher's first announce must find the seeder: its next one is half
+  // an hour away.
+  ASSERT_TRUE((s = tracker_.WaitForSeeders(hash, 1)).ok()) << s.ToString();
+
+  QbittorrentFixture leecher;
+  ASSERT_TRUE((s = leecher.Start()).ok()) << s.ToString();
+  ASSERT_TRUE((s = leecher.AddTorrent(torrent.path)).ok()) << s.ToString();
+  // Peers from the tracker only. transmission unchokes a new peer at its
+  // next rechoke (every 10 s): most of this test's time.
+  ASSERT_TRUE((s = leecher.WaitForSeeding(hash, kTransferTimeout)).ok())
+      << s.ToString() << "\ntracker: " << tracker_.Log() << "\ntransmission: " << seeder.Log();
+  EXPECT_EQ(Sha256File(leecher.download_dir() + "/" + torrent.name), sha_);
+
+  TransmissionTorrent t;
+  ASSERT_TRUE(seeder.Get(hash, &t).ok());
+  EXPECT_GE(t.uploaded, kContentSize) << "the bytes did not come from transmission";
+}
+
+// The hybrid torrent is fetched by a plain libtorrent 2.0.8 client (the engine
+// ferry embeds): qbittorrent-nox 4.5.2 fetching a hybrid torrent from another
+// qbittorrent-nox 4.5.2 never connected here (v1 torrents between them do).
+// DISABLED: qbittorrent-nox 4.5.2 accepts the connection but sends no piece
+// of a hybrid torrent in this setup (checked or in seed mode), although hand
+// runs of the same steps transferred; unresolved (docs/testing.md).
+// Run it with --gtest_also_run_disabled_tests.
+TEST_F(InteropTest, DISABLED_QbittorrentSeedsAHybridTorrentThatLibtorrentDownloads) {
+  if (!PythonLibtorrentAvailable()) GTEST_SKIP() << "python3-libtorrent is not installed";
+  StartTracker();
+  Torrent torrent;
+  Status s = MakeTorrent(TorrentKind::kHybrid, seed_.Path("content.bin"), tracker_.AnnounceUrl(),
+                         work_.Path("hybrid.torrent"), &torrent);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(torrent.v1_hash.size(), 40u);
+  ASSERT_EQ(torrent.v2_hash.size(), 64u);
+  Allow(torrent);
+
+  QbittorrentFixture seeder;
+  ASSERT_TRUE((s = seeder.Start()).ok()) << s.ToString();
+  // Seed mode (the content is known right): a hybrid torrent qBittorrent
+  // checked itself is not served (support/qbittorrent_fixture.h).
+  ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), /*skip_checking=*/true)).ok())
+      << s.ToString();
+  ASSERT_TRUE((s = seeder.WaitForSeeding(torrent.v1_hash)).ok()) << s.ToString();
+  QbittorrentTorrent seeded;
+  ASSERT_TRUE(seeder.Get(torrent.v1_hash, &seeded).ok());
+  EXPECT_EQ(seeded.infohash_v2, torrent.v2_hash) << "qBittorrent did not load it as hybrid";
+  ASSERT_TRUE((s = tracker_.WaitForSeeders(torrent.v1_hash, 1)).ok()) << s.ToString();
+
+  // The seeder given as a peer: with peers from the tracker alone the
+  // hybrid fetch found none in 90 s here (v1 torrents do: the test above).
+  const std::string out = work_.Path("fetched");
+  std::string report;
+  s = FetchWithLibtorrent("", "127.0.0.1", torrent, out,
+                          {seeder.address() + ":" + std::to_string(seeder.peer_port())},
+                          kTransferTimeout, &report);
+  ASSERT_TRUE(s.ok()) << s.ToString() << "\ntracker: " << tracker_.Log();
+  EXPECT_EQ(Sha256File(out + "/" + torrent.name), sha_) << report;
+  EXPECT_NE(report.find(":" + std::to_string(seeder.peer_port())), std::string::npos)
+      << "the seeder was not a peer: " << report;
+}
+
+// p2p.md §1: transmission 3.00 rejects hybrid (and v2) torrents, which is
+// why ferry's transmission interop uses v1 torrents.
+TEST_F(InteropTest, TransmissionRejectsAHybridTorrent) {
+  if (!PythonLibtorrentAvailable()) GTEST_SKIP() << "python3-libtorrent is not installed";
+  Torrent torrent;
+  Status s = MakeTorrent(TorrentKind::kHybrid, seed_.Path("content.bin"), "",
+                         work_.Path("hybrid.torrent"), &torrent);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  TransmissionFixture transmission;
+  ASSERT_TRUE((s = transmission.Start()).ok()) << s.ToString();
+  EXPECT_FALSE(transmission.AddTorrent(torrent.path, seed_.path()).ok());
+}
+
+// The same fixtures inside the swarm's namespaces (as ferry's swarm interop
+// tests will run them): the tracker on the origin's address, transmission
+// seeding on host 0, qBittorrent downloading on host 1, over the bridge.
+TEST_F(InteropTest, TheClientsRunInsideSwarmNamespaces) {
+  std::string why;
+  if (!SwarmFixture::Supported(&why)) GTEST_SKIP() << "no swarm: " << why;
+  SwarmFixture swarm;
+  SwarmOptions so;
+  so.hosts = 2;
+  so.start_ferryd = false;  // no docroot: no nginx either
+  Status s = swarm.Start(so);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  OpentrackerOptions to;
+  to.netns = swarm.origin_netns();
+  to.address = swarm.origin_address();
+  StartTracker(to);
+  Torrent torrent;
+  s = MakeTorrentV1(seed_.Path("content.bin"), tracker_.AnnounceUrl(), work_.Path("v1.torrent"),
+                    &torrent);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Allow(torrent);
+
+  TransmissionFixture seeder;
+  TransmissionOptions tro;
+  tro.netns = swarm.host(0).netns;
+  tro.address = swarm.host(0).address;
+  ASSERT_TRUE((s = seeder.Start(tro)).ok()) << s.ToString();
+  std::string hash;
+  ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), &hash)).ok()) << s.ToString();
+  ASSERT_TRUE((s = seeder.WaitForSeeding(hash)).ok()) << s.ToString();
+  ASSERT_TRUE((s = tracker_.WaitForSeeders(hash, 1)).ok()) << s.ToString();
+
+  QbittorrentFixture leecher;
+  QbittorrentOptions qo;
+  qo.netns = swarm.host(1).netns;
+  qo.address = swarm.host(1).address;
+  ASSERT_TRUE((s = leecher.Start(qo)).ok()) << s.ToString();
+  ASSERT_TRUE((s = leecher.AddTorrent(torrent.path)).ok()) << s.ToString();
+  ASSERT_TRUE((s = leecher.WaitForSeeding(hash, kTransferTimeout)).ok())
+      << s.ToString() << "\ntracker: " << tracker_.Log() << "\ntransmission: " << seeder.Log();
+  EXPECT_EQ(Sha256File(leecher.download_dir() + "/" + torrent.name), sha_);
+  TransmissionTorrent t;
+  ASSERT_TRUE(seeder.Get(hash, &t).ok());
+  EXPECT_GE(t.uploaded, kContentSize);
+}
+
+}  // namespace
+}  // namespace ferry::test
