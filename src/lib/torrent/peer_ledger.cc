@@ -58,8 +58,12 @@ std::vector<std::string> PeerLedger::PieceFailed(int piece, std::vector<std::str
   unchecked_.erase(it);
   std::sort(senders.begin(), senders.end());
   senders.erase(std::unique(senders.begin(), senders.end()), senders.end());
+  // A banned sender explains the failure: the others are not charged.
+  const bool known_bad = std::any_of(senders.begin(), senders.end(),
+                                     [this](const std::string& s) { return Peer(s).banned; });
   for (const std::string& peer : senders) {
     PeerBytes& p = Peer(peer);
+    if (known_bad && !p.banned) continue;
     ++p.bad_pieces;
     if (!p.banned && p.bad_pieces >= ban_after_) {
       p.banned = true;

@@ -47,7 +47,9 @@ class PeerLedger {
   // The piece passed its hash check: its blocks' bytes count as verified.
   void PiecePassed(int piece);
   // The piece failed its hash check: each peer that sent a block of it gets a
-  // bad piece. Returns those peers (sorted, each once); the ones that reached
+  // bad piece, except that when one of them is banned already, only the
+  // banned ones do (a good peer that completed a bad peer's piece is not
+  // charged for it). Returns those peers (sorted, each once); the ones that reached
   // the ban threshold now, and are not banned yet, are appended to *to_ban.
   std::vector<std::string> PieceFailed(int piece, std::vector<std::string>* to_ban);
   // Records that `peer` is banned (by this ledger's count or by libtorrent).

@@ -61,7 +61,8 @@ lt::settings_pack ToSettingsPack(const SessionSettings& s) {
   namespace cat = lt::alert_category;
   lt::settings_pack p;
   p.set_int(lt::settings_pack::alert_mask, cat::status | cat::error | cat::storage | cat::peer |
-                                               cat::block_progress | cat::piece_progress);
+                                               cat::connect | cat::block_progress |
+                                               cat::piece_progress);
   p.set_int(lt::settings_pack::alert_queue_size, s.alert_queue_size);
   p.set_str(lt::settings_pack::listen_interfaces, ListenInterfaces(s));
   p.set_bool(lt::settings_pack::enable_dht, s.dht);

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <libtorrent/address.hpp>
+#include <libtorrent/extensions/ut_metadata.hpp>
+#include <libtorrent/extensions/ut_pex.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/peer_class.hpp>
 #include <libtorrent/posix_disk_io.hpp>
@@ -56,7 +58,10 @@ std::unique_ptr<LtSession> LtSession::Create(const SessionSettings& settings, st
     *error = std::string("eventfd: ") + std::strerror(errno);
     return nullptr;
   }
-  lt::session_params params(ToSettingsPack(settings));
+  // Plugins: ut_metadata (magnets) and ut_pex, not smart_ban: it bans
+  // silently (no peer_ban_alert) and, in end-game on fast links, banned a
+  // good peer that shared a failed piece with a bad one (docs/p2p.md).
+  lt::session_params params(ToSettingsPack(settings), {});
   params.disk_io_constructor = lt::posix_disk_io_constructor;
   std::unique_ptr<lt::session> session;
   try {
@@ -66,6 +71,8 @@ std::unique_ptr<LtSession> LtSession::Create(const SessionSettings& settings, st
     *error = std::string("libtorrent session: ") + e.what();
     return nullptr;
   }
+  session->add_extension(&lt::create_ut_metadata_plugin);
+  session->add_extension(&lt::create_ut_pex_plugin);
   // Runs on libtorrent's thread when its alert queue stops being empty.
   session->set_alert_notify([fd] {
     const uint64_t one = 1;
