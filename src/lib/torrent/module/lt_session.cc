@@ -117,6 +117,9 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
     p.file_priorities = OnlyFile(*p.ti, index);
   }
   SetFlags(p, in.paused);
+  // A magnet's chosen file is known only with the metadata: until then the
+  // torrent requests no piece (ApplyChosenFile lifts upload mode).
+  if (in.file && !p.ti) p.flags |= lt::torrent_flags::upload_mode;
   return Start(std::move(p), in.file);
 }
 
@@ -280,6 +283,7 @@ void LtSession::ApplyChosenFile(Torrent& t) {
     return;
   }
   t.handle.prioritize_files(OnlyFile(*t.info, index));
+  t.handle.unset_flags(lt::torrent_flags::upload_mode);
 }
 
 void LtSession::CountBlock(Torrent& t, const std::string& peer, int piece, int block) {
