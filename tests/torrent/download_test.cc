@@ -15,7 +15,7 @@ using torrent::TorrentId;
 
 constexpr uint64_t kSize = 3 * kMiB + 12345;  // the last block and piece are short
 
-class DownloadTest : public TorrentTest {
+class TorrentDownloadTest : public TorrentTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok());
@@ -69,7 +69,7 @@ class DownloadTest : public TorrentTest {
   std::string sha_;
 };
 
-TEST_F(DownloadTest, V1TorrentFromASeederIsCountedByPeer) {
+TEST_F(TorrentDownloadTest, V1TorrentFromASeederIsCountedByPeer) {
   const std::string torrent = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kV1, 256 << 10);
   ASSERT_FALSE(torrent.empty());
   torrent::AddParams params;
@@ -77,7 +77,7 @@ TEST_F(DownloadTest, V1TorrentFromASeederIsCountedByPeer) {
   SeedAndDownload(torrent, params);
 }
 
-TEST_F(DownloadTest, HybridMagnetGetsItsMetadataFromThePeer) {
+TEST_F(TorrentDownloadTest, HybridMagnetGetsItsMetadataFromThePeer) {
   const std::string torrent =
       MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kHybrid, 256 << 10);
   ASSERT_FALSE(torrent.empty());
@@ -87,7 +87,7 @@ TEST_F(DownloadTest, HybridMagnetGetsItsMetadataFromThePeer) {
   SeedAndDownload(torrent, params);
 }
 
-TEST_F(DownloadTest, BadInputIsRefusedAndAddsNothing) {
+TEST_F(TorrentDownloadTest, BadInputIsRefusedAndAddsNothing) {
   auto node = StartNode("127.0.0.1");
   ASSERT_TRUE(node);
   torrent::Session& s = *node->session;
@@ -120,7 +120,7 @@ TEST_F(DownloadTest, BadInputIsRefusedAndAddsNothing) {
   EXPECT_TRUE(node->Events<torrent::event::AddFailed>().empty());
 }
 
-TEST_F(DownloadTest, RemoveBeforeTheAddIsConfirmedRemovesIt) {
+TEST_F(TorrentDownloadTest, RemoveBeforeTheAddIsConfirmedRemovesIt) {
   auto node = StartNode("127.0.0.1");
   ASSERT_TRUE(node);
   torrent::AddParams params;

@@ -15,7 +15,7 @@ using torrent::TorrentId;
 constexpr uint64_t kSizeA = 1 * kMiB + 100;
 constexpr uint64_t kSizeB = 700 * 1024 + 3;
 
-class MultiFileTest : public TorrentTest {
+class TorrentMultiFileTest : public TorrentTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dir_.ok());
@@ -55,7 +55,7 @@ class MultiFileTest : public TorrentTest {
   TorrentId seeding_ = 0, id_ = 0;
 };
 
-TEST_F(MultiFileTest, PadBytesAreNotCounted) {
+TEST_F(TorrentMultiFileTest, PadBytesAreNotCounted) {
   auto getter = StartNode("127.0.0.1");
   ASSERT_TRUE(getter);
   torrent::AddParams params;
@@ -73,7 +73,7 @@ TEST_F(MultiFileTest, PadBytesAreNotCounted) {
   EXPECT_EQ(files[1].size, kSizeB);
 }
 
-TEST_F(MultiFileTest, AChosenFileOfAMagnetIsFetchedAlone) {
+TEST_F(TorrentMultiFileTest, AChosenFileOfAMagnetIsFetchedAlone) {
   auto getter = StartNode("127.0.0.1");
   ASSERT_TRUE(getter);
   torrent::AddParams params;
@@ -90,7 +90,7 @@ TEST_F(MultiFileTest, AChosenFileOfAMagnetIsFetchedAlone) {
   EXPECT_FALSE(std::filesystem::exists(dir_.Path("get/pack/a.bin")));
 }
 
-TEST_F(MultiFileTest, AChosenFileOfATorrentIsFetchedAlone) {
+TEST_F(TorrentMultiFileTest, AChosenFileOfATorrentIsFetchedAlone) {
   auto getter = StartNode("127.0.0.1");
   ASSERT_TRUE(getter);
   torrent::AddParams params;
