@@ -82,6 +82,11 @@ TEST_F(TorrentTest, ResumeDataKeepsVerifiedPieces) {
   ASSERT_NE(ledger, nullptr);
   EXPECT_LE(ledger->Totals().lan_received, kSize - had_bytes);
   EXPECT_GT(ledger->Totals().lan_received, 0u);
+  // The first session's rate limit did not come back with its resume data.
+  EXPECT_EQ(DownloadLimitOf(resume), 512 << 10);
+  ASSERT_TRUE(second->session->SaveResumeData(id).ok());
+  ASSERT_TRUE(RunUntil([&] { return second->Has<torrent::event::ResumeDataSaved>(id); }));
+  EXPECT_LE(DownloadLimitOf(second->Events<torrent::event::ResumeDataSaved>().front().data), 0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/torrent_info.hpp>
 
 namespace ferry::test {
@@ -29,6 +30,13 @@ std::string MagnetOf(const std::string& torrent) {
   lt::torrent_info info(lt::span<const char>(torrent.data(), static_cast<long>(torrent.size())), ec,
                         lt::from_span);
   return ec ? std::string() : lt::make_magnet_uri(info);
+}
+
+int DownloadLimitOf(const std::string& resume_data) {
+  lt::error_code ec;
+  const lt::add_torrent_params p = lt::read_resume_data(
+      lt::span<const char>(resume_data.data(), static_cast<long>(resume_data.size())), ec);
+  return ec ? -2 : p.download_limit;
 }
 
 }  // namespace ferry::test

@@ -18,4 +18,8 @@ std::string MakeTorrent(const std::string& path, TorrentKind kind, int piece_siz
 // no trackers.
 std::string MagnetOf(const std::string& torrent);
 
+// The per-torrent download limit recorded in resume data (-1 or 0: none;
+// -2 when the data does not parse).
+int DownloadLimitOf(const std::string& resume_data);
+
 }  // namespace ferry::test

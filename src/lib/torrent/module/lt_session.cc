@@ -108,6 +108,9 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
   } else {
     p = lt::read_resume_data(Bytes(in.resume_data), ec);
     if (ec) return Invalid("bad resume data: " + ec.message());
+    // Resume data remembers the torrent's rate limits; ferry sets them anew.
+    p.upload_limit = -1;
+    p.download_limit = -1;
   }
   if (!in.save_dir.empty()) p.save_path = in.save_dir;
   if (p.save_path.empty()) return Invalid("no save directory");
