@@ -1,14 +1,17 @@
 // torrent_probe: what loading lib/torrent's module and starting a session
 // cost a process (docs/p2p.md, "Footprint").
 //
-//   torrent_probe MODULE_PATH [IDLE_SECONDS]
+//   torrent_probe [MODULE_PATH|- [IDLE_SECONDS]]
+//
+// Without MODULE_PATH (or with "-") it loads the installed module
+// (torrent::InstalledModulePath), named in the output as "module".
 //
 // Prints one JSON line: VmRSS (KiB) at start, after LoadModule (the dlopen of
 // libferry-torrent.so and, through it, libtorrent-rasterbar, libssl and
 // libcrypto), and after a session has listened on 127.0.0.1 (a port the
 // system picks, LSD off) and sat idle, after the session is destroyed and
-// after malloc_trim(0);
-// the load and session start times in microseconds. Exits 1 when the module cannot be loaded.
+// after malloc_trim(0); the load and session start times in microseconds.
+// Exits 1 when the module cannot be loaded.
 #include <malloc.h>
 
 #include <chrono>
@@ -40,15 +43,14 @@ long long MicrosSince(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: torrent_probe MODULE_PATH [IDLE_SECONDS]\n");
-    return 2;
-  }
+  const std::string module = argc > 1 && std::string(argv[1]) != "-"
+                                 ? std::string(argv[1])
+                                 : ferry::torrent::InstalledModulePath();
   const int idle_seconds = argc > 2 ? std::atoi(argv[2]) : 3;
   ferry::sys::EventLoop loop;
   const long rss_start = RssKib();
   auto t0 = std::chrono::steady_clock::now();
-  ferry::Status loaded = ferry::torrent::LoadModule(argv[1]);
+  ferry::Status loaded = ferry::torrent::LoadModule(module);
   const long long load_us = MicrosSince(t0);
   if (!loaded.ok()) {
     std::fprintf(stderr, "%s\n", loaded.message().c_str());
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
   settings.listen_port = 0;
   settings.local_service_discovery = false;
   t0 = std::chrono::steady_clock::now();
-  auto session = ferry::torrent::CreateSession(settings, argv[1]);
+  auto session = ferry::torrent::CreateSession(settings, module);
   if (!session.ok()) {
     std::fprintf(stderr, "%s\n", session.status().message().c_str());
     return 1;
@@ -82,9 +84,11 @@ int main(int argc, char** argv) {
   ::malloc_trim(0);  // what freed memory the threads' malloc arenas give back
   const long rss_trimmed = RssKib();
   std::printf(
-      "{\"rss_start_kib\": %ld, \"rss_module_loaded_kib\": %ld, \"rss_session_idle_kib\": %ld, "
+      "{\"module\": \"%s\", \"rss_start_kib\": %ld, \"rss_module_loaded_kib\": %ld, "
+      "\"rss_session_idle_kib\": %ld, "
       "\"rss_session_closed_kib\": %ld, \"rss_trimmed_kib\": %ld, \"load_us\": %lld, "
       "\"session_listening_us\": %lld}\n",
-      rss_start, rss_loaded, rss_session, rss_closed, rss_trimmed, load_us, session_us);
+      module.c_str(), rss_start, rss_loaded, rss_session, rss_closed, rss_trimmed, load_us,
+      session_us);
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "lib/torrent/module.h"
 #include "torrent/torrent_maker.h"
 #include "torrent/torrent_node.h"
 
@@ -132,6 +133,13 @@ TEST_F(TorrentDownloadTest, RemoveBeforeTheAddIsConfirmedRemovesIt) {
   EXPECT_EQ(node->session->GetStatus(id.value()), nullptr);
   EXPECT_EQ(node->session->Pause(id.value()).code(), code::kNotSet);
   EXPECT_TRUE(RunUntil([&] { return node->Has<torrent::event::Removed>(id.value()); }));
+}
+
+TEST(TorrentModulePathTest, TheInstalledPathNamesTheModuleUnderLibdir) {
+  const std::string path = torrent::InstalledModulePath();
+  ASSERT_FALSE(path.empty());
+  EXPECT_EQ(path.front(), '/');
+  EXPECT_TRUE(path.ends_with("/ferry/libferry-torrent.so")) << path;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "lib/torrent/module.h"
 
+#include <filesystem>
 #include <mutex>
 
 #include "sys/shared_library.h"
@@ -12,7 +13,17 @@ CreateSessionFn g_create = nullptr;
 Status g_status;
 }  // namespace
 
-std::string InstalledModulePath() { return FERRY_TORRENT_MODULE_INSTALLED; }
+std::string InstalledModulePath() {
+  // Beside the running program first, so that an install under another
+  // prefix (cmake --install --prefix DIR) finds its own module.
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path beside = exe.parent_path() / FERRY_TORRENT_MODULE_FROM_BINDIR;
+    if (std::filesystem::exists(beside, ec)) return beside.lexically_normal().string();
+  }
+  return FERRY_TORRENT_MODULE_INSTALLED;
+}
 
 Status LoadModule(const std::string& path) {
   std::call_once(g_once, [&path] {

@@ -24,7 +24,9 @@ inline constexpr char kCreateSessionSymbol[] = "ferry_torrent_create_session";
 using CreateSessionFn = Session* (*)(int abi_version, const SessionSettings* settings,
                                      std::string* error);
 
-// Where `cmake --install` puts the module (CMAKE_INSTALL_FULL_LIBDIR/ferry).
+// Where `cmake --install` puts the module: LIBDIR/ferry/libferry-torrent.so
+// found from the running program's BINDIR when it is there (an install under
+// another prefix), else the configured CMAKE_INSTALL_FULL_LIBDIR/ferry.
 std::string InstalledModulePath();
 
 // Loads the module at `path` once per process: the first call's path wins and
