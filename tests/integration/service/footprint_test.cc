@@ -44,6 +44,9 @@ TEST_F(FootprintTest, LibcurlAndLibcryptoAreLoadedByTheFirstVerifiedDownloadOnly
   ASSERT_TRUE(Maps(pid, "libsqlite3.so"));  // the check itself sees linked libraries
   EXPECT_FALSE(Maps(pid, "libcurl.so")) << "an idle ferryd maps libcurl";
   EXPECT_FALSE(Maps(pid, "libcrypto.so")) << "an idle ferryd maps libcrypto";
+  // libtorrent comes only with lib/torrent's module, loaded at first use.
+  EXPECT_FALSE(Maps(pid, "libtorrent-rasterbar")) << "an idle ferryd maps libtorrent";
+  EXPECT_FALSE(Maps(pid, "libferry-torrent")) << "an idle ferryd maps the torrent module";
 
   Guid id;
   std::unique_ptr<Job> job;
@@ -63,6 +66,7 @@ TEST_F(FootprintTest, LibcurlAndLibcryptoAreLoadedByTheFirstVerifiedDownloadOnly
       << Describe(*job);
   EXPECT_TRUE(Maps(pid, "libcurl.so.4"));
   EXPECT_TRUE(Maps(pid, "libcrypto.so.3"));
+  EXPECT_FALSE(Maps(pid, "libtorrent-rasterbar")) << "an HTTP download maps libtorrent";
   ASSERT_TRUE(job->Complete().ok());
   EXPECT_EQ(test::Sha256File(dest), sha_);
 }

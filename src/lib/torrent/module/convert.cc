@@ -1,0 +1,146 @@
+#include "lib/torrent/module/convert.h"
+
+#include <algorithm>
+#include <libtorrent/alert.hpp>
+#include <libtorrent/disk_interface.hpp>
+#include <libtorrent/fingerprint.hpp>
+#include <libtorrent/hex.hpp>
+
+namespace ferry::torrent {
+
+namespace {
+
+std::string ListenInterfaces(const SessionSettings& s) {
+  std::string out;
+  for (const std::string& address : s.listen_addresses) {
+    if (!out.empty()) out += ',';
+    out += address + ':' + std::to_string(s.listen_port);
+  }
+  return out;
+}
+
+TorrentState ToState(lt::torrent_status::state_t state) {
+  switch (state) {
+    case lt::torrent_status::checking_files:
+      return TorrentState::kCheckingFiles;
+    case lt::torrent_status::downloading_metadata:
+      return TorrentState::kDownloadingMetadata;
+    case lt::torrent_status::downloading:
+      return TorrentState::kDownloading;
+    case lt::torrent_status::finished:
+      return TorrentState::kFinished;
+    case lt::torrent_status::seeding:
+      return TorrentState::kSeeding;
+    case lt::torrent_status::checking_resume_data:
+      return TorrentState::kCheckingResumeData;
+    default:
+      return TorrentState::kDownloading;
+  }
+}
+
+std::string Hex(const char* data, size_t size) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < size; ++i) {
+    const auto b = static_cast<unsigned char>(data[i]);
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  return out;
+}
+
+// Paths compare with '/' whatever libtorrent's separator.
+std::string Slashed(std::string path) {
+  std::replace(path.begin(), path.end(), '\\', '/');
+  return path;
+}
+
+}  // namespace
+
+lt::settings_pack ToSettingsPack(const SessionSettings& s) {
+  namespace cat = lt::alert_category;
+  lt::settings_pack p;
+  p.set_int(lt::settings_pack::alert_mask, cat::status | cat::error | cat::storage | cat::peer |
+                                               cat::connect | cat::block_progress |
+                                               cat::piece_progress);
+  p.set_int(lt::settings_pack::alert_queue_size, s.alert_queue_size);
+  p.set_str(lt::settings_pack::listen_interfaces, ListenInterfaces(s));
+  p.set_bool(lt::settings_pack::enable_dht, s.dht);
+  p.set_bool(lt::settings_pack::enable_lsd, s.local_service_discovery);
+  p.set_bool(lt::settings_pack::enable_upnp, s.upnp);
+  p.set_bool(lt::settings_pack::enable_natpmp, s.natpmp);
+  p.set_int(lt::settings_pack::connections_limit, s.connections_limit);
+  p.set_int(lt::settings_pack::listen_queue_size, s.listen_queue_size);
+  p.set_bool(lt::settings_pack::allow_multiple_connections_per_ip,
+             s.allow_multiple_connections_per_ip);
+  p.set_str(lt::settings_pack::user_agent, s.user_agent);
+  p.set_str(lt::settings_pack::peer_fingerprint, lt::generate_fingerprint("FY", 0, 1));
+  // ferry's scheduler decides what runs: libtorrent's queue never starts or
+  // stops a torrent (torrents are added without auto_managed as well).
+  p.set_int(lt::settings_pack::active_downloads, -1);
+  p.set_int(lt::settings_pack::active_seeds, -1);
+  p.set_int(lt::settings_pack::active_limit, -1);
+  return p;
+}
+
+void CopyStatus(const lt::torrent_status& in, TorrentStatus* out) {
+  out->state = ToState(in.state);
+  out->paused = static_cast<bool>(in.flags & lt::torrent_flags::paused);
+  out->has_metadata = in.has_metadata;
+  if (!in.name.empty()) out->name = in.name;
+  if (in.info_hashes.has_v1())
+    out->info_hash_v1 = Hex(in.info_hashes.v1.data(), in.info_hashes.v1.size());
+  if (in.info_hashes.has_v2())
+    out->info_hash_v2 = Hex(in.info_hashes.v2.data(), in.info_hashes.v2.size());
+  out->error = in.errc ? in.errc.message() : std::string();
+  if (!in.save_path.empty()) out->save_dir = in.save_path;
+  out->progress = in.progress;
+  out->total_wanted = static_cast<uint64_t>(in.total_wanted);
+  out->total_wanted_done = static_cast<uint64_t>(in.total_wanted_done);
+  out->all_time_download = static_cast<uint64_t>(in.all_time_download);
+  out->all_time_upload = static_cast<uint64_t>(in.all_time_upload);
+  out->download_rate = in.download_payload_rate;
+  out->upload_rate = in.upload_payload_rate;
+  out->num_peers = in.num_peers;
+  out->num_seeds = in.num_seeds;
+  if (in.pieces.size() > 0) {
+    out->pieces.assign(static_cast<size_t>(in.pieces.size()), false);
+    for (lt::piece_index_t i{0}; i < in.pieces.end_index(); ++i)
+      out->pieces[static_cast<size_t>(static_cast<int>(i))] = in.pieces.get_bit(i);
+  }
+}
+
+std::vector<FileEntry> ListFiles(const lt::torrent_info& info) {
+  const lt::file_storage& fs = info.files();
+  std::vector<FileEntry> files;
+  for (lt::file_index_t i : fs.file_range()) {
+    if (fs.pad_file_at(i)) continue;
+    files.push_back(
+        {static_cast<int>(i), Slashed(fs.file_path(i)), static_cast<uint64_t>(fs.file_size(i))});
+  }
+  return files;
+}
+
+int FindFile(const lt::torrent_info& info, const std::string& path) {
+  for (const FileEntry& f : ListFiles(info)) {
+    if (f.path == path) return f.index;
+    const size_t slash = f.path.find('/');
+    if (slash != std::string::npos && f.path.compare(slash + 1, std::string::npos, path) == 0)
+      return f.index;
+  }
+  return -1;
+}
+
+uint64_t BlockPayload(const lt::torrent_info& info, int piece, int block) {
+  const lt::file_storage& fs = info.files();
+  const int piece_size = info.piece_size(lt::piece_index_t(piece));
+  const int offset = block * lt::default_block_size;
+  const int length = std::min(lt::default_block_size, piece_size - offset);
+  if (length <= 0) return 0;
+  uint64_t payload = 0;
+  for (const lt::file_slice& s : fs.map_block(lt::piece_index_t(piece), offset, length))
+    if (!fs.pad_file_at(s.file_index)) payload += static_cast<uint64_t>(s.size);
+  return payload;
+}
+
+}  // namespace ferry::torrent

@@ -1,0 +1,321 @@
+#include "lib/torrent/module/lt_session.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <libtorrent/address.hpp>
+#include <libtorrent/extensions/ut_metadata.hpp>
+#include <libtorrent/extensions/ut_pex.hpp>
+#include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/peer_class.hpp>
+#include <libtorrent/posix_disk_io.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session_params.hpp>
+
+#include "lib/torrent/module/convert.h"
+
+namespace ferry::torrent {
+
+namespace {
+
+ferry::Status Invalid(std::string message) {
+  return ferry::Status(code::kInvalidArg, std::move(message));
+}
+
+ferry::Status NotFound(TorrentId id) {
+  return ferry::Status(code::kNotSet, "no torrent " + std::to_string(id));
+}
+
+lt::span<const char> Bytes(const std::string& s) {
+  return {s.data(), static_cast<std::ptrdiff_t>(s.size())};
+}
+
+// What ferry wants of every torrent: not auto-managed, in the state updates,
+// subject to the session's IP filter (bans).
+void SetFlags(lt::add_torrent_params& p, bool paused) {
+  p.flags &= ~lt::torrent_flags::auto_managed;
+  p.flags |= lt::torrent_flags::update_subscribe | lt::torrent_flags::apply_ip_filter;
+  if (paused)
+    p.flags |= lt::torrent_flags::paused;
+  else
+    p.flags &= ~lt::torrent_flags::paused;
+}
+
+std::vector<lt::download_priority_t> OnlyFile(const lt::torrent_info& info, int index) {
+  std::vector<lt::download_priority_t> prio(static_cast<size_t>(info.num_files()),
+                                            lt::dont_download);
+  prio[static_cast<size_t>(index)] = lt::default_priority;
+  return prio;
+}
+
+}  // namespace
+
+std::unique_ptr<LtSession> LtSession::Create(const SessionSettings& settings, std::string* error) {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) {
+    *error = std::string("eventfd: ") + std::strerror(errno);
+    return nullptr;
+  }
+  // Plugins: ut_metadata (magnets) and ut_pex, not smart_ban: it bans
+  // silently (no peer_ban_alert) and, in end-game on fast links, banned a
+  // good peer that shared a failed piece with a bad one (docs/p2p.md).
+  lt::session_params params(ToSettingsPack(settings), {});
+  params.disk_io_constructor = lt::posix_disk_io_constructor;
+  std::unique_ptr<lt::session> session;
+  try {
+    session = std::make_unique<lt::session>(std::move(params));
+  } catch (const std::exception& e) {
+    ::close(fd);
+    *error = std::string("libtorrent session: ") + e.what();
+    return nullptr;
+  }
+  session->add_extension(&lt::create_ut_metadata_plugin);
+  session->add_extension(&lt::create_ut_pex_plugin);
+  // Runs on libtorrent's thread when its alert queue stops being empty.
+  session->set_alert_notify([fd] {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof one);
+  });
+  return std::unique_ptr<LtSession>(new LtSession(std::move(session), fd, settings));
+}
+
+LtSession::LtSession(std::unique_ptr<lt::session> session, int event_fd,
+                     const SessionSettings& settings)
+    : session_(std::move(session)), event_fd_(event_fd), ban_after_(settings.ban_after_bad_pieces) {
+  if (ban_after_ < 1) ban_after_ = 1;
+}
+
+LtSession::~LtSession() {
+  session_->set_alert_notify([] {});
+  session_.reset();  // joins libtorrent's threads
+  ::close(event_fd_);
+}
+
+Result<TorrentId> LtSession::Add(const AddParams& in) {
+  const int sources = !in.magnet.empty() + !in.torrent.empty() + !in.resume_data.empty();
+  if (sources != 1) return Invalid("give exactly one of a magnet, a torrent or resume data");
+  lt::error_code ec;
+  lt::add_torrent_params p;
+  if (!in.magnet.empty()) {
+    p = lt::parse_magnet_uri(in.magnet, ec);
+    if (ec) return Invalid("bad magnet link: " + ec.message());
+  } else if (!in.torrent.empty()) {
+    auto info = std::make_shared<lt::torrent_info>(Bytes(in.torrent), ec, lt::from_span);
+    if (ec) return Invalid("bad torrent: " + ec.message());
+    p.ti = std::move(info);
+  } else {
+    p = lt::read_resume_data(Bytes(in.resume_data), ec);
+    if (ec) return Invalid("bad resume data: " + ec.message());
+    // Resume data remembers the torrent's rate limits; ferry sets them anew.
+    p.upload_limit = -1;
+    p.download_limit = -1;
+  }
+  if (!in.save_dir.empty()) p.save_path = in.save_dir;
+  if (p.save_path.empty()) return Invalid("no save directory");
+  if (in.file && p.ti) {
+    const int index = FindFile(*p.ti, *in.file);
+    if (index < 0) return Invalid("the torrent has no file " + *in.file);
+    p.file_priorities = OnlyFile(*p.ti, index);
+  }
+  SetFlags(p, in.paused);
+  // A magnet's chosen file is known only with the metadata: until then the
+  // torrent requests no piece (ApplyChosenFile lifts upload mode).
+  if (in.file && !p.ti) p.flags |= lt::torrent_flags::upload_mode;
+  return Start(std::move(p), in.file);
+}
+
+Result<TorrentId> LtSession::Seed(const SeedParams& in) {
+  lt::error_code ec;
+  auto info = std::make_shared<lt::torrent_info>(Bytes(in.torrent), ec, lt::from_span);
+  if (ec) return Invalid("bad torrent: " + ec.message());
+  if (info->num_files() != 1) return Invalid("only a torrent of one file can seed a file");
+  const std::filesystem::path path(in.path);
+  if (!path.is_absolute() || !path.has_filename()) return Invalid("not an absolute file path");
+  lt::add_torrent_params p;
+  p.save_path = path.parent_path().string();
+  if (info->files().file_path(lt::file_index_t(0)) != path.filename().string())
+    p.renamed_files[lt::file_index_t(0)] = path.filename().string();
+  p.ti = std::move(info);
+  SetFlags(p, in.paused);
+  p.flags |= lt::torrent_flags::seed_mode;
+  return Start(std::move(p), std::nullopt);
+}
+
+Result<TorrentId> LtSession::Start(lt::add_torrent_params p, std::optional<std::string> file) {
+  const TorrentId id = next_id_++;
+  auto t = std::make_unique<Torrent>(id, ban_after_);
+  t->chosen_file = std::move(file);
+  t->status.paused = static_cast<bool>(p.flags & lt::torrent_flags::paused);
+  t->status.save_dir = p.save_path;
+  // A copy: libtorrent may change its own (renamed files) on its thread.
+  if (p.ti) LearnInfo(*t, std::make_shared<const lt::torrent_info>(*p.ti));
+  p.userdata = lt::client_data_t(t.get());
+  torrents_.emplace(id, std::move(t));
+  session_->async_add_torrent(std::move(p));
+  return id;
+}
+
+LtSession::Torrent* LtSession::Find(TorrentId id) const {
+  auto it = torrents_.find(id);
+  return it == torrents_.end() || it->second->removed ? nullptr : it->second.get();
+}
+
+LtSession::Torrent* LtSession::FromHandle(const lt::torrent_handle& handle) const {
+  auto it = by_handle_.find(handle);
+  return it == by_handle_.end() ? nullptr : it->second;
+}
+
+ferry::Status LtSession::Command(TorrentId id,
+                                 std::function<void(const lt::torrent_handle&)> command) {
+  Torrent* t = Find(id);
+  if (t == nullptr) return NotFound(id);
+  if (t->handle.is_valid())
+    command(t->handle);
+  else
+    t->pending.push_back(std::move(command));
+  return ferry::Status::OK();
+}
+
+ferry::Status LtSession::Pause(TorrentId id) {
+  return Command(id, [](const lt::torrent_handle& h) { h.pause(); });
+}
+
+ferry::Status LtSession::Resume(TorrentId id) {
+  return Command(id, [](const lt::torrent_handle& h) { h.resume(); });
+}
+
+ferry::Status LtSession::Remove(TorrentId id, bool delete_files) {
+  lt::remove_flags_t flags = delete_files ? lt::session::delete_files : lt::remove_flags_t{};
+  ferry::Status s = Command(
+      id, [this, flags](const lt::torrent_handle& h) { session_->remove_torrent(h, flags); });
+  if (s.ok()) Find(id)->removed = true;
+  return s;
+}
+
+ferry::Status LtSession::SaveResumeData(TorrentId id) {
+  return Command(id, [](const lt::torrent_handle& h) {
+    h.save_resume_data(lt::torrent_handle::save_info_dict);
+  });
+}
+
+ferry::Status LtSession::ConnectPeer(TorrentId id, const std::string& address, uint16_t port) {
+  lt::error_code ec;
+  const lt::address a = lt::make_address(address, ec);
+  if (ec) return Invalid("not an IP address: " + address);
+  return Command(
+      id, [ep = lt::tcp::endpoint(a, port)](const lt::torrent_handle& h) { h.connect_peer(ep); });
+}
+
+ferry::Status LtSession::SetTorrentLimits(TorrentId id, RateLimits limits) {
+  return Command(id, [limits](const lt::torrent_handle& h) {
+    h.set_upload_limit(limits.upload);
+    h.set_download_limit(limits.download);
+  });
+}
+
+void LtSession::SetLocalPeerLimits(RateLimits limits) {
+  // libtorrent's own defaults for this class (session_impl's constructor);
+  // set_peer_class replaces all of them.
+  lt::peer_class_info info{};
+  info.label = "local";
+  info.ignore_unchoke_slots = true;
+  info.connection_limit_factor = 150;
+  info.upload_priority = 1;
+  info.download_priority = 1;
+  info.upload_limit = limits.upload;
+  info.download_limit = limits.download;
+  session_->set_peer_class(lt::session::local_peer_class_id, info);
+}
+
+void LtSession::SetGlobalLimits(RateLimits limits) {
+  lt::settings_pack p;
+  p.set_int(lt::settings_pack::upload_rate_limit, limits.upload);
+  p.set_int(lt::settings_pack::download_rate_limit, limits.download);
+  session_->apply_settings(std::move(p));
+}
+
+void LtSession::RequestStatus() { session_->post_torrent_updates(); }
+
+const TorrentStatus* LtSession::GetStatus(TorrentId id) const {
+  const Torrent* t = Find(id);
+  return t == nullptr ? nullptr : &t->status;
+}
+
+const PeerLedger* LtSession::Ledger(TorrentId id) const {
+  const Torrent* t = Find(id);
+  return t == nullptr ? nullptr : &t->ledger;
+}
+
+void LtSession::Emit(Event event) {
+  if (handler_) handler_(event);
+}
+
+void LtSession::Ban(Torrent& t, const std::string& address) {
+  lt::error_code ec;
+  const lt::address a = lt::make_address(address, ec);
+  if (ec) return;
+  ip_filter_.add_rule(a, a, lt::ip_filter::blocked);
+  session_->set_ip_filter(ip_filter_);
+  Emit(event::PeerBanned{t.id, address});
+}
+
+void LtSession::LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> info) {
+  t.info = std::move(info);
+  t.status.has_metadata = true;
+  t.status.piece_length = t.info->piece_length();
+  t.status.files = ListFiles(*t.info);
+  if (t.status.name.empty()) t.status.name = t.info->name();
+  std::vector<Torrent::Early> early;
+  early.swap(t.early);
+  for (const Torrent::Early& e : early) {
+    if (e.kind == Torrent::Early::kBlock) CountBlock(t, e.peer, e.piece, e.block);
+    if (e.kind == Torrent::Early::kPassed) PiecePassed(t, e.piece);
+    if (e.kind == Torrent::Early::kFailed) PieceFailed(t, e.piece);
+  }
+}
+
+// For a magnet: the chosen file is known by path only once the metadata is.
+void LtSession::ApplyChosenFile(Torrent& t) {
+  if (!t.chosen_file || !t.handle.is_valid()) return;
+  const int index = FindFile(*t.info, *t.chosen_file);
+  if (index < 0) {
+    t.handle.pause();
+    Emit(event::TorrentError{t.id, "the torrent has no file " + *t.chosen_file});
+    return;
+  }
+  t.handle.prioritize_files(OnlyFile(*t.info, index));
+  t.handle.unset_flags(lt::torrent_flags::upload_mode);
+}
+
+void LtSession::CountBlock(Torrent& t, const std::string& peer, int piece, int block) {
+  if (!t.info) {
+    t.early.push_back({Torrent::Early::kBlock, peer, piece, block});
+    return;
+  }
+  t.ledger.BlockReceived(peer, piece, BlockPayload(*t.info, piece, block));
+}
+
+void LtSession::PiecePassed(Torrent& t, int piece) {
+  if (!t.info) {
+    t.early.push_back({Torrent::Early::kPassed, {}, piece, 0});
+    return;
+  }
+  t.ledger.PiecePassed(piece);
+}
+
+// Blames the peers that sent blocks of the piece; bans those with too many
+// bad pieces (libtorrent bans a sole sender by itself: peer_ban_alert).
+void LtSession::PieceFailed(Torrent& t, int piece) {
+  if (!t.info) {
+    t.early.push_back({Torrent::Early::kFailed, {}, piece, 0});
+    return;
+  }
+  std::vector<std::string> to_ban;
+  std::vector<std::string> senders = t.ledger.PieceFailed(piece, &to_ban);
+  Emit(event::PieceFailed{t.id, piece, std::move(senders)});
+  for (const std::string& address : to_ban) Ban(t, address);
+}
+
+}  // namespace ferry::torrent

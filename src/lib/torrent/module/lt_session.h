@@ -1,0 +1,114 @@
+// LtSession: torrent::Session on libtorrent-rasterbar 2.0.8. Only the module
+// (libferry-torrent.so) compiles this; nothing outside src/lib/torrent/module
+// sees a libtorrent type.
+//
+// One lt::session with the posix disk backend, auto-management off, DHT/UPnP/
+// NAT-PMP as the settings say (off by default), local service discovery on.
+// libtorrent's alert notify writes an eventfd; DispatchEvents, on ferry's
+// loop, pops the alerts and turns them into events. Only libtorrent's
+// asynchronous calls are used (async_add_torrent, post_torrent_updates, the
+// handle's posted commands); no sync_call (status(), get_peer_info(),
+// torrent_file()) ever runs on the loop.
+#pragma once
+
+#include <functional>
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert.hpp>
+#include <libtorrent/ip_filter.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/torrent/session.h"
+
+namespace ferry::torrent {
+
+class LtSession final : public Session {
+ public:
+  // nullptr, with *error set, when libtorrent refuses the settings or the
+  // eventfd cannot be made.
+  static std::unique_ptr<LtSession> Create(const SessionSettings& settings, std::string* error);
+  ~LtSession() override;
+
+  void SetEventHandler(EventHandler handler) override { handler_ = std::move(handler); }
+  int NotifyFd() const override { return event_fd_; }
+  void DispatchEvents() override;
+
+  Result<TorrentId> Add(const AddParams& params) override;
+  Result<TorrentId> Seed(const SeedParams& params) override;
+  ferry::Status Pause(TorrentId id) override;
+  ferry::Status Resume(TorrentId id) override;
+  ferry::Status Remove(TorrentId id, bool delete_files) override;
+  ferry::Status SaveResumeData(TorrentId id) override;
+  ferry::Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) override;
+  ferry::Status SetTorrentLimits(TorrentId id, RateLimits limits) override;
+  void SetLocalPeerLimits(RateLimits limits) override;
+  void SetGlobalLimits(RateLimits limits) override;
+  void RequestStatus() override;
+  const TorrentStatus* GetStatus(TorrentId id) const override;
+  const PeerLedger* Ledger(TorrentId id) const override;
+
+ private:
+  // One torrent as ferry knows it. Lives from Add until libtorrent confirms
+  // its removal (or refuses the add); `userdata` of libtorrent points here.
+  struct Torrent {
+    explicit Torrent(TorrentId i, int ban_after) : id(i), ledger(ban_after) {}
+    TorrentId id;
+    lt::torrent_handle handle;  // invalid until the add_torrent_alert
+    bool removed = false;       // Remove was called: unknown to the caller
+    std::vector<std::function<void(const lt::torrent_handle&)>> pending;  // until added
+    std::optional<std::string> chosen_file;
+    std::shared_ptr<const lt::torrent_info> info;  // once the metadata is known
+    // Blocks and piece results that came before `info` (a magnet's metadata
+    // is known from the status update after metadata_received_alert).
+    struct Early {
+      enum Kind { kBlock, kPassed, kFailed } kind;
+      std::string peer;
+      int piece;
+      int block;
+    };
+    std::vector<Early> early;
+    TorrentStatus status;
+    PeerLedger ledger;
+  };
+
+  LtSession(std::unique_ptr<lt::session> session, int event_fd, const SessionSettings& settings);
+
+  Result<TorrentId> Start(lt::add_torrent_params params, std::optional<std::string> chosen_file);
+  Torrent* Find(TorrentId id) const;
+  Torrent* FromHandle(const lt::torrent_handle& handle) const;
+  // Runs `command` on the torrent's handle now, or once libtorrent has added it.
+  ferry::Status Command(TorrentId id, std::function<void(const lt::torrent_handle&)> command);
+  void Emit(Event event);
+  void Ban(Torrent& t, const std::string& address);
+  void LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> info);
+  void ApplyChosenFile(Torrent& t);
+  void CountBlock(Torrent& t, const std::string& peer, int piece, int block);
+  void PiecePassed(Torrent& t, int piece);
+  void PieceFailed(Torrent& t, int piece);
+
+  // Alert handlers (lt_session_alerts.cc).
+  void OnAlert(lt::alert* a);
+  bool OnTorrentAlert(lt::alert* a);
+  bool OnPieceAlert(lt::alert* a);
+  bool OnSessionAlert(lt::alert* a);
+  void OnAdded(lt::alert* a);
+  void OnStateUpdate(lt::alert* a);
+
+  std::unique_ptr<lt::session> session_;
+  int event_fd_;
+  int ban_after_;
+  EventHandler handler_;
+  TorrentId next_id_ = 1;
+  std::map<TorrentId, std::unique_ptr<Torrent>> torrents_;
+  std::unordered_map<lt::torrent_handle, Torrent*> by_handle_;
+  lt::ip_filter ip_filter_;
+};
+
+}  // namespace ferry::torrent

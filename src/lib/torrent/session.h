@@ -1,0 +1,250 @@
+// torrent::Session: ferry's view of one BitTorrent session (libtorrent-rasterbar
+// 2.0.8 inside a loadable module, lib/torrent/module.h). No libtorrent type
+// appears here: the rest of ferry sees only these plain types, so that it can
+// be compiled, linked and started without libtorrent, and load it at first use.
+//
+// Threads: every method is called on one thread (ferry's event loop), which
+// also calls DispatchEvents() when NotifyFd() is readable (lib/torrent/
+// loop_binding.h does that). No method blocks on libtorrent's network thread:
+// commands are posted to it and their outcome comes back as an Event.
+//
+// Torrents are named by TorrentId, ferry's own handle (never 0, never reused
+// within a session). A torrent is added paused unless AddParams says
+// otherwise; nothing is auto-managed: the caller decides what runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ferry/status.h"
+#include "lib/torrent/peer_ledger.h"
+#include "util/result.h"
+
+namespace ferry::torrent {
+
+using TorrentId = uint64_t;
+
+// How a session is set up. Defaults are ferryd's: DO's port, peers found on
+// the local network only.
+struct SessionSettings {
+  // Addresses to listen on ("0.0.0.0", "[::]", "127.0.0.2", or an interface
+  // name such as "eth0") and the TCP/uTP port (0: one the system picks; the
+  // ListenSucceeded event says which).
+  std::vector<std::string> listen_addresses = {"0.0.0.0", "[::]"};
+  uint16_t listen_port = 7680;
+  bool local_service_discovery = true;  // BEP 14 multicast on the LAN
+  bool dht = false;
+  bool upnp = false;
+  bool natpmp = false;
+  // Caps on peer connections: in total (inbound included; libtorrent refuses
+  // connections beyond it) and per torrent.
+  int connections_limit = 200;
+  int max_connections_per_torrent = 50;
+  // Pending TCP connections the kernel queues for accept.
+  int listen_queue_size = 16;
+  // When false (the default) one IP address is one peer. Tests running
+  // several sessions on one address set it.
+  bool allow_multiple_connections_per_ip = false;
+  // A peer that sent data of this many pieces that failed their hash is
+  // banned (the session refuses its address from then on). libtorrent itself
+  // bans a peer at once when it alone sent a failed piece.
+  int ban_after_bad_pieces = 2;
+  // Alerts libtorrent keeps between two DispatchEvents. One per 16 KiB block
+  // is needed for exact accounting; an overflow is reported (AlertsDropped).
+  int alert_queue_size = 1 << 15;
+  // Sent in the handshake and to trackers.
+  std::string user_agent = "ferry";
+};
+
+// Bytes per second; 0 means no limit.
+struct RateLimits {
+  int upload = 0;
+  int download = 0;
+};
+
+// What to add. Exactly one of `magnet`, `torrent`, `resume_data` is set.
+struct AddParams {
+  std::string magnet;       // "magnet:?xt=urn:btih:…" (v1), urn:btmh (v2) or both
+  std::string torrent;      // the bytes of a .torrent file
+  std::string resume_data;  // bytes from a ResumeDataSaved event
+  // Where the torrent's files go (ferry's staging directory). Required,
+  // except with resume_data, which remembers it (a non-empty value here
+  // replaces the remembered one).
+  std::string save_dir;
+  // When set, only this file is downloaded: its path in the torrent, with or
+  // without the torrent's top directory ("dir/a.bin" or "a.bin" in torrent
+  // "dir"). For a magnet it is resolved once the metadata arrives (a
+  // TorrentError names it when the torrent has no such file).
+  std::optional<std::string> file;
+  bool paused = true;
+};
+
+// Seeding an existing file (ferry's cache) without re-hashing it: ferry
+// already knows the bytes are right (libtorrent's seed_mode checks each piece
+// when a peer first asks for it).
+struct SeedParams {
+  std::string torrent;  // the bytes of a .torrent file of one file
+  std::string path;     // the existing file; its name may differ from the torrent's
+  bool paused = false;
+};
+
+enum class TorrentState {
+  kAdding,  // the add is posted, libtorrent has not confirmed it
+  kCheckingResumeData,
+  kCheckingFiles,
+  kDownloadingMetadata,  // a magnet without its info dictionary yet
+  kDownloading,
+  kFinished,  // every wanted piece is here (others are not wanted)
+  kSeeding,   // every piece is here
+};
+const char* StateName(TorrentState state);
+
+// One file of a torrent (pad files are left out; `index` is the torrent's).
+struct FileEntry {
+  int index = 0;
+  std::string path;  // relative to the save directory, '/'-separated
+  uint64_t size = 0;
+};
+
+// A snapshot of one torrent, as of its last status update (RequestStatus).
+struct TorrentStatus {
+  TorrentState state = TorrentState::kAdding;
+  bool paused = true;
+  bool has_metadata = false;
+  std::string name;
+  std::string info_hash_v1;  // 40 hex digits, empty for a v2-only torrent
+  std::string info_hash_v2;  // 64 hex digits, empty for a v1-only torrent
+  std::string error;         // libtorrent's error on this torrent, if any
+  std::string save_dir;
+  float progress = 0;  // of the wanted bytes, 0..1
+  uint64_t total_wanted = 0;
+  uint64_t total_wanted_done = 0;
+  uint64_t all_time_download = 0;  // payload bytes, across resumes
+  uint64_t all_time_upload = 0;
+  int download_rate = 0;  // bytes/s
+  int upload_rate = 0;
+  int num_peers = 0;
+  int num_seeds = 0;
+  int piece_length = 0;
+  std::vector<bool> pieces;  // verified pieces; empty without metadata
+  std::vector<FileEntry> files;
+};
+
+// Events, delivered by DispatchEvents in the order libtorrent produced them.
+namespace event {
+struct Added {  // libtorrent accepted the torrent
+  TorrentId id;
+};
+struct AddFailed {  // the torrent is gone again (duplicate, bad resume data…)
+  TorrentId id;
+  std::string message;
+};
+struct MetadataReceived {  // a magnet's info dictionary arrived; files are known
+  TorrentId id;
+};
+struct StatusChanged {  // GetStatus(id) has a new snapshot
+  TorrentId id;
+};
+struct Finished {  // every wanted piece is verified and written
+  TorrentId id;
+};
+struct Removed {
+  TorrentId id;
+};
+struct ResumeDataSaved {
+  TorrentId id;
+  std::string data;  // opaque: give it back in AddParams::resume_data
+};
+struct ResumeDataFailed {
+  TorrentId id;
+  std::string message;
+};
+struct TorrentError {  // the torrent stopped (disk error, unknown file…)
+  TorrentId id;
+  std::string message;
+};
+struct PieceFailed {  // a piece failed its hash; `peers` sent its blocks
+  TorrentId id;
+  int piece;
+  std::vector<std::string> peers;
+};
+struct PeerBanned {  // no more connections with this address
+  TorrentId id;
+  std::string address;
+};
+struct ListenSucceeded {
+  std::string address;
+  uint16_t port;
+};
+struct ListenFailed {
+  std::string address;
+  uint16_t port;
+  std::string message;
+};
+struct AlertsDropped {};  // the alert queue overflowed: accounting may be short
+}  // namespace event
+
+using Event =
+    std::variant<event::Added, event::AddFailed, event::MetadataReceived, event::StatusChanged,
+                 event::Finished, event::Removed, event::ResumeDataSaved, event::ResumeDataFailed,
+                 event::TorrentError, event::PieceFailed, event::PeerBanned, event::ListenSucceeded,
+                 event::ListenFailed, event::AlertsDropped>;
+using EventHandler = std::function<void(const Event&)>;
+
+class Session {
+ public:
+  virtual ~Session() = default;
+
+  // Events go to `handler` (replacing an earlier one), from DispatchEvents.
+  virtual void SetEventHandler(EventHandler handler) = 0;
+  // Readable when libtorrent has events; then call DispatchEvents(). The fd
+  // belongs to the session (valid until it is destroyed).
+  virtual int NotifyFd() const = 0;
+  // Reads NotifyFd, takes libtorrent's pending alerts and delivers them as
+  // events. Never blocks.
+  virtual void DispatchEvents() = 0;
+
+  // E_INVALIDARG (nothing added) when the magnet, torrent or resume data does
+  // not parse, when save_dir is missing, or when `file` is not in the torrent.
+  // Otherwise the id; an Added or AddFailed event follows.
+  virtual Result<TorrentId> Add(const AddParams& params) = 0;
+  // As Add, for a finished file to seed; E_INVALIDARG also for a torrent of
+  // several files.
+  virtual Result<TorrentId> Seed(const SeedParams& params) = 0;
+
+  // code::kNotSet (ERROR_NOT_FOUND) for an unknown id, else S_OK.
+  virtual Status Pause(TorrentId id) = 0;
+  virtual Status Resume(TorrentId id) = 0;
+  // The id is unknown from now on; a Removed event follows. With
+  // `delete_files` libtorrent deletes what it wrote.
+  virtual Status Remove(TorrentId id, bool delete_files) = 0;
+  // Asks for a ResumeDataSaved (or ResumeDataFailed) event. Call it on a
+  // paused torrent for data that matches what is on disk.
+  virtual Status SaveResumeData(TorrentId id) = 0;
+  // Connects to a peer (an IPv4 or IPv6 address, no name lookup).
+  virtual Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) = 0;
+
+  // Per torrent (all its peers).
+  virtual Status SetTorrentLimits(TorrentId id, RateLimits limits) = 0;
+  // Peers on private and loopback addresses (libtorrent's "local" peer class,
+  // which the session's own limits skip).
+  virtual void SetLocalPeerLimits(RateLimits limits) = 0;
+  // Every other peer (the session's global class).
+  virtual void SetGlobalLimits(RateLimits limits) = 0;
+
+  // Asks libtorrent for the status of the torrents that changed; a
+  // StatusChanged event per torrent follows.
+  virtual void RequestStatus() = 0;
+  // The last snapshot; nullptr for an unknown id.
+  virtual const TorrentStatus* GetStatus(TorrentId id) const = 0;
+  // Bytes by peer address, exact (one entry per 16 KiB block received);
+  // nullptr for an unknown id.
+  virtual const PeerLedger* Ledger(TorrentId id) const = 0;
+};
+
+}  // namespace ferry::torrent

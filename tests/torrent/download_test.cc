@@ -1,0 +1,146 @@
+// Two sessions of the torrent module on loopback: one seeds a file, the other
+// downloads it (from a .torrent or a magnet link), and every byte is counted
+// for the peer that sent it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "lib/torrent/module.h"
+#include "torrent/torrent_maker.h"
+#include "torrent/torrent_node.h"
+
+namespace ferry::test {
+namespace {
+
+using torrent::TorrentId;
+
+constexpr uint64_t kSize = 3 * kMiB + 12345;  // the last block and piece are short
+
+class TorrentDownloadTest : public TorrentTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    std::filesystem::create_directories(dir_.Path("seed"));
+    std::filesystem::create_directories(dir_.Path("get"));
+    sha_ = WriteRandomFile(dir_.Path("seed/file.bin"), kSize, 0x70327031);
+    ASSERT_FALSE(sha_.empty());
+  }
+
+  // Seeds file.bin on 127.0.0.2 and downloads it on 127.0.0.1 from `params`
+  // (save_dir is filled in); checks the bytes and the accounting.
+  void SeedAndDownload(const std::string& torrent, torrent::AddParams params) {
+    auto seeder = StartNode("127.0.0.2");
+    auto getter = StartNode("127.0.0.1");
+    ASSERT_TRUE(seeder && getter);
+    const TorrentId seeding = SeedAndWait(*seeder, {torrent, dir_.Path("seed/file.bin")});
+    ASSERT_NE(seeding, 0u);
+    params.save_dir = dir_.Path("get");
+    params.paused = false;
+    const TorrentId id = AddAndWait(*getter, params);
+    ASSERT_NE(id, 0u);
+    ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.2", seeder->port).ok());
+    ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::Finished>(id); }))
+        << "not finished";
+    EXPECT_EQ(Sha256File(dir_.Path("get/file.bin")), sha_);
+
+    const torrent::PeerLedger* ledger = getter->session->Ledger(id);
+    ASSERT_NE(ledger, nullptr);
+    ASSERT_EQ(ledger->peers().count("127.0.0.2"), 1u);
+    const torrent::PeerBytes& from = ledger->peers().at("127.0.0.2");
+    EXPECT_EQ(from.received, kSize);
+    EXPECT_EQ(from.verified, kSize);
+    EXPECT_TRUE(from.lan);
+    EXPECT_EQ(ledger->Totals().lan_verified, kSize);
+    EXPECT_EQ(ledger->Totals().internet_received, 0u);
+    EXPECT_TRUE(getter->Events<torrent::event::PieceFailed>().empty());
+
+    ASSERT_TRUE(StatusUntil(*getter, id, [](const torrent::TorrentStatus& s) {
+      return s.state == torrent::TorrentState::kSeeding;
+    }));
+    const torrent::TorrentStatus& status = *getter->session->GetStatus(id);
+    ASSERT_EQ(status.files.size(), 1u);
+    EXPECT_EQ(status.files[0].path, "file.bin");
+    EXPECT_EQ(status.files[0].size, kSize);
+    EXPECT_EQ(status.name, "file.bin");
+    EXPECT_TRUE(StatusUntil(*seeder, seeding, [](const torrent::TorrentStatus& s) {
+      return s.all_time_upload >= kSize;
+    })) << "the seeder's upload count";
+  }
+
+  std::string sha_;
+};
+
+TEST_F(TorrentDownloadTest, V1TorrentFromASeederIsCountedByPeer) {
+  const std::string torrent = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kV1, 256 << 10);
+  ASSERT_FALSE(torrent.empty());
+  torrent::AddParams params;
+  params.torrent = torrent;
+  SeedAndDownload(torrent, params);
+}
+
+TEST_F(TorrentDownloadTest, HybridMagnetGetsItsMetadataFromThePeer) {
+  const std::string torrent =
+      MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kHybrid, 256 << 10);
+  ASSERT_FALSE(torrent.empty());
+  torrent::AddParams params;
+  params.magnet = MagnetOf(torrent);
+  ASSERT_NE(params.magnet.find("urn:btmh:"), std::string::npos) << params.magnet;
+  SeedAndDownload(torrent, params);
+}
+
+TEST_F(TorrentDownloadTest, BadInputIsRefusedAndAddsNothing) {
+  auto node = StartNode("127.0.0.1");
+  ASSERT_TRUE(node);
+  torrent::Session& s = *node->session;
+  torrent::AddParams bad;
+  bad.torrent = "d4:infoi1ee";
+  bad.save_dir = dir_.Path("get");
+  EXPECT_EQ(s.Add(bad).status().code(), code::kInvalidArg);
+  bad.torrent.clear();
+  bad.magnet = "magnet:?dn=nothing";
+  EXPECT_EQ(s.Add(bad).status().code(), code::kInvalidArg);
+  bad.magnet.clear();
+  bad.resume_data = "not bencoded";
+  EXPECT_EQ(s.Add(bad).status().code(), code::kInvalidArg);
+
+  torrent::AddParams no_dir;
+  no_dir.torrent = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kV1, 256 << 10);
+  EXPECT_EQ(s.Add(no_dir).status().code(), code::kInvalidArg);
+  torrent::AddParams no_file = no_dir;
+  no_file.save_dir = dir_.Path("get");
+  no_file.file = "other.bin";
+  EXPECT_EQ(s.Add(no_file).status().code(), code::kInvalidArg);
+  EXPECT_EQ(s.Seed({no_dir.torrent, "relative/file.bin"}).status().code(), code::kInvalidArg);
+
+  EXPECT_EQ(s.Pause(42).code(), code::kNotSet);
+  EXPECT_EQ(s.Remove(42, false).code(), code::kNotSet);
+  EXPECT_EQ(s.ConnectPeer(42, "127.0.0.1", 1).code(), code::kNotSet);
+  EXPECT_EQ(s.GetStatus(42), nullptr);
+  RunUntil([] { return false; }, std::chrono::seconds(1));
+  EXPECT_TRUE(node->Events<torrent::event::Added>().empty());
+  EXPECT_TRUE(node->Events<torrent::event::AddFailed>().empty());
+}
+
+TEST_F(TorrentDownloadTest, RemoveBeforeTheAddIsConfirmedRemovesIt) {
+  auto node = StartNode("127.0.0.1");
+  ASSERT_TRUE(node);
+  torrent::AddParams params;
+  params.torrent = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kV1, 256 << 10);
+  params.save_dir = dir_.Path("get");
+  auto id = node->session->Add(params);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(node->session->Remove(id.value(), false).ok());
+  EXPECT_EQ(node->session->GetStatus(id.value()), nullptr);
+  EXPECT_EQ(node->session->Pause(id.value()).code(), code::kNotSet);
+  EXPECT_TRUE(RunUntil([&] { return node->Has<torrent::event::Removed>(id.value()); }));
+}
+
+TEST(TorrentModulePathTest, TheInstalledPathNamesTheModuleUnderLibdir) {
+  const std::string path = torrent::InstalledModulePath();
+  ASSERT_FALSE(path.empty());
+  EXPECT_EQ(path.front(), '/');
+  EXPECT_TRUE(path.ends_with("/ferry/libferry-torrent.so")) << path;
+}
+
+}  // namespace
+}  // namespace ferry::test
