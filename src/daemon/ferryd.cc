@@ -93,33 +93,75 @@ struct Runtime {
   }
 };
 
-}  // namespace
-
-int Run(const Options& options, const Settings& settings) {
-  bool system_mode = options.mode == Options::Mode::kSystem;
-
-  // Signals go to the loop through a signalfd; block them before any thread
-  // exists so that every thread inherits the mask.
+// Signals go to the loop through a signalfd; they are blocked before any
+// thread exists so that every thread inherits the mask.
+sigset_t BlockSignals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  return mask;
+}
 
+HostOptions HostOptionsFor(const Options& options, const Settings& settings) {
   HostOptions ho;
   ho.state_dir = options.state_dir;
   ho.config = settings.engine;
   // The system service cannot judge the caller's rights on a destination:
   // the caller opens the file itself at Complete.
-  if (system_mode) ho.config.check_destination_writable = false;
+  if (options.mode == Options::Mode::kSystem) ho.config.check_destination_writable = false;
   ho.clock_offset = settings.clock_offset;
   ho.conditions_bus = ConditionsBus(options, settings);
   if (settings.clock_offset.count() != 0)
     log::Warn("clock_offset_seconds = {}: the engine's clock is shifted (tests only)",
               settings.clock_offset.count());
+  return ho;
+}
 
-  auto host_or = EngineHost::Start(ho);
+// On the engine thread: the D-Bus service, the signalfd, the status and
+// watchdog timers.
+Status StartService(Runtime& rt, EngineHost& host, const service::ServiceOptions& so,
+                    const sigset_t& mask) {
+  return host.Call([&](core::Engine& engine) -> Status {
+    rt.engine = &engine;
+    auto svc = service::Service::Start(engine, host.loop(), so, [&rt] {
+      log::Error("lost the D-Bus connection; exiting");
+      rt.Exit(1);
+    });
+    if (!svc.ok()) return svc.status();
+    rt.service = std::move(svc.value());
+    rt.signal_fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (rt.signal_fd >= 0)
+      host.loop().WatchFd(rt.signal_fd, sys::EventLoop::kReadable,
+                          [&rt](int, uint32_t) { rt.OnSignal(); });
+    rt.PublishStatus();
+    if (auto wd = lib::systemd::WatchdogInterval()) rt.Watchdog(*wd);
+    return Status::OK();
+  });
+}
+
+// On the engine thread: undoes StartService.
+void StopService(Runtime& rt, EngineHost& host) {
+  host.Call([&](core::Engine&) {
+    if (rt.status_timer) host.loop().CancelTimer(rt.status_timer);
+    if (rt.watchdog_timer) host.loop().CancelTimer(rt.watchdog_timer);
+    if (rt.signal_fd >= 0) {
+      host.loop().UnwatchFd(rt.signal_fd);
+      ::close(rt.signal_fd);
+    }
+    rt.service.reset();
+  });
+}
+
+}  // namespace
+
+int Run(const Options& options, const Settings& settings) {
+  bool system_mode = options.mode == Options::Mode::kSystem;
+  sigset_t mask = BlockSignals();
+
+  auto host_or = EngineHost::Start(HostOptionsFor(options, settings));
   if (!host_or.ok()) {
     std::fprintf(stderr, "ferryd: cannot open the job store in %s (database %s/ferry.db): %s\n",
                  options.state_dir.c_str(), options.state_dir.c_str(),
@@ -137,24 +179,7 @@ int Run(const Options& options, const Settings& settings) {
   so.bus_address = options.bus_address;
   so.version = FERRY_VERSION;
   so.downloads = host->downloads();
-
-  Status started = host->Call([&](core::Engine& engine) -> Status {
-    rt.engine = &engine;
-    auto svc = service::Service::Start(engine, host->loop(), so, [&rt] {
-      log::Error("lost the D-Bus connection; exiting");
-      rt.Exit(1);
-    });
-    if (!svc.ok()) return svc.status();
-    rt.service = std::move(svc.value());
-    rt.signal_fd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (rt.signal_fd >= 0)
-      host->loop().WatchFd(rt.signal_fd, sys::EventLoop::kReadable,
-                           [&rt](int, uint32_t) { rt.OnSignal(); });
-    rt.PublishStatus();
-    if (auto wd = lib::systemd::WatchdogInterval()) rt.Watchdog(*wd);
-    return Status::OK();
-  });
-  if (!started.ok()) {
+  if (Status started = StartService(rt, *host, so, mask); !started.ok()) {
     std::fprintf(stderr, "ferryd: %s\n", started.message().c_str());
     host->Shutdown();
     return 1;
@@ -164,16 +189,7 @@ int Run(const Options& options, const Settings& settings) {
             system_mode ? "system" : "user", options.state_dir);
 
   int code = rt.exit_code.get_future().get();
-
-  host->Call([&](core::Engine&) {
-    if (rt.status_timer) host->loop().CancelTimer(rt.status_timer);
-    if (rt.watchdog_timer) host->loop().CancelTimer(rt.watchdog_timer);
-    if (rt.signal_fd >= 0) {
-      host->loop().UnwatchFd(rt.signal_fd);
-      ::close(rt.signal_fd);
-    }
-    rt.service.reset();
-  });
+  StopService(rt, *host);
   Status s = host->Shutdown();
   if (!s.ok()) {
     log::Error("shutdown: {}", s.ToString());
@@ -184,7 +200,7 @@ int Run(const Options& options, const Settings& settings) {
 }
 
 std::optional<std::string> ConditionsBus(const Options& options, const Settings& settings) {
-  std::string bus = !options.conditions_bus.empty() ? options.conditions_bus
+  std::string bus = !options.conditions_bus.empty()    ? options.conditions_bus
                     : !settings.conditions_bus.empty() ? settings.conditions_bus
                                                        : "system";
   if (bus == "none") return std::nullopt;
