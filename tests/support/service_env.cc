@@ -53,10 +53,18 @@ Status ServiceEnv::RestartFerryd(const std::string* config_json) {
 }
 
 Status ServiceEnv::Connect(std::unique_ptr<Manager>* manager) const {
+  Status s;
+  *manager = ConnectTo(bus_.address(), &s);
+  return s;
+}
+
+std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
   ConnectOptions co;
   co.bus = ConnectOptions::Bus::kAddress;
-  co.address = bus_.address();
-  return Manager::Connect(co, manager);
+  co.address = address;
+  std::unique_ptr<Manager> m;
+  *s = Manager::Connect(co, &m);
+  return m;
 }
 
 std::string Describe(Job& job) {
@@ -67,9 +75,10 @@ std::string Describe(Job& job) {
   if (!s.ok()) return "GetState: " + s.ToString();
   job.GetProgress(&p);
   job.GetErrorCount(&errors);
-  std::string d = std::string(JobStateName(state)) + " " + std::to_string(p.bytes_transferred) + "/" +
-                  (p.bytes_total == kSizeUnknown ? std::string("?") : std::to_string(p.bytes_total)) +
-                  ", errors " + std::to_string(errors);
+  std::string d =
+      std::string(JobStateName(state)) + " " + std::to_string(p.bytes_transferred) + "/" +
+      (p.bytes_total == kSizeUnknown ? std::string("?") : std::to_string(p.bytes_total)) +
+      ", errors " + std::to_string(errors);
   std::unique_ptr<Error> error;
   if (job.GetError(&error).ok()) {
     ErrorContext ctx{};
@@ -77,12 +86,14 @@ std::string Describe(Job& job) {
     std::string text;
     error->GetError(&ctx, &code);
     error->GetErrorDescription(&text);
-    d += ", error " + Status(code, text).ToString() + " context " + std::string(ErrorContextName(ctx));
+    d += ", error " + Status(code, text).ToString() + " context " +
+         std::string(ErrorContextName(ctx));
   }
   return d;
 }
 
-::testing::AssertionResult WaitFor(Job& job, const std::function<bool(JobState, const JobProgress&)>& pred,
+::testing::AssertionResult WaitFor(Job& job,
+                                   const std::function<bool(JobState, const JobProgress&)>& pred,
                                    bool allow_error, std::chrono::milliseconds deadline) {
   const auto end = std::chrono::steady_clock::now() + deadline;
   for (;;) {
@@ -95,13 +106,14 @@ std::string Describe(Job& job) {
     if (!allow_error && state == JobState::kError)
       return ::testing::AssertionFailure() << "job went to ERROR: " << Describe(job);
     if (std::chrono::steady_clock::now() >= end)
-      return ::testing::AssertionFailure() << "condition not met within " << deadline.count()
-                                           << " ms; job is " << Describe(job);
+      return ::testing::AssertionFailure()
+             << "condition not met within " << deadline.count() << " ms; job is " << Describe(job);
     std::this_thread::sleep_for(20ms);
   }
 }
 
-::testing::AssertionResult WaitForState(Job& job, JobState want, std::chrono::milliseconds deadline) {
+::testing::AssertionResult WaitForState(Job& job, JobState want,
+                                        std::chrono::milliseconds deadline) {
   auto r = WaitFor(
       job, [want](JobState s, const JobProgress&) { return s == want; }, want == JobState::kError,
       deadline);
@@ -119,7 +131,7 @@ bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds dea
 }
 
 CommandResult RunCli(const std::string& address, const std::vector<std::string>& args,
-                           const RunOptions& options) {
+                     const RunOptions& options) {
   std::vector<std::string> argv = {CliPath()};
   if (!address.empty()) {
     argv.push_back("--bus-address");
@@ -196,7 +208,8 @@ int RecordingCallback::files_transferred() const {
   return files_;
 }
 
-bool RecordingCallback::WaitUntil(const std::function<bool()>& pred, std::chrono::milliseconds deadline) {
+bool RecordingCallback::WaitUntil(const std::function<bool()>& pred,
+                                  std::chrono::milliseconds deadline) {
   // pred() reads the counters through their locking getters: poll without
   // holding the lock.
   return Eventually(pred, deadline);

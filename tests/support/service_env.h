@@ -79,7 +79,8 @@ std::string Describe(Job& job);
 // Polls the job (GetState/GetProgress through the SDK, every 20 ms) until
 // pred(state, progress) holds. Fails at the deadline, when a read fails, or
 // — unless `allow_error` — as soon as the job is in ERROR.
-::testing::AssertionResult WaitFor(Job& job, const std::function<bool(JobState, const JobProgress&)>& pred,
+::testing::AssertionResult WaitFor(Job& job,
+                                   const std::function<bool(JobState, const JobProgress&)>& pred,
                                    bool allow_error = false,
                                    std::chrono::milliseconds deadline = kDeadline);
 ::testing::AssertionResult WaitForState(Job& job, JobState state,
@@ -90,7 +91,7 @@ bool Eventually(const std::function<bool()>& cond, std::chrono::milliseconds dea
 // Runs the CLI with `--bus-address ADDR` prepended to `args` (unless
 // `address` is empty).
 CommandResult RunCli(const std::string& address, const std::vector<std::string>& args,
-                           const RunOptions& options = {});
+                     const RunOptions& options = {});
 
 // Records every callback; JobTransferred and JobError run the hooks below
 // (default: return OK) on the SDK's callback thread.
@@ -116,5 +117,12 @@ class RecordingCallback : public Callback {
   std::condition_variable cv_;
   int transferred_ = 0, errors_ = 0, modifications_ = 0, files_ = 0;
 };
+
+// Manager::Connect to the bus at `address` (a private bus, from a test's
+// child process as well); null with *s set when it fails.
+std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s);
+
+// A code as messages print it ("0x80070057 (E_INVALIDARG)"), to compare.
+inline std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 
 }  // namespace ferry::test

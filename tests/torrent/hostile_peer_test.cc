@@ -44,11 +44,7 @@ TEST_F(TorrentTest, CorruptingSeederIsBannedAndNoBadByteIsKept) {
   // from now on it serves corrupted blocks.
   auto bad = StartNode("127.0.0.3");
   ASSERT_TRUE(bad);
-  torrent::AddParams seed;
-  seed.torrent = torrent;
-  seed.save_dir = dir_.Path("bad");
-  seed.paused = false;
-  const TorrentId bad_id = AddAndWait(*bad, seed);
+  const TorrentId bad_id = AddRunning(*bad, torrent, dir_.Path("bad"));
   ASSERT_NE(bad_id, 0u);
   ASSERT_TRUE(StatusUntil(*bad, bad_id, [](const torrent::TorrentStatus& s) {
     return s.state == torrent::TorrentState::kSeeding;
@@ -57,11 +53,7 @@ TEST_F(TorrentTest, CorruptingSeederIsBannedAndNoBadByteIsKept) {
 
   auto getter = StartNode("127.0.0.1");
   ASSERT_TRUE(getter);
-  torrent::AddParams params;
-  params.torrent = torrent;
-  params.save_dir = dir_.Path("get");
-  params.paused = false;
-  const TorrentId id = AddAndWait(*getter, params);
+  const TorrentId id = AddRunning(*getter, torrent, dir_.Path("get"));
   ASSERT_NE(id, 0u);
   ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.3", bad->port).ok());
   ASSERT_TRUE(RunUntil([&] {

@@ -27,11 +27,7 @@ class TorrentMultiFileTest : public TorrentTest {
     ASSERT_FALSE(torrent_.empty());
     seeder_ = StartNode("127.0.0.2");
     ASSERT_TRUE(seeder_);
-    torrent::AddParams seed;
-    seed.torrent = torrent_;
-    seed.save_dir = dir_.Path("seed");
-    seed.paused = false;
-    seeding_ = AddAndWait(*seeder_, seed);
+    seeding_ = AddRunning(*seeder_, torrent_, dir_.Path("seed"));
     ASSERT_NE(seeding_, 0u);
     ASSERT_TRUE(StatusUntil(*seeder_, seeding_, [](const torrent::TorrentStatus& s) {
       return s.state == torrent::TorrentState::kSeeding;

@@ -33,11 +33,7 @@ TEST_F(TorrentTest, ResumeDataKeepsVerifiedPieces) {
   {
     auto first = StartNode("127.0.0.1");
     ASSERT_TRUE(first);
-    torrent::AddParams params;
-    params.torrent = torrent;
-    params.save_dir = dir_.Path("get");
-    params.paused = false;
-    const TorrentId id = AddAndWait(*first, params);
+    const TorrentId id = AddRunning(*first, torrent, dir_.Path("get"));
     ASSERT_NE(id, 0u);
     ASSERT_TRUE(first->session->SetTorrentLimits(id, {0, 512 << 10}).ok());
     ASSERT_TRUE(first->session->ConnectPeer(id, "127.0.0.2", seeder->port).ok());

@@ -64,6 +64,15 @@ torrent::TorrentId TorrentTest::AddAndWait(TorrentNode& node, const torrent::Add
   return node.Has<torrent::event::Added>(t) ? t : 0;
 }
 
+torrent::TorrentId TorrentTest::AddRunning(TorrentNode& node, const std::string& torrent,
+                                           const std::string& save_dir) {
+  torrent::AddParams params;
+  params.torrent = torrent;
+  params.save_dir = save_dir;
+  params.paused = false;
+  return AddAndWait(node, params);
+}
+
 torrent::TorrentId TorrentTest::SeedAndWait(TorrentNode& node, const torrent::SeedParams& params) {
   auto id = node.session->Seed(params);
   EXPECT_TRUE(id.ok()) << id.status().message();

@@ -61,6 +61,9 @@ class TorrentTest : public ::testing::Test {
                    const std::function<bool(const torrent::TorrentStatus&)>& done);
   // Adds and waits for the Added event; 0 (and a test failure) otherwise.
   torrent::TorrentId AddAndWait(TorrentNode& node, const torrent::AddParams& params);
+  // AddAndWait of `torrent` (its bytes), running, saving into `save_dir`.
+  torrent::TorrentId AddRunning(TorrentNode& node, const std::string& torrent,
+                                const std::string& save_dir);
   torrent::TorrentId SeedAndWait(TorrentNode& node, const torrent::SeedParams& params);
 
   sys::EventLoop loop_;

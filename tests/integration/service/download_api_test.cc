@@ -25,8 +25,6 @@ using P = DownloadProperty;
 constexpr uint64_t kSmall = 256 * 1024;
 constexpr uint64_t kLarge = 16 * kMiB;  // served at 256 KiB/s under /slow/: stays Transferring
 
-std::string Hex(int32_t c) { return Status(c, "").ToString(); }
-
 class DownloadApiTest : public ServiceTest {
  protected:
   void SetUp() override {

@@ -22,8 +22,6 @@ using P = DownloadProperty;
 
 constexpr uint64_t kSmall = 256 * 1024 + 17;
 
-std::string Hex(int32_t c) { return Status(c, "").ToString(); }
-
 class DownloadGapsTest : public ServiceTest {
  protected:
   void SetUp() override {

@@ -32,8 +32,6 @@ constexpr uint64_t kStreamSize = 4 * kMiB + 4321;  // far more than a pipe holds
 constexpr uint64_t kSlowSize = 16 * kMiB;          // served at 256 KiB/s: stays Transferring
 constexpr int32_t kBrokenPipe = static_cast<int32_t>(0x8007006D);
 
-std::string Hex(int32_t c) { return Status(c, "").ToString(); }
-
 // A pipe whose ends are closed at scope exit.
 struct Pipe {
   Pipe() { EXPECT_EQ(::pipe2(fd, O_CLOEXEC), 0); }

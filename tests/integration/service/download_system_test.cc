@@ -26,20 +26,11 @@ using test::NginxFixture;
 using test::RunAs;
 using test::TempDir;
 using test::UnixUser;
+using test::ConnectTo;
+using test::Hex;
 using P = DownloadProperty;
 
 constexpr uint64_t kFileSize = 512 * 1024 + 3;
-
-std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
-  ConnectOptions co;
-  co.bus = ConnectOptions::Bus::kAddress;
-  co.address = address;
-  std::unique_ptr<Manager> m;
-  *s = Manager::Connect(co, &m);
-  return m;
-}
-
-std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 
 // --- What users A and B run (test::RunAs; args[0] is the bus address) ------
 

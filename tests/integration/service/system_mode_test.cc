@@ -32,17 +32,6 @@ namespace {
 constexpr uint64_t kFileSize = 3 * kMiB + 12345;
 constexpr uint64_t kSeed = 0x7379736d;  // "sysm"
 
-std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
-  ConnectOptions co;
-  co.bus = ConnectOptions::Bus::kAddress;
-  co.address = address;
-  std::unique_ptr<Manager> m;
-  *s = Manager::Connect(co, &m);
-  return m;
-}
-
-std::string Hex(int32_t c) { return Status(c, "").ToString(); }
-
 // --- What users A and B run (test::RunAs; args[0] is the bus address) ------
 
 // args: address, url, local name. Creates and resumes a job: "id {GUID}".
