@@ -42,6 +42,43 @@ class InteropTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
+  // A v1 torrent of the content, announcing to the tracker, allowed on it.
+  void MakeAllowedV1(Torrent* torrent) {
+    Status s = MakeTorrentV1(seed_.Path("content.bin"), tracker_.AnnounceUrl(),
+                             work_.Path("v1.torrent"), torrent);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    Allow(*torrent);
+  }
+  // transmission seeding `torrent` and announced to the tracker; its hash.
+  void SeedWithTransmission(TransmissionFixture& seeder, const TransmissionOptions& options,
+                            const Torrent& torrent, std::string* hash) {
+    Status s;
+    ASSERT_TRUE((s = seeder.Start(options)).ok()) << s.ToString();
+    ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), hash)).ok()) << s.ToString();
+    EXPECT_EQ(*hash, torrent.v1_hash);
+    ASSERT_TRUE((s = seeder.WaitForSeeding(*hash)).ok()) << s.ToString() << seeder.Log();
+    // The leecher's first announce must find the seeder: its next one is
+    // half an hour away.
+    ASSERT_TRUE((s = tracker_.WaitForSeeders(*hash, 1)).ok()) << s.ToString();
+  }
+  // qBittorrent fetches `torrent` (peers from the tracker only); the bytes
+  // are the content's and came from transmission.
+  void LeechFromTransmission(const QbittorrentOptions& options, TransmissionFixture& seeder,
+                             const Torrent& torrent, const std::string& hash) {
+    QbittorrentFixture leecher;
+    Status s;
+    ASSERT_TRUE((s = leecher.Start(options)).ok()) << s.ToString();
+    ASSERT_TRUE((s = leecher.AddTorrent(torrent.path)).ok()) << s.ToString();
+    // transmission unchokes a new peer at its next rechoke (every 10 s):
+    // most of a test's time.
+    ASSERT_TRUE((s = leecher.WaitForSeeding(hash, kTransferTimeout)).ok())
+        << s.ToString() << "\ntracker: " << tracker_.Log() << "\ntransmission: " << seeder.Log();
+    EXPECT_EQ(Sha256File(leecher.download_dir() + "/" + torrent.name), sha_);
+    TransmissionTorrent t;
+    ASSERT_TRUE(seeder.Get(hash, &t).ok());
+    EXPECT_GE(t.uploaded, kContentSize) << "the bytes did not come from transmission";
+  }
+
   TempDir seed_{"ferry-interop-seed"};
   TempDir work_{"ferry-interop"};
   std::string sha_;
@@ -63,33 +100,11 @@ TEST_F(InteropTest, OpentrackerServesOnlyWhitelistedInfoHashes) {
 TEST_F(InteropTest, TransmissionSeedsAV1TorrentThatQbittorrentDownloads) {
   StartTracker();
   Torrent torrent;
-  Status s = MakeTorrentV1(seed_.Path("content.bin"), tracker_.AnnounceUrl(),
-                           work_.Path("v1.torrent"), &torrent);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  Allow(torrent);
-
+  ASSERT_NO_FATAL_FAILURE(MakeAllowedV1(&torrent));
   TransmissionFixture seeder;
-  ASSERT_TRUE((s = seeder.Start()).ok()) << s.ToString();
   std::string hash;
-  ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), &hash)).ok()) << s.ToString();
-  EXPECT_EQ(hash, torrent.v1_hash);
-  ASSERT_TRUE((s = seeder.WaitForSeeding(hash)).ok()) << s.ToString() << seeder.Log();
-  // The leecher's first announce must find the seeder: its next one is half
-  // an hour away.
-  ASSERT_TRUE((s = tracker_.WaitForSeeders(hash, 1)).ok()) << s.ToString();
-
-  QbittorrentFixture leecher;
-  ASSERT_TRUE((s = leecher.Start()).ok()) << s.ToString();
-  ASSERT_TRUE((s = leecher.AddTorrent(torrent.path)).ok()) << s.ToString();
-  // Peers from the tracker only. transmission unchokes a new peer at its
-  // next rechoke (every 10 s): most of this test's time.
-  ASSERT_TRUE((s = leecher.WaitForSeeding(hash, kTransferTimeout)).ok())
-      << s.ToString() << "\ntracker: " << tracker_.Log() << "\ntransmission: " << seeder.Log();
-  EXPECT_EQ(Sha256File(leecher.download_dir() + "/" + torrent.name), sha_);
-
-  TransmissionTorrent t;
-  ASSERT_TRUE(seeder.Get(hash, &t).ok());
-  EXPECT_GE(t.uploaded, kContentSize) << "the bytes did not come from transmission";
+  ASSERT_NO_FATAL_FAILURE(SeedWithTransmission(seeder, {}, torrent, &hash));
+  LeechFromTransmission({}, seeder, torrent, hash);
 }
 
 // The hybrid torrent is fetched by a plain libtorrent 2.0.8 client (the engine
@@ -165,33 +180,17 @@ TEST_F(InteropTest, TheClientsRunInsideSwarmNamespaces) {
   to.address = swarm.origin_address();
   StartTracker(to);
   Torrent torrent;
-  s = MakeTorrentV1(seed_.Path("content.bin"), tracker_.AnnounceUrl(), work_.Path("v1.torrent"),
-                    &torrent);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  Allow(torrent);
-
+  ASSERT_NO_FATAL_FAILURE(MakeAllowedV1(&torrent));
   TransmissionFixture seeder;
   TransmissionOptions tro;
   tro.netns = swarm.host(0).netns;
   tro.address = swarm.host(0).address;
-  ASSERT_TRUE((s = seeder.Start(tro)).ok()) << s.ToString();
   std::string hash;
-  ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), &hash)).ok()) << s.ToString();
-  ASSERT_TRUE((s = seeder.WaitForSeeding(hash)).ok()) << s.ToString();
-  ASSERT_TRUE((s = tracker_.WaitForSeeders(hash, 1)).ok()) << s.ToString();
-
-  QbittorrentFixture leecher;
+  ASSERT_NO_FATAL_FAILURE(SeedWithTransmission(seeder, tro, torrent, &hash));
   QbittorrentOptions qo;
   qo.netns = swarm.host(1).netns;
   qo.address = swarm.host(1).address;
-  ASSERT_TRUE((s = leecher.Start(qo)).ok()) << s.ToString();
-  ASSERT_TRUE((s = leecher.AddTorrent(torrent.path)).ok()) << s.ToString();
-  ASSERT_TRUE((s = leecher.WaitForSeeding(hash, kTransferTimeout)).ok())
-      << s.ToString() << "\ntracker: " << tracker_.Log() << "\ntransmission: " << seeder.Log();
-  EXPECT_EQ(Sha256File(leecher.download_dir() + "/" + torrent.name), sha_);
-  TransmissionTorrent t;
-  ASSERT_TRUE(seeder.Get(hash, &t).ok());
-  EXPECT_GE(t.uploaded, kContentSize);
+  LeechFromTransmission(qo, seeder, torrent, hash);
 }
 
 }  // namespace

@@ -52,14 +52,20 @@ class SwarmTest : public ::testing::Test {
 
   TempDir docroot_{"ferry-swarm-docroot"};
   TempDir out_{"ferry-swarm-out"};
+  // `hosts` hosts, nginx serving docroot_.
+  SwarmOptions Options(int hosts) const {
+    SwarmOptions o;
+    o.hosts = hosts;
+    o.docroot = docroot_.path();
+    return o;
+  }
+
   std::string sha_;
   SwarmFixture swarm_;
 };
 
 TEST_F(SwarmTest, FourHostsOverHttpOnlyCostTheOriginFourFiles) {
-  SwarmOptions o;
-  o.hosts = 4;
-  o.docroot = docroot_.path();
+  SwarmOptions o = Options(4);
   o.origin_limit_rate = kOriginRate;
   Status s = swarm_.Start(o);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -92,9 +98,7 @@ TEST_F(SwarmTest, FourHostsOverHttpOnlyCostTheOriginFourFiles) {
 
 TEST_F(SwarmTest, TheCliInsideAHostNamespaceDownloadsFromTheOrigin) {
   if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
-  SwarmOptions o;
-  o.hosts = 1;
-  o.docroot = docroot_.path();
+  SwarmOptions o = Options(1);
   o.host_link_rate = 4 * kMiB;  // tbf on the link: shaping works
   Status s = swarm_.Start(o);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -107,9 +111,7 @@ TEST_F(SwarmTest, TheCliInsideAHostNamespaceDownloadsFromTheOrigin) {
 }
 
 TEST_F(SwarmTest, HostsReachTheOriginAndEachOtherWithAddressesOnlyInTheirNamespaces) {
-  SwarmOptions o;
-  o.hosts = 2;
-  o.docroot = docroot_.path();
+  SwarmOptions o = Options(2);
   o.start_ferryd = false;
   Status s = swarm_.Start(o);
   ASSERT_TRUE(s.ok()) << s.ToString();

@@ -14,20 +14,14 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/service_util.h"
 #include "support/nginx_fixture.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 #include "support/unix_users.h"
 
-namespace ferry::service_test {
+namespace ferry::test {
 namespace {
 
-using test::NginxFixture;
-using test::RunAs;
-using test::TempDir;
-using test::UnixUser;
-using test::ConnectTo;
-using test::Hex;
 using P = DownloadProperty;
 
 constexpr uint64_t kFileSize = 512 * 1024 + 3;
@@ -202,4 +196,4 @@ TEST_F(DownloadSystemTest, AnotherUserCanNeitherSeeNorTouchADownload) {
 }
 
 }  // namespace
-}  // namespace ferry::service_test
+}  // namespace ferry::test

@@ -505,12 +505,6 @@ TEST_F(SystemModeTest, AnotherUsersConnectionReceivesNoSignalOfAJob) {
   EXPECT_EQ(heard, "signals 0\n") << "B heard A's job";
 }
 
-}  // namespace
-}  // namespace ferry::test
-
-namespace ferry::test {
-namespace {
-
 // Download.Finalize in system mode takes Job.Complete's path: the SDK opens
 // the temporary beside LocalPath with A's rights and passes its descriptor;
 // ferryd (as `ferry`, which cannot enter A's 0700 directory) fills it.

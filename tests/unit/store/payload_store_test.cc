@@ -453,11 +453,6 @@ TEST(DigestTest, Sha256Factory) {
   EXPECT_EQ(b->FinalHex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-}  // namespace
-}  // namespace ferry::store
-
-namespace ferry::store {
-namespace {
 // Delivered files get the mode ferryd asks for (0666 & ~umask), not staging's 0600.
 TEST(PayloadStoreModeTest, DeliveredFileGetsTheRequestedMode) {
   TempDir tmp("ferry-mode");
