@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/fetch_policy.h"
 #include "core/policy.h"
 
 namespace ferry::core {
@@ -51,6 +52,9 @@ struct EngineConfig {
 
   // Network-aware policy (policy.md §2-3; core/policy.h).
   PolicyConfig policy;
+
+  // Cache servers (policy.md §4; core/fetch_policy.h).
+  CacheConfig cache;
 };
 
 }  // namespace ferry::core

@@ -30,9 +30,18 @@ void EngineFetchHost::OnResponded() {
   if (job_.rec.state == JobState::kConnecting) e_.Move(job_, JobState::kTransferring, "bytes flow");
 }
 
-bool EngineFetchHost::OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now) {
-  CountFromOrigin(&File().stats, counted);
-  e_.statistics.AddFromOrigin(counted, now);
+void EngineFetchHost::RunAt(sys::WallTime when, std::function<void()> fn) {
+  e_.deps.clock->Schedule(when, e_.lifetime.Guard(std::move(fn)));
+}
+
+bool EngineFetchHost::OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now, ByteFrom from) {
+  if (from == ByteFrom::kCacheServer) {
+    CountFromCacheServer(&File().stats, counted);
+    e_.statistics.AddFromCacheServer(counted, now);
+  } else {
+    CountFromOrigin(&File().stats, counted);
+    e_.statistics.AddFromOrigin(counted, now);
+  }
   TokenBucket& bucket = e_.BucketFor(job_.rec);
   if (!bucket.limited() && !job_.bucket.limited()) return false;
   bucket.Consume(raw, now);

@@ -23,12 +23,14 @@ class EngineFetchHost final : public FetchHost {
   void FileChanged() override { e_.MarkFileDirty(job_, file_); }
   void SetResumeData(std::string data) override;
   const EngineConfig& Config() override { return e_.cfg; }
+  CacheHostBook& CacheHosts() override { return e_.cache_hosts; }
   std::chrono::seconds NoProgressTimeout() override;
 
   sys::WallTime Now() override { return e_.Now(); }
   sys::Executor& Loop() override { return *e_.deps.loop; }
   sys::Executor& Workers() override { return *e_.deps.workers; }
   sys::Executor& Hasher() override { return e_.hasher; }
+  void RunAt(sys::WallTime when, std::function<void()> fn) override;
   PayloadStore& Payload() override { return *e_.deps.payload; }
   const DigestFactory& Digests() override { return e_.deps.digest; }
 
@@ -38,7 +40,7 @@ class EngineFetchHost final : public FetchHost {
   void AfterCommit(std::function<void()> fn) override;
 
   void OnResponded() override;
-  bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now) override;
+  bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now, ByteFrom from) override;
   void PauseForBandwidth() override { e_.PauseForBandwidth(fetch_); }
   void OnProgress() override { e_.OnProgress(job_); }
   std::function<void(uint64_t)> DurableRecorder() override;

@@ -82,6 +82,7 @@ struct Engine::Impl {
   EventQueue events;
   TokenBucket bg_bucket, fg_bucket;
   StatisticsBook statistics;               // the service's totals, committed with Flush
+  CacheHostBook cache_hosts;               // failing cache hosts (policy.md §4), engine clock
   sys::SerialQueue hasher{"ferry-hash"};   // one in-order hashing thread
   bool shut_down = false;
 

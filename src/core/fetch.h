@@ -21,11 +21,15 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/fetch_policy.h"
 #include "core/ports.h"
 #include "sys/clock.h"
 #include "sys/executor.h"
 
 namespace ferry::core {
+
+// Where received bytes came from (the statistics count them apart).
+enum class ByteFrom { kOrigin, kCacheServer };
 
 // What a Fetch may ask of the engine: one per fetch, owned by it.
 class FetchHost {
@@ -43,6 +47,9 @@ class FetchHost {
   // resume_data), committed with the next group commit.
   virtual void SetResumeData(std::string data) = 0;
   virtual const EngineConfig& Config() = 0;
+  // The engine's record of failing cache hosts (policy.md §4), shared by
+  // every fetch.
+  virtual CacheHostBook& CacheHosts() = 0;
   // The job's no-progress timeout in effect (seconds; 0: none).
   virtual std::chrono::seconds NoProgressTimeout() = 0;
 
@@ -51,6 +58,9 @@ class FetchHost {
   virtual sys::Executor& Loop() = 0;     // the engine thread
   virtual sys::Executor& Workers() = 0;  // blocking work (fdatasync)
   virtual sys::Executor& Hasher() = 0;   // the one in-order hashing thread
+  // fn runs on the engine thread at `when` on the engine's clock (the fetch
+  // guards it against its own end).
+  virtual void RunAt(sys::WallTime when, std::function<void()> fn) = 0;
   virtual PayloadStore& Payload() = 0;
   virtual const DigestFactory& Digests() = 0;
 
@@ -65,10 +75,11 @@ class FetchHost {
 
   // --- progress ---
   virtual void OnResponded() = 0;  // the first bytes may flow (CONNECTING -> TRANSFERRING)
-  // `counted` new bytes of the file arrived (of `raw` read): statistics and
-  // the bandwidth buckets. Returns true when a limit applies (the caller
-  // then spends its quota and calls PauseForBandwidth when it is gone).
-  virtual bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now) = 0;
+  // `counted` new bytes of the file arrived (of `raw` read) from `from`:
+  // statistics and the bandwidth buckets. Returns true when a limit applies
+  // (the caller then spends its quota and calls PauseForBandwidth when it is
+  // gone).
+  virtual bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now, ByteFrom from) = 0;
   virtual void PauseForBandwidth() = 0;
   virtual void OnProgress() = 0;  // the file's live count changed
   // Records that `bytes` of staging are durable, for the file as it is now

@@ -1,9 +1,25 @@
-// Which backend fetches a file: one policy function, so that a new transport
-// (peers: magnet: links and .torrent files, issue 12 §3) is one more case
-// here and one more Fetch implementation, not a change to the engine.
+// Which backend fetches a file, and which source its requests go to: pure
+// policy functions, so that a new transport (peers: magnet: links and
+// .torrent files, issue 12 §3) is one more case here and one more Fetch
+// implementation, not a change to the engine.
+//
+// Cache servers (policy.md §4, docs/cache-server.md): an http(s) file is
+// first requested from the configured cache hosts in order (the URL
+// rewritten by CacheUrl), then from the origin. Attempt (core/file_attempt.h)
+// keeps one CacheTrail per file and asks NextSource before each request and
+// CacheFailed after a cache's failure; the engine keeps the CacheHostBook of
+// failing hosts, on its own clock.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "sys/clock.h"
 
 namespace ferry::core {
 
@@ -16,5 +32,82 @@ enum class FetchBackend {
 // Decides from the file's remote name alone (the URL's scheme, case-
 // insensitive). Pure.
 FetchBackend ChooseFetch(std::string_view remote_url);
+
+// The cache-server settings (ferryd.json: cache_hosts,
+// cache_host_connect_timeout, cache_host_fallback,
+// cache_host_allow_authorization).
+struct CacheConfig {
+  std::vector<std::string> hosts;  // host[:port], tried in this order
+  std::chrono::seconds connect_timeout{3};
+  // 0: each host is tried once per file, then the origin. Otherwise the
+  // caches are tried again (rounds kCacheRoundPause apart) until this long
+  // after a file's first cache failure, then the origin.
+  std::chrono::seconds fallback{0};
+  // Files of jobs that carry credentials may go through the caches.
+  bool allow_authorization = false;
+};
+
+// How long a failing cache host is avoided.
+constexpr std::chrono::minutes kCacheHostAvoidance{15};
+// The pause between two rounds over the caches inside the fallback window.
+constexpr std::chrono::seconds kCacheRoundPause{1};
+
+// `url` with its host[:port] replaced by `cache_host`, scheme, path and
+// query kept, and "cacheHostOrigin=<host[:port]>" appended to the query
+// (userinfo and fragment dropped). nullopt when `url` is not http(s) or has
+// no host.
+std::optional<std::string> CacheUrl(std::string_view url, std::string_view cache_host);
+
+// Whether a job's requests carry credentials that a cache could see: a
+// custom header Authorization, Proxy-Authorization or Cookie (names case-
+// insensitive; `custom_headers` is CRLF- or LF-separated "Name: value"
+// lines), or userinfo in `url`.
+bool CarriesCredentials(std::string_view custom_headers, std::string_view url);
+
+// Whether a file may be requested from the caches at all: an http(s) URL,
+// at least one host, and no credentials unless the administrator allows them.
+bool CacheEligible(const CacheConfig& config, std::string_view url,
+                   std::string_view custom_headers);
+
+// The cache hosts that failed, each avoided until kCacheHostAvoidance after
+// its last failure. Engine thread only.
+class CacheHostBook {
+ public:
+  void MarkFailed(const std::string& host, sys::WallTime now);
+  bool Avoided(const std::string& host, sys::WallTime now) const;
+
+ private:
+  std::map<std::string, sys::WallTime> avoid_until_;
+};
+
+// One file's way through the caches (kept by its Attempt).
+struct CacheTrail {
+  std::optional<size_t> current;  // the host requests go to; nullopt: none chosen yet
+  size_t next = 0;                // the next host of the round to consider
+  sys::WallTime first_failure{};  // epoch: no cache failed this file yet
+  bool origin = false;            // settled on the origin
+};
+
+enum class SourceKind { kOrigin, kCache, kWait };
+struct SourceChoice {
+  SourceKind kind = SourceKind::kOrigin;
+  size_t host = 0;             // kCache: index in CacheConfig::hosts
+  sys::WallTime wait_until{};  // kWait: ask again then
+};
+
+// The source of a file's next request. Not eligible (CacheEligible), or
+// settled on the origin: the origin. A host already chosen is kept until it
+// fails. Otherwise the next host of the round that is not avoided — inside
+// the fallback window avoided hosts are tried too; at the end of a round,
+// kWait for kCacheRoundPause inside the window (the round starts over),
+// else the origin (and the trail settles there).
+SourceChoice NextSource(const CacheConfig& config, bool eligible, const CacheHostBook& book,
+                        CacheTrail* trail, sys::WallTime now);
+
+// The chosen host failed. `host_fault` (no connection, a timeout, a 5xx or
+// another transient answer) marks it in `book`; any failure moves the trail
+// to the next host.
+void CacheFailed(const CacheConfig& config, bool host_fault, CacheHostBook* book, CacheTrail* trail,
+                 sys::WallTime now);
 
 }  // namespace ferry::core

@@ -38,6 +38,8 @@ Attempt::Attempt(std::unique_ptr<FetchHost> host, ByteSource* source, uint32_t f
       file_(file),
       protocol_(UrlScheme(host_->File().remote_url)),
       writer_(WriterDeps(*host_), host_->Config(), job_id_, file) {
+  cache_eligible_ =
+      CacheEligible(host_->Config().cache, host_->File().remote_url, host_->Job().custom_headers);
   // Bytes are never written before this response's validators are durable
   // (see OnResponse): a full buffer forces their commit.
   writer_.SetBeforeWrite([this] {
@@ -139,6 +141,7 @@ void Attempt::StartRequest() {
     if (auto len = RangeLength(f.ranges[idx], f.expected_size)) req.length = *len - within;
     req.if_range = validator;
   }
+  if (!RouteRequest(&req)) return;
   req_offset_ = req.offset;
   req_length_ = req.length;
   req_got_ = 0;
@@ -151,10 +154,47 @@ void Attempt::StartRequest() {
   }
   phase_ = Phase::kRequesting;
   in_flight_since_ = host_->Now();
-  log::Debug("job {} file {}: request offset {} length {}", job_id_.ToString(), file_, req.offset,
-             req.length ? std::to_string(*req.length) : std::string("to-eof"));
+  log::Debug("job {} file {}: request offset {} length {}{}", job_id_.ToString(), file_, req.offset,
+             req.length ? std::to_string(*req.length) : std::string("to-eof"),
+             req_cache_ ? " via cache host " + host_->Config().cache.hosts[*req_cache_] : "");
   stream_ = source_->Start(req, this);
   if (paused_ && stream_) stream_->SetPaused(true);
+}
+
+bool Attempt::RouteRequest(ByteRequest* req) {
+  const CacheConfig& cache = host_->Config().cache;
+  SourceChoice src = NextSource(cache, cache_eligible_, host_->CacheHosts(), &trail_, host_->Now());
+  req_cache_.reset();
+  if (src.kind == SourceKind::kWait) {
+    phase_ = Phase::kWaiting;
+    host_->RunAt(src.wait_until, lifetime_.Guard([this] {
+      if (phase_ == Phase::kWaiting) StartRequest();
+    }));
+    return false;
+  }
+  if (src.kind == SourceKind::kCache) {
+    if (auto url = CacheUrl(F().remote_url, cache.hosts[src.host])) {
+      req->url = std::move(*url);
+      req->connect_timeout = cache.connect_timeout;
+      req_cache_ = src.host;
+    }
+  }
+  return true;
+}
+
+bool Attempt::MoveOnFromCache(const ErrorRecord& err, bool host_fault) {
+  if (!req_cache_ || err.context == ErrorContext::kLocalFile) return false;
+  const CacheConfig& cache = host_->Config().cache;
+  log::Info("job {} file {}: cache host {} failed ({}); moving on", job_id_.ToString(), file_,
+            cache.hosts[*req_cache_], err.message);
+  CacheFailed(cache, host_fault, &host_->CacheHosts(), &trail_, host_->Now());
+  req_cache_.reset();
+  if (Status s = writer_.Flush(); !s.ok()) {
+    Fail(LocalError(s), false);
+    return true;
+  }
+  StartRequest();
+  return true;
 }
 
 bool Attempt::Refuse(ErrorRecord err) {
@@ -233,7 +273,8 @@ bool Attempt::OnData(std::span<const std::byte> data) {
   f.bytes_transferred = writer_.written();
   auto now = host_->Now();
   AddInFlightTime(now);
-  if (host_->OnReceived(n, data.size(), now)) {
+  ByteFrom from = req_cache_ ? ByteFrom::kCacheServer : ByteFrom::kOrigin;
+  if (host_->OnReceived(n, data.size(), now, from)) {
     // The buckets keep the account; the round's quota decides when to pause
     // (pausing on an empty bucket would favour whoever read first).
     bw_quota_ -= static_cast<int64_t>(data.size());
@@ -247,7 +288,8 @@ bool Attempt::OnData(std::span<const std::byte> data) {
 }
 
 void Attempt::OnCheckpointFailed(const Status& s) {
-  if (phase_ != Phase::kReceiving && phase_ != Phase::kRequesting) return;
+  if (phase_ != Phase::kReceiving && phase_ != Phase::kRequesting && phase_ != Phase::kWaiting)
+    return;
   // fdatasync failed: nothing after the last good checkpoint can be trusted
   // to be on disk; stop with a local-file error.
   RetireStream();
@@ -278,6 +320,8 @@ bool Attempt::ActOnPending() {
       StartRequest();
       return true;
     case Pending::kFail:
+      // A cache's answer refused by the resume rules: the next source.
+      if (MoveOnFromCache(pending_error_, /*host_fault=*/false)) return true;
       if (Status s = writer_.Flush(); !s.ok()) pending_error_ = LocalError(s);
       Fail(pending_error_, false);
       return true;
@@ -332,7 +376,10 @@ void Attempt::OnDone(const ByteOutcome& outcome) {
   if (in_flight_since_ != sys::WallTime{}) {
     AddInFlightTime(host_->Now());
     in_flight_since_ = {};
-    F().stats.http_connections += outcome.connections;
+    if (req_cache_)
+      F().stats.cache_server_connections += outcome.connections;
+    else
+      F().stats.http_connections += outcome.connections;
     host_->FileChanged();
   }
   if (!ValidatorsDurable()) {
@@ -351,6 +398,9 @@ void Attempt::OnDone(const ByteOutcome& outcome) {
                     outcome.status.message(),
                     outcome.protocol.empty() ? protocol_ : outcome.protocol};
     if (err.context == ErrorContext::kNone) err.context = ErrorContext::kGeneralTransport;
+    // A cache that cannot be reached, times out or answers 5xx is avoided;
+    // any failure of a cache moves the file on to the next source.
+    if (MoveOnFromCache(err, /*host_fault=*/outcome.transient)) return;
     Fail(err, outcome.transient, outcome.retry_after);
     return;
   }
@@ -393,7 +443,8 @@ void Attempt::OnHashed(const std::string& hex) {
   host_->FileChanged();
   RestartFromZero("content failed its SHA-256 check");
   if (f.validation_retries <= 1) {
-    StartRequest();  // fetch once more from the origin
+    trail_.origin = true;  // a cache may hold the bad copy
+    StartRequest();        // fetch once more from the origin
     return;
   }
   Fail(MakeError(code::kValidationFailed, ErrorContext::kRemoteFile,

@@ -36,7 +36,7 @@ class Attempt final : public Fetch, private ByteSink {
   void SetBandwidthQuota(int64_t bytes) override { bw_quota_ = bytes; }
 
  private:
-  enum class Phase { kIdle, kRequesting, kReceiving, kFinishing, kStopped };
+  enum class Phase { kIdle, kWaiting, kRequesting, kReceiving, kFinishing, kStopped };
   enum class Pending { kNone, kRestart, kFail, kCompleteAt416 };
 
   // ByteSink.
@@ -51,6 +51,13 @@ class Attempt final : public Fetch, private ByteSink {
   void UpdateRangeTotal();
   ByteRequest RequestTemplate();
   void StartRequest();
+  // Points `req` at the source NextSource picks; false when it says to wait
+  // (a timer then calls StartRequest again).
+  bool RouteRequest(ByteRequest* req);
+  // The cache host of the request that just ended failed (host_fault: it
+  // is avoided): the file moves on to the next source. False when the
+  // request was not to a cache (or the error is local).
+  bool MoveOnFromCache(const ErrorRecord& err, bool host_fault);
   // Applies DecideResume's answer; its value is OnResponse's.
   bool ApplyDecision(const ResumeDecision& d);
   // OnDone's steps: acts on what OnResponse decided (true: done here); the
@@ -90,6 +97,11 @@ class Attempt final : public Fetch, private ByteSink {
   int restarts_ = 0;
   uint64_t validators_commit_ =
       0;  // the response's validators are durable once Commits() reaches it
+
+  // Cache servers (policy.md §4).
+  bool cache_eligible_ = false;
+  CacheTrail trail_;
+  std::optional<size_t> req_cache_;  // the request goes to this cache host; nullopt: the origin
 
   // Current request.
   uint64_t req_offset_ = 0;             // remote offset asked for

@@ -63,6 +63,15 @@ void StatisticsBook::AddFromOrigin(uint64_t n, sys::WallTime now) {
   dirty_ = true;
 }
 
+void StatisticsBook::AddFromCacheServer(uint64_t n, sys::WallTime now) {
+  Roll(now);
+  for (TransferTotals* t : {&totals_.this_month, &totals_.all_time}) {
+    t->bytes_from_cache_server += n;
+    t->total_bytes_downloaded += n;
+  }
+  dirty_ = true;
+}
+
 void StatisticsBook::AddDownload(sys::WallTime now) {
   Roll(now);
   totals_.this_month.downloads++;

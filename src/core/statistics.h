@@ -33,6 +33,8 @@ class StatisticsBook {
   void Roll(sys::WallTime now);
   // n bytes received from the origin (http, https, file).
   void AddFromOrigin(uint64_t n, sys::WallTime now);
+  // n bytes received from a cache server (policy.md §4).
+  void AddFromCacheServer(uint64_t n, sys::WallTime now);
   // One file completed.
   void AddDownload(sys::WallTime now);
 
@@ -50,6 +52,12 @@ class StatisticsBook {
 // n bytes received from the origin for a file.
 inline void CountFromOrigin(FileStats* stats, uint64_t n) {
   stats->bytes_from_http += n;
+  stats->total_bytes_downloaded += n;
+}
+
+// n bytes received from a cache server for a file.
+inline void CountFromCacheServer(FileStats* stats, uint64_t n) {
+  stats->bytes_from_cache_server += n;
   stats->total_bytes_downloaded += n;
 }
 

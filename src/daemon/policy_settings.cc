@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -96,7 +98,48 @@ Status ParseEntry(std::string_view key, const json& e, core::ScheduleEntry* out)
   return Status::OK();
 }
 
+// A cache host: host[:port] (a name, an IPv4 address or a bracketed IPv6
+// one), nothing else of a URL.
+bool ValidCacheHost(const json& v) {
+  if (!v.is_string()) return false;
+  const std::string& h = v.get_ref<const std::string&>();
+  if (h.empty() || h.size() > 255 || h[0] == ':') return false;
+  for (char c : h)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+          c == ':' || c == '[' || c == ']'))
+      return false;
+  return true;
+}
+
+Status ParseSeconds(std::string_view key, const json& v, int64_t min, std::chrono::seconds* out) {
+  if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > 86400)
+    return Bad(key, fmt::format("must be an integer from {} to 86400 (seconds)", min));
+  *out = std::chrono::seconds(v.get<int64_t>());
+  return Status::OK();
+}
+
 }  // namespace
+
+Status ParseCacheSetting(std::string_view key, const json& v, core::CacheConfig* c) {
+  if (key == "cache_hosts") {
+    if (!v.is_array()) return Bad(key, "must be a list of \"host[:port]\" strings");
+    std::vector<std::string> hosts;
+    for (const json& h : v) {
+      if (!ValidCacheHost(h)) return Bad(key, fmt::format("{} is not a \"host[:port]\"", h.dump()));
+      hosts.push_back(h.get<std::string>());
+    }
+    c->hosts = std::move(hosts);
+    return Status::OK();
+  }
+  if (key == "cache_host_connect_timeout") return ParseSeconds(key, v, 1, &c->connect_timeout);
+  if (key == "cache_host_fallback") return ParseSeconds(key, v, 0, &c->fallback);
+  if (key == "cache_host_allow_authorization") {
+    if (!v.is_boolean()) return Bad(key, "must be true or false");
+    c->allow_authorization = v.get<bool>();
+    return Status::OK();
+  }
+  return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
+}
 
 Status ParsePolicySetting(std::string_view key, const json& v, core::PolicyConfig* p) {
   if (key == "background_cost_policy") return ParseCostPolicy(key, v, &p->background_cost_policy);

@@ -1,12 +1,15 @@
 // The configuration keys of the network-aware policy (policy.md §2-3,
 // docs/configuration.md): background_cost_policy,
 // min_battery_percent_for_background, min_battery_percent_to_upload and
-// background_limit_schedule.
+// background_limit_schedule; and of the cache servers (policy.md §4):
+// cache_hosts, cache_host_connect_timeout, cache_host_fallback and
+// cache_host_allow_authorization.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "core/fetch_policy.h"
 #include "core/policy.h"
 #include "ferry/status.h"
 
@@ -17,5 +20,9 @@ namespace ferry::daemon {
 // keeps the whole document's result only when every key is valid).
 Status ParsePolicySetting(std::string_view key, const nlohmann::json& value,
                           core::PolicyConfig* policy);
+
+// Parses one of the cache-server keys into `cache`, as ParsePolicySetting.
+Status ParseCacheSetting(std::string_view key, const nlohmann::json& value,
+                         core::CacheConfig* cache);
 
 }  // namespace ferry::daemon

@@ -81,6 +81,9 @@ Status ParseSettings(std::string_view text, Settings* out) {
     } else if (key == "background_cost_policy" || key == "min_battery_percent_for_background" ||
                key == "min_battery_percent_to_upload" || key == "background_limit_schedule") {
       st = ParsePolicySetting(key, v, &e.policy);
+    } else if (key == "cache_hosts" || key == "cache_host_connect_timeout" ||
+               key == "cache_host_fallback" || key == "cache_host_allow_authorization") {
+      st = ParseCacheSetting(key, v, &e.cache);
     } else if (key == "conditions_bus") {
       if (!v.is_string() || v.get<std::string>().empty())
         return Bad(key, "must be \"system\", \"none\", \"service\" or a D-Bus address");

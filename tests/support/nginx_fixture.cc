@@ -36,21 +36,37 @@ std::string Config(const std::string& prefix, const std::string& docroot, uint16
     << "  default_type application/octet-stream;\n"
     << "  sendfile on;\n"
     << "  keepalive_timeout 60;\n"
-    << "  log_format ferry '$request\t$status\t$bytes_sent\t$http_range\t$http_if_range';\n"
+    << "  log_format ferry "
+       "'$request\t$status\t$bytes_sent\t$http_range\t$http_if_range\t$upstream_cache_status';\n"
     << "  access_log " << prefix << "/logs/access.log ferry;\n"
     << "  client_body_temp_path " << prefix << "/tmp/client_body;\n"
     << "  proxy_temp_path " << prefix << "/tmp/proxy;\n"
     << "  fastcgi_temp_path " << prefix << "/tmp/fastcgi;\n"
     << "  uwsgi_temp_path " << prefix << "/tmp/uwsgi;\n"
-    << "  scgi_temp_path " << prefix << "/tmp/scgi;\n"
-    << "  server {\n"
+    << "  scgi_temp_path " << prefix << "/tmp/scgi;\n";
+  if (options.cache_proxy)
+    c << "  proxy_cache_path " << prefix
+      << "/cache levels=1:2 keys_zone=ferry:1m max_size=256m inactive=1d use_temp_path=off;\n";
+  c << "  server {\n"
     << "    listen " << options.address << ":" << port << ";\n"
     << "    server_name localhost;\n"
     << "    root " << docroot << ";\n";
   if (options.limit_rate > 0) c << "    limit_rate " << options.limit_rate << ";\n";
   if (!options.extra_server_config.empty()) c << "    " << options.extra_server_config << "\n";
-  c << "    location / { }\n"
-    << "  }\n"
+  if (options.cache_proxy) {
+    c << "    location / {\n"
+      << "      proxy_pass http://$arg_cachehostorigin$uri;\n"
+      << "      proxy_http_version 1.1;\n"
+      << "      proxy_cache ferry;\n"
+      << "      proxy_cache_key $arg_cachehostorigin$uri;\n"
+      << "      proxy_cache_valid 200 1d;\n"
+      << "      proxy_force_ranges on;\n"
+      << "      add_header X-Cache-Status $upstream_cache_status;\n"
+      << "    }\n";
+  } else {
+    c << "    location / { }\n";
+  }
+  c << "  }\n"
     << "}\n";
   return c.str();
 }
@@ -70,9 +86,7 @@ NginxFixture::NginxFixture() = default;
 
 NginxFixture::~NginxFixture() { Stop(); }
 
-bool NginxFixture::Available() {
-  return ::access(std::string(kNginxPath).c_str(), X_OK) == 0;
-}
+bool NginxFixture::Available() { return ::access(std::string(kNginxPath).c_str(), X_OK) == 0; }
 
 std::string NginxFixture::Url(std::string_view path) const {
   std::string url = "http://" + address_ + ":" + std::to_string(port_);
@@ -117,9 +131,9 @@ Status NginxFixture::StartOnce(const std::string& docroot, const NginxOptions& o
   so.stdout_fd = out_fd;
   so.netns = options.netns;
   // Its own process group (ChildProcess): Stop kills the workers too.
-  Status spawned = child_.Spawn({std::string(kNginxPath), "-p", prefix + "/", "-c", conf, "-e",
-                                 prefix + "/logs/error.log"},
-                                so);
+  Status spawned = child_.Spawn(
+      {std::string(kNginxPath), "-p", prefix + "/", "-c", conf, "-e", prefix + "/logs/error.log"},
+      so);
   ::close(out_fd);
   if (!spawned.ok()) return spawned;
 
@@ -163,6 +177,7 @@ std::vector<NginxLogEntry> NginxFixture::AccessLog() const {
     e.bytes_sent = std::strtoull(f[2].c_str(), nullptr, 10);
     e.range = f[3] == "-" ? "" : f[3];
     e.if_range = f[4] == "-" ? "" : f[4];
+    if (f.size() > 5 && f[5] != "-") e.cache_status = f[5];
     entries.push_back(std::move(e));
   }
   return entries;

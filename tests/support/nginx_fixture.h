@@ -17,7 +17,13 @@
 //
 // The access log has one line per request, tab-separated:
 //   $request \t $status \t $bytes_sent \t $http_range \t $http_if_range
-// ("-" for an absent header); AccessLog() parses it.
+//   \t $upstream_cache_status
+// ("-" for an absent header or status); AccessLog() parses it.
+//
+// With NginxOptions::cache_proxy nginx is a cache server (policy.md §4):
+// it proxies each request to the origin its cacheHostOrigin= argument names
+// (an IP address and port) through proxy_cache in the private dir, keyed by
+// that origin and the path, keeping responses 200 for a day.
 //
 // Not thread-safe; use from the test's thread.
 #pragma once
@@ -50,14 +56,17 @@ struct NginxOptions {
   std::string netns;
   std::string address = "127.0.0.1";
   uint16_t port = 0;
+  // A caching proxy instead of a file server (the docroot is then unused).
+  bool cache_proxy = false;
 };
 
 struct NginxLogEntry {
   std::string request;  // "GET /f HTTP/1.1"
   int status = 0;
-  uint64_t bytes_sent = 0;  // head + body
-  std::string range;        // the Range header, "" when absent
-  std::string if_range;     // the If-Range header, "" when absent
+  uint64_t bytes_sent = 0;   // head + body
+  std::string range;         // the Range header, "" when absent
+  std::string if_range;      // the If-Range header, "" when absent
+  std::string cache_status;  // cache_proxy: HIT, MISS, ...; "" otherwise
 };
 
 class NginxFixture {

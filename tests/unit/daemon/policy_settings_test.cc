@@ -69,6 +69,48 @@ TEST(PolicySettingsTest, BadValuesAreRefusedAndChangeNothing) {
   }
 }
 
+TEST(PolicySettingsTest, CacheServerKeys) {
+  Settings s;
+  EXPECT_TRUE(s.engine.cache.hosts.empty());
+  EXPECT_EQ(s.engine.cache.connect_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(s.engine.cache.fallback, std::chrono::seconds(0));
+  EXPECT_FALSE(s.engine.cache.allow_authorization);
+  Status st = ParseSettings(R"({
+    "cache_hosts": ["cache.example", "10.0.0.5:8080", "[fd00::1]:80"],
+    "cache_host_connect_timeout": 2,
+    "cache_host_fallback": 60,
+    "cache_host_allow_authorization": true})",
+                            &s);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(s.engine.cache.hosts,
+            (std::vector<std::string>{"cache.example", "10.0.0.5:8080", "[fd00::1]:80"}));
+  EXPECT_EQ(s.engine.cache.connect_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(s.engine.cache.fallback, std::chrono::seconds(60));
+  EXPECT_TRUE(s.engine.cache.allow_authorization);
+
+  const char* bad[] = {
+      R"({"cache_hosts": "cache.example"})",
+      R"({"cache_hosts": ["http://cache.example/"]})",
+      R"({"cache_hosts": [""]})",
+      R"({"cache_hosts": ["a b"]})",
+      R"({"cache_hosts": ["user@cache"]})",
+      R"({"cache_hosts": [8080]})",
+      R"({"cache_host_connect_timeout": 0})",
+      R"({"cache_host_connect_timeout": "3"})",
+      R"({"cache_host_fallback": -1})",
+      R"({"cache_host_fallback": 86401})",
+      R"({"cache_host_allow_authorization": 1})",
+      R"({"cache_hosts": ["ok"], "cache_host_fallback": -1})",
+  };
+  for (const char* doc : bad) {
+    Settings fresh;
+    EXPECT_EQ(ParseSettings(doc, &fresh).code(), code::kInvalidArg) << doc;
+    EXPECT_TRUE(fresh.engine.cache.hosts.empty()) << doc;
+    EXPECT_EQ(fresh.engine.cache.connect_timeout, std::chrono::seconds(3)) << doc;
+    EXPECT_EQ(fresh.engine.cache.fallback, std::chrono::seconds(0)) << doc;
+  }
+}
+
 TEST(PolicySettingsTest, ConditionsBusFlagOverridesTheSetting) {
   Options o;
   Settings s;
