@@ -25,7 +25,9 @@ class CacheServerTest : public EngineTest {
   }
   Guid Started(const std::string& name = "f0", const std::string& headers = "") {
     Guid id = MakeJobWithFile(name);
-    if (!headers.empty()) EXPECT_TRUE(engine_->SetCustomHeaders(id, headers).ok());
+    if (!headers.empty()) {
+      EXPECT_TRUE(engine_->SetCustomHeaders(id, headers).ok());
+    }
     EXPECT_TRUE(engine_->Resume(id).ok());
     Pump();
     return id;
@@ -144,7 +146,7 @@ TEST_F(CacheServerTest, AFileResumesOnTheNextSourceWithTheValidatorsItHas) {
 
 TEST_F(CacheServerTest, CredentialsBypassTheCachesUnlessAllowed) {
   Open();
-  Guid id = Started("f0", "Authorization: Bearer secret");
+  Started("f0", "Authorization: Bearer secret");
   EXPECT_EQ(RequestedUrl(), Url("f0"));
   Crash();
   cfg_.cache.allow_authorization = true;
