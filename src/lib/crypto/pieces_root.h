@@ -32,7 +32,7 @@ class PiecesRoot {
   // The root of every byte given since construction (or the previous
   // Final); afterwards the object starts over.
   Hash Final();
-  std::string FinalHex();  // 64 lowercase hex digits
+  std::string FinalHex();                  // 64 lowercase hex digits
   uint64_t size() const { return size_; }  // bytes given so far
 
  private:

@@ -40,9 +40,7 @@ std::string LibtorrentRoot(const test::TempDir& dir, const std::vector<std::byte
   return out;
 }
 
-TEST(PiecesRootTest, EmptyFileHasTheZeroRoot) {
-  EXPECT_EQ(PiecesRootHex({}), kZeroRoot);
-}
+TEST(PiecesRootTest, EmptyFileHasTheZeroRoot) { EXPECT_EQ(PiecesRootHex({}), kZeroRoot); }
 
 TEST(PiecesRootTest, OneBlockIsItsOwnSha256) {
   auto one = RandomBytes(1, 1);
@@ -66,8 +64,8 @@ TEST(PiecesRootTest, TwoBlocksAreTheirParent) {
 TEST(PiecesRootTest, ChunkingDoesNotMatter) {
   auto data = RandomBytes(5 * 16 * kKiB + 123, 4);
   std::string whole = PiecesRootHex(data);
-  for (size_t chunk : {size_t{1}, size_t{7}, size_t{16 * kKiB}, size_t{16 * kKiB + 1},
-                       size_t{64 * kKiB}}) {
+  for (size_t chunk :
+       {size_t{1}, size_t{7}, size_t{16 * kKiB}, size_t{16 * kKiB + 1}, size_t{64 * kKiB}}) {
     PiecesRoot r;
     for (size_t off = 0; off < data.size(); off += chunk)
       r.Update(std::span(data).subspan(off, std::min(chunk, data.size() - off)));
@@ -87,9 +85,18 @@ TEST(PiecesRootTest, ChunkingDoesNotMatter) {
 TEST(PiecesRootTest, EqualsLibtorrentsV2PiecesRoot) {
   if (!test::PythonLibtorrentAvailable()) GTEST_SKIP() << "python3-libtorrent is not installed";
   test::TempDir dir;
-  const uint64_t sizes[] = {1,           100,          16 * kKiB - 1, 16 * kKiB,
-                            16 * kKiB + 1, 32 * kKiB,   48 * kKiB,     64 * kKiB + 1,
-                            256 * kKiB,  256 * kKiB + 1, 1024 * kKiB - 1, 3 * 1024 * kKiB + 5,
+  const uint64_t sizes[] = {1,
+                            100,
+                            16 * kKiB - 1,
+                            16 * kKiB,
+                            16 * kKiB + 1,
+                            32 * kKiB,
+                            48 * kKiB,
+                            64 * kKiB + 1,
+                            256 * kKiB,
+                            256 * kKiB + 1,
+                            1024 * kKiB - 1,
+                            3 * 1024 * kKiB + 5,
                             9 * 1024 * kKiB};
   uint32_t seed = 10;
   for (uint64_t n : sizes) {
