@@ -14,7 +14,7 @@ _ferry() {
   fi
 
   local globals="--json --user --system --bus-address --help --version"
-  local verbs="get create add resume suspend cancel complete list info files error set monitor wait status limits stats download"
+  local verbs="get create add resume suspend cancel complete list info files error set monitor wait status limits stats hash download"
 
   # The verb is the first word that is neither an option nor an option's value.
   local verb="" i

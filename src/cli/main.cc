@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   AddGetVerb(verbs);
   AddJobVerbs(verbs);
   AddWatchVerbs(verbs);
+  AddHashVerb(verbs);
   RegisterStatsCommand(app, g, &rc);
 
   RegisterDownloadCommands(app, g, &rc);

@@ -48,5 +48,7 @@ void AddJobVerbs(Verbs& v);
 void AddSetVerb(Verbs& v);
 // monitor, wait, status, limits (watch.cc)
 void AddWatchVerbs(Verbs& v);
+// hash (hash_command.cc)
+void AddHashVerb(Verbs& v);
 
 }  // namespace ferry::cli

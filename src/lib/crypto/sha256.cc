@@ -89,6 +89,16 @@ std::string Sha256::FinalHex() {
   return out;
 }
 
+std::array<std::byte, 32> Sha256::Final() {
+  if (!impl_) impl_ = std::make_unique<Impl>();
+  std::array<std::byte, 32> out{};
+  unsigned int len = 0;
+  if (Crypto().digest_final(impl_->ctx, reinterpret_cast<unsigned char*>(out.data()), &len) != 1)
+    Die("EVP_DigestFinal_ex");
+  impl_->Init();
+  return out;
+}
+
 std::string Sha256Hex(std::span<const std::byte> data) {
   Sha256 h;
   h.Update(data);

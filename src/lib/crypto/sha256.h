@@ -5,6 +5,7 @@
 // message, as for a failed allocation.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -33,6 +34,8 @@ class Sha256 {
   // FinalHex) as 64 lowercase hex digits. Afterwards the object starts over,
   // as if freshly constructed.
   std::string FinalHex();
+  // The same digest as 32 raw bytes; afterwards the object starts over.
+  std::array<std::byte, 32> Final();
 
  private:
   struct Impl;
