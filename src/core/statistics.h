@@ -33,6 +33,8 @@ class StatisticsBook {
   void Roll(sys::WallTime now);
   // n bytes received from the origin (http, https, file).
   void AddFromOrigin(uint64_t n, sys::WallTime now);
+  // Bytes received from peers on the local network and on the internet.
+  void AddFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now);
   // One file completed.
   void AddDownload(sys::WallTime now);
 
