@@ -26,6 +26,9 @@ def main():
         "listen_interfaces": address + ":0",
         "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
         "allow_multiple_connections_per_ip": True,
+        # ferryd drops the connection at Suspend and at the end: reconnect at
+        # once, not after libtorrent's 60 s back-off.
+        "min_reconnect_time": 1,
         "upload_rate_limit": limit,
     })
     if limit:

@@ -201,6 +201,35 @@ TEST_F(TorrentSourceTest, ResumesAfterKill9WithoutFetchingVerifiedPiecesAgain) {
   EXPECT_EQ(Sha256File(env_.work().Path("out.bin")), sha_);
 }
 
+TEST_F(TorrentSourceTest, SuspendResumeAndCancelWorkAsForHttp) {
+  StartSeeder(/*limit=*/1 * kMiB);
+  const std::string dest = env_.work().Path("out.bin");
+  std::unique_ptr<Job> job = NewJob("file://" + torrent_path_, dest);
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(job->Resume().ok());
+  ASSERT_TRUE(
+      WaitFor(*job, [](JobState, const JobProgress& p) { return p.bytes_transferred > 0; }));
+  ASSERT_TRUE(job->Suspend().ok());
+  ASSERT_TRUE(job->Resume().ok());
+  ASSERT_TRUE(WaitForState(*job, JobState::kTransferred, std::chrono::seconds(60)))
+      << Describe(*job);
+  ASSERT_TRUE(job->Complete().ok());
+  EXPECT_EQ(Sha256File(dest), sha_);
+
+  const std::string dest2 = env_.work().Path("cancelled.bin");
+  std::unique_ptr<Job> other = NewJob(torrent_.Magnet(), dest2);
+  ASSERT_TRUE(other);
+  Guid id;
+  ASSERT_TRUE(other->GetId(&id).ok());
+  ASSERT_TRUE(other->Resume().ok());
+  ASSERT_TRUE(
+      WaitFor(*other, [](JobState, const JobProgress& p) { return p.bytes_transferred > 0; }));
+  ASSERT_TRUE(other->Cancel().ok());
+  EXPECT_FALSE(PathExists(dest2));
+  EXPECT_TRUE(Eventually([&] { return !PathExists(env_.state_dir() + "/staging/" + id.ToHex()); }))
+      << "the cancelled job's staging (and libtorrent's part file) stayed";
+}
+
 // `ferry get MAGNET -o DIR/`: the file is named after the magnet's dn=.
 TEST_F(TorrentSourceTest, CliGetsAMagnetIntoADirectory) {
   if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
