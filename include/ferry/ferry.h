@@ -153,7 +153,9 @@ class Job {
  public:
   ~Job();
 
-  // remote_url: http, https or file, <= 2200 characters. local_name: absolute,
+  // remote_url: http, https, file or a magnet: link, <= 2200 characters (a
+  // magnet, or a path ending in ".torrent", is fetched from peers; "#file=PATH"
+  // chooses one file of the torrent: docs/p2p.md). local_name: absolute,
   // no "." or ".." segments, in an existing directory the caller can write,
   // not a directory, not another live job's local name. E_INVALIDARG else.
   Status AddFile(std::string_view remote_url, std::string_view local_name);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "cli/job_view.h"
 #include "cli/verbs.h"
 #include "util/status_codes.h"
+#include "util/torrent_source.h"
 
 namespace ferry::cli {
 
@@ -58,8 +60,58 @@ int Usage(const std::string& why) {
   return kUsage;
 }
 
-// The URL's last path segment, as curl -O and wget name files.
+std::string PercentDecoded(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(in[i] == '+' ? ' ' : in[i]);
+    }
+  }
+  return out;
+}
+
+// A magnet's parameter `key` ("dn", "xt"), percent-decoded; "" when absent.
+std::string MagnetParam(const std::string& magnet, const std::string& key) {
+  std::string q = magnet.substr(0, magnet.find('#'));
+  size_t pos = q.find('?');
+  while (pos != std::string::npos) {
+    size_t end = q.find('&', pos + 1);
+    std::string param = q.substr(pos + 1, end == std::string::npos ? end : end - pos - 1);
+    if (param.rfind(key + "=", 0) == 0) return PercentDecoded(param.substr(key.size() + 1));
+    pos = end;
+  }
+  return {};
+}
+
+// A torrent's local name (docs/p2p.md): the chosen file's (#file=), a
+// magnet's display name (dn=, else its info-hash), a .torrent's name
+// without ".torrent". "" when `url` is not a torrent.
+std::string TorrentBaseName(const std::string& url) {
+  TorrentSource src = ParseTorrentSource(url);
+  std::string name;
+  if (src.kind == TorrentSourceKind::kNone) return {};
+  if (src.file) {
+    name = src.file->substr(src.file->rfind('/') + 1);
+  } else if (src.kind == TorrentSourceKind::kMagnet) {
+    name = MagnetParam(url, "dn");
+    if (name.empty()) name = MagnetParam(url, "xt").substr(9);  // urn:btih:…
+  } else {
+    std::string path = src.location.substr(0, src.location.find_first_of("?#"));
+    name = path.substr(path.rfind('/') + 1);
+    name.resize(name.size() - std::string_view(".torrent").size());
+  }
+  if (name.find('/') != std::string::npos || name == "." || name == "..") name.clear();
+  return name.empty() ? "download" : name;
+}
+
+// The URL's last path segment, as curl -O and wget name files; a torrent's
+// TorrentBaseName.
 std::string BaseName(const std::string& url) {
+  if (std::string t = TorrentBaseName(url); !t.empty()) return t;
   std::string u = url.substr(0, url.find_first_of("?#"));
   auto scheme = u.find("://");
   if (scheme != std::string::npos && u.find('/', scheme + 3) == std::string::npos)

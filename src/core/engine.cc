@@ -12,6 +12,7 @@
 
 #include "core/engine_impl.h"
 #include "core/fetch.h"
+#include "core/fetch_policy.h"
 #include "core/job_state.h"
 #include "core/validation.h"
 #include "util/log.h"
@@ -183,6 +184,9 @@ void Engine::Impl::RecoverFileStaging(RuntimeJob& j, uint32_t i, bool same_boot)
   FileRecord& f = j.rec.files[i];
   j.files_rt[i].durable = f.bytes_transferred;
   if (f.transferred || f.delivered) return;
+  // A torrent's staging holds pieces anywhere, not a prefix: its backend's
+  // resume data says which are verified (docs/p2p.md).
+  if (ChooseFetch(f.remote_url) == FetchBackend::kPeers) return;
   auto staged = deps.payload->StagedSize(j.rec.id, i);
   uint64_t have = staged.ok() ? *staged : 0;
   if (have < f.bytes_transferred) {

@@ -30,6 +30,7 @@
 #include "core/conditions.h"
 #include "core/config.h"
 #include "core/events.h"
+#include "core/fetch.h"
 #include "core/ports.h"
 #include "sys/clock.h"
 #include "sys/executor.h"
@@ -45,6 +46,7 @@ struct EngineDeps {
   JobStore* job_store = nullptr;
   PayloadStore* payload = nullptr;
   std::vector<ByteSource*> byte_sources;  // HTTP, file:// (core/byte_source.h)
+  FetchMaker* peers = nullptr;            // torrents and magnets (transfer/p2p); null: none
   DigestFactory digest;                // SHA-256
   // The machine's network and power (core/conditions.h); null: an
   // unmetered, connected, mains-powered machine. Must outlive the engine.

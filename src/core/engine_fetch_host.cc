@@ -49,6 +49,21 @@ bool EngineFetchHost::OnReceived(uint64_t counted, uint64_t raw, sys::WallTime n
   return true;
 }
 
+void EngineFetchHost::OnReceivedFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) {
+  e_.statistics.AddFromPeers(lan, internet, now);
+  TokenBucket& bucket = e_.BucketFor(job_.rec);
+  if (bucket.limited()) bucket.Consume(lan + internet, now);
+  if (job_.bucket.limited()) job_.bucket.Consume(lan + internet, now);
+}
+
+uint64_t EngineFetchHost::RateLimit() {
+  TokenBucket& bucket = e_.BucketFor(job_.rec);
+  uint64_t limit = bucket.limited() ? bucket.rate() : 0;
+  if (job_.bucket.limited() && (limit == 0 || job_.bucket.rate() < limit))
+    limit = job_.bucket.rate();
+  return limit;
+}
+
 std::function<void(uint64_t)> EngineFetchHost::DurableRecorder() {
   // Keyed by id and generation, not by reference: it may run after the
   // fetch (and the job) are gone, and after the file restarted.
@@ -64,6 +79,12 @@ std::unique_ptr<Fetch> Engine::Impl::MakeFetch(RuntimeJob& j, uint32_t file) {
   EngineFetchHost* h = host.get();
   std::unique_ptr<Fetch> fetch;
   switch (ChooseFetch(url)) {
+    case FetchBackend::kPeers:
+      if (deps.peers) {
+        fetch = deps.peers->MakeFetch(std::move(host), file);
+        break;
+      }
+      [[fallthrough]];  // no peer backend: fails as an unsupported scheme
     case FetchBackend::kHttp:
     case FetchBackend::kFile:
     case FetchBackend::kUnsupported: {

@@ -80,6 +80,13 @@ class FetchHost {
   // (the caller then spends its quota and calls PauseForBandwidth when it is
   // gone).
   virtual bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now, ByteFrom from) = 0;
+  // As OnReceived, for bytes from peers (the file's stats are the fetch's to
+  // keep): the service's totals and the bandwidth buckets.
+  virtual void OnReceivedFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) = 0;
+  // The download limit in force for this file's job, bytes/s (the lower of
+  // its priority's bucket and its own; 0: none). A backend that limits its
+  // own rate (peers) follows it.
+  virtual uint64_t RateLimit() = 0;
   virtual void PauseForBandwidth() = 0;
   virtual void OnProgress() = 0;  // the file's live count changed
   // Records that `bytes` of staging are durable, for the file as it is now
@@ -116,6 +123,14 @@ class Fetch {
   // Bytes this fetch may still take in the current bandwidth round; it asks
   // to be paused (FetchHost::PauseForBandwidth) when they are spent.
   virtual void SetBandwidthQuota(int64_t bytes) = 0;
+};
+
+// Makes the Fetch of a backend outside core (transfer/p2p): the engine
+// passes the host the fetch reports through (EngineDeps::peers).
+class FetchMaker {
+ public:
+  virtual ~FetchMaker() = default;
+  virtual std::unique_ptr<Fetch> MakeFetch(std::unique_ptr<FetchHost> host, uint32_t file) = 0;
 };
 
 }  // namespace ferry::core

@@ -26,11 +26,12 @@ namespace ferry::core {
 enum class FetchBackend {
   kHttp,         // http://, https://: Attempt on the HTTP ByteSource
   kFile,         // file://: Attempt on the file ByteSource
+  kPeers,        // magnet:, http(s)/file URLs of a .torrent: EngineDeps::peers
   kUnsupported,  // any other scheme: Attempt on whichever ByteSource claims it, if any
 };
 
 // Decides from the file's remote name alone (the URL's scheme, case-
-// insensitive). Pure.
+// insensitive, and a path ending in ".torrent": util/torrent_source.h). Pure.
 FetchBackend ChooseFetch(std::string_view remote_url);
 
 // The cache-server settings (ferryd.json: cache_hosts,

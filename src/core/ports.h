@@ -205,6 +205,9 @@ class PayloadStore {
   // not. Takes ownership of every item's fd. A store may share work between
   // the items (FsPayloadStore syncs each destination directory once). Blocking.
   virtual Status DeliverMany(const Guid& job, std::span<const Delivery> items, size_t* delivered);
+  // The staging file's absolute path, for a backend that writes it itself
+  // (transfer/p2p: libtorrent); "" when the store has no such path.
+  virtual std::string StagingPath(const Guid& job, uint32_t file) const { return {}; }
   // The current boot's id (compared with the one recorded in the JobStore).
   virtual std::string BootId() = 0;
 };

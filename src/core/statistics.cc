@@ -72,6 +72,16 @@ void StatisticsBook::AddFromCacheServer(uint64_t n, sys::WallTime now) {
   dirty_ = true;
 }
 
+void StatisticsBook::AddFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) {
+  Roll(now);
+  for (TransferTotals* t : {&totals_.this_month, &totals_.all_time}) {
+    t->bytes_from_lan_peers += lan;
+    t->bytes_from_internet_peers += internet;
+    t->total_bytes_downloaded += lan + internet;
+  }
+  dirty_ = true;
+}
+
 void StatisticsBook::AddDownload(sys::WallTime now) {
   Roll(now);
   totals_.this_month.downloads++;

@@ -35,6 +35,8 @@ class StatisticsBook {
   void AddFromOrigin(uint64_t n, sys::WallTime now);
   // n bytes received from a cache server (policy.md §4).
   void AddFromCacheServer(uint64_t n, sys::WallTime now);
+  // Bytes received from peers on the local network and on the internet.
+  void AddFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now);
   // One file completed.
   void AddDownload(sys::WallTime now);
 

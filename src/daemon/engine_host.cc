@@ -12,6 +12,7 @@
 #include "sys/thread_pool.h"
 #include "transfer/file/file_backend.h"
 #include "transfer/http/http_backend.h"
+#include "transfer/p2p/peer_backend.h"
 #include "util/log.h"
 
 namespace ferry::daemon {
@@ -45,6 +46,7 @@ struct EngineHost::Parts {
   std::unique_ptr<store::SqliteDownloadStore> download_store;
   std::unique_ptr<transfer::HttpBackend> http;
   std::unique_ptr<transfer::FileBackend> file;
+  std::unique_ptr<transfer::PeerBackend> peers;           // its session starts at the first torrent
   std::unique_ptr<conditions::BusConditions> conditions;  // outlives the engine
 };
 
@@ -82,6 +84,10 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   deps.job_store = p.job_store.get();
   deps.payload = p.payload.get();
   deps.byte_sources = {p.http.get(), p.file.get()};
+  if (o.peers) {
+    p.peers = std::make_unique<transfer::PeerBackend>(*h->loop_, *p.clock, p.http.get(), *o.peers);
+    deps.peers = p.peers.get();
+  }
   deps.digest = store::MakeSha256DigestFactory();
   if (o.conditions_bus) {
     // Read before the engine opens, so that no job starts on a metered link.
@@ -152,6 +158,7 @@ EngineHost::~EngineHost() {
   if (parts_) {
     parts_->download_store.reset();
     parts_->workers.reset();
+    parts_->peers.reset();
     parts_->file.reset();
     parts_->http.reset();
     parts_->payload.reset();

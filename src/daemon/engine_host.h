@@ -24,6 +24,7 @@
 #include "core/engine.h"
 #include "sys/event_loop.h"
 #include "sys/file_system.h"
+#include "transfer/p2p/peer_backend.h"
 
 namespace ferry::daemon {
 
@@ -39,6 +40,9 @@ struct HostOptions {
   // not at all (the defaults: unmetered, connected, mains power), "" the
   // system bus, else a D-Bus address.
   std::optional<std::string> conditions_bus;
+  // Torrents and magnets as sources (transfer/p2p); nullopt: none (they
+  // then fail as an unsupported scheme).
+  std::optional<transfer::PeerSettings> peers;
 };
 
 class EngineHost {

@@ -114,6 +114,7 @@ HostOptions HostOptionsFor(const Options& options, const Settings& settings) {
   if (options.mode == Options::Mode::kSystem) ho.config.check_destination_writable = false;
   ho.clock_offset = settings.clock_offset;
   ho.conditions_bus = ConditionsBus(options, settings);
+  ho.peers = settings.peers;
   if (settings.clock_offset.count() != 0)
     log::Warn("clock_offset_seconds = {}: the engine's clock is shifted (tests only)",
               settings.clock_offset.count());

@@ -26,6 +26,34 @@ Status GetUnsigned(const json& v, std::string_view key, uint64_t min, uint64_t m
   *out = static_cast<T>(x);
   return Status::OK();
 }
+
+// peer_listen_port, peer_listen_addresses, peer_local_discovery, torrent_module.
+Status ParsePeerSetting(const std::string& key, const json& v, transfer::PeerSettings* p) {
+  if (key == "peer_listen_port") return GetUnsigned(v, key, 0, 65535, &p->listen_port);
+  if (key == "peer_local_discovery") {
+    if (!v.is_boolean()) return Bad(key, "must be true or false");
+    p->local_service_discovery = v.get<bool>();
+    return Status::OK();
+  }
+  if (key == "peer_listen_addresses") {
+    if (!v.is_array() || v.empty()) return Bad(key, "must be a non-empty array of addresses");
+    std::vector<std::string> addresses;
+    for (const json& a : v) {
+      if (!a.is_string() || a.get<std::string>().empty())
+        return Bad(key, "must be a non-empty array of addresses");
+      addresses.push_back(a.get<std::string>());
+    }
+    p->listen_addresses = std::move(addresses);
+    return Status::OK();
+  }
+  if (key == "torrent_module") {
+    if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>()[0] != '/')
+      return Bad(key, "must be an absolute path");
+    p->module_path = v.get<std::string>();
+    return Status::OK();
+  }
+  return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
+}
 }  // namespace
 
 Status ParseSettings(std::string_view text, Settings* out) {
@@ -88,6 +116,8 @@ Status ParseSettings(std::string_view text, Settings* out) {
       if (!v.is_string() || v.get<std::string>().empty())
         return Bad(key, "must be \"system\", \"none\", \"service\" or a D-Bus address");
       s->conditions_bus = v.get<std::string>();
+    } else if (key.rfind("peer_", 0) == 0 || key == "torrent_module") {
+      st = ParsePeerSetting(key, v, &s->peers);
     } else if (key == "log_level") {
       if (!v.is_string()) return Bad(key, "must be a string");
       s->log_level = v.get<std::string>();

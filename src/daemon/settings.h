@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "ferry/status.h"
+#include "transfer/p2p/peer_backend.h"
 
 namespace ferry::daemon {
 
@@ -18,6 +19,7 @@ struct Settings {
   std::chrono::seconds clock_offset{0};  // clock_offset_seconds
   std::chrono::seconds status_interval{5};
   std::string conditions_bus;  // as --conditions-bus; "" not set
+  transfer::PeerSettings peers;  // peer_listen_port, peer_listen_addresses, torrent_module…
 };
 
 // Parses a JSON document into `settings` (keys absent keep their values).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/validation.h"
+#include "util/torrent_source.h"
 
 namespace ferry::service {
 
@@ -76,13 +77,15 @@ Status ParseJobId(std::string_view text, Guid* id) {
 Status CheckRemoteUrl(std::string_view url, bool allow_file) {
   if (url.empty()) return Invalid("the remote URL is empty");
   if (Status s = CheckString("the remote URL", url, kMaxUrlBytes); !s.ok()) return s;
+  if (StartsWithNoCase(url, "magnet:")) return ValidateMagnet(url);
+  if (Status s = ValidateChosenFile(url); !s.ok()) return s;
   if (StartsWithNoCase(url, "http://") || StartsWithNoCase(url, "https://")) return Status::OK();
   if (StartsWithNoCase(url, "file://")) {
     if (allow_file) return Status::OK();
     // The system service would read the file with its own rights, not the caller's.
     return Invalid("file:// URLs are not accepted by the system service");
   }
-  return Invalid("the remote URL's scheme is not http, https or file");
+  return Invalid("the remote URL's scheme is not http, https, file or magnet");
 }
 
 Status CheckLocalName(std::string_view path) {

@@ -71,7 +71,7 @@ class FsPayloadStore final : public core::PayloadStore {
 
   // Paths (tests, diagnostics).
   std::string JobDir(const Guid& job) const;
-  std::string StagingPath(const Guid& job, uint32_t file) const;
+  std::string StagingPath(const Guid& job, uint32_t file) const override;
 
  private:
   Status DeliverOne(const Guid& job, uint32_t file, const std::string& local_name, uint64_t size,

@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "util/torrent_source.h"
+
 namespace ferry {
 
 std::string UrlScheme(std::string_view url) {
@@ -30,9 +32,11 @@ Status ValidateRemoteUrl(std::string_view url) {
       return Status(code::kInvalidArg, "the remote URL contains whitespace or a control character");
   }
   std::string scheme = UrlScheme(url);
+  if (scheme == "magnet") return ValidateMagnet(url);
+  if (Status s = ValidateChosenFile(url); !s.ok()) return s;
   if (scheme != "http" && scheme != "https" && scheme != "file")
     return Status(code::kInvalidArg,
-                  fmt::format("unsupported URL scheme '{}': use http, https or file",
+                  fmt::format("unsupported URL scheme '{}': use http, https, file or magnet",
                               scheme.empty() ? std::string("(none)") : scheme));
   std::string_view rest = url.substr(scheme.size() + 1);
   if (rest.substr(0, 2) != "//") return Status(code::kInvalidArg, "the URL must start with scheme://");

@@ -16,7 +16,8 @@ std::string UrlScheme(std::string_view url);
 
 // E_INVALIDARG unless `url` is at most 2200 characters, has scheme http, https
 // or file, a host for http(s), an absolute path without %00 for file, and no
-// whitespace or control characters.
+// whitespace or control characters; or is a magnet link ValidateMagnet
+// accepts. A torrent's "#file=" fragment must name a path (torrent_source.h).
 Status ValidateRemoteUrl(std::string_view url);
 
 // The URL with any user:password@ removed, for logs and error messages.

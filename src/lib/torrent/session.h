@@ -81,6 +81,11 @@ struct AddParams {
   // "dir"). For a magnet it is resolved once the metadata arrives (a
   // TorrentError names it when the torrent has no such file).
   std::optional<std::string> file;
+  // When set, an absolute path where the chosen file (or the torrent's only
+  // file, when none is chosen) is written instead of under save_dir: ferry's
+  // staging file of it. A torrent of several files with no chosen file is
+  // E_INVALIDARG (a magnet's: a TorrentError once the metadata arrives).
+  std::optional<std::string> store_as;
   bool paused = true;
 };
 

@@ -50,6 +50,18 @@ std::vector<lt::download_priority_t> OnlyFile(const lt::torrent_info& info, int 
   return prio;
 }
 
+// The file AddParams::file names, else the torrent's only file; -1 if none.
+int TargetFile(const lt::torrent_info& info, const std::optional<std::string>& chosen) {
+  if (chosen) return FindFile(info, *chosen);
+  std::vector<FileEntry> files = ListFiles(info);
+  return files.size() == 1 ? files[0].index : -1;
+}
+
+std::string NoTargetMessage(const std::optional<std::string>& chosen) {
+  if (chosen) return "the torrent has no file " + *chosen;
+  return "the torrent has several files: choose one (#file=) or give a directory";
+}
+
 }  // namespace
 
 std::unique_ptr<LtSession> LtSession::Create(const SessionSettings& settings, std::string* error) {
@@ -114,16 +126,20 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
   }
   if (!in.save_dir.empty()) p.save_path = in.save_dir;
   if (p.save_path.empty()) return Invalid("no save directory");
-  if (in.file && p.ti) {
-    const int index = FindFile(*p.ti, *in.file);
-    if (index < 0) return Invalid("the torrent has no file " + *in.file);
-    p.file_priorities = OnlyFile(*p.ti, index);
+  const bool targeted = in.file || in.store_as;
+  if (targeted && p.ti) {
+    const int index = TargetFile(*p.ti, in.file);
+    if (index < 0) return Invalid(NoTargetMessage(in.file));
+    if (in.file) p.file_priorities = OnlyFile(*p.ti, index);
+    if (in.store_as) p.renamed_files[lt::file_index_t(index)] = *in.store_as;
   }
   SetFlags(p, in.paused);
   // A magnet's chosen file is known only with the metadata: until then the
   // torrent requests no piece (ApplyChosenFile lifts upload mode).
-  if (in.file && !p.ti) p.flags |= lt::torrent_flags::upload_mode;
-  return Start(std::move(p), in.file);
+  if (targeted && !p.ti) p.flags |= lt::torrent_flags::upload_mode;
+  auto id = Start(std::move(p), in.file);
+  if (id.ok()) torrents_[*id]->store_as = in.store_as;
+  return id;
 }
 
 Result<TorrentId> LtSession::Seed(const SeedParams& in) {
@@ -278,14 +294,16 @@ void LtSession::LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> in
 
 // For a magnet: the chosen file is known by path only once the metadata is.
 void LtSession::ApplyChosenFile(Torrent& t) {
-  if (!t.chosen_file || !t.handle.is_valid()) return;
-  const int index = FindFile(*t.info, *t.chosen_file);
+  if ((!t.chosen_file && !t.store_as) || !t.handle.is_valid()) return;
+  const int index = TargetFile(*t.info, t.chosen_file);
   if (index < 0) {
     t.handle.pause();
-    Emit(event::TorrentError{t.id, "the torrent has no file " + *t.chosen_file});
+    Emit(event::TorrentError{t.id, NoTargetMessage(t.chosen_file)});
     return;
   }
-  t.handle.prioritize_files(OnlyFile(*t.info, index));
+  // Posted in this order: the rename reaches the disk before any piece does.
+  if (t.store_as) t.handle.rename_file(lt::file_index_t(index), *t.store_as);
+  if (t.chosen_file) t.handle.prioritize_files(OnlyFile(*t.info, index));
   t.handle.unset_flags(lt::torrent_flags::upload_mode);
 }
 

@@ -64,6 +64,7 @@ class LtSession final : public Session {
     bool removed = false;       // Remove was called: unknown to the caller
     std::vector<std::function<void(const lt::torrent_handle&)>> pending;  // until added
     std::optional<std::string> chosen_file;
+    std::optional<std::string> store_as;           // AddParams::store_as
     std::shared_ptr<const lt::torrent_info> info;  // once the metadata is known
     // Blocks and piece results that came before `info` (a magnet's metadata
     // is known from the status update after metadata_received_alert).

@@ -1,0 +1,107 @@
+#include "transfer/p2p/peer_backend.h"
+
+#include <chrono>
+
+#include "lib/torrent/loop_binding.h"
+#include "lib/torrent/module.h"
+#include "transfer/p2p/peer_fetch.h"
+#include "util/log.h"
+
+namespace ferry::transfer {
+namespace {
+constexpr std::chrono::seconds kTick{1};
+
+torrent::TorrentId IdOf(const torrent::Event& event) {
+  return std::visit(
+      [](const auto& e) -> torrent::TorrentId {
+        if constexpr (requires { e.id; })
+          return e.id;
+        else
+          return 0;
+      },
+      event);
+}
+}  // namespace
+
+PeerBackend::PeerBackend(sys::EventLoop& loop, sys::Clock& clock, core::ByteSource* http,
+                         PeerSettings settings)
+    : loop_(loop), clock_(clock), http_(http), settings_(std::move(settings)) {}
+
+PeerBackend::~PeerBackend() {
+  if (tick_ != 0) clock_.Cancel(tick_);
+  binding_.reset();
+  session_.reset();
+}
+
+std::unique_ptr<core::Fetch> PeerBackend::MakeFetch(std::unique_ptr<core::FetchHost> host,
+                                                    uint32_t file) {
+  return std::make_unique<PeerFetch>(*this, std::move(host), file);
+}
+
+Result<torrent::Session*> PeerBackend::session() {
+  if (session_) return session_.get();
+  if (session_error_) return *session_error_;
+  torrent::SessionSettings s;
+  s.listen_port = settings_.listen_port;
+  s.listen_addresses = settings_.listen_addresses;
+  s.local_service_discovery = settings_.local_service_discovery;
+  std::string path =
+      settings_.module_path.empty() ? torrent::InstalledModulePath() : settings_.module_path;
+  auto created = torrent::CreateSession(s, path);
+  if (!created.ok()) {
+    log::Error("peer-to-peer is unavailable: {}", created.status().ToString());
+    session_error_ = created.status();
+    return created.status();
+  }
+  session_ = std::move(created.value());
+  session_->SetEventHandler(lifetime_.Guard([this](const torrent::Event& e) { OnEvent(e); }));
+  binding_ = std::make_unique<torrent::LoopBinding>(loop_, *session_);
+  log::Info("peer-to-peer session started (port {}, local service discovery {})",
+            settings_.listen_port, settings_.local_service_discovery ? "on" : "off");
+  return session_.get();
+}
+
+void PeerBackend::Watch(torrent::TorrentId id, PeerFetch* fetch) {
+  fetches_[id] = fetch;
+  ArmTick();
+}
+
+void PeerBackend::Unwatch(torrent::TorrentId id) { fetches_.erase(id); }
+
+void PeerBackend::OnEvent(const torrent::Event& event) {
+  if (const auto* l = std::get_if<torrent::event::ListenSucceeded>(&event)) {
+    log::Info("peer-to-peer listening on {} port {}", l->address, l->port);
+    return;
+  }
+  if (const auto* l = std::get_if<torrent::event::ListenFailed>(&event)) {
+    log::Warn("peer-to-peer cannot listen on {} port {}: {}", l->address, l->port, l->message);
+    return;
+  }
+  if (std::holds_alternative<torrent::event::AlertsDropped>(event)) {
+    log::Warn("peer-to-peer: libtorrent dropped alerts; peer statistics may be short");
+    return;
+  }
+  auto it = fetches_.find(IdOf(event));
+  if (it != fetches_.end()) it->second->OnEvent(event);
+}
+
+void PeerBackend::ArmTick() {
+  if (tick_ != 0) return;
+  tick_ = clock_.Schedule(clock_.Now() + kTick, lifetime_.Guard([this] { OnTick(); }));
+}
+
+void PeerBackend::OnTick() {
+  tick_ = 0;
+  if (fetches_.empty() || !session_) return;
+  session_->RequestStatus();
+  // A fetch may unwatch itself (and end) in OnTick: iterate over a copy.
+  std::vector<PeerFetch*> fetches;
+  for (const auto& [id, f] : fetches_) fetches.push_back(f);
+  for (PeerFetch* f : fetches)
+    if (std::find_if(fetches_.begin(), fetches_.end(),
+                     [f](const auto& kv) { return kv.second == f; }) != fetches_.end())
+      f->OnTick();
+  ArmTick();
+}
+
+}  // namespace ferry::transfer

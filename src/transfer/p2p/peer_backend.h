@@ -1,0 +1,83 @@
+// PeerBackend: torrents and magnets as sources (issue 12 §3, docs/p2p.md
+// "Torrents and magnets as sources"). The engine's FetchMaker for remote
+// names ChooseFetch gives to peers; each file becomes a PeerFetch on one
+// torrent::Session that this backend creates at the first torrent — not when
+// ferryd starts, so that an idle ferryd never maps libtorrent — and keeps.
+//
+// The backend routes the session's events to the fetch of each torrent and,
+// while any fetch runs, asks for status updates once a second (the fetches
+// turn them into progress, statistics, rate limits and checkpoints).
+//
+// Threads: the engine thread only (the loop the session's events come on).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/byte_source.h"
+#include "core/fetch.h"
+#include "lib/torrent/session.h"
+#include "sys/clock.h"
+#include "sys/event_loop.h"
+#include "sys/lifetime.h"
+#include "util/result.h"
+
+namespace ferry::torrent {
+class LoopBinding;
+}
+
+namespace ferry::transfer {
+
+class PeerFetch;
+
+struct PeerSettings {
+  uint16_t listen_port = 7680;  // DO's port
+  std::vector<std::string> listen_addresses = {"0.0.0.0", "[::]"};
+  bool local_service_discovery = true;
+  // libferry-torrent.so; "" is the installed one (torrent::InstalledModulePath).
+  std::string module_path;
+};
+
+class PeerBackend final : public core::FetchMaker {
+ public:
+  // `http` fetches .torrent files named by http(s) URLs (may be null: such
+  // files then fail). Everything given must outlive the backend.
+  PeerBackend(sys::EventLoop& loop, sys::Clock& clock, core::ByteSource* http,
+              PeerSettings settings);
+  ~PeerBackend() override;
+
+  std::unique_ptr<core::Fetch> MakeFetch(std::unique_ptr<core::FetchHost> host,
+                                         uint32_t file) override;
+
+  // --- for PeerFetch ---
+  // The session, created (and the module loaded) at the first call. Its
+  // error (E_UNEXPECTED: no module, refused settings) is kept and returned
+  // again.
+  Result<torrent::Session*> session();
+  core::ByteSource* http() { return http_; }
+  sys::Clock& clock() { return clock_; }
+  // Events of torrent `id` go to `fetch` until Unwatch.
+  void Watch(torrent::TorrentId id, PeerFetch* fetch);
+  void Unwatch(torrent::TorrentId id);
+
+ private:
+  void OnEvent(const torrent::Event& event);
+  void ArmTick();
+  void OnTick();
+
+  sys::EventLoop& loop_;
+  sys::Clock& clock_;
+  core::ByteSource* http_;
+  PeerSettings settings_;
+  std::unique_ptr<torrent::Session> session_;
+  std::unique_ptr<torrent::LoopBinding> binding_;
+  std::optional<Status> session_error_;
+  std::map<torrent::TorrentId, PeerFetch*> fetches_;
+  sys::Clock::TimerId tick_ = 0;
+  sys::Lifetime lifetime_;  // last: dies first
+};
+
+}  // namespace ferry::transfer

@@ -1,0 +1,406 @@
+#include "transfer/p2p/peer_fetch.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <fstream>
+#include <iterator>
+
+#include "core/byte_source.h"
+#include "sys/lifetime.h"
+#include "transfer/p2p/peer_backend.h"
+#include "util/log.h"
+
+namespace ferry::transfer {
+namespace {
+
+// A .torrent larger than this is refused (BEP 3 files are KiBs to a few MiB).
+constexpr size_t kMaxTorrentBytes = 16u << 20;
+
+std::string DirOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+Result<std::string> ReadTorrentFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(code::kInvalidArg, fmt::format("cannot read the torrent file {}", path));
+  std::string bytes;
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (bytes.size() > kMaxTorrentBytes)
+    return Status(code::kInvalidArg, fmt::format("the torrent file {} is too large", path));
+  return bytes;
+}
+
+}  // namespace
+
+// Collects the body of a .torrent URL (ferry's HTTP ByteSource: its proxies,
+// TLS settings, redirects). Calls `done` once, from the sink's OnDone.
+class PeerFetch::TorrentDownload final : public core::ByteSink {
+ public:
+  using Done = std::function<void(Result<std::string>, bool transient)>;
+  TorrentDownload(core::ByteSource& source, const core::ByteRequest& request, Done done)
+      : done_(std::move(done)) {
+    stream_ = source.Start(request, this);
+  }
+  std::unique_ptr<core::ByteStream> TakeStream() { return std::move(stream_); }
+
+  bool OnResponse(const core::ByteResponse& r) override {
+    if (r.status == 200) return true;
+    error_ = Status(code::HttpError(r.status),
+                    fmt::format("the server answered {} for the torrent file", r.status));
+    return false;
+  }
+  bool OnData(std::span<const std::byte> data) override {
+    if (body_.size() + data.size() > kMaxTorrentBytes) {
+      error_ = Status(code::kInvalidArg, "the torrent file is too large");
+      return false;
+    }
+    body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return true;
+  }
+  void OnDone(const core::ByteOutcome& outcome) override {
+    Done done = std::move(done_);
+    if (error_) return done(*error_, false);
+    if (!outcome.status.ok()) return done(outcome.status, outcome.transient);
+    done(std::move(body_), false);
+  }
+
+ private:
+  Done done_;
+  std::unique_ptr<core::ByteStream> stream_;
+  std::string body_;
+  std::optional<Status> error_;
+};
+
+PeerFetch::PeerFetch(PeerBackend& backend, std::unique_ptr<core::FetchHost> host, uint32_t file)
+    : backend_(backend), host_(std::move(host)), file_(file), job_id_(host_->Job().id) {}
+
+PeerFetch::~PeerFetch() {
+  if (download_) host_->RetireStream(download_->TakeStream());
+  Detach();
+}
+
+core::ErrorRecord PeerFetch::MakeError(int32_t c, ErrorContext context, std::string message) const {
+  return core::ErrorRecord{c, context, static_cast<int32_t>(file_), std::move(message),
+                           "bittorrent"};
+}
+
+bool PeerFetch::Begin(core::ErrorRecord* err) {
+  core::FileRecord& f = host_->File();
+  f.stats.background = host_->Job().priority != JobPriority::kForeground;
+  f.stats.download_mode = DownloadMode::kLan;
+  source_ = ParseTorrentSource(f.remote_url);
+  staging_path_ = host_->Payload().StagingPath(job_id_, file_);
+  auto staging = host_->Payload().Open(job_id_, file_, f.bytes_total);
+  if (!staging.ok() || staging_path_.empty()) {
+    Status s = staging.ok() ? Status(code::kUnexpected, "the staging area has no paths")
+                            : staging.status();
+    *err = MakeError(s.code(), ErrorContext::kLocalFile, s.message());
+    return false;
+  }
+  staging_ = std::move(staging.value());
+  auto session = backend_.session();
+  if (!session.ok()) {
+    *err = MakeError(session.status().code(), ErrorContext::kGeneralTransport,
+                     "peer-to-peer is unavailable: " + session.status().message());
+    return false;
+  }
+  session_ = *session;
+  durable_ = f.bytes_transferred;
+  last_checkpoint_ = host_->Now();
+  phase_ = Phase::kGettingTorrent;
+  // Failures are reported from a later loop turn, never from Begin.
+  sys::PostIfAlive(host_->Loop(), lifetime_, [this] {
+    if (phase_ != Phase::kGettingTorrent) return;
+    const std::string& resume = host_->File().resume_data;
+    if (!resume.empty()) {
+      torrent::AddParams p;
+      p.resume_data = resume;
+      AddTorrent(std::move(p));
+      return;
+    }
+    GetSource();
+  });
+  return true;
+}
+
+void PeerFetch::GetSource() {
+  switch (source_.kind) {
+    case TorrentSourceKind::kMagnet: {
+      torrent::AddParams p;
+      p.magnet = source_.location;
+      AddTorrent(std::move(p));
+      return;
+    }
+    case TorrentSourceKind::kTorrentFile:
+      OnTorrentBytes(ReadTorrentFile(source_.location), false);
+      return;
+    case TorrentSourceKind::kTorrentUrl:
+      DownloadTorrent();
+      return;
+    case TorrentSourceKind::kNone:
+      break;
+  }
+  Fail(MakeError(code::kInvalidArg, ErrorContext::kRemoteFile, "not a torrent source"), false);
+}
+
+void PeerFetch::DownloadTorrent() {
+  core::ByteSource* http = backend_.http();
+  if (http == nullptr) {
+    Fail(MakeError(code::kInvalidArg, ErrorContext::kRemoteFile, "no HTTP backend"), false);
+    return;
+  }
+  const core::JobRecord& r = host_->Job();
+  const core::EngineConfig& cfg = host_->Config();
+  core::ByteRequest req;
+  req.url = source_.location;
+  req.proxy_usage = r.proxy_usage;
+  req.proxy_list = r.proxy_list;
+  req.proxy_bypass = r.proxy_bypass;
+  req.allow_https_to_http = r.allow_https_to_http;
+  req.security_flags = r.security_flags;
+  req.ca_file = cfg.ca_file;
+  req.connect_timeout = cfg.connect_timeout;
+  req.low_speed_time = cfg.max_low_speed_time;
+  auto done = [this](Result<std::string> bytes, bool transient) {
+    sys::PostIfAlive(host_->Loop(), lifetime_,
+                     [this, bytes = std::move(bytes), transient]() mutable {
+                       if (download_) host_->RetireStream(download_->TakeStream());
+                       download_.reset();
+                       OnTorrentBytes(std::move(bytes), transient);
+                     });
+  };
+  download_ = std::make_unique<TorrentDownload>(*http, req, std::move(done));
+}
+
+void PeerFetch::OnTorrentBytes(Result<std::string> bytes, bool transient) {
+  if (phase_ != Phase::kGettingTorrent) return;
+  if (!bytes.ok()) {
+    Fail(MakeError(bytes.status().code(), ErrorContext::kRemoteFile, bytes.status().message()),
+         transient);
+    return;
+  }
+  torrent::AddParams p;
+  p.torrent = std::move(bytes.value());
+  AddTorrent(std::move(p));
+}
+
+void PeerFetch::AddTorrent(torrent::AddParams params) {
+  params.save_dir = DirOf(staging_path_);
+  params.file = source_.file;
+  params.store_as = staging_path_;
+  params.paused = false;
+  auto id = session_->Add(params);
+  if (!id.ok()) {
+    if (!params.resume_data.empty()) {
+      // Unusable resume data: start from the source (libtorrent checks what
+      // staging holds and keeps the pieces that pass).
+      log::Warn("job {} file {}: resume data refused ({}); starting from the source",
+                job_id_.ToString(), file_, id.status().message());
+      GetSource();
+      return;
+    }
+    Fail(MakeError(code::kInvalidArg, ErrorContext::kRemoteFile, id.status().message()), false);
+    return;
+  }
+  id_ = *id;
+  phase_ = Phase::kRunning;
+  backend_.Watch(id_, this);
+  ApplyRateLimit();
+}
+
+void PeerFetch::OnEvent(const torrent::Event& event) {
+  if (phase_ != Phase::kRunning) return;
+  if (std::holds_alternative<torrent::event::StatusChanged>(event)) {
+    OnStatus();
+  } else if (std::holds_alternative<torrent::event::Finished>(event)) {
+    Finish();
+  } else if (const auto* r = std::get_if<torrent::event::ResumeDataSaved>(&event)) {
+    OnResumeData(r->data);
+  } else if (std::holds_alternative<torrent::event::ResumeDataFailed>(event)) {
+    checkpoint_running_ = false;
+  } else if (const auto* e = std::get_if<torrent::event::AddFailed>(&event)) {
+    id_ = 0;  // libtorrent has no such torrent
+    Fail(MakeError(code::kUnexpected, ErrorContext::kGeneralTransport,
+                   "libtorrent refused the torrent: " + e->message),
+         true);
+  } else if (const auto* e = std::get_if<torrent::event::TorrentError>(&event)) {
+    bool bad_source = e->message.rfind("the torrent has", 0) == 0;
+    Fail(MakeError(bad_source ? code::kInvalidArg : code::kUnexpected,
+                   bad_source ? ErrorContext::kRemoteFile : ErrorContext::kLocalFile, e->message),
+         false);
+  } else if (const auto* b = std::get_if<torrent::event::PeerBanned>(&event)) {
+    log::Warn("job {} file {}: peer {} banned (bad pieces)", job_id_.ToString(), file_, b->address);
+  }
+}
+
+const torrent::FileEntry* PeerFetch::Target(const torrent::TorrentStatus& st) const {
+  for (const torrent::FileEntry& e : st.files) {
+    if (!source_.file) return st.files.size() == 1 ? &e : nullptr;
+    if (e.path == *source_.file) return &e;
+    size_t slash = e.path.find('/');
+    if (slash != std::string::npos &&
+        e.path.compare(slash + 1, std::string::npos, *source_.file) == 0)
+      return &e;
+  }
+  return nullptr;
+}
+
+void PeerFetch::OnStatus() {
+  const torrent::TorrentStatus* st = session_->GetStatus(id_);
+  if (st == nullptr) return;
+  core::FileRecord& f = host_->File();
+  bool changed = false;
+  if (const torrent::FileEntry* t = Target(*st); t != nullptr && f.bytes_total != t->size) {
+    f.bytes_total = t->size;
+    changed = true;
+  }
+  if (const torrent::PeerLedger* ledger = session_->Ledger(id_))
+    changed |= CountPeerBytes(*ledger, *st);
+  using S = torrent::TorrentState;
+  bool flowing =
+      st->state == S::kDownloading || st->state == S::kFinished || st->state == S::kSeeding;
+  if (flowing && !responded_) {
+    responded_ = true;
+    host_->OnResponded();
+  }
+  uint64_t done = st->total_wanted_done;
+  if (f.bytes_total != kSizeUnknown) done = std::min(done, f.bytes_total);
+  if (flowing && done > f.bytes_transferred) {
+    f.bytes_transferred = done;
+    changed = true;
+    host_->OnProgress();
+  }
+  if (changed) host_->FileChanged();
+}
+
+bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger,
+                               const torrent::TorrentStatus& st) {
+  torrent::LedgerTotals t = ledger.Totals();
+  uint64_t lan = t.lan_received - std::min(seen_lan_, t.lan_received);
+  uint64_t internet = t.internet_received - std::min(seen_internet_, t.internet_received);
+  seen_lan_ = t.lan_received;
+  seen_internet_ = t.internet_received;
+  // all_time_upload survives in resume data: count from this session's first look.
+  if (!upload_seen_) {
+    upload_seen_ = true;
+    seen_upload_ = st.all_time_upload;
+  }
+  uint64_t up = st.all_time_upload - std::min(seen_upload_, st.all_time_upload);
+  seen_upload_ = std::max(seen_upload_, st.all_time_upload);
+  FileStats& s = host_->File().stats;
+  uint32_t lan_peers = 0, internet_peers = 0;
+  for (const auto& [address, p] : ledger.peers()) (p.lan ? lan_peers : internet_peers)++;
+  bool changed = lan + internet + up > 0 || lan_peers > s.lan_connections ||
+                 internet_peers > s.internet_connections;
+  s.bytes_from_lan_peers += lan;
+  s.bytes_from_internet_peers += internet;
+  s.total_bytes_downloaded += lan + internet;
+  s.bytes_to_peers += up;
+  s.lan_connections = std::max(s.lan_connections, lan_peers);
+  s.internet_connections = std::max(s.internet_connections, internet_peers);
+  if (lan + internet > 0) host_->OnReceivedFromPeers(lan, internet, host_->Now());
+  return changed;
+}
+
+void PeerFetch::ApplyRateLimit() {
+  uint64_t limit = host_->RateLimit();
+  if (limit == rate_limit_ || id_ == 0) return;
+  rate_limit_ = limit;
+  int download = static_cast<int>(std::min<uint64_t>(limit, INT_MAX));
+  session_->SetTorrentLimits(id_, torrent::RateLimits{0, download});
+}
+
+void PeerFetch::OnTick() {
+  if (phase_ != Phase::kRunning) return;
+  ApplyRateLimit();
+  auto now = host_->Now();
+  if (!checkpoint_running_ && host_->File().bytes_transferred > durable_ &&
+      now - last_checkpoint_ >= host_->Config().checkpoint_interval)
+    Checkpoint();
+}
+
+void PeerFetch::Checkpoint() {
+  checkpoint_running_ = true;
+  checkpoint_bytes_ = host_->File().bytes_transferred;
+  last_checkpoint_ = host_->Now();
+  session_->SaveResumeData(id_);
+}
+
+// The resume data names verified pieces, already written to staging: sync
+// staging first, then keep the data, so that the store never claims a piece
+// that is not on disk.
+void PeerFetch::OnResumeData(std::string data) {
+  uint64_t bytes = checkpoint_bytes_;
+  sys::RunOnWorkerThenLoop(
+      host_->Workers(), host_->Loop(), lifetime_, [staging = staging_] { return staging->Sync(); },
+      [this, data = std::move(data), bytes, record = host_->DurableRecorder()](Status s) mutable {
+        checkpoint_running_ = false;
+        if (!s.ok()) {
+          if (phase_ == Phase::kRunning)
+            Fail(MakeError(s.code(), ErrorContext::kLocalFile, s.message()), false);
+          return;
+        }
+        host_->SetResumeData(std::move(data));
+        durable_ = std::max(durable_, bytes);
+        record(bytes);
+      });
+}
+
+void PeerFetch::Finish() {
+  phase_ = Phase::kFinishing;
+  core::FileRecord& f = host_->File();
+  if (const torrent::TorrentStatus* st = session_->GetStatus(id_))
+    if (const torrent::FileEntry* t = Target(*st)) f.bytes_total = t->size;
+  if (const torrent::PeerLedger* ledger = session_->Ledger(id_))
+    if (const torrent::TorrentStatus* st = session_->GetStatus(id_)) CountPeerBytes(*ledger, *st);
+  Detach();
+  f.bytes_transferred = f.bytes_total;
+  host_->FileChanged();
+  host_->OnProgress();
+  sys::RunOnWorkerThenLoop(
+      host_->Workers(), host_->Loop(), lifetime_, [staging = staging_] { return staging->Sync(); },
+      [this, record = host_->DurableRecorder()](Status s) {
+        if (phase_ != Phase::kFinishing) return;
+        if (!s.ok()) {
+          Fail(MakeError(s.code(), ErrorContext::kLocalFile, s.message()), false);
+          return;
+        }
+        phase_ = Phase::kStopped;
+        record(host_->File().bytes_total);
+        host_->OnDone();  // retires this fetch
+      });
+}
+
+void PeerFetch::Fail(core::ErrorRecord err, bool transient) {
+  phase_ = Phase::kStopped;
+  if (download_) host_->RetireStream(download_->TakeStream());
+  download_.reset();
+  Detach();
+  host_->FileChanged();
+  host_->OnFailed(std::move(err), transient, std::nullopt);
+}
+
+void PeerFetch::Detach() {
+  if (id_ == 0) return;
+  backend_.Unwatch(id_);
+  session_->Remove(id_, false);
+  id_ = 0;
+}
+
+void PeerFetch::Stop() {
+  if (phase_ == Phase::kStopped) return;
+  phase_ = Phase::kStopped;
+  if (download_) host_->RetireStream(download_->TakeStream());
+  download_.reset();
+  Detach();
+  host_->FileChanged();
+}
+
+Status PeerFetch::StopAndSync(uint64_t* bytes) {
+  Stop();
+  Status s = staging_ ? staging_->Sync() : Status::OK();
+  if (s.ok()) *bytes = durable_;
+  return s;
+}
+
+}  // namespace ferry::transfer

@@ -1,0 +1,98 @@
+// PeerFetch: one file of a job fetched from peers with libtorrent (the
+// Fetch of PeerBackend; docs/p2p.md "Torrents and magnets as sources").
+//
+// The torrent is added to the backend's session with the file's staging file
+// as the path of its one wanted file (AddParams::store_as), so pieces land in
+// ferry's staging and nowhere else; the engine delivers it at Complete as it
+// does an HTTP file. The source comes from the remote name: a magnet, a
+// .torrent read from a local file, or a .torrent fetched over HTTP(S) through
+// ferry's ByteSource (proxies, TLS settings). "#file=PATH" chooses the file.
+//
+// Progress, statistics (bytes from LAN and internet peers, exact from the
+// PeerLedger; bytes to peers) and the rate limit are taken at each status
+// update; at checkpoint intervals libtorrent's resume data is saved into the
+// file's record (FileRecord::resume_data) after an fdatasync of the staging
+// file, so that after a crash verified pieces are not fetched again. The end
+// is the Finished event: staging is synced, the torrent removed, OnDone.
+//
+// Engine thread only, like every Fetch.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/fetch.h"
+#include "lib/torrent/session.h"
+#include "sys/lifetime.h"
+#include "util/torrent_source.h"
+
+namespace ferry::transfer {
+
+class PeerBackend;
+
+class PeerFetch final : public core::Fetch {
+ public:
+  PeerFetch(PeerBackend& backend, std::unique_ptr<core::FetchHost> host, uint32_t file);
+  ~PeerFetch() override;
+
+  uint32_t file() const override { return file_; }
+  bool Begin(core::ErrorRecord* err) override;
+  void Stop() override;
+  Status StopAndSync(uint64_t* bytes) override;
+  // The torrent follows FetchHost::RateLimit at each tick instead of the
+  // engine's bandwidth rounds (libtorrent paces its peers itself).
+  void SetPaused(bool) override {}
+  void SetBandwidthQuota(int64_t) override {}
+
+  // From the backend: an event of this fetch's torrent; a status tick.
+  void OnEvent(const torrent::Event& event);
+  void OnTick();
+
+ private:
+  class TorrentDownload;  // a .torrent over HTTP(S)
+  enum class Phase { kIdle, kGettingTorrent, kRunning, kFinishing, kStopped };
+
+  core::ErrorRecord MakeError(int32_t code, ErrorContext context, std::string message) const;
+  // Adds the torrent (source bytes, or resume data when the record has it).
+  void GetSource();        // magnet, local .torrent, or DownloadTorrent
+  void DownloadTorrent();  // a .torrent over HTTP(S)
+  void AddTorrent(torrent::AddParams params);
+  void OnTorrentBytes(Result<std::string> bytes, bool transient);
+  void OnStatus();
+  // Adds the peer bytes counted since the last look to the file's stats
+  // and the service's totals; true when they changed.
+  bool CountPeerBytes(const torrent::PeerLedger& ledger, const torrent::TorrentStatus& st);
+  void ApplyRateLimit();
+  void Checkpoint();
+  void OnResumeData(std::string data);
+  void Finish();
+  void Fail(core::ErrorRecord err, bool transient);
+  void Detach();  // unwatch and remove the torrent (its staging stays)
+  const torrent::FileEntry* Target(const torrent::TorrentStatus& st) const;
+
+  PeerBackend& backend_;
+  std::unique_ptr<core::FetchHost> host_;
+  uint32_t file_;
+  Guid job_id_;
+  TorrentSource source_;
+  std::string staging_path_;
+  std::shared_ptr<core::StagingFile> staging_;
+  torrent::Session* session_ = nullptr;
+  torrent::TorrentId id_ = 0;
+  Phase phase_ = Phase::kIdle;
+  std::unique_ptr<TorrentDownload> download_;
+  bool responded_ = false;
+  // What the ledger and the status had counted when last looked at (this
+  // session's torrent starts from zero; the record keeps earlier sessions').
+  uint64_t seen_lan_ = 0, seen_internet_ = 0, seen_upload_ = 0;
+  bool upload_seen_ = false;
+  uint64_t rate_limit_ = 0;
+  sys::WallTime last_checkpoint_{};
+  bool checkpoint_running_ = false;
+  uint64_t checkpoint_bytes_ = 0;  // verified bytes when the resume data was asked for
+  uint64_t durable_ = 0;           // verified bytes covered by stored resume data
+  sys::Lifetime lifetime_;         // last: dies first
+};
+
+}  // namespace ferry::transfer

@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Seeds one torrent with libtorrent 2.0 (Debian python3-libtorrent) for the
+tests of torrents as sources (tests/integration/service/torrent_source_test).
+
+usage: lt_seed.py TORRENT CONTENT_DIR LISTEN_ADDRESS STATUS_FILE UPLOAD_LIMIT [PEER_ADDR:PORT ...]
+
+Listens on LISTEN_ADDRESS (port picked by the system) and connects to each
+PEER every second (ferryd only accepts a peer once it has the torrent), so
+no tracker, DHT or LSD is needed. UPLOAD_LIMIT is bytes/s (0: none). Every
+0.2 s it rewrites STATUS_FILE with one JSON object: {"uploaded": payload
+bytes sent, "peers": connected peers, "port": its port}. Runs until killed.
+"""
+import json
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+
+def main():
+    torrent, content, address, status_file = sys.argv[1:5]
+    limit = int(sys.argv[5])
+    peers = [p.rsplit(":", 1) for p in sys.argv[6:]]
+    session = lt.session({
+        "listen_interfaces": address + ":0",
+        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+        "allow_multiple_connections_per_ip": True,
+        # ferryd drops the connection at Suspend and at the end: reconnect at
+        # once, not after libtorrent's 60 s back-off.
+        "min_reconnect_time": 1,
+        "upload_rate_limit": limit,
+    })
+    if limit:
+        # The local peer class is exempt from the session's limit: limit it too.
+        session.set_peer_class(lt.session.local_peer_class_id,
+                               {"upload_limit": limit, "download_limit": 0, "label": "local"})
+    handle = session.add_torrent({"ti": lt.torrent_info(torrent), "save_path": content,
+                                  "flags": lt.torrent_flags.seed_mode})
+    if limit:
+        handle.set_upload_limit(limit)
+    last_connect = 0.0
+    while True:
+        now = time.time()
+        if now - last_connect >= 1.0:
+            last_connect = now
+            for host, port in peers:
+                handle.connect_peer((host, int(port)))
+        st = handle.status()
+        tmp = status_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"uploaded": st.total_payload_upload, "peers": st.num_peers,
+                       "port": session.listen_port()}, f)
+        os.replace(tmp, status_file)
+        time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    main()
