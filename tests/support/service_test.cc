@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <vector>
 
 namespace ferry::test {
 
@@ -91,6 +92,18 @@ DownloadStatus ServiceTest::StatusOf(Download& d) {
   DownloadStatus st;
   Status s = d.GetStatus(&st);
   EXPECT_TRUE(s.ok()) << s.ToString();
+  return st;
+}
+
+FileStats ServiceTest::StatsOf(const Guid& id) {
+  std::unique_ptr<Job> job;
+  std::vector<std::unique_ptr<File>> files;
+  FileStats st;
+  Status s = manager_->GetJob(id, &job);
+  if (s.ok()) s = job->EnumFiles(&files);
+  if (s.ok() && files.size() == 1) s = files[0]->GetStats(&st);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(files.size(), 1u);
   return st;
 }
 

@@ -64,6 +64,9 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<Download> NewDownload(const std::string& url, const std::string& dest);
   // The download's status (a failure when GetStatus fails).
   static DownloadStatus StatusOf(Download& d);
+  // The statistics of job `id`'s only file (a failure when it has not
+  // exactly one, or a call fails).
+  FileStats StatsOf(const Guid& id);
 
   // How much of ferryd's log TearDown prints on failure (its end).
   size_t log_tail_ = 8000;

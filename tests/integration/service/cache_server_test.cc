@@ -74,16 +74,6 @@ class CacheServerServiceTest : public ServiceTest {
     EXPECT_TRUE(job->Complete().ok());
     return st;
   }
-  FileStats StatsOf(const Guid& id) {
-    std::unique_ptr<Job> job;
-    std::vector<std::unique_ptr<File>> files;
-    FileStats st;
-    Status s = manager_->GetJob(id, &job);
-    if (s.ok()) s = job->EnumFiles(&files);
-    if (s.ok() && files.size() == 1) s = files[0]->GetStats(&st);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return st;
-  }
   ServiceStatistics Totals() {
     ServiceStatistics st;
     EXPECT_TRUE(manager_->GetStatistics(&st).ok());

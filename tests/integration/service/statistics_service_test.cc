@@ -44,17 +44,6 @@ class StatisticsServiceTest : public ServiceTest {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return st;
   }
-  FileStats StatsOf(const Guid& id) {
-    std::unique_ptr<Job> job;
-    std::vector<std::unique_ptr<File>> files;
-    FileStats st;
-    Status s = manager_->GetJob(id, &job);
-    if (s.ok()) s = job->EnumFiles(&files);
-    if (s.ok() && files.size() == 1) s = files[0]->GetStats(&st);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(files.size(), 1u);
-    return st;
-  }
   // `ferry --bus-address ADDR --json ARGS…`, parsed (null when not JSON).
   json Cli(const std::vector<std::string>& args) {
     std::vector<std::string> a = {"--json"};
