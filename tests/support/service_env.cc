@@ -67,6 +67,15 @@ std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s) {
   return m;
 }
 
+std::string NewDownloadAt(const std::string& address, std::unique_ptr<Manager>* m,
+                          std::unique_ptr<Download>* d) {
+  Status st;
+  *m = ConnectTo(address, &st);
+  if (!*m) return "connect " + st.ToString();
+  st = (*m)->CreateDownload(d);
+  return st.ok() ? "" : "create " + st.ToString();
+}
+
 std::string Describe(Job& job) {
   JobState state{};
   JobProgress p;

@@ -122,6 +122,11 @@ class RecordingCallback : public Callback {
 // child process as well); null with *s set when it fails.
 std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s);
 
+// ConnectTo(address), then CreateDownload: "" or what failed ("connect …",
+// "create …"), for a child function's answer.
+std::string NewDownloadAt(const std::string& address, std::unique_ptr<Manager>* m,
+                          std::unique_ptr<Download>* d);
+
 // A code as messages print it ("0x80070057 (E_INVALIDARG)"), to compare.
 inline std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 

@@ -31,12 +31,10 @@ constexpr uint64_t kFileSize = 512 * 1024 + 3;
 // args: address, url, local path. A download with a display name, started;
 // "<SetProperty(SecurityFlags) code> {id}".
 FERRY_CHILD_FUNCTION(DownloadSystemCreate) {
-  Status st;
-  auto m = ConnectTo(args.at(0), &st);
-  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Manager> m;
   std::unique_ptr<Download> d;
-  st = m->CreateDownload(&d);
-  if (!st.ok()) return "create " + st.ToString();
+  if (std::string e = NewDownloadAt(args.at(0), &m, &d); !e.empty()) return e;
+  Status st;
   st = d->SetProperty(P::kUri, args.at(1));
   if (st.ok()) st = d->SetProperty(P::kLocalPath, args.at(2));
   if (st.ok()) st = d->SetProperty(P::kDisplayName, std::string("a's download"));

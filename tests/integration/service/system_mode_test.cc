@@ -126,12 +126,10 @@ FERRY_CHILD_FUNCTION(SystemModeRefusals) {
 // args: address, url, local path. A blocking download, finalized:
 // "finalize <status>".
 FERRY_CHILD_FUNCTION(SystemModeDownloadAndFinalize) {
-  Status st;
-  auto m = ConnectTo(args.at(0), &st);
-  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Manager> m;
   std::unique_ptr<Download> d;
-  st = m->CreateDownload(&d);
-  if (!st.ok()) return "create " + st.ToString();
+  if (std::string e = NewDownloadAt(args.at(0), &m, &d); !e.empty()) return e;
+  Status st;
   if (!(st = d->SetProperty(DownloadProperty::kUri, args.at(1))).ok()) return "uri " + st.ToString();
   if (!(st = d->SetProperty(DownloadProperty::kLocalPath, args.at(2))).ok())
     return "path " + st.ToString();
