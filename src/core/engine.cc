@@ -23,15 +23,16 @@ namespace ferry::core {
 Engine::Impl::Impl(const EngineDeps& d, const EngineConfig& c)
     : deps(d),
       cfg(c),
-      events(*d.clock,
-             [this](const Guid& id, EventQueue::JobView* v) {
-               const RuntimeJob* j = Find(id);
-               if (!j) return false;
-               *v = {j->rec.state, j->rec.notify_flags,
-                     std::chrono::seconds(j->rec.min_retry_delay_s)};
-               return true;
-             },
-             c.progress_coalesce, c.redelivery_initial) {
+      events(
+          *d.clock,
+          [this](const Guid& id, EventQueue::JobView* v) {
+            const RuntimeJob* j = Find(id);
+            if (!j) return false;
+            *v = {j->rec.state, j->rec.notify_flags,
+                  std::chrono::seconds(j->rec.min_retry_delay_s)};
+            return true;
+          },
+          c.progress_coalesce, c.redelivery_initial) {
   if (cfg.write_buffer_bytes < 64 * 1024) cfg.write_buffer_bytes = 64 * 1024;
   auto now = d.clock->Now();
   bg_bucket.SetRate(cfg.background_limit, now);
@@ -68,8 +69,8 @@ Status Engine::Impl::Mutable(const Guid& id, RuntimeJob** out) {
   RuntimeJob* j = Find(id);
   if (!j) {
     if (finals.count(id))
-      return Status(code::kInvalidState,
-                    fmt::format("job {} is {}", id.ToString(), JobStateName(finals.at(id).job.state)));
+      return Status(code::kInvalidState, fmt::format("job {} is {}", id.ToString(),
+                                                     JobStateName(finals.at(id).job.state)));
     return Status(code::kJobNotFound, fmt::format("no job {}", id.ToString()));
   }
   if (j->completing)
@@ -109,7 +110,8 @@ bool Engine::Impl::Move(RuntimeJob& j, JobState to, std::string_view why) {
 
 uint32_t Engine::Impl::NoProgressTimeout(const JobRecord& r) const {
   if (r.no_progress_timeout_set) return r.no_progress_timeout_s;
-  return (r.priority == JobPriority::kForeground || r.priority == JobPriority::kHigh) ? 3600 : 86400;
+  return (r.priority == JobPriority::kForeground || r.priority == JobPriority::kHigh) ? 3600
+                                                                                      : 86400;
 }
 
 JobSnapshot Engine::Impl::Snapshot(const RuntimeJob& j) const {
@@ -321,7 +323,8 @@ Status Engine::Shutdown() {
   return result.ok() ? f : result;
 }
 
-Status Engine::CreateJob(const Caller& caller, std::string_view display_name, JobType type, Guid* id) {
+Status Engine::CreateJob(const Caller& caller, std::string_view display_name, JobType type,
+                         Guid* id) {
   return impl_->CreateJobStep(caller, display_name, type, id, false);
 }
 
@@ -341,8 +344,10 @@ void Engine::CreateJob(const Caller& caller, std::string_view display_name, JobT
 
 void Engine::Impl::UndoCreate(const Guid& id) {
   RuntimeJob* j = Find(id);
-  if (!j || j->stored || !j->rec.files.empty() || j->rec.state != JobState::kSuspended || j->completing) {
-    log::Warn("job {}: its creation was not committed, but it changed since; it stays", id.ToString());
+  if (!j || j->stored || !j->rec.files.empty() || j->rec.state != JobState::kSuspended ||
+      j->completing) {
+    log::Warn("job {}: its creation was not committed, but it changed since; it stays",
+              id.ToString());
     return;
   }
   deps.clock->Cancel(j->expiry_timer);
@@ -352,8 +357,8 @@ void Engine::Impl::UndoCreate(const Guid& id) {
   order.erase(std::remove(order.begin(), order.end(), id), order.end());
 }
 
-Status Engine::Impl::CreateJobStep(const Caller& caller, std::string_view display_name, JobType type,
-                                   Guid* id, bool grouped) {
+Status Engine::Impl::CreateJobStep(const Caller& caller, std::string_view display_name,
+                                   JobType type, Guid* id, bool grouped) {
   Impl& m = *this;
   if (m.shut_down) return Status(code::kUnexpected, "the engine is shut down");
   if (type == JobType::kUpload || type == JobType::kUploadReply)
@@ -419,7 +424,8 @@ Status Engine::AddFiles(const Guid& id, std::span<const NewFile> files) {
   return impl_->AddFilesStep(id, files, false, &before);
 }
 
-void Engine::AddFiles(const Guid& id, std::span<const NewFile> files, std::function<void(Status)> done) {
+void Engine::AddFiles(const Guid& id, std::span<const NewFile> files,
+                      std::function<void(Status)> done) {
   Impl& m = *impl_;
   RuntimeJob* j = m.Find(id);
   // A TRANSFERRED job goes back to SUSPENDED, which an undo could not take
@@ -444,11 +450,13 @@ void Engine::AddFiles(const Guid& id, std::span<const NewFile> files, std::funct
 void Engine::Impl::UndoAddFiles(const Guid& id, size_t files_before, size_t count) {
   RuntimeJob* j = Find(id);
   if (!j || j->completing || j->rec.files.size() != files_before + count) {
-    log::Warn("job {}: added files were not committed, but the job changed since; they stay", id.ToString());
+    log::Warn("job {}: added files were not committed, but the job changed since; they stay",
+              id.ToString());
     return;
   }
   if (j->attempt && j->attempt->file() >= files_before) StopAttempt(*j);
-  for (size_t i = files_before; i < j->rec.files.size(); ++i) DropLiveName(j->rec.files[i].local_name);
+  for (size_t i = files_before; i < j->rec.files.size(); ++i)
+    DropLiveName(j->rec.files[i].local_name);
   j->rec.files.resize(files_before);
   j->files_rt.resize(files_before);
   if (j->rec.files.empty() && j->rec.state != JobState::kSuspended)
@@ -517,8 +525,8 @@ Status Engine::Impl::ValidateNewFiles(const RuntimeJob& j, std::span<const NewFi
     return Status(code::kTooManyFilesInJob,
                   fmt::format("the job would have {} files; the limit is {}",
                               j.rec.files.size() + files.size(), cfg.max_files_per_job));
-  // A local name may belong to one undelivered file of the live jobs
-  // (live_names indexes them, so this check does not scan every job).
+    // A local name may belong to one undelivered file of the live jobs
+    // (live_names indexes them, so this check does not scan every job).
 #ifndef NDEBUG
   {
     std::unordered_map<std::string, uint32_t> scan;
@@ -531,8 +539,9 @@ Status Engine::Impl::ValidateNewFiles(const RuntimeJob& j, std::span<const NewFi
   std::unordered_set<std::string_view> batch;
   for (const NewFile& nf : files)
     if (!batch.insert(nf.local_name).second || live_names.count(nf.local_name))
-      return Status(code::kInvalidArg,
-                    fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
+      return Status(
+          code::kInvalidArg,
+          fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
   for (const NewFile& nf : files) {
     if (Status s = ValidateRemoteUrl(nf.remote_url); !s.ok()) return s;
     if (Status s = ValidateLocalPath(nf.local_name); !s.ok()) return s;
@@ -580,178 +589,6 @@ Status Engine::Impl::AddFilesStep(const Guid& id, std::span<const NewFile> files
   Schedule();
   return s;
 }
-
-// --- Properties -------------------------------------------------------------
-
-namespace {
-// Applies f to a job and commits; when the commit fails, the job is put back
-// as it was, so that a failed call changes nothing.
-template <typename F>
-Status Mutate(Engine::Impl& m, const Guid& id, F&& f) {
-  RuntimeJob* j;
-  if (Status s = m.Mutable(id, &j); !s.ok()) return s;
-  JobRecord before = j->rec;
-  bool was_dirty = j->dirty;
-  if (Status s = f(*j); !s.ok()) return s;
-  m.Touch(*j);
-  Status s = m.Flush();
-  if (!s.ok()) {
-    j->rec = std::move(before);
-    j->dirty = was_dirty;
-  }
-  return s;
-}
-}  // namespace
-
-Status Engine::SetDisplayName(const Guid& id, std::string_view name) {
-  if (Status s = ValidateDisplayName(name); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.display_name = name; return Status::OK(); });
-}
-
-Status Engine::SetDescription(const Guid& id, std::string_view text) {
-  if (Status s = ValidateDescription(text); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.description = text; return Status::OK(); });
-}
-
-Status Engine::SetPriority(const Guid& id, JobPriority p) {
-  if (Status s = ValidatePriority(p); !s.ok()) return s;
-  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.priority = p; return Status::OK(); });
-  if (s.ok()) impl_->ApplyPolicyTo(id);  // the default cost policy and battery rule follow priority
-  impl_->Schedule();
-  return s;
-}
-
-Status Engine::SetNotifyFlags(const Guid& id, uint32_t flags) {
-  if (Status s = ValidateNotifyFlags(flags); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.notify_flags = flags; return Status::OK(); });
-}
-
-Status Engine::SetNotifyCmdLine(const Guid& id, std::string_view program, std::string_view params) {
-  if (!program.empty() && program[0] != '/')
-    return Status(code::kInvalidArg, "the notify program must be an absolute path");
-  if (program.size() > 4096 || params.size() > 32768 || Utf8Length(program) == SIZE_MAX ||
-      Utf8Length(params) == SIZE_MAX)
-    return Status(code::kInvalidArg, "the notify command line is malformed");
-  return Mutate(*impl_, id, [&](RuntimeJob& j) {
-    j.rec.notify_program = program;
-    j.rec.notify_parameters = params;
-    return Status::OK();
-  });
-}
-
-Status Engine::SetMinimumRetryDelay(const Guid& id, uint32_t seconds) {
-  uint32_t floor = static_cast<uint32_t>(impl_->cfg.min_retry_delay_floor.count());
-  return Mutate(*impl_, id, [&](RuntimeJob& j) {
-    j.rec.min_retry_delay_s = std::max(seconds, floor);
-    return Status::OK();
-  });
-}
-
-Status Engine::SetNoProgressTimeout(const Guid& id, uint32_t seconds) {
-  return Mutate(*impl_, id, [&](RuntimeJob& j) {
-    j.rec.no_progress_timeout_s = seconds;
-    j.rec.no_progress_timeout_set = true;
-    return Status::OK();
-  });
-}
-
-Status Engine::SetProxySettings(const Guid& id, ProxyUsage usage, std::string_view list,
-                                std::string_view bypass) {
-  if (Status s = ValidateProxy(usage, list, bypass); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) {
-    j.rec.proxy_usage = usage;
-    j.rec.proxy_list = list;
-    j.rec.proxy_bypass = bypass;
-    return Status::OK();
-  });
-}
-
-Status Engine::SetCustomHeaders(const Guid& id, std::string_view headers) {
-  if (Status s = ValidateCustomHeaders(headers); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.custom_headers = headers; return Status::OK(); });
-}
-
-Status Engine::SetCostPolicy(const Guid& id, uint32_t policy) {
-  if (Status s = ValidateCostPolicy(policy); !s.ok()) return s;
-  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.cost_policy = policy; return Status::OK(); });
-  if (s.ok()) impl_->ApplyPolicyTo(id);
-  return s;
-}
-
-Status Engine::SetDownloadCostPolicy(const Guid& id, uint32_t policy) {
-  uint32_t base = policy & ~kCostNoCellular;
-  if (base != kCostPolicyDefault)
-    if (Status s = ValidateCostPolicy(base); !s.ok()) return s;
-  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) { j.rec.cost_policy = policy; return Status::OK(); });
-  if (s.ok()) impl_->ApplyPolicyTo(id);
-  return s;
-}
-
-Status Engine::SetMaximumRate(const Guid& id, uint64_t bytes_per_second) {
-  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {
-    j.rec.max_rate = bytes_per_second;
-    j.bucket.SetRate(bytes_per_second, impl_->Now());
-    return Status::OK();
-  });
-  if (s.ok()) impl_->OnBandwidthRound();
-  return s;
-}
-
-Status Engine::SetTransferSecurity(const Guid& id, bool allow_https_to_http,
-                                   uint32_t security_flags) {
-  if (security_flags & ~security_flag::kAll)
-    return Status(code::kInvalidArg, "unknown security flag bits");
-  return Mutate(*impl_, id, [&](RuntimeJob& j) {
-    j.rec.allow_https_to_http = allow_https_to_http;
-    j.rec.security_flags = security_flags;
-    return Status::OK();
-  });
-}
-
-Status Engine::TakeOwnership(const Guid& id, uint32_t uid) {
-  uint32_t old = 0;
-  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {
-    old = j.rec.owner_uid;
-    j.rec.owner_uid = uid;
-    return Status::OK();
-  });
-  if (s.ok()) {
-    impl_->CountJob(old, -1);
-    impl_->CountJob(uid, +1);
-  }
-  return s;
-}
-
-Status Engine::SetFileRemoteName(const Guid& id, uint32_t file, std::string_view url) {
-  if (Status s = ValidateRemoteUrl(url); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) {
-    if (file >= j.rec.files.size()) return Status(code::kInvalidArg, "no such file in the job");
-    FileRecord& f = j.rec.files[file];
-    if (f.transferred) return Status(code::kInvalidState, "the file is already transferred");
-    if (UrlScheme(url) != UrlScheme(f.remote_url))
-      return Status(code::kInvalidArg, "the new URL must keep the protocol of the old one");
-    f.remote_url = url;
-    j.dirty_files.push_back(file);  // Mutate marks the job
-    return Status::OK();
-  });
-}
-
-Status Engine::SetFileIntegrity(const Guid& id, uint32_t file, std::string_view hex) {
-  if (Status s = ValidateSha256Hex(hex); !s.ok()) return s;
-  return Mutate(*impl_, id, [&](RuntimeJob& j) {
-    if (file >= j.rec.files.size()) return Status(code::kInvalidArg, "no such file in the job");
-    FileRecord& f = j.rec.files[file];
-    if (f.bytes_transferred > 0 || f.transferred)
-      return Status(code::kInvalidState, "integrity can only be set before the file starts");
-    f.sha256 = hex;
-    std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
-                   [](char c) { return static_cast<char>(std::tolower(c)); });
-    j.dirty_files.push_back(file);  // Mutate marks the job
-    return Status::OK();
-  });
-}
-
-// --- Reading ----------------------------------------------------------------
 
 Result<JobSnapshot> Engine::GetJob(const Guid& id) const {
   const Impl& m = *impl_;
