@@ -63,6 +63,19 @@ ChildProcess::~ChildProcess() {
 }
 
 Status ChildProcess::Spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
+  if (options.output_path.empty() || options.stdout_fd >= 0) return SpawnWithFds(argv, options);
+  const int fd =
+      ::open(options.output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, "open " + options.output_path);
+  SpawnOptions with_fd = options;
+  with_fd.stdout_fd = fd;
+  Status s = SpawnWithFds(argv, with_fd);
+  ::close(fd);
+  return s;
+}
+
+Status ChildProcess::SpawnWithFds(const std::vector<std::string>& argv,
+                                  const SpawnOptions& options) {
   if (pid_ > 0) return Status(code::kInvalidArg, "the child is already running");
   if (argv.empty()) return Status(code::kInvalidArg, "no program");
   std::vector<std::string> env_strings;

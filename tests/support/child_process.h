@@ -39,6 +39,9 @@ struct SpawnOptions {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int fd3 = -1;  // when >= 0, the child's fd 3 (dbus-daemon --print-address=3)
+  // When not empty and stdout_fd is -1: the child's stdout (and stderr,
+  // unless stderr_fd is set) go to this file, created or truncated (0644).
+  std::string output_path;
   // When not empty, the child joins the network namespace /run/netns/<netns>
   // (setns, before dropping to `as`) and so sees only that namespace's
   // interfaces; the file system is shared. A missing namespace fails Spawn
@@ -56,12 +59,12 @@ class ChildProcess {
   ~ChildProcess();  // KillGroup() when still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
-
   // Execs argv[0] (a path, or a name looked up in PATH). E_INVALIDARG when
   // already running or argv is empty; errno-style codes when fork fails. A
   // failed exec or user switch shows as the child's exit (127, 125) with a
   // line on its stderr.
   Status Spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+
   // Forks; the child (its signals reset, in its own group) runs `fn` and
   // _exits with what it returns (1 when it throws). Stdio is inherited.
   Status Fork(const std::function<int()>& fn);
@@ -83,6 +86,8 @@ class ChildProcess {
   bool Terminate(std::chrono::milliseconds grace, int* exit_code = nullptr);
 
  private:
+  Status SpawnWithFds(const std::vector<std::string>& argv, const SpawnOptions& options);
+
   pid_t pid_ = -1;
 };
 

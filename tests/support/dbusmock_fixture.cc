@@ -35,15 +35,11 @@ Status DbusMockService::Start(const std::string& bus_address) {
   dir_ = std::make_unique<TempDir>("ferry-dbusmock");
   if (!dir_->ok()) return Status(code::kUnexpected, "no temp dir for the mock");
   std::string log = dir_->Path("mock.log");
-  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status(code::kUnexpected, "cannot open " + log);
   SpawnOptions so;
   so.env["DBUS_SYSTEM_BUS_ADDRESS"] = bus_address;
   so.env["DBUS_SESSION_BUS_ADDRESS"] = bus_address;
-  so.stdout_fd = fd;
-  so.stderr_fd = fd;
+  so.output_path = log;
   Status s = child_.Spawn({kPython, "-m", "dbusmock", "--template", template_name_}, so);
-  ::close(fd);
   if (!s.ok()) return s;
   auto deadline = std::chrono::steady_clock::now() + kStartLimit;
   while (std::chrono::steady_clock::now() < deadline) {

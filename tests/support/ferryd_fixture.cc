@@ -70,14 +70,11 @@ Status FerrydFixture::Start(const FerrydOptions& options) {
     args.push_back("--config");
     args.push_back(conf);
   }
-  int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) return ErrnoStatus(errno, "open " + log_path_);
   SpawnOptions so;
-  so.stdout_fd = log_fd;
+  so.output_path = log_path_;
   so.as = options.as;
   so.netns = options.netns;
   Status spawned = child_.Spawn(args, so);
-  ::close(log_fd);
   if (!spawned.ok()) return spawned;
 
   const auto deadline = Clock::now() + options.ready_timeout;

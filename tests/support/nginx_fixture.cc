@@ -125,16 +125,13 @@ Status NginxFixture::StartOnce(const std::string& docroot, const NginxOptions& o
   }
 
   std::string out = prefix + "/nginx.out";
-  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out_fd < 0) return ErrnoStatus(errno, "open " + out);
   SpawnOptions so;
-  so.stdout_fd = out_fd;
+  so.output_path = out;
   so.netns = options.netns;
   // Its own process group (ChildProcess): Stop kills the workers too.
   Status spawned = child_.Spawn(
       {std::string(kNginxPath), "-p", prefix + "/", "-c", conf, "-e", prefix + "/logs/error.log"},
       so);
-  ::close(out_fd);
   if (!spawned.ok()) return spawned;
 
   auto deadline = std::chrono::steady_clock::now() + kStartTimeout;

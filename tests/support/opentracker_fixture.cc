@@ -121,16 +121,13 @@ Status OpentrackerFixture::Start(const OpentrackerOptions& options) {
   port_ = options.port ? options.port : options.netns.empty() ? PickFreePort() : 6969;
   const bool root = ::geteuid() == 0;
   const std::string out = dir_->Path("opentracker.out");
-  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out_fd < 0) return ErrnoStatus(errno, "open " + out);
   SpawnOptions so;
-  so.stdout_fd = out_fd;
+  so.output_path = out;
   so.netns = options.netns;
   Status s = child_.Spawn(
       {std::string(kPath), "-i", options.address, "-p", std::to_string(port_), "-d", dir_->path(),
        "-u", "nobody", "-w", root ? "/whitelist" : dir_->Path("whitelist")},
       so);
-  ::close(out_fd);
   if (!s.ok()) return s;
   if (!WaitForListener(options.netns, options.address, port_, kStartTimeout,
                        [&] { return !child_.Exited(); })) {

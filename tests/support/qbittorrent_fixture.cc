@@ -82,15 +82,12 @@ Status QbittorrentFixture::Start(const QbittorrentOptions& options) {
   const std::string conf = dir_->Path("qBittorrent/config/qBittorrent.conf");
   if (!WriteFile(conf, Config())) return ErrnoStatus(errno, "write " + conf);
   const std::string out = dir_->Path("qbittorrent.out");
-  int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (out_fd < 0) return ErrnoStatus(errno, "open " + out);
   SpawnOptions so;
-  so.stdout_fd = out_fd;
+  so.output_path = out;
   so.netns = options.netns;
   // Its own HOME: nothing of the machine's user profile is read or written.
   so.env = {{"HOME", dir_->path()}, {"XDG_CONFIG_HOME", dir_->Path("xdg")}};
   Status s = child_.Spawn({std::string(kPath), "--profile=" + dir_->path()}, so);
-  ::close(out_fd);
   if (!s.ok()) return s;
   const auto deadline = Clock::now() + kStartTimeout;
   for (;;) {

@@ -76,6 +76,26 @@ std::string NewDownloadAt(const std::string& address, std::unique_ptr<Manager>* 
   return st.ok() ? "" : "create " + st.ToString();
 }
 
+std::string NewJobAt(const std::string& address, const std::string& name,
+                     std::unique_ptr<Manager>* m, Guid* id, std::unique_ptr<Job>* job) {
+  Status st;
+  *m = ConnectTo(address, &st);
+  if (!*m) return "connect " + st.ToString();
+  st = (*m)->CreateJob(name, JobType::kDownload, id, job);
+  return st.ok() ? "" : "create " + st.ToString();
+}
+
+std::string GetJobAt(const std::string& address, const std::string& id, std::unique_ptr<Manager>* m,
+                     std::unique_ptr<Job>* job) {
+  Guid guid;
+  if (!Guid::Parse(id, &guid)) return "bad id";
+  Status st;
+  *m = ConnectTo(address, &st);
+  if (!*m) return "connect " + st.ToString();
+  st = (*m)->GetJob(guid, job);
+  return st.ok() ? "" : "get " + st.ToString();
+}
+
 std::string Describe(Job& job) {
   JobState state{};
   JobProgress p;

@@ -127,6 +127,15 @@ std::unique_ptr<Manager> ConnectTo(const std::string& address, Status* s);
 std::string NewDownloadAt(const std::string& address, std::unique_ptr<Manager>* m,
                           std::unique_ptr<Download>* d);
 
+// ConnectTo(address), then CreateJob(name) (a download job): "" or what
+// failed ("connect …", "create …").
+std::string NewJobAt(const std::string& address, const std::string& name,
+                     std::unique_ptr<Manager>* m, Guid* id, std::unique_ptr<Job>* job);
+// ConnectTo(address), then GetJob of the GUID text `id`: "" or what failed
+// ("bad id", "connect …", "get …").
+std::string GetJobAt(const std::string& address, const std::string& id, std::unique_ptr<Manager>* m,
+                     std::unique_ptr<Job>* job);
+
 // A code as messages print it ("0x80070057 (E_INVALIDARG)"), to compare.
 inline std::string Hex(int32_t c) { return Status(c, "").ToString(); }
 

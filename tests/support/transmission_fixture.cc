@@ -83,13 +83,10 @@ Status TransmissionFixture::Start(const TransmissionOptions& options) {
   if (!WriteFile(settings, Settings(options_, download_dir()).dump(2)))
     return ErrnoStatus(errno, "write " + settings);
   const std::string log = dir_->Path("daemon.log");
-  int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) return ErrnoStatus(errno, "open " + log);
   SpawnOptions so;
-  so.stdout_fd = log_fd;
+  so.output_path = log;
   so.netns = options.netns;
   Status s = child_.Spawn({std::string(kPath), "-f", "-g", dir_->path(), "--log-info"}, so);
-  ::close(log_fd);
   if (!s.ok()) return s;
   session_id_.clear();
   const auto deadline = Clock::now() + kStartTimeout;

@@ -44,4 +44,11 @@ bool DropTo(const UnixUser& user) {
   return ::getuid() == user.uid && ::geteuid() == user.uid;
 }
 
+Status EnsureUsers(const std::vector<std::pair<std::string, UnixUser*>>& users) {
+  for (const auto& [name, user] : users) {
+    if (Status s = EnsureUser(name, user); !s.ok()) return s;
+  }
+  return Status::OK();
+}
+
 }  // namespace ferry::test

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ferry/status.h"
 
@@ -30,6 +32,8 @@ bool IsRoot();
 // E_ACCESSDENIED when not root and the user is missing; the useradd output
 // in the message when it fails.
 Status EnsureUser(const std::string& name, UnixUser* user);
+// EnsureUser for each (name, user) in order; the first failure.
+Status EnsureUsers(const std::vector<std::pair<std::string, UnixUser*>>& users);
 // Looks a user up by name (no creation). False when absent.
 bool LookupUser(const std::string& name, UnixUser* user);
 

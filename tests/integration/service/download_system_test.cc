@@ -82,11 +82,7 @@ class DownloadSystemTest : public ::testing::Test {
     if (!ServiceEnv::Available()) GTEST_SKIP() << "dbus-daemon, dbus-send or ferryd missing";
     if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
     if (::access("/usr/bin/busctl", X_OK) != 0) GTEST_SKIP() << "busctl missing";
-    Status s = test::EnsureUser("ferry", &ferry_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = test::EnsureUser("ferrytest-a", &a_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = test::EnsureUser("ferrytest-b", &b_);
+    Status s = test::EnsureUsers({{"ferry", &ferry_}, {"ferrytest-a", &a_}, {"ferrytest-b", &b_}});
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(docroot_.ok());
     ::chmod(docroot_.path().c_str(), 0755);

@@ -9,10 +9,9 @@
 // Needs root (to create users and switch to them): skipped otherwise.
 #include <dirent.h>
 #include <gtest/gtest.h>
+#include <sdbus-c++/sdbus-c++.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <sdbus-c++/sdbus-c++.h>
 
 #include <memory>
 #include <mutex>
@@ -20,30 +19,27 @@
 #include <thread>
 #include <vector>
 
-#include "support/service_test.h"
 #include "support/nginx_fixture.h"
+#include "support/service_test.h"
 #include "support/temp_dir.h"
 #include "support/unix_users.h"
 
 namespace ferry::test {
 namespace {
 
-
 constexpr uint64_t kFileSize = 3 * kMiB + 12345;
+
 constexpr uint64_t kSeed = 0x7379736d;  // "sysm"
 
 // --- What users A and B run (test::RunAs; args[0] is the bus address) ------
 
 // args: address, url, local name. Creates and resumes a job: "id {GUID}".
 FERRY_CHILD_FUNCTION(SystemModeCreateAndResume) {
-  Status st;
-  auto m = ConnectTo(args.at(0), &st);
-  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Manager> m;
   Guid id;
   std::unique_ptr<Job> job;
-  st = m->CreateJob("a's job", JobType::kDownload, &id, &job);
-  if (!st.ok()) return "create " + st.ToString();
-  st = job->AddFile(args.at(1), args.at(2));
+  if (std::string e = NewJobAt(args.at(0), "a's job", &m, &id, &job); !e.empty()) return e;
+  Status st = job->AddFile(args.at(1), args.at(2));
   if (!st.ok()) return "add " + st.ToString();
   st = job->Resume();
   if (!st.ok()) return "resume " + st.ToString();
@@ -72,27 +68,18 @@ FERRY_CHILD_FUNCTION(SystemModeLookForJob) {
 
 // args: address, job id. Completes the job: "complete <status>".
 FERRY_CHILD_FUNCTION(SystemModeComplete) {
-  Guid id;
-  if (!Guid::Parse(args.at(1), &id)) return "bad id";
-  Status st;
-  auto m = ConnectTo(args.at(0), &st);
-  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Manager> m;
   std::unique_ptr<Job> j;
-  st = m->GetJob(id, &j);
-  if (!st.ok()) return "get " + st.ToString();
-  st = j->Complete();
-  return "complete " + st.ToString();
+  if (std::string e = GetJobAt(args.at(0), args.at(1), &m, &j); !e.empty()) return e;
+  return "complete " + j->Complete().ToString();
 }
 
 // args: address. Creates a job and leaves it suspended: "id {GUID}".
 FERRY_CHILD_FUNCTION(SystemModeCreate) {
-  Status st;
-  auto m = ConnectTo(args.at(0), &st);
-  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Manager> m;
   Guid id;
   std::unique_ptr<Job> job;
-  st = m->CreateJob("to cancel", JobType::kDownload, &id, &job);
-  if (!st.ok()) return "create " + st.ToString();
+  if (std::string e = NewJobAt(args.at(0), "to cancel", &m, &id, &job); !e.empty()) return e;
   return "id " + id.ToString();
 }
 
@@ -109,13 +96,10 @@ FERRY_CHILD_FUNCTION(SystemModeCountJobs) {
 // args: address, a local file, a local name. "<AddFile(file://) code>
 // <SetNotifyCmdLine code> ".
 FERRY_CHILD_FUNCTION(SystemModeRefusals) {
-  Status st;
-  auto m = ConnectTo(args.at(0), &st);
-  if (!m) return "connect " + st.ToString();
+  std::unique_ptr<Manager> m;
   Guid id;
   std::unique_ptr<Job> job;
-  st = m->CreateJob("refusals", JobType::kDownload, &id, &job);
-  if (!st.ok()) return "create " + st.ToString();
+  if (std::string e = NewJobAt(args.at(0), "refusals", &m, &id, &job); !e.empty()) return e;
   std::string r;
   r += std::to_string(job->AddFile("file://" + args.at(1), args.at(2)).code()) + " ";
   r += std::to_string(job->SetNotifyCmdLine("/bin/true", "").code()) + " ";
@@ -147,11 +131,7 @@ class SystemModeTest : public ServiceTest {
     ServiceTest::SetUp();
     if (!NginxFixture::Available()) GTEST_SKIP() << "nginx is not installed";
     if (Stopped()) return;
-    Status s = test::EnsureUser("ferry", &ferry_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = test::EnsureUser("ferrytest-a", &a_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    s = test::EnsureUser("ferrytest-b", &b_);
+    Status s = test::EnsureUsers({{"ferry", &ferry_}, {"ferrytest-a", &a_}, {"ferrytest-b", &b_}});
     ASSERT_TRUE(s.ok()) << s.ToString();
 
     sha_ = AddDocFile("file.bin", kFileSize, kSeed);
@@ -178,6 +158,15 @@ class SystemModeTest : public ServiceTest {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
+  // Runs `function` as A; it prints "id GUID" of the job it made.
+  void RunAsAForJob(const char* function, const std::vector<std::string>& args, Guid* id) {
+    std::string out;
+    Status s = RunAs(a_, function, args, &out);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(out.rfind("id ", 0), 0u) << out;
+    ASSERT_TRUE(Guid::Parse(out.substr(3), id)) << out;
+  }
+
   UnixUser ferry_, a_, b_;
   std::string sha_;
   std::string state_dir_, home_a_;
@@ -189,14 +178,12 @@ TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
   const std::string url = nginx_.Url("/file.bin");
 
   // --- A creates and starts a job ------------------------------------------
-  std::string out;
-  Status s = RunAs(a_, "SystemModeCreateAndResume", {address, url, dest}, &out);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_EQ(out.rfind("id ", 0), 0u) << out;
   Guid id;
-  ASSERT_TRUE(Guid::Parse(out.substr(3), &id)) << out;
+  ASSERT_NO_FATAL_FAILURE(RunAsAForJob("SystemModeCreateAndResume", {address, url, dest}, &id));
 
   // --- root sees it (administrator) and waits for TRANSFERRED ---------------
+  std::string out;
+  Status s;
   auto root = ConnectTo(address, &s);
   ASSERT_TRUE(root) << s.ToString();
   std::unique_ptr<Job> job;
@@ -364,12 +351,9 @@ TEST_F(SystemModeTest, OtherUsersCannotTouchAJobAndDeliveryBelongsToTheOwner) {
 // Root may act on another user's job: it cancels A's second job.
 TEST_F(SystemModeTest, RootCancelsAnotherUsersJob) {
   const std::string address = env_.address();
-  std::string out;
-  Status s = RunAs(a_, "SystemModeCreate", {address}, &out);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_EQ(out.rfind("id ", 0), 0u) << out;
   Guid id;
-  ASSERT_TRUE(Guid::Parse(out.substr(3), &id));
+  ASSERT_NO_FATAL_FAILURE(RunAsAForJob("SystemModeCreate", {address}, &id));
+  Status s;
   auto root = ConnectTo(address, &s);
   ASSERT_TRUE(root) << s.ToString();
   std::unique_ptr<Job> job;
@@ -380,6 +364,7 @@ TEST_F(SystemModeTest, RootCancelsAnotherUsersJob) {
   std::unique_ptr<Job> gone;
   EXPECT_EQ(root->GetJob(id, &gone).code(), code::kJobNotFound);
   // A sees it gone too.
+  std::string out;
   s = RunAs(a_, "SystemModeCountJobs", {address}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(out, "0 0");

@@ -13,13 +13,11 @@ using core::Connectivity;
 namespace cs = core::cost_state;
 
 NetworkReading Nm(uint32_t metered, uint32_t connectivity, uint32_t state, std::string type) {
-  NetworkReading r;
-  r.present = true;
-  r.metered = metered;
-  r.connectivity = connectivity;
-  r.state = state;
-  r.primary_type = std::move(type);
-  return r;
+  return NetworkReading{.present = true,
+                        .metered = metered,
+                        .connectivity = connectivity,
+                        .state = state,
+                        .primary_type = std::move(type)};
 }
 
 TEST(ReadingsTest, NoServiceMeansUnmeteredConnectedMainsPower) {

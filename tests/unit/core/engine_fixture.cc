@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/statistics.h"
 #include "sys/file_system.h"
 #include "util/log.h"
 
@@ -123,6 +124,10 @@ Guid EngineTest::MakeJobWithFile(const std::string& name) {
   return id;
 }
 
+FileStats EngineTest::StatsOf(const Guid& id, uint32_t file) {
+  return core::FileStatsOf(Snap(id).job, file);
+}
+
 JobSnapshot EngineTest::Snap(const Guid& id) {
   auto r = engine_->GetJob(id);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -169,7 +174,6 @@ std::string EngineTest::Body(size_t n, char seed) {
 }
 
 Guid EngineTest::MakeJobIn(JobState state) {
-  using S = JobState;
   if (state == S::kQueued) {
     EXPECT_EQ(cfg_.max_background_transfers, 1u);
     Guid blocker = MakeJobWithFiles(1, "blocker" + std::to_string(next_blocker_++) + "-");

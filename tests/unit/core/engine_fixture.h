@@ -34,6 +34,8 @@ std::string CodeName(int32_t c);
   ASSERT_EQ(::ferry::test::CodeName(expected),                                  \
             ::ferry::test::CodeName((status_expr).code()))
 
+using S = JobState;  // the states, briefly
+
 class EngineTest : public ::testing::Test {
  protected:
   EngineTest();
@@ -65,6 +67,8 @@ class EngineTest : public ::testing::Test {
 
   JobSnapshot Snap(const Guid& id);
   JobState State(const Guid& id);
+  // The statistics of one file of `id`, as the engine reports them.
+  FileStats StatsOf(const Guid& id, uint32_t file = 0);
   // The live transfer of `id`'s current file, or nullptr.
   std::shared_ptr<TransferHandle> TransferOf(const Guid& id);
   // Serves every remaining file of a running job with `body` (same bytes for
@@ -95,6 +99,12 @@ class EngineTest : public ::testing::Test {
   uint64_t sub_id_ = 0;
   core::Caller user_{1000, false};
   int next_blocker_ = 0;
+};
+
+// An EngineTest whose engine is opened by SetUp, with the default cfg_.
+class OpenEngineTest : public EngineTest {
+ protected:
+  void SetUp() override { Open(); }
 };
 
 }  // namespace ferry::test

@@ -355,6 +355,12 @@ core::ByteResponse Partial206(uint64_t offset, uint64_t length, uint64_t total, 
   return r;
 }
 
+core::ByteOutcome OkWithConnections(uint32_t n) {
+  core::ByteOutcome o;
+  o.connections = n;
+  return o;
+}
+
 bool ScriptedBackend::Supports(std::string_view scheme) const { return schemes.count(scheme) > 0; }
 
 std::unique_ptr<core::ByteStream> ScriptedBackend::Start(const core::ByteRequest& request,

@@ -6,12 +6,8 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
-
-class NotifyTest : public EngineTest {
+class NotifyTest : public OpenEngineTest {
  protected:
-  void SetUp() override { Open(); }
-
   // A running job whose transfer has answered 200 for `size` bytes.
   Guid Running(const std::string& name, uint32_t flags, uint64_t size = 100) {
     Guid id = MakeJobWithFile(name);

@@ -13,7 +13,6 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
 namespace cs = core::cost_state;
 
 class PolicyEngineTest : public EngineTest {

@@ -6,8 +6,6 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
-
 core::ByteOutcome Aborted() {
   core::ByteOutcome o;
   o.status = Status(code::kUnexpected, "aborted by the sink");
@@ -15,10 +13,14 @@ core::ByteOutcome Aborted() {
   return o;
 }
 
-class ResumeRulesTest : public EngineTest {
+class ResumeRulesTest : public OpenEngineTest {
  protected:
-  void SetUp() override { Open(); }
-
+  // After the events are pumped the job is TRANSFERRED with `body` staged.
+  void ExpectTransferredWith(const Guid& id, const std::string& body) {
+    Pump();
+    EXPECT_EQ(State(id), S::kTransferred);
+    EXPECT_EQ(payload_.Staged(id, 0), body);
+  }
   // A job that received `got` bytes of `body` (ETag `etag`, size known unless
   // !announce_size) and then lost the connection; Resume()d, with the resume
   // request started. Returns the new transfer.
@@ -53,9 +55,7 @@ TEST_F(ResumeRulesTest, ResumeCarriesOffsetAndStrongEtag) {
   ASSERT_TRUE(t->Respond(Partial206(40, 60, 100, "\"strong\"")));
   t->Data(body.substr(40));
   t->Done();
-  Pump();
-  EXPECT_EQ(State(id), S::kTransferred);
-  EXPECT_EQ(payload_.Staged(id, 0), body);
+  ExpectTransferredWith(id, body);
   EXPECT_CODE(code::kOk, CompleteAndWait(id));
   EXPECT_EQ(payload_.delivered_files[Local("a0")], body);
 }
@@ -91,9 +91,7 @@ TEST_F(ResumeRulesTest, ServerIgnoringRangeRestartsFromZeroNeverSplices) {
   EXPECT_GE(consumer_.Count(EventKind::kModification, id), 1u) << "JobModification fires";
   t->Data(v2);
   t->Done();
-  Pump();
-  EXPECT_EQ(State(id), S::kTransferred);
-  EXPECT_EQ(payload_.Staged(id, 0), v2);
+  ExpectTransferredWith(id, v2);
 }
 
 TEST_F(ResumeRulesTest, EtagChangeOn206RestartsFromZero) {
@@ -112,9 +110,7 @@ TEST_F(ResumeRulesTest, EtagChangeOn206RestartsFromZero) {
   EXPECT_EQ(Snap(id).progress.bytes_transferred, 0u);
   EXPECT_NE(State(id), S::kTransientError);
   t2->Serve(v2, "\"v2\"");
-  Pump();
-  EXPECT_EQ(State(id), S::kTransferred);
-  EXPECT_EQ(payload_.Staged(id, 0), v2);
+  ExpectTransferredWith(id, v2);
 }
 
 TEST_F(ResumeRulesTest, EtagChangeOn200RestartsInTheSameResponse) {
@@ -125,9 +121,7 @@ TEST_F(ResumeRulesTest, EtagChangeOn200RestartsInTheSameResponse) {
   ASSERT_TRUE(t->Respond(Ok200(80, "\"v2\"")));
   t->Data(v2);
   t->Done();
-  Pump();
-  EXPECT_EQ(State(id), S::kTransferred);
-  EXPECT_EQ(payload_.Staged(id, 0), v2);
+  ExpectTransferredWith(id, v2);
   EXPECT_EQ(Snap(id).job.files[0].etag, "\"v2\"");
   EXPECT_EQ(Snap(id).progress.bytes_total, 80u);
 }
@@ -231,10 +225,8 @@ TEST_F(ResumeRulesTest, UnknownSizeIsLearntAtEof) {
 
 // --- Ranges ------------------------------------------------------------------
 
-class RangesTest : public EngineTest {
+class RangesTest : public OpenEngineTest {
  protected:
-  void SetUp() override { Open(); }
-
   Guid RangeJob(const std::string& name, std::vector<FileRange> ranges,
                 uint64_t file_size = kSizeUnknown) {
     Guid id = NewJob(name);
@@ -395,9 +387,8 @@ TEST_F(RangesTest, ShortRangeBodyIsTransient) {
 
 // --- Integrity -----------------------------------------------------------------
 
-class IntegrityTest : public EngineTest {
+class IntegrityTest : public OpenEngineTest {
  protected:
-  void SetUp() override { Open(); }
   Guid HashedJob(const std::string& name, const std::string& expected_content) {
     Guid id = NewJob(name);
     NewFile f = HttpFile(name);

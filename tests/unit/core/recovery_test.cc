@@ -7,8 +7,6 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
-
 class RecoveryTest : public EngineTest {
  protected:
   void SetUp() override {

@@ -5,12 +5,8 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
-
-class RetryTest : public EngineTest {
+class RetryTest : public OpenEngineTest {
  protected:
-  void SetUp() override { Open(); }
-
   Guid Started(const std::string& name, uint32_t min_retry_s) {
     Guid id = MakeJobWithFile(name);
     EXPECT_TRUE(engine_->SetMinimumRetryDelay(id, min_retry_s).ok());

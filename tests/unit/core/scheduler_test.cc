@@ -7,8 +7,6 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
-
 class SchedulerTest : public EngineTest {
  protected:
   void SetUp() override {
@@ -226,10 +224,7 @@ TEST(TokenBucketTest, LongRunRateIsTheLimit) {
 
 // --- The engine's bandwidth budget ------------------------------------------------
 
-class BandwidthTest : public EngineTest {
- protected:
-  void SetUp() override { Open(); }
-};
+class BandwidthTest : public OpenEngineTest {};
 
 TEST_F(BandwidthTest, ExhaustedBudgetPausesTheTransferAndResumesIt) {
   engine_->SetBandwidthLimits(100'000, 0);

@@ -10,7 +10,6 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
 
 enum class Call {
   kResume,

@@ -4,17 +4,16 @@
 // uncommitted tail and never doubles what was committed); "this month"
 // rolls over by the local calendar month; a job's own limit bounds its
 // budget on the fake clock.
+#include "core/statistics.h"
+
 #include <stdlib.h>
 #include <time.h>
 
 #include "core/bandwidth.h"
-#include "core/statistics.h"
 #include "unit/core/engine_fixture.h"
 
 namespace ferry::test {
 namespace {
-
-using S = JobState;
 
 class StatisticsTest : public EngineTest {
  protected:
@@ -22,16 +21,9 @@ class StatisticsTest : public EngineTest {
     cfg_.checkpoint_bytes = 32;  // a checkpoint (and a commit) after every 32 bytes
     Open();
   }
-  FileStats StatsOf(const Guid& id, uint32_t file = 0) { return core::FileStatsOf(Snap(id).job, file); }
   // The stats of (id, 0) as the store holds them.
   FileStats StoredStats(const Guid& id) { return store_.records.at(id).files[0].stats; }
 };
-
-core::ByteOutcome OkWithConnections(uint32_t n) {
-  core::ByteOutcome o;
-  o.connections = n;
-  return o;
-}
 
 TEST_F(StatisticsTest, ADownloadCountsItsBytesTimeAndConnections) {
   Guid id = MakeJobWithFile("s0");
@@ -282,9 +274,8 @@ TEST(RoundQuotaTest, TheJobsOwnBucketCapsTheGlobalShare) {
   EXPECT_EQ(core::RoundQuota(INT64_MAX, job, t0 + 300ms), -700);
 }
 
-class JobRateTest : public EngineTest {
+class JobRateTest : public OpenEngineTest {
  protected:
-  void SetUp() override { Open(); }
   // Feeds 16 KiB chunks to every transfer whenever it is not paused, for
   // `d` of fake time in 10 ms steps; returns the bytes each took.
   std::vector<uint64_t> Flood(const std::vector<std::shared_ptr<TransferHandle>>& ts, sys::Duration d) {

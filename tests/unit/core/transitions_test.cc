@@ -7,8 +7,6 @@
 namespace ferry::test {
 namespace {
 
-using S = JobState;
-
 // --- IsLegalTransition --------------------------------------------------------
 
 TEST(JobStateTest, LegalTransitionMatrix) {
@@ -68,10 +66,7 @@ TEST(JobStateTest, SetStateRefusesNothingLegalAndMovesTheRecord) {
 
 // --- Transitions through the engine -------------------------------------------
 
-class TransitionsTest : public EngineTest {
- protected:
-  void SetUp() override { Open(); }
-};
+class TransitionsTest : public OpenEngineTest {};
 
 TEST_F(TransitionsTest, CreateJobIsSuspendedAndCommitted) {
   Guid id = NewJob("created");

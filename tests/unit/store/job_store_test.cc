@@ -44,23 +44,22 @@ FileRecord FullFile(uint32_t index) {
   f.last_modified = "Wed, 21 Oct 2015 07:28:00 GMT";
   f.validation_retries = 3;
   f.stats.file_size = 1ull << 40;
-  f.stats.total_bytes_downloaded = 11;
-  f.stats.bytes_from_http = 12;
-  f.stats.bytes_from_lan_peers = 13;
-  f.stats.bytes_from_group_peers = 14;
-  f.stats.bytes_from_cache_server = 15;
-  f.stats.bytes_to_peers = 16;
-  f.stats.http_connections = 17;
-  f.stats.lan_connections = 18;
-  f.stats.group_connections = 19;
+  // Every counter gets its own value, 11 and up, so no two columns mix.
+  uint64_t next = 11;
+  for (uint64_t* n :
+       {&f.stats.total_bytes_downloaded, &f.stats.bytes_from_http, &f.stats.bytes_from_lan_peers,
+        &f.stats.bytes_from_group_peers, &f.stats.bytes_from_cache_server, &f.stats.bytes_to_peers,
+        &f.stats.bytes_from_internet_peers, &f.stats.bytes_to_lan_peers,
+        &f.stats.bytes_to_group_peers, &f.stats.bytes_to_internet_peers}) {
+    *n = next++;
+  }
+  for (uint32_t* n :
+       {&f.stats.http_connections, &f.stats.lan_connections, &f.stats.group_connections,
+        &f.stats.internet_connections, &f.stats.cache_server_connections}) {
+    *n = static_cast<uint32_t>(next++);
+  }
   f.stats.duration = 1234567891234ns;
   f.stats.background = false;
-  f.stats.bytes_from_internet_peers = 20;
-  f.stats.bytes_to_lan_peers = 21;
-  f.stats.bytes_to_group_peers = 22;
-  f.stats.bytes_to_internet_peers = 23;
-  f.stats.internet_connections = 24;
-  f.stats.cache_server_connections = 25;
   f.stats.download_mode = DownloadMode::kGroup;
   f.counted_bytes = 26;
   f.resume_data = std::string("opaque\0\xff resume", 15);

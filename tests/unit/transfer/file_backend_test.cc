@@ -43,7 +43,16 @@ class FileBackendTest : public ::testing::Test {
     return r;
   }
   void Start(const core::ByteRequest& r) { transfer_ = backend_.Start(r, &sink_); }
-  void RunToDone() { ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.done(); })); }
+  void RunToDone() {
+    ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.done(); }));
+  }
+  // The first chunk arrives, then nothing more for a while and no end.
+  void ExpectOneChunkThenQuiet() {
+    ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.data_calls > 0; }));
+    RunFor(loop_, 200ms);
+    EXPECT_EQ(sink_.data_calls, 1);
+    EXPECT_FALSE(sink_.done());
+  }
 
   test::TempDir tmp_{"ferry-file-backend"};
   std::string dir_, path_, content_;
@@ -175,10 +184,7 @@ TEST_F(FileBackendTest, PauseAndResume) {
     return true;
   };
   Start(Request(path_));
-  ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.data_calls > 0; }));
-  RunFor(loop_, 200ms);
-  EXPECT_EQ(sink_.data_calls, 1);
-  EXPECT_FALSE(sink_.done());
+  ASSERT_NO_FATAL_FAILURE(ExpectOneChunkThenQuiet());
   transfer_->SetPaused(false);
   EXPECT_EQ(sink_.data_calls, 1);  // not from inside SetPaused
   RunToDone();
@@ -200,10 +206,7 @@ TEST_F(FileBackendTest, DestroyMidFlight) {
     return true;
   };
   Start(Request(path_));
-  ASSERT_TRUE(RunUntil(loop_, [&] { return sink_.data_calls > 0; }));
-  RunFor(loop_, 200ms);
-  EXPECT_EQ(sink_.data_calls, 1);
-  EXPECT_FALSE(sink_.done());
+  ASSERT_NO_FATAL_FAILURE(ExpectOneChunkThenQuiet());
 }
 
 TEST_F(FileBackendTest, DestroyBeforeOpenCompletes) {
