@@ -82,6 +82,28 @@ class InteropTest : public ::testing::Test {
     EXPECT_GE(t.uploaded, kContentSize) << "the bytes did not come from transmission";
   }
 
+  // The tracker, and a hybrid torrent of the content allowed on it and
+  // seeded by qBittorrent (`seeder`), announced.
+  void SeedHybridWithQbittorrent(QbittorrentFixture& seeder, Torrent* torrent) {
+    StartTracker();
+    Status s = MakeTorrent(TorrentKind::kHybrid, seed_.Path("content.bin"), tracker_.AnnounceUrl(),
+                           work_.Path("hybrid.torrent"), torrent);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(torrent->v1_hash.size(), 40u);
+    ASSERT_EQ(torrent->v2_hash.size(), 64u);
+    Allow(*torrent);
+    ASSERT_TRUE((s = seeder.Start()).ok()) << s.ToString();
+    // Seed mode (the content is known right): a hybrid torrent qBittorrent
+    // checked itself is not served (support/qbittorrent_fixture.h).
+    ASSERT_TRUE((s = seeder.AddTorrent(torrent->path, seed_.path(), /*skip_checking=*/true)).ok())
+        << s.ToString();
+    ASSERT_TRUE((s = seeder.WaitForSeeding(torrent->v1_hash)).ok()) << s.ToString();
+    QbittorrentTorrent seeded;
+    ASSERT_TRUE(seeder.Get(torrent->v1_hash, &seeded).ok());
+    EXPECT_EQ(seeded.infohash_v2, torrent->v2_hash) << "qBittorrent did not load it as hybrid";
+    ASSERT_TRUE((s = tracker_.WaitForSeeders(torrent->v1_hash, 1)).ok()) << s.ToString();
+  }
+
   // A ferryd of its own (private bus and state), its peers on 127.0.0.1 as
   // the clients', fetches `remote`: the bytes are the content's and every one
   // came from peers on the LAN. (On 127.0.0.3 neither ferry nor a plain
@@ -171,32 +193,15 @@ TEST_F(InteropTest, FerryDownloadsAV1TorrentThatTransmissionSeeds) {
 // Run it with --gtest_also_run_disabled_tests.
 TEST_F(InteropTest, DISABLED_QbittorrentSeedsAHybridTorrentThatLibtorrentDownloads) {
   if (!PythonLibtorrentAvailable()) GTEST_SKIP() << "python3-libtorrent is not installed";
-  StartTracker();
   Torrent torrent;
-  Status s = MakeTorrent(TorrentKind::kHybrid, seed_.Path("content.bin"), tracker_.AnnounceUrl(),
-                         work_.Path("hybrid.torrent"), &torrent);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_EQ(torrent.v1_hash.size(), 40u);
-  ASSERT_EQ(torrent.v2_hash.size(), 64u);
-  Allow(torrent);
-
   QbittorrentFixture seeder;
-  ASSERT_TRUE((s = seeder.Start()).ok()) << s.ToString();
-  // Seed mode (the content is known right): a hybrid torrent qBittorrent
-  // checked itself is not served (support/qbittorrent_fixture.h).
-  ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), /*skip_checking=*/true)).ok())
-      << s.ToString();
-  ASSERT_TRUE((s = seeder.WaitForSeeding(torrent.v1_hash)).ok()) << s.ToString();
-  QbittorrentTorrent seeded;
-  ASSERT_TRUE(seeder.Get(torrent.v1_hash, &seeded).ok());
-  EXPECT_EQ(seeded.infohash_v2, torrent.v2_hash) << "qBittorrent did not load it as hybrid";
-  ASSERT_TRUE((s = tracker_.WaitForSeeders(torrent.v1_hash, 1)).ok()) << s.ToString();
+  ASSERT_NO_FATAL_FAILURE(SeedHybridWithQbittorrent(seeder, &torrent));
 
   // The seeder given as a peer: with peers from the tracker alone the
   // hybrid fetch found none in 90 s here (v1 torrents do: the test above).
   const std::string out = work_.Path("fetched");
   std::string report;
-  s = FetchWithLibtorrent("", "127.0.0.1", torrent, out,
+  Status s = FetchWithLibtorrent("", "127.0.0.1", torrent, out,
                           {seeder.address() + ":" + std::to_string(seeder.peer_port())},
                           kTransferTimeout, &report);
   ASSERT_TRUE(s.ok()) << s.ToString() << "\ntracker: " << tracker_.Log();
@@ -212,18 +217,9 @@ TEST_F(InteropTest, DISABLED_QbittorrentSeedsAHybridTorrentThatLibtorrentDownloa
 // transmission (FerryDownloadsAV1TorrentThatTransmissionSeeds).
 TEST_F(InteropTest, DISABLED_FerryDownloadsAHybridTorrentThatQbittorrentSeeds) {
   if (!PythonLibtorrentAvailable()) GTEST_SKIP() << "python3-libtorrent is not installed";
-  StartTracker();
   Torrent torrent;
-  Status s = MakeTorrent(TorrentKind::kHybrid, seed_.Path("content.bin"), tracker_.AnnounceUrl(),
-                         work_.Path("hybrid.torrent"), &torrent);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  Allow(torrent);
   QbittorrentFixture seeder;
-  ASSERT_TRUE((s = seeder.Start()).ok()) << s.ToString();
-  ASSERT_TRUE((s = seeder.AddTorrent(torrent.path, seed_.path(), /*skip_checking=*/true)).ok())
-      << s.ToString();
-  ASSERT_TRUE((s = seeder.WaitForSeeding(torrent.v1_hash)).ok()) << s.ToString();
-  ASSERT_TRUE((s = tracker_.WaitForSeeders(torrent.v1_hash, 1)).ok()) << s.ToString();
+  ASSERT_NO_FATAL_FAILURE(SeedHybridWithQbittorrent(seeder, &torrent));
   FerryFetches("file://" + torrent.path);
 }
 
