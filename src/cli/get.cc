@@ -152,8 +152,15 @@ int JoinHeaders(const std::vector<std::string>& headers, std::string* block) {
   return kOk;
 }
 
-// One URL: -o PATH, or -o DIR (an existing directory) / the URL's name, or
-// ./the URL's name. Several: -o names a directory (p->make_dir when
+// A torrent or magnet without "#file=": ferryd saves each of its files below
+// a directory (a local name ending in '/').
+bool IsWholeTorrent(const std::string& url) {
+  TorrentSource src = ParseTorrentSource(url);
+  return src.kind != TorrentSourceKind::kNone && !src.file;
+}
+
+// One URL: -o PATH, or -o DIR (an existing directory) / the URL's name (a
+// whole torrent: DIR/ and its files below it), or ./the URL's name. Several: -o names a directory (p->make_dir when
 // missing), each file named after its URL.
 int PlanPaths(const GetArgs& a, Plan* p) {
   std::error_code ec;
@@ -170,6 +177,13 @@ int PlanPaths(const GetArgs& a, Plan* p) {
   }
   std::set<std::string> seen;
   for (const std::string& url : p->urls) {
+    if (IsWholeTorrent(url)) {
+      // Its files go below the directory, named as in the torrent.
+      std::string d = Absolute(fs::path(dir).lexically_normal().string());
+      while (d.size() > 1 && d.back() == '/') d.pop_back();
+      p->paths.push_back(d == "/" ? d : d + "/");
+      continue;
+    }
     std::string path = Absolute((fs::path(dir) / BaseName(url)).lexically_normal().string());
     if (!seen.insert(path).second)
       return Usage(
@@ -334,7 +348,23 @@ End Follow(Job& job, const GetArgs& a, Display& display, JobSummary* last, Statu
   }
 }
 
-int Finish(const Globals& g, Job& job, const Plan& p, Display& display) {
+// The job's local names now: a torrent saved to a directory became one file
+// per torrent file.
+std::vector<std::string> LocalNames(Job& job, const std::vector<std::string>& planned) {
+  std::vector<std::unique_ptr<File>> files;
+  if (!job.EnumFiles(&files).ok()) return planned;
+  std::vector<std::string> names;
+  for (auto& f : files) {
+    std::string name;
+    if (!f->GetLocalName(&name).ok()) return planned;
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+int Finish(const Globals& g, Job& job, const Plan& plan, Display& display) {
+  Plan p = plan;
+  p.paths = LocalNames(job, plan.paths);
   if (Status s = job.Complete(); !s.ok()) return Fail(g, s, "completing the job");
   for (const std::string& path : p.paths) {
     if (access(path.c_str(), F_OK) != 0) {

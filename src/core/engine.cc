@@ -500,6 +500,18 @@ FileRecord NewFileRecord(uint32_t index, const NewFile& nf) {
   return f;
 }
 
+// A torrent may name a directory ("/dl/"): its files go below it, one job
+// file each, once the torrent's file list is known (engine_expand.cc).
+Status ValidateLocalName(const NewFile& nf) {
+  if (nf.local_name.empty() || nf.local_name.back() != '/') return ValidateLocalPath(nf.local_name);
+  if (ChooseFetch(nf.remote_url) != FetchBackend::kPeers)
+    return Status(code::kInvalidArg, fmt::format("the local name '{}' names a directory, which only "
+                                                 "a torrent or magnet can have", nf.local_name));
+  if (!nf.ranges.empty() || !nf.sha256.empty() || nf.file_size != kSizeUnknown)
+    return Status(code::kInvalidArg, "a torrent saved to a directory takes no ranges, size or hash");
+  return ValidateLocalDirectory(nf.local_name);
+}
+
 }  // namespace
 
 // The destination is checked with this process's view and rights. The
@@ -507,7 +519,7 @@ FileRecord NewFileRecord(uint32_t index, const NewFile& nf) {
 // writes there: the SDK checks them with the caller's rights.
 Status Engine::Impl::CheckDestination(const std::string& local_name) {
   auto st = deps.fs->Stat(local_name);
-  if (st.ok() && st->exists && st->is_directory)
+  if (local_name.back() != '/' && st.ok() && st->exists && st->is_directory)
     return Status(code::kInvalidArg, fmt::format("the local name '{}' is a directory", local_name));
   std::string dir = local_name.substr(0, local_name.rfind('/'));
   if (dir.empty()) dir = "/";
@@ -538,13 +550,14 @@ Status Engine::Impl::ValidateNewFiles(const RuntimeJob& j, std::span<const NewFi
 #endif
   std::unordered_set<std::string_view> batch;
   for (const NewFile& nf : files)
-    if (!batch.insert(nf.local_name).second || live_names.count(nf.local_name))
+    if (!nf.local_name.ends_with('/') &&  // a torrent's directory: its files are checked later
+        (!batch.insert(nf.local_name).second || live_names.count(nf.local_name)))
       return Status(
           code::kInvalidArg,
           fmt::format("'{}' is already the local name of a file in a live job", nf.local_name));
   for (const NewFile& nf : files) {
     if (Status s = ValidateRemoteUrl(nf.remote_url); !s.ok()) return s;
-    if (Status s = ValidateLocalPath(nf.local_name); !s.ok()) return s;
+    if (Status s = ValidateLocalName(nf); !s.ok()) return s;
     if (Status s = ValidateSha256Hex(nf.sha256); !s.ok()) return s;
     if (!nf.ranges.empty() || nf.file_size != kSizeUnknown) {
       if (Status s = ValidateRanges(nf.ranges, nf.file_size, cfg.max_ranges_per_file); !s.ok())

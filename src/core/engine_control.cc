@@ -12,6 +12,7 @@
 #include "core/job_state.h"
 #include "util/log.h"
 #include "util/status_codes.h"
+#include "util/torrent_source.h"
 
 namespace ferry::core {
 
@@ -135,7 +136,8 @@ void Engine::Impl::DeliverNext(const Guid& id, std::vector<uint32_t> files, bool
   std::vector<Delivery> items;
   for (uint32_t file : files) {
     const FileRecord& f = j->rec.files[file];
-    Delivery d{file, f.local_name, f.bytes_total, -1};
+    Delivery d{file, f.local_name, f.bytes_total, -1,
+               TorrentSaveDirectory(f.remote_url, f.local_name)};
     if (auto it = fds->find(file); it != fds->end()) {
       d.fd = it->second;
       fds->erase(it);

@@ -52,6 +52,9 @@ class EngineFetchHost final : public FetchHost {
   }
 
   void OnDone() override { e_.OnFileDone(job_, file_); }
+  void ReplaceWithParts(std::vector<FilePart> parts) override {
+    e_.OnFileExpanded(job_, file_, std::move(parts));
+  }
   void OnFailed(ErrorRecord error, bool transient,
                 std::optional<std::chrono::seconds> retry_after) override {
     e_.OnAttemptFailed(job_, std::move(error), transient, retry_after);

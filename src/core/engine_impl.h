@@ -235,6 +235,9 @@ struct Engine::Impl {
   void OnFileRestart(RuntimeJob& j, uint32_t file);
   void OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes);
   void OnFileDone(RuntimeJob& j, uint32_t file);
+  // --- engine_expand.cc ---
+  void OnFileExpanded(RuntimeJob& j, uint32_t file, std::vector<FilePart> parts);
+  Status CheckParts(const RuntimeJob& j, uint32_t file, const std::vector<FilePart>& parts);
   void OnAttemptFailed(RuntimeJob& j, ErrorRecord err, bool transient,
                        std::optional<std::chrono::seconds> retry_after);
   void RetireStream(std::unique_ptr<ByteStream> t);

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/fetch_policy.h"
@@ -30,6 +31,13 @@ namespace ferry::core {
 
 // Where received bytes came from (the statistics count them apart).
 enum class ByteFrom { kOrigin, kCacheServer };
+
+// One file of several that a job file stands for (FetchHost::ReplaceWithParts).
+struct FilePart {
+  std::string remote_url;  // fetches this part alone
+  std::string local_name;  // absolute, below the directory the job file named
+  uint64_t size = kSizeUnknown;
+};
 
 // What a Fetch may ask of the engine: one per fetch, owned by it.
 class FetchHost {
@@ -99,6 +107,13 @@ class FetchHost {
 
   // --- the end (exactly one; the engine retires the fetch: return at once) ---
   virtual void OnDone() = 0;  // every byte staged, synced and verified
+  // The file's local name is a directory (it ends in '/') and its source
+  // turned out to hold `parts` (the files of a torrent): the file becomes
+  // parts[0], the others are added after the job's last file, each fetched
+  // on its own. The engine retires this fetch and starts the job's next
+  // file; parts the engine refuses (names taken, too many files) fail the
+  // job with E_INVALIDARG. Like OnDone, the fetch's last call to the host.
+  virtual void ReplaceWithParts(std::vector<FilePart> parts) = 0;
   virtual void OnFailed(ErrorRecord error, bool transient,
                         std::optional<std::chrono::seconds> retry_after) = 0;
 };

@@ -164,6 +164,10 @@ struct Delivery {
   std::string local_name;
   uint64_t size = 0;
   int fd = -1;  // system mode: the client's descriptor to copy into (owned), else -1
+  // When not empty (a torrent's file, util/torrent_source.h
+  // TorrentSaveDirectory): the missing directories between it and
+  // local_name's directory are created first.
+  std::string make_dirs_below;
 };
 
 class PayloadStore {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -13,6 +14,7 @@
 
 #include "ferry/types.h"
 #include "util/status_codes.h"
+#include "util/torrent_source.h"
 
 namespace ferry::sdk {
 namespace {
@@ -22,6 +24,7 @@ struct Temp {
   std::string local;
   std::string path;
   uint64_t bytes_total;
+  std::string make_dirs_below;
   int fd = -1;
 };
 
@@ -34,7 +37,20 @@ std::string DirName(const std::string& path) {
 
 // mkostemp's loop, but with mode 0666 so that the umask applies as it would
 // to any file the application creates.
+// mkdir -p (with the caller's rights and umask) of the directories between
+// t.make_dirs_below and the file.
+Status MakeDirs(const Temp& t) {
+  if (t.make_dirs_below.empty() || t.local.compare(0, t.make_dirs_below.size(),
+                                                   t.make_dirs_below) != 0)
+    return Status::OK();
+  std::error_code ec;
+  std::filesystem::create_directories(DirName(t.local), ec);
+  if (ec) return ErrnoStatus(ec.value(), fmt::format("mkdir -p {}", DirName(t.local)));
+  return Status::OK();
+}
+
 Status CreateTemp(Temp* t) {
+  if (Status s = MakeDirs(*t); !s.ok()) return s;
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device rd;
   std::mt19937_64 rng(rd());
@@ -87,7 +103,9 @@ Status CompleteWithDescriptors(JobProxy& job) {
   // gets a descriptor the service leaves empty; ShouldInstall drops it.
   std::vector<DeliveryTarget> targets;
   for (uint32_t i = 0; const auto& entry : job.EnumFiles()) {
-    if (entry.get<4>()) targets.push_back(DeliveryTarget{i, entry.get<1>(), entry.get<2>()});
+    if (entry.get<4>())
+      targets.push_back(DeliveryTarget{i, entry.get<1>(), entry.get<2>(),
+                                       TorrentSaveDirectory(entry.get<0>(), entry.get<1>())});
     ++i;
   }
   return DeliverWithDescriptors(targets, [&job](std::map<uint32_t, sdbus::UnixFd>& fds) {
@@ -101,7 +119,7 @@ Status DeliverWithDescriptors(
     const std::function<Status(std::map<uint32_t, sdbus::UnixFd>&)>& call) {
   std::vector<Temp> temps;
   for (const DeliveryTarget& t : targets)
-    temps.push_back(Temp{t.index, t.local, {}, t.bytes_total});
+    temps.push_back(Temp{t.index, t.local, {}, t.bytes_total, t.make_dirs_below});
   std::map<uint32_t, sdbus::UnixFd> fds;
   for (Temp& t : temps) {
     if (Status s = CreateTemp(&t); !s.ok()) {

@@ -32,6 +32,9 @@ struct DeliveryTarget {
   uint32_t index = 0;
   std::string local;
   uint64_t bytes_total = 0;
+  // A torrent's file below a directory (util/torrent_source.h
+  // TorrentSaveDirectory): missing directories below it are created first.
+  std::string make_dirs_below;
 };
 // The common part of Job.Complete and Download.Finalize in system mode:
 // creates a temporary beside each target, runs `call` with their descriptors

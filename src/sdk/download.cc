@@ -147,7 +147,7 @@ Status Download::Finalize() {
     } catch (const sdbus::Error&) {
     }
     sdbus::Variant path = impl_->proxy->GetProperty(static_cast<uint32_t>(P::kLocalPath));
-    std::vector<sdk::DeliveryTarget> targets{{0, path.get<std::string>(), st.bytes_total}};
+    std::vector<sdk::DeliveryTarget> targets{{0, path.get<std::string>(), st.bytes_total, ""}};
     return sdk::DeliverWithDescriptors(targets, finalize);
   });
 }

@@ -88,11 +88,12 @@ Status CheckRemoteUrl(std::string_view url, bool allow_file) {
   return Invalid("the remote URL's scheme is not http, https, file or magnet");
 }
 
-Status CheckLocalName(std::string_view path) {
+Status CheckLocalName(std::string_view path, bool directory_allowed) {
   if (path.empty()) return Invalid("the local name is empty");
   if (Status s = CheckString("the local name", path, kMaxPathBytes); !s.ok()) return s;
   if (path[0] != '/') return Invalid("the local name is not an absolute path");
-  if (path.back() == '/') return Invalid("the local name names a directory");
+  if (path.back() == '/' && !directory_allowed)
+    return Invalid("the local name names a directory (only a torrent or magnet's may)");
   size_t start = 1;
   while (start <= path.size()) {
     size_t end = path.find('/', start);

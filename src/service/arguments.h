@@ -29,7 +29,7 @@ Status ParseJobId(std::string_view text, Guid* id);
 // Remote URL: http, https or file (file only when `allow_file`), <= 2200 bytes.
 Status CheckRemoteUrl(std::string_view url, bool allow_file);
 // Local name: absolute, UTF-8, no NUL, no "." or ".." segments, <= 4096 bytes.
-Status CheckLocalName(std::string_view path);
+Status CheckLocalName(std::string_view path, bool directory_allowed = false);
 Status CheckEnumFlags(uint32_t flags);    // only kEnumAllUsers
 Status CheckJobType(uint32_t type);       // 0..2 (1, 2: E_NOTIMPL from the engine)
 Status CheckPriority(uint32_t priority);  // 0..3

@@ -13,6 +13,7 @@
 #include "service/statistics_dict.h"
 #include "util/log.h"
 #include "util/status_codes.h"
+#include "util/torrent_source.h"
 
 namespace ferry::service {
 
@@ -101,7 +102,7 @@ void JobObject::AddGrouped(std::string_view what, sdbus::Result<>&& result, F&& 
 void JobObject::AddFile(sdbus::Result<>&& result, std::string remote_url, std::string local_name) {
   AddGrouped("AddFile", std::move(result), [&] {
     Check(CheckRemoteUrl(remote_url, !svc_.options.system_mode));
-    Check(CheckLocalName(local_name));
+    Check(CheckLocalName(local_name, IsTorrentSource(remote_url)));
     core::NewFile f;
     f.remote_url = remote_url;
     f.local_name = local_name;
@@ -137,7 +138,7 @@ void JobObject::AddFileSet(sdbus::Result<>&& result,
       const std::string& url = std::get<0>(file);
       const std::string& local = std::get<1>(file);
       Check(CheckRemoteUrl(url, !svc_.options.system_mode));
-      Check(CheckLocalName(local));
+      Check(CheckLocalName(local, IsTorrentSource(url)));
       core::NewFile f;
       f.remote_url = url;
       f.local_name = local;

@@ -156,7 +156,8 @@ Status FsPayloadStore::DeliverMany(const Guid& job, std::span<const core::Delive
     if (d.fd >= 0) {
       failed = DeliverToFd(job, d.file, d.fd, d.size);
     } else {
-      failed = DeliverOne(job, d.file, d.local_name, d.size, false);
+      failed = MakeDirsFor(d);
+      if (failed.ok()) failed = DeliverOne(job, d.file, d.local_name, d.size, false);
       std::string dir = DirName(d.local_name);
       if (failed.ok() && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
     }
@@ -183,6 +184,15 @@ Status FsPayloadStore::DeliverMany(const Guid& job, std::span<const core::Delive
   }
   *delivered = done;
   return failed;
+}
+
+Status FsPayloadStore::MakeDirsFor(const core::Delivery& d) {
+  if (d.make_dirs_below.empty() || d.local_name.compare(0, d.make_dirs_below.size(),
+                                                         d.make_dirs_below) != 0)
+    return Status::OK();
+  const std::string dir = DirName(d.local_name);
+  if (dir.size() < d.make_dirs_below.size()) return Status::OK();  // the directory itself
+  return fs_->CreateDirs(dir, 0777);  // as mkdir -p: what the umask allows
 }
 
 Status FsPayloadStore::DeliverOne(const Guid& job, uint32_t file, const std::string& local_name,

@@ -74,6 +74,8 @@ class FsPayloadStore final : public core::PayloadStore {
   std::string StagingPath(const Guid& job, uint32_t file) const override;
 
  private:
+  // Creates the directories of `d.make_dirs_below` that are missing.
+  Status MakeDirsFor(const core::Delivery& d);
   Status DeliverOne(const Guid& job, uint32_t file, const std::string& local_name, uint64_t size,
                     bool sync_dir);
   Status DeliverByCopy(sys::File& staging, const std::string& staging_path,

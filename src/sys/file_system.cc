@@ -91,14 +91,14 @@ class PosixFileSystem final : public FileSystem {
     return Status::OK();
   }
 
-  Status CreateDirs(const std::string& path) override {
+  Status CreateDirs(const std::string& path, uint32_t mode = 0700) override {
     if (path.empty()) return ErrnoStatus(ENOENT, "mkdir (empty path)");
     // Walk every prefix ending before a '/' and then the whole path.
     for (size_t pos = 1; pos <= path.size(); ++pos) {
       if (pos != path.size() && path[pos] != '/') continue;
       if (path[pos - 1] == '/') continue;  // "//" or a trailing slash
       std::string prefix = path.substr(0, pos);
-      if (::mkdir(prefix.c_str(), 0700) == 0) continue;
+      if (::mkdir(prefix.c_str(), static_cast<mode_t>(mode)) == 0) continue;
       int err = errno;
       if (err != EEXIST) return ErrnoStatus(err, Op("mkdir", prefix));
       struct stat st;

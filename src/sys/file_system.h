@@ -64,8 +64,8 @@ class FileSystem {
   virtual Status Remove(const std::string& path) = 0;
   // rmdir(2) of an empty directory; a missing one is OK.
   virtual Status RemoveDir(const std::string& path) = 0;
-  // mkdir -p with mode 0700 for created components.
-  virtual Status CreateDirs(const std::string& path) = 0;
+  // mkdir -p; created components get `mode` (less the umask).
+  virtual Status CreateDirs(const std::string& path, uint32_t mode = 0700) = 0;
   // fsync of a directory (after rename/create/unlink in it).
   virtual Status SyncDir(const std::string& path) = 0;
   // stat(2); a missing path is OK with exists=false.
@@ -98,7 +98,9 @@ class FileSystemWrapper : public FileSystem {
   Status Link(const std::string& f, const std::string& t) override { return target_->Link(f, t); }
   Status Remove(const std::string& p) override { return target_->Remove(p); }
   Status RemoveDir(const std::string& p) override { return target_->RemoveDir(p); }
-  Status CreateDirs(const std::string& p) override { return target_->CreateDirs(p); }
+  Status CreateDirs(const std::string& p, uint32_t mode = 0700) override {
+    return target_->CreateDirs(p, mode);
+  }
   Status SyncDir(const std::string& p) override { return target_->SyncDir(p); }
   Result<FileStatus> Stat(const std::string& p) override { return target_->Stat(p); }
   Status CheckWritableDir(const std::string& p) override { return target_->CheckWritableDir(p); }

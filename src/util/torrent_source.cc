@@ -134,4 +134,32 @@ Status ValidateMagnet(std::string_view magnet) {
   return ValidateChosenFile(magnet);
 }
 
+bool IsTorrentSource(std::string_view remote_name) {
+  return ParseTorrentSource(remote_name).kind != TorrentSourceKind::kNone;
+}
+
+std::string WithChosenFile(std::string_view remote_name, std::string_view path) {
+  std::string out(remote_name.substr(0, remote_name.rfind(kFileFragment)));
+  out += kFileFragment;
+  for (char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/')
+      out.push_back(c);
+    else
+      out += fmt::format("%{:02X}", u);
+  }
+  return out;
+}
+
+std::string TorrentSaveDirectory(std::string_view remote_name, std::string_view local_name) {
+  TorrentSource src = ParseTorrentSource(remote_name);
+  if (src.kind == TorrentSourceKind::kNone || !src.file || src.file->empty()) return "";
+  const std::string& path = *src.file;
+  if (local_name.size() <= path.size() + 1 ||
+      local_name.substr(local_name.size() - path.size()) != path ||
+      local_name[local_name.size() - path.size() - 1] != '/')
+    return "";
+  return std::string(local_name.substr(0, local_name.size() - path.size()));
+}
+
 }  // namespace ferry

@@ -35,6 +35,21 @@ struct TorrentSource {
 // ValidateMagnet and ValidateRemoteUrl.
 TorrentSource ParseTorrentSource(std::string_view remote_name);
 
+// True when ParseTorrentSource(remote_name).kind is not kNone.
+bool IsTorrentSource(std::string_view remote_name);
+
+// `remote_name` (a torrent source) choosing the file `path`: any "#file="
+// fragment replaced by one naming `path`, percent-encoded except for
+// unreserved characters and '/', so that ParseTorrentSource gives it back.
+std::string WithChosenFile(std::string_view remote_name, std::string_view path);
+
+// The directory a torrent's file is saved below, ending in '/': when
+// `remote_name` is a torrent source choosing a file ("#file=PATH") and
+// `local_name` ends in "/PATH", `local_name` without PATH; else "". Delivery
+// creates the missing directories between it and the file (a torrent of
+// several files saved to a directory, docs/p2p.md).
+std::string TorrentSaveDirectory(std::string_view remote_name, std::string_view local_name);
+
 // E_INVALIDARG unless `magnet` is "magnet:?" followed by '&'-separated
 // parameters with at least one exact topic that names a BitTorrent info-hash
 // (xt=urn:btih: with 40 hex or 32 base32 digits, or xt=urn:btmh:1220 with 64

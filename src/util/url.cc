@@ -92,6 +92,12 @@ std::string FileUrlPath(std::string_view url) {
   return out;
 }
 
+Status ValidateLocalDirectory(std::string_view path) {
+  if (path.size() < 2 || path.back() != '/')
+    return Status(code::kInvalidArg, fmt::format("'{}' does not name a directory", path));
+  return ValidateLocalPath(path.substr(0, path.size() - 1));
+}
+
 Status ValidateLocalPath(std::string_view path) {
   if (path.empty()) return Status(code::kInvalidArg, "the local name is empty");
   if (path.size() > 4095) return Status(code::kInvalidArg, "the local name is too long");

@@ -30,5 +30,8 @@ std::string FileUrlPath(std::string_view url);
 // E_INVALIDARG unless `path` is absolute, has no "." or ".." segment, no NUL,
 // does not end in '/', and is at most 4095 bytes.
 Status ValidateLocalPath(std::string_view path);
+// The same for a directory named with its trailing '/' ("/home/u/dl/"): the
+// local name of a torrent whose files go below it (docs/p2p.md).
+Status ValidateLocalDirectory(std::string_view path);
 
 }  // namespace ferry

@@ -250,9 +250,9 @@ Status FaultInjectionFileSystem::RemoveDir(const std::string& path) {
   return s;
 }
 
-Status FaultInjectionFileSystem::CreateDirs(const std::string& path) {
+Status FaultInjectionFileSystem::CreateDirs(const std::string& path, uint32_t mode) {
   if (Status s = Check("createdirs"); !s.ok()) return s;
-  return target()->CreateDirs(path);
+  return target()->CreateDirs(path, mode);
 }
 
 Status FaultInjectionFileSystem::SyncDir(const std::string& path) {

@@ -90,7 +90,7 @@ class FaultInjectionFileSystem : public sys::FileSystemWrapper {
   Status Link(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override;
   Status RemoveDir(const std::string& path) override;
-  Status CreateDirs(const std::string& path) override;
+  Status CreateDirs(const std::string& path, uint32_t mode = 0700) override;
   Status SyncDir(const std::string& path) override;
   Status Copy(sys::File& from, sys::File& to, uint64_t length) override;
 

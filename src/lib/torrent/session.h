@@ -86,6 +86,12 @@ struct AddParams {
   // staging file of it. A torrent of several files with no chosen file is
   // E_INVALIDARG (a magnet's: a TorrentError once the metadata arrives).
   std::optional<std::string> store_as;
+  // Only the file list is wanted (a torrent of several files that ferry
+  // turns into one job file each): the torrent stays in upload mode and
+  // requests no piece; `file` and `store_as` must be unset. The files are in
+  // GetStatus(id)->files once the metadata is known (a magnet: after
+  // MetadataReceived).
+  bool metadata_only = false;
   bool paused = true;
 };
 

@@ -89,6 +89,7 @@ bool PeerFetch::Begin(core::ErrorRecord* err) {
   f.stats.background = host_->Job().priority != JobPriority::kForeground;
   f.stats.download_mode = DownloadMode::kLan;
   source_ = ParseTorrentSource(f.remote_url);
+  expanding_ = !f.local_name.empty() && f.local_name.back() == '/';
   staging_path_ = host_->Payload().StagingPath(job_id_, file_);
   auto staging = host_->Payload().Open(job_id_, file_, f.bytes_total);
   if (!staging.ok() || staging_path_.empty()) {
@@ -186,8 +187,12 @@ void PeerFetch::OnTorrentBytes(Result<std::string> bytes, bool transient) {
 
 void PeerFetch::AddTorrent(torrent::AddParams params) {
   params.save_dir = DirOf(staging_path_);
-  params.file = source_.file;
-  params.store_as = staging_path_;
+  if (expanding_) {
+    params.metadata_only = true;  // the files become job files of their own
+  } else {
+    params.file = source_.file;
+    params.store_as = staging_path_;
+  }
   params.paused = false;
   auto id = session_->Add(params);
   if (!id.ok()) {
@@ -233,21 +238,54 @@ void PeerFetch::OnEvent(const torrent::Event& event) {
   }
 }
 
+namespace {
+
+// True when `e` is the file `chosen` names: its path in the torrent, with or
+// without the torrent's top directory.
+bool IsChosen(const torrent::FileEntry& e, const std::string& chosen) {
+  if (e.path == chosen) return true;
+  size_t slash = e.path.find('/');
+  return slash != std::string::npos && e.path.compare(slash + 1, std::string::npos, chosen) == 0;
+}
+
+}  // namespace
+
 const torrent::FileEntry* PeerFetch::Target(const torrent::TorrentStatus& st) const {
   for (const torrent::FileEntry& e : st.files) {
     if (!source_.file) return st.files.size() == 1 ? &e : nullptr;
-    if (e.path == *source_.file) return &e;
-    size_t slash = e.path.find('/');
-    if (slash != std::string::npos &&
-        e.path.compare(slash + 1, std::string::npos, *source_.file) == 0)
-      return &e;
+    if (IsChosen(e, *source_.file)) return &e;
   }
   return nullptr;
+}
+
+// The job file names a directory: each file of the torrent (or the chosen
+// one) becomes a job file below it, fetched on its own (FetchHost::
+// ReplaceWithParts, docs/p2p.md "Torrents of several files").
+void PeerFetch::Expand(const torrent::TorrentStatus& st) {
+  const core::FileRecord& f = host_->File();
+  std::vector<core::FilePart> parts;
+  for (const torrent::FileEntry& e : st.files) {
+    if (source_.file && !IsChosen(e, *source_.file)) continue;
+    parts.push_back({WithChosenFile(f.remote_url, e.path), f.local_name + e.path, e.size});
+  }
+  if (parts.empty()) {
+    Fail(MakeError(code::kInvalidArg, ErrorContext::kRemoteFile,
+                   "the torrent has no file " + source_.file.value_or("")),
+         false);
+    return;
+  }
+  phase_ = Phase::kStopped;
+  Detach();
+  host_->ReplaceWithParts(std::move(parts));  // retires this fetch
 }
 
 void PeerFetch::OnStatus() {
   const torrent::TorrentStatus* st = session_->GetStatus(id_);
   if (st == nullptr) return;
+  if (expanding_) {
+    if (st->has_metadata && !st->files.empty()) Expand(*st);
+    return;
+  }
   core::FileRecord& f = host_->File();
   bool changed = false;
   if (const torrent::FileEntry* t = Target(*st); t != nullptr && f.bytes_total != t->size) {

@@ -70,12 +70,14 @@ class PeerFetch final : public core::Fetch {
   void Fail(core::ErrorRecord err, bool transient);
   void Detach();  // unwatch and remove the torrent (its staging stays)
   const torrent::FileEntry* Target(const torrent::TorrentStatus& st) const;
+  void Expand(const torrent::TorrentStatus& st);
 
   PeerBackend& backend_;
   std::unique_ptr<core::FetchHost> host_;
   uint32_t file_;
   Guid job_id_;
   TorrentSource source_;
+  bool expanding_ = false;  // the local name is a directory (ReplaceWithParts)
   std::string staging_path_;
   std::shared_ptr<core::StagingFile> staging_;
   torrent::Session* session_ = nullptr;

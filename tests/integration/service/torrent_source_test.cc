@@ -10,7 +10,9 @@
 // a peer only for a torrent it has).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -232,7 +234,7 @@ TEST_F(TorrentSourceTest, SuspendResumeAndCancelWorkAsForHttp) {
       << "the cancelled job's staging (and libtorrent's part file) stayed";
 }
 
-// `ferry get MAGNET -o DIR/`: the file is named after the magnet's dn=.
+// `ferry get MAGNET -o DIR/`: the file is named as in the torrent.
 TEST_F(TorrentSourceTest, CliGetsAMagnetIntoADirectory) {
   if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
   StartSeeder();
@@ -259,6 +261,82 @@ TEST_F(TorrentSourceTest, CliGetsALocalTorrentWithJson) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(Sha256File(env_.work().Path("got.bin")), sha_);
   EXPECT_NE(r.out.find("content.bin"), std::string::npos) << r.out;
+}
+
+// A torrent of several files saved to a directory (docs/p2p.md "Torrents of
+// several files"): the job file becomes one file per torrent file, named as
+// in the torrent below the directory, subdirectories made at Complete.
+class TorrentDirectoryTest : public TorrentSourceTest {
+ protected:
+  void SetUp() override {
+    TorrentSourceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    for (const auto& [name, size] : kFiles) {
+      std::filesystem::create_directories(
+          std::filesystem::path(docroot_.Path("pack/" + name)).parent_path());
+      shas_[name] = WriteRandomFile(docroot_.Path("pack/" + name), size, size);
+    }
+    torrent_path_ = env_.work().Path("pack.torrent");
+    Status s = MakeTorrent(TorrentKind::kV1, docroot_.Path("pack"), "", torrent_path_, &torrent_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  // Every file of the torrent is at dir/pack/NAME with its bytes.
+  void ExpectDelivered(const std::string& dir) {
+    for (const auto& [name, size] : kFiles)
+      EXPECT_EQ(Sha256File(dir + "pack/" + name), shas_[name]) << name;
+  }
+
+  const std::map<std::string, uint64_t> kFiles = {
+      {"a.bin", 300000}, {"sub/b.bin", 1 << 20}, {"sub/deeper/c d.bin", 77777}};
+  std::map<std::string, std::string> shas_;
+};
+
+TEST_F(TorrentDirectoryTest, AMagnetSavedToADirectoryBecomesOneJobFilePerTorrentFile) {
+  StartSeeder();
+  const std::string dir = env_.work().Path("dl") + "/";
+  ASSERT_TRUE(std::filesystem::create_directory(dir));
+  std::unique_ptr<Job> job = NewJob(torrent_.Magnet(), dir);
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(job->Resume().ok());
+  ASSERT_TRUE(WaitForState(*job, JobState::kTransferred, std::chrono::seconds(90)))
+      << Describe(*job);
+  std::vector<std::unique_ptr<File>> files;
+  ASSERT_TRUE(job->EnumFiles(&files).ok());
+  ASSERT_EQ(files.size(), kFiles.size());
+  uint64_t from_peers = 0, total = 0;
+  for (auto& f : files) {
+    std::string local;
+    ASSERT_TRUE(f->GetLocalName(&local).ok());
+    EXPECT_EQ(local.rfind(dir + "pack/", 0), 0u) << local;
+    FileStats st;
+    ASSERT_TRUE(f->GetStats(&st).ok());
+    from_peers += st.bytes_from_lan_peers;
+    total += kFiles.at(local.substr(dir.size() + 5));
+  }
+  EXPECT_GE(from_peers, total) << "every byte came from the seeder";
+  ASSERT_TRUE(job->Complete().ok());
+  ExpectDelivered(dir);
+}
+
+TEST_F(TorrentDirectoryTest, CliGetsATorrentOfSeveralFilesIntoADirectory) {
+  if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
+  StartSeeder();
+  const std::string dir = env_.work().Path("cli-dl") + "/";
+  RunOptions o;
+  o.cwd = env_.work().path();
+  o.timeout = std::chrono::seconds(90);
+  CommandResult r = RunCli(env_.address(), {"get", "file://" + torrent_path_, "-o", dir}, o);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  ExpectDelivered(dir);
+  EXPECT_NE(r.err.find("saved " + dir + "pack/sub/b.bin"), std::string::npos) << r.Describe();
+}
+
+TEST_F(TorrentDirectoryTest, ADirectoryIsRefusedForAnythingButATorrent) {
+  Guid id;
+  std::unique_ptr<Job> other;
+  ASSERT_TRUE(manager_->CreateJob("dir", JobType::kDownload, &id, &other).ok());
+  EXPECT_EQ(other->AddFile("http://127.0.0.1:9/a.bin", env_.work().path() + "/").code(),
+            code::kInvalidArg);
 }
 
 }  // namespace

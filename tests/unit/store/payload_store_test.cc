@@ -270,7 +270,9 @@ class FailNthFs : public sys::FileSystemWrapper {
   Status Link(const std::string& f, const std::string& t) override { FERRY_FAIL_OR(Link(f, t)); }
   Status Remove(const std::string& p) override { FERRY_FAIL_OR(Remove(p)); }
   Status RemoveDir(const std::string& p) override { FERRY_FAIL_OR(RemoveDir(p)); }
-  Status CreateDirs(const std::string& p) override { FERRY_FAIL_OR(CreateDirs(p)); }
+  Status CreateDirs(const std::string& p, uint32_t mode = 0700) override {
+    FERRY_FAIL_OR(CreateDirs(p, mode));
+  }
   Status SyncDir(const std::string& p) override { FERRY_FAIL_OR(SyncDir(p)); }
   Result<sys::FileStatus> Stat(const std::string& p) override { FERRY_FAIL_OR(Stat(p)); }
   Result<std::vector<std::string>> ListDir(const std::string& p) override {
@@ -383,8 +385,8 @@ TEST_F(PayloadStoreTest, DeliverManySyncsEachDirectoryOnce) {
   for (uint32_t i = 0; i < 3; ++i) Stage(store, job, i, data[i]);
   fs.synced.clear();  // the staging directories, synced by the first Sync
   std::vector<core::Delivery> items = {
-      {0, dest_ + "/a", data[0].size(), -1}, {1, other + "/b", data[1].size(), -1},
-      {2, dest_ + "/c", data[2].size(), -1}};
+      {0, dest_ + "/a", data[0].size(), -1, ""}, {1, other + "/b", data[1].size(), -1, ""},
+      {2, dest_ + "/c", data[2].size(), -1, ""}};
   size_t n = 99;
   ASSERT_TRUE(store.DeliverMany(job, items, &n).ok());
   EXPECT_EQ(n, 3u);
@@ -392,6 +394,24 @@ TEST_F(PayloadStoreTest, DeliverManySyncsEachDirectoryOnce) {
   EXPECT_EQ(ReadFile(other + "/b"), data[1]);
   EXPECT_EQ(ReadFile(dest_ + "/c"), data[2]);
   EXPECT_EQ(fs.synced, (std::vector<std::string>{dest_, other}));
+}
+
+// A torrent's files below the directory the job named (docs/p2p.md): the
+// directories between are made; for any other file a missing directory is
+// an error, as before.
+TEST_F(PayloadStoreTest, DeliverManyMakesATorrentsDirectoriesOnlyBelowItsDirectory) {
+  FsPayloadStore store(sys::DefaultFileSystem(), root_);
+  Guid job = Id(6);
+  Stage(store, job, 0, Pattern(100));
+  Stage(store, job, 1, Pattern(200));
+  std::vector<core::Delivery> items = {
+      {0, dest_ + "/pack/sub/a.bin", 100, -1, dest_ + "/"},
+      {1, dest_ + "/missing/b.bin", 200, -1, ""}};
+  size_t n = 99;
+  EXPECT_FALSE(store.DeliverMany(job, items, &n).ok());
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(ReadFile(dest_ + "/pack/sub/a.bin"), Pattern(100));
+  EXPECT_FALSE(std::filesystem::exists(dest_ + "/missing"));
 }
 
 TEST_F(PayloadStoreTest, DeliverManyFailedDirectorySyncTakesThatDirectorysNamesAway) {
@@ -404,8 +424,8 @@ TEST_F(PayloadStoreTest, DeliverManyFailedDirectorySyncTakesThatDirectorysNamesA
   std::vector<std::string> data = {Pattern(1000), Pattern(2000), Pattern(3000)};
   for (uint32_t i = 0; i < 3; ++i) Stage(store, job, i, data[i]);
   std::vector<core::Delivery> items = {
-      {0, dest_ + "/a", data[0].size(), -1}, {1, other + "/b", data[1].size(), -1},
-      {2, dest_ + "/c", data[2].size(), -1}};
+      {0, dest_ + "/a", data[0].size(), -1, ""}, {1, other + "/b", data[1].size(), -1, ""},
+      {2, dest_ + "/c", data[2].size(), -1, ""}};
   size_t n = 99;
   Status s = store.DeliverMany(job, items, &n);
   EXPECT_FALSE(s.ok());

@@ -64,4 +64,27 @@ TEST(TorrentSourceParseTest, ValidatesMagnets) {
 }
 
 }  // namespace
+TEST(TorrentSourceParseTest, ChoosingAFileRoundTripsThroughTheFragment) {
+  for (const std::string path : {"pack/a.bin", "pack/with space/ü#%.bin", "x"}) {
+    for (const std::string& base : {"magnet:?xt=urn:btih:" + kHex, std::string("https://h/t.torrent"),
+                                   std::string("file:///t/x.torrent#file=old")}) {
+      const std::string remote = WithChosenFile(base, path);
+      TorrentSource src = ParseTorrentSource(remote);
+      EXPECT_NE(src.kind, TorrentSourceKind::kNone) << remote;
+      ASSERT_TRUE(src.file.has_value()) << remote;
+      EXPECT_EQ(*src.file, path) << remote;
+      EXPECT_EQ(remote.find(' '), std::string::npos) << remote;
+    }
+  }
+}
+
+TEST(TorrentSourceParseTest, SaveDirectoryIsTheLocalNameLessThePathInTheTorrent) {
+  const std::string m = "magnet:?xt=urn:btih:" + std::string(40, 'a');
+  EXPECT_EQ(TorrentSaveDirectory(WithChosenFile(m, "pack/a.bin"), "/dl/pack/a.bin"), "/dl/");
+  EXPECT_EQ(TorrentSaveDirectory(WithChosenFile(m, "pack/a.bin"), "/dl/other.bin"), "");
+  EXPECT_EQ(TorrentSaveDirectory(WithChosenFile(m, "a.bin"), "/dl/xa.bin"), "");
+  EXPECT_EQ(TorrentSaveDirectory(m, "/dl/a.bin"), "");
+  EXPECT_EQ(TorrentSaveDirectory("https://h/a.bin#file=a.bin", "/dl/a.bin"), "");
+}
+
 }  // namespace ferry

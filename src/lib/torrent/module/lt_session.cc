@@ -127,6 +127,7 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
   if (!in.save_dir.empty()) p.save_path = in.save_dir;
   if (p.save_path.empty()) return Invalid("no save directory");
   const bool targeted = in.file || in.store_as;
+  if (in.metadata_only && targeted) return Invalid("a metadata-only torrent has no chosen file");
   if (targeted && p.ti) {
     const int index = TargetFile(*p.ti, in.file);
     if (index < 0) return Invalid(NoTargetMessage(in.file));
@@ -136,7 +137,7 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
   SetFlags(p, in.paused);
   // A magnet's chosen file is known only with the metadata: until then the
   // torrent requests no piece (ApplyChosenFile lifts upload mode).
-  if (targeted && !p.ti) p.flags |= lt::torrent_flags::upload_mode;
+  if ((targeted && !p.ti) || in.metadata_only) p.flags |= lt::torrent_flags::upload_mode;
   auto id = Start(std::move(p), in.file);
   if (id.ok()) torrents_[*id]->store_as = in.store_as;
   return id;
