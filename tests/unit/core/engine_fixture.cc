@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "store/digest.h"
 #include "sys/file_system.h"
 #include "util/log.h"
 
@@ -34,6 +35,7 @@ void EngineTest::Open() {
   deps.payload = &payload_;
   deps.byte_sources = {&backend_};
   deps.digest = FakeDigestFactory();
+  deps.pieces_root = store::MakePiecesRootDigestFactory();
   deps.conditions = conditions_;
   auto e = Engine::Open(deps, cfg_);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
