@@ -107,6 +107,13 @@ Status File::SetIntegrity(std::string_view sha256_hex) {
   });
 }
 
+Status File::SetContentId(std::string_view content_id) {
+  return Guard([&] {
+    impl_->proxy->SetFileContentId(impl_->index, sdk::Text(content_id, "content_id"));
+    return Status::OK();
+  });
+}
+
 Status File::GetStats(FileStats* stats) {
   return Guard([&] {
     if (!stats) return Null("stats");

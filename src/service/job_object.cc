@@ -379,6 +379,13 @@ void JobObject::SetFileIntegrity(const uint32_t& file, const std::string& sha256
   });
 }
 
+void JobObject::SetFileContentId(const uint32_t& file, const std::string& content_id) {
+  Change("SetFileContentId", [&] {
+    Check(CheckString("the content id", content_id, kMaxShortStringBytes));
+    return svc_.engine.SetFileContentId(id_, file, content_id);
+  });
+}
+
 std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> JobObject::GetFileRanges(
     const uint32_t& file) {
   return Guarded("GetFileRanges", [&] {
