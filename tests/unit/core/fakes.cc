@@ -355,6 +355,13 @@ core::ByteResponse Partial206(uint64_t offset, uint64_t length, uint64_t total, 
   return r;
 }
 
+core::ByteOutcome Aborted() {
+  core::ByteOutcome o;
+  o.status = Status(code::kUnexpected, "aborted by the sink");
+  o.context = ErrorContext::kRemoteFile;
+  return o;
+}
+
 bool ScriptedBackend::Supports(std::string_view scheme) const { return schemes.count(scheme) > 0; }
 
 std::unique_ptr<core::ByteStream> ScriptedBackend::Start(const core::ByteRequest& request,

@@ -187,6 +187,8 @@ struct TransferHandle {
 core::ByteResponse Ok200(uint64_t size, std::string etag = "\"v1\"");
 core::ByteResponse Partial206(uint64_t offset, uint64_t length, uint64_t total,
                               std::string etag = "\"v1\"");
+// The outcome a transport reports after the sink refused a response.
+core::ByteOutcome Aborted();
 
 class ScriptedBackend : public core::ByteSource {
  public:

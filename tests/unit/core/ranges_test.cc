@@ -8,13 +8,6 @@ namespace {
 
 using S = JobState;
 
-core::ByteOutcome Aborted() {
-  core::ByteOutcome o;
-  o.status = Status(code::kUnexpected, "aborted by the sink");
-  o.context = ErrorContext::kRemoteFile;
-  return o;
-}
-
 class ResumeRulesTest : public EngineTest {
  protected:
   void SetUp() override { Open(); }
