@@ -97,7 +97,10 @@ int CmdAdd(const Globals& g, const std::string& ref, const std::string& url,
     }
   }
   // A bad id is refused before the file is added (as the service would).
-  if (Status s = CheckContentIdOption(content_id); !s.ok()) return Fail(g, s, "adding the file");
+  Status id_ok = CheckContentIdOption(content_id);
+  if (id_ok.ok() && !content_id.empty() && !rs.empty())
+    id_ok = Status(code::kInvalidArg, "--content-id names a whole file: not with --range");
+  if (!id_ok.ok()) return Fail(g, id_ok, "adding the file");
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
