@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/job_view.h"
-#include "ferry/content_id.h"
 #include "cli/verbs.h"
+#include "ferry/content_id.h"
 #include "util/status_codes.h"
 
 namespace ferry::cli {

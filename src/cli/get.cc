@@ -421,7 +421,8 @@ class OutputDir {
 int CmdGet(const Globals& g, const GetArgs& a) {
   Plan plan;
   if (int rc = MakePlan(a, &plan); rc != kOk) return rc;
-  if (Status s = CheckContentIdOption(a.content_id); !s.ok()) return Fail(g, s, "checking the arguments");
+  if (Status s = CheckContentIdOption(a.content_id); !s.ok())
+    return Fail(g, s, "checking the arguments");
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;

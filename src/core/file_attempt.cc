@@ -28,7 +28,7 @@ std::vector<std::string> SplitHeaders(std::string_view text) {
 }
 
 StagingWriter::Deps WriterDeps(FetchHost& host) {
-  return {&host.Payload(), &host.Loop(),    &host.Workers(),
+  return {&host.Payload(), &host.Loop(),   &host.Workers(),
           &host.Hasher(),  host.Digests(), host.PiecesRootDigests()};
 }
 }  // namespace
@@ -447,8 +447,9 @@ void Attempt::OnHashed(const StagingWriter::Hashes& got) {
     auto id = ParseContentId(f.content_id);
     if (!id.ok() || got.pieces_root.empty()) {
       Fail(MakeError(code::kValidationFailed, ErrorContext::kLocalFile,
-                     id.ok() ? "this service cannot compute pieces roots to verify a content id"
-                             : "the file's stored content id is malformed: " + id.status().message()),
+                     id.ok()
+                         ? "this service cannot compute pieces roots to verify a content id"
+                         : "the file's stored content id is malformed: " + id.status().message()),
            false);
       return;
     }

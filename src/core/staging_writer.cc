@@ -154,8 +154,8 @@ Status StagingWriter::SyncNow() { return staging_ ? staging_->Sync() : Status::O
 
 void StagingWriter::FinishHash(std::function<void(Hashes)> done) {
   sys::RunOnWorkerThenLoop(
-      *deps_.hasher, *deps_.loop, lifetime_,
-      [h = hash_] { return h ? h->Final() : Hashes{}; }, std::move(done));
+      *deps_.hasher, *deps_.loop, lifetime_, [h = hash_] { return h ? h->Final() : Hashes{}; },
+      std::move(done));
 }
 
 void StagingWriter::Restart() {

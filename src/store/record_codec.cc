@@ -24,7 +24,8 @@ const char kFileColumns[] =
     "stat_http_connections, stat_lan_connections, stat_group_connections, stat_duration_ns, "
     "stat_background, stat_bytes_from_internet_peers, stat_bytes_to_lan_peers, "
     "stat_bytes_to_group_peers, stat_bytes_to_internet_peers, stat_internet_connections, "
-    "stat_cache_server_connections, stat_download_mode, stat_counted_bytes, resume_data, content_id";
+    "stat_cache_server_connections, stat_download_mode, stat_counted_bytes, resume_data, "
+    "content_id";
 
 const char kHistoryColumns[] = "id, owner_uid, display_name, final_state, reason, when_ns";
 

@@ -142,7 +142,8 @@ void Strings(FuzzedDataProvider& in) {
 // Job.SetFileContentId / AddFile's content id: the bus's string check, then
 // the engine's rule for the file it is given to.
 void FileContentId(FuzzedDataProvider& in) {
-  uint64_t file_size = in.ConsumeBool() ? kSizeUnknown : in.ConsumeIntegralInRange<uint64_t>(0, 1 << 20);
+  uint64_t file_size =
+      in.ConsumeBool() ? kSizeUnknown : in.ConsumeIntegralInRange<uint64_t>(0, 1 << 20);
   std::vector<FileRange> ranges;
   if (in.ConsumeBool()) ranges.push_back(FileRange{0, 10});
   std::string url = in.ConsumeRandomLengthString(100);

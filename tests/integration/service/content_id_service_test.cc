@@ -27,7 +27,7 @@ class ContentIdServiceTest : public ServiceTest {
   void SetUp() override {
     ServiceTest::SetUp();
     sha_ = AddDocFile("good.bin", kSize, 11);
-    AddDocFile("other.bin", kSize, 12);     // same size, other bytes
+    AddDocFile("other.bin", kSize, 12);  // same size, other bytes
     AddDocFile("longer.bin", kSize + 1, 11);
     StartNginx();
     StartService();
@@ -56,8 +56,9 @@ class ContentIdServiceTest : public ServiceTest {
     });
   }
   void ExpectValidationFailed(Job& job, const std::string& dest) {
-    ASSERT_TRUE(WaitFor(job, [](JobState s, const JobProgress&) { return s == JobState::kError; },
-                        /*allow_error=*/true))
+    ASSERT_TRUE(WaitFor(
+        job, [](JobState s, const JobProgress&) { return s == JobState::kError; },
+        /*allow_error=*/true))
         << Describe(job);
     std::unique_ptr<Error> err;
     ASSERT_TRUE(job.GetError(&err).ok());
@@ -170,8 +171,8 @@ TEST_F(ContentIdServiceTest, CliRefusesAMalformedIdLikeOtherInvalidArguments) {
   if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
   std::string typo = ids_["good.bin"];
   typo.back() = typo.back() == 'a' ? 'b' : 'a';
-  auto bad_sha = Cli({"get", nginx_.Url("/good.bin"), "-o", env_.work().Path("s"), "--sha256",
-                      "abc"});
+  auto bad_sha =
+      Cli({"get", nginx_.Url("/good.bin"), "-o", env_.work().Path("s"), "--sha256", "abc"});
   auto r = Cli({"get", nginx_.Url("/good.bin"), "-o", env_.work().Path("c"), "--content-id", typo});
   EXPECT_EQ(r.exit_code, bad_sha.exit_code) << r.Describe();
   EXPECT_NE(r.exit_code, 0);

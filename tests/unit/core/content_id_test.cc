@@ -3,11 +3,12 @@
 // end (beside the SHA-256, across a resume), a wrong root taking the SHA-256
 // mismatch path (one refetch, then BG_E_VALIDATION_FAILED, nothing kept),
 // and an origin that announces another size failing at once.
+#include "util/content_id.h"
+
 #include <gtest/gtest.h>
 
 #include "lib/crypto/pieces_root.h"
 #include "unit/core/engine_fixture.h"
-#include "util/content_id.h"
 
 namespace ferry::test {
 namespace {
@@ -44,8 +45,8 @@ class ContentIdTest : public EngineTest {
 };
 
 TEST_F(ContentIdTest, RightIdCompletesForEverySize) {
-  for (size_t size : {size_t{0}, size_t{1}, size_t{16383}, size_t{16384}, size_t{16385},
-                      size_t{5 * 16384 + 3}}) {
+  for (size_t size :
+       {size_t{0}, size_t{1}, size_t{16383}, size_t{16384}, size_t{16385}, size_t{5 * 16384 + 3}}) {
     SCOPED_TRACE(size);
     std::string body = Body(size);
     Guid id = IdJob("ok" + std::to_string(size), IdOf(body));

@@ -7,8 +7,8 @@
 
 #include "core/download_properties.h"
 #include "lib/crypto/pieces_root.h"
-#include "util/content_id.h"
 #include "unit/core/engine_fixture.h"
+#include "util/content_id.h"
 
 namespace ferry::test {
 namespace {

@@ -118,7 +118,8 @@ TEST_F(StagingWriterTest, PiecesRootCoversResumedPrefixBesideTheSha256) {
   std::string prefix(20000, 'p');  // more than one 16 KiB block
   payload_.SetStaged(job_, 0, prefix);
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, prefix.size(), {.sha256 = true, .pieces_root = true}, t0_).ok());
+  ASSERT_TRUE(
+      w->Open(kSizeUnknown, prefix.size(), {.sha256 = true, .pieces_root = true}, t0_).ok());
   std::string small(100, 's'), big(64 * 1024 + 1, 'b');
   ASSERT_TRUE(w->Append(Bytes(small), true).ok());
   ASSERT_TRUE(w->Flush().ok());
