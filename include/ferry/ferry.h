@@ -274,6 +274,9 @@ class File {
   // file size the caller gave, or a torrent or magnet remote name (its
   // info-hash verifies it).
   Status SetContentId(std::string_view content_id);
+  // The file's content id as the service keeps it (canonical); "" when it
+  // has none. E_INVALIDARG for a null pointer.
+  Status GetContentId(std::string* content_id);
   // The file's DOSwarmStats (FileStats: every figure, what it counts). The
   // counts survive service restarts. E_INVALIDARG for a null pointer.
   Status GetStats(FileStats* stats);

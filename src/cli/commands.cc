@@ -205,6 +205,7 @@ int CmdFiles(const Globals& g, const std::string& ref) {
           HumanBytes(f.progress.bytes_transferred).c_str(),
           f.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(f.progress.bytes_total).c_str(),
           f.remote_name.c_str(), f.local_name.c_str());
+      if (!f.content_id.empty()) std::printf("     content id %s\n", f.content_id.c_str());
     }
   }
   if (g.json) std::printf("%s\n", arr.dump(2).c_str());

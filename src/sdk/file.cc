@@ -114,6 +114,14 @@ Status File::SetContentId(std::string_view content_id) {
   });
 }
 
+Status File::GetContentId(std::string* content_id) {
+  return Guard([&] {
+    if (!content_id) return Null("content_id");
+    *content_id = impl_->proxy->GetFileContentId(impl_->index);
+    return Status::OK();
+  });
+}
+
 Status File::GetStats(FileStats* stats) {
   return Guard([&] {
     if (!stats) return Null("stats");

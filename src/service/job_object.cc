@@ -397,6 +397,14 @@ std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> JobObject::G
   });
 }
 
+std::string JobObject::GetFileContentId(const uint32_t& file) {
+  return Guarded("GetFileContentId", [&] {
+    core::JobSnapshot snap = Checked();
+    Check(FileIndexCheck(snap, file));
+    return snap.job.files[file].content_id;
+  });
+}
+
 std::map<std::string, sdbus::Variant> JobObject::GetFileStats(const uint32_t& file) {
   return Guarded("GetFileStats", [&] {
     core::JobSnapshot snap = Checked();

@@ -2,7 +2,7 @@
 // nginx: the right id delivers; a wrong root is refetched once (two GETs in
 // nginx's log) and then fails with BG_E_VALIDATION_FAILED, delivering
 // nothing; an id of another size fails at the first response; the SDK's
-// File::SetContentId, DownloadProperty::kContentId and the CLI's
+// File::SetContentId/GetContentId, DownloadProperty::kContentId and the CLI's
 // --content-id on get, add and download start; a malformed id is
 // E_INVALIDARG where it is given.
 #include <gtest/gtest.h>
@@ -124,7 +124,13 @@ TEST_F(ContentIdServiceTest, SetContentIdRefusesWhatIsNotAnId) {
   std::swap(typo[i], typo[i + 1]);
   EXPECT_EQ(Hex(files[0]->SetContentId(typo).code()), Hex(code::kInvalidArg));
   EXPECT_EQ(Hex(files[0]->SetContentId("sha256:abc").code()), Hex(code::kInvalidArg));
+  std::string kept = "x";
+  ASSERT_TRUE(files[0]->GetContentId(&kept).ok());
+  EXPECT_EQ(kept, "") << "refused ids are not kept";
   EXPECT_TRUE(files[0]->SetContentId(ids_["good.bin"]).ok());
+  ASSERT_TRUE(files[0]->GetContentId(&kept).ok());
+  EXPECT_EQ(kept, ids_["good.bin"]);
+  EXPECT_EQ(Hex(files[0]->GetContentId(nullptr).code()), Hex(code::kInvalidArg));
 }
 
 TEST_F(ContentIdServiceTest, DownloadPropertyContentId) {
@@ -161,6 +167,9 @@ TEST_F(ContentIdServiceTest, CliGetAndAddWithContentId) {
   r = Cli({"add", id, nginx_.Url("/good.bin"), env_.work().Path("added"), "--content-id",
            ids_["good.bin"]});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  json files = json::parse(Cli({"files", id, "--json"}).out, nullptr, false);
+  ASSERT_TRUE(files.is_array() && files.size() == 1) << files.dump();
+  EXPECT_EQ(files[0]["content_id"], ids_["good.bin"]) << "ferry files shows the id";
   Cli({"resume", id});
   EXPECT_EQ(Cli({"wait", id}).exit_code, 0);
   EXPECT_EQ(Cli({"complete", id}).exit_code, 0);
