@@ -29,14 +29,14 @@ _ferry() {
   local opts="" takes_value=""
   case $verb in
     get)
-      opts="-o --output -i --input-file --header --sha256 --foreground --limit-rate --timeout --keep -q --quiet"
-      takes_value="--header --sha256 --limit-rate --timeout" ;;
-    add) opts="--range --sha256"; takes_value="--range --sha256" ;;
+      opts="-o --output -i --input-file --header --sha256 --content-id --foreground --limit-rate --timeout --keep -q --quiet"
+      takes_value="--header --sha256 --content-id --limit-rate --timeout" ;;
+    add) opts="--range --sha256 --content-id"; takes_value="--range --sha256 --content-id" ;;
     list) opts="--all-users" ;;
     monitor) opts="-n --iterations -i --interval"; takes_value="-n --iterations -i --interval" ;;
     wait) opts="--timeout"; takes_value="--timeout" ;;
     limits) opts="--background --foreground"; takes_value="--background --foreground" ;;
-    download) opts="-o --output --sha256 --foreground --blocking"; takes_value="--sha256" ;;
+    download) opts="-o --output --sha256 --content-id --foreground --blocking"; takes_value="--sha256 --content-id" ;;
   esac
 
   if [[ $prev == --bus-address || " $takes_value " == *" $prev "* ]]; then

@@ -102,11 +102,15 @@ class Download {
   Status GetProperty(DownloadProperty id, PropertyValue* value);
   // DO_E_UNKNOWN_PROPERTY_ID, DO_E_READ_ONLY_PROPERTY (kId), E_INVALIDARG
   // (wrong type, bad value: NoProgressTimeoutSeconds < 60, an empty or
-  // unsupported Uri, a relative LocalPath, malformed IntegrityCheckInfo,
-  // unknown CostPolicy or SecurityFlags), DO_E_INVALID_STATE (the state
+  // unsupported Uri, a relative LocalPath, malformed IntegrityCheckInfo, a
+  // malformed ContentId (ferry/content_id.h), unknown CostPolicy or
+  // SecurityFlags), DO_E_INVALID_STATE (the state
   // forbids the set: see the access column), E_NOTIMPL (DecryptionInfo;
   // StreamInterface in this version). A refused set changes nothing.
-  // kCallbackInterface: nullptr unregisters.
+  // kCallbackInterface: nullptr unregisters. kContentId: the bytes are
+  // verified against it (File::SetContentId says how); with Start's ranges,
+  // a kTotalSizeBytes other than its size, or a torrent Uri, Start answers
+  // E_INVALIDARG.
   Status SetProperty(DownloadProperty id, const PropertyValue& value);
 
   struct Impl;

@@ -264,6 +264,19 @@ class File {
   Status GetFileRanges(std::vector<FileRange>* ranges);  // S_FALSE when the file has none
   Status SetRemoteName(std::string_view url);             // same protocol; before it finishes
   Status SetIntegrity(std::string_view sha256_hex);       // before it starts
+  // The file's content id (ferry/content_id.h; "" removes it): before
+  // delivery the file's size and BitTorrent v2 pieces root must match it,
+  // else its bytes are discarded and fetched once more from the origin, then
+  // the job fails with BG_E_VALIDATION_FAILED; an origin that announces
+  // another size fails it at once. Before the file starts, else
+  // DO_E_INVALID_STATE. E_INVALIDARG, changing nothing, for a malformed id
+  // (ValidateContentId), a file with ranges, an id whose size is not the
+  // file size the caller gave, or a torrent or magnet remote name (its
+  // info-hash verifies it).
+  Status SetContentId(std::string_view content_id);
+  // The file's content id as the service keeps it (canonical); "" when it
+  // has none. E_INVALIDARG for a null pointer.
+  Status GetContentId(std::string* content_id);
   // The file's DOSwarmStats (FileStats: every figure, what it counts). The
   // counts survive service restarts. E_INVALIDARG for a null pointer.
   Status GetStats(FileStats* stats);

@@ -13,6 +13,7 @@
 
 #include "cli/job_view.h"
 #include "cli/verbs.h"
+#include "ferry/content_id.h"
 #include "util/status_codes.h"
 
 namespace ferry::cli {
@@ -47,14 +48,29 @@ std::string Absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
-Status SetFileIntegrity(Job& job, const std::string& local_name, const std::string& sha256) {
+Status SetFileChecks(Job& job, const std::string& local_name, const std::string& sha256,
+                     const std::string& content_id, std::string* doing) {
+  if (sha256.empty() && content_id.empty()) return Status::OK();
+  *doing = "finding the file";
   std::vector<std::unique_ptr<File>> files;
   if (Status s = job.EnumFiles(&files); !s.ok()) return s;
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     std::string name;
-    if ((*it)->GetLocalName(&name).ok() && name == local_name) return (*it)->SetIntegrity(sha256);
+    if (!(*it)->GetLocalName(&name).ok() || name != local_name) continue;
+    *doing = "setting the SHA-256";
+    if (!sha256.empty())
+      if (Status s = (*it)->SetIntegrity(sha256); !s.ok()) return s;
+    *doing = "setting the content id";
+    return content_id.empty() ? Status::OK() : (*it)->SetContentId(content_id);
   }
   return Status(code::kUnexpected, fmt::format("the job has no file {}", local_name));
+}
+
+Status CheckContentIdOption(const std::string& content_id) {
+  if (content_id.empty()) return Status::OK();
+  Status s = ValidateContentId(content_id);
+  if (s.ok()) return s;
+  return Status(s.code(), fmt::format("--content-id '{}': {}", content_id, s.message()));
 }
 
 int CmdCreate(const Globals& g, const std::string& name) {
@@ -70,7 +86,7 @@ int CmdCreate(const Globals& g, const std::string& name) {
 
 int CmdAdd(const Globals& g, const std::string& ref, const std::string& url,
            const std::string& path, const std::vector<std::string>& ranges,
-           const std::string& sha256) {
+           const std::string& sha256, const std::string& content_id) {
   // Usage errors before the service is asked anything.
   std::vector<FileRange> rs;
   for (const auto& r : ranges) {
@@ -80,6 +96,11 @@ int CmdAdd(const Globals& g, const std::string& ref, const std::string& url,
       return kUsage;
     }
   }
+  // A bad id is refused before the file is added (as the service would).
+  Status id_ok = CheckContentIdOption(content_id);
+  if (id_ok.ok() && !content_id.empty() && !rs.empty())
+    id_ok = Status(code::kInvalidArg, "--content-id names a whole file: not with --range");
+  if (!id_ok.ok()) return Fail(g, id_ok, "adding the file");
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
@@ -88,8 +109,9 @@ int CmdAdd(const Globals& g, const std::string& ref, const std::string& url,
   Status s = rs.empty() ? job->AddFile(url, Absolute(path))
                         : job->AddFileWithRanges("", url, Absolute(path), rs);
   if (!s.ok()) return Fail(g, s, "adding the file");
-  if (!sha256.empty() && !(s = SetFileIntegrity(*job, Absolute(path), sha256)).ok())
-    return Fail(g, s, "setting the SHA-256");
+  std::string doing;
+  if (!(s = SetFileChecks(*job, Absolute(path), sha256, content_id, &doing)).ok())
+    return Fail(g, s, doing);
   return PrintJob(g, *job);
 }
 
@@ -183,6 +205,7 @@ int CmdFiles(const Globals& g, const std::string& ref) {
           HumanBytes(f.progress.bytes_transferred).c_str(),
           f.progress.bytes_total == kSizeUnknown ? "?" : HumanBytes(f.progress.bytes_total).c_str(),
           f.remote_name.c_str(), f.local_name.c_str());
+      if (!f.content_id.empty()) std::printf("     content id %s\n", f.content_id.c_str());
     }
   }
   if (g.json) std::printf("%s\n", arr.dump(2).c_str());
@@ -235,7 +258,7 @@ void AddCreateAndAdd(Verbs& v) {
   c_create->callback(v.Run([&g = v.globals, name] { return CmdCreate(g, *name); }));
 
   struct AddArgs {
-    std::string job, url, path, sha256;
+    std::string job, url, path, sha256, content_id;
     std::vector<std::string> ranges;
   };
   auto a = std::make_shared<AddArgs>();
@@ -246,8 +269,11 @@ void AddCreateAndAdd(Verbs& v) {
   c_add->add_option("--range", a->ranges, "OFFSET:LENGTH (or OFFSET:eof); repeatable")
       ->allow_extra_args(false);
   c_add->add_option("--sha256", a->sha256, "expected SHA-256 of the content (hex)");
-  c_add->callback(v.Run(
-      [&g = v.globals, a] { return CmdAdd(g, a->job, a->url, a->path, a->ranges, a->sha256); }));
+  c_add->add_option("--content-id", a->content_id,
+                    "the content's id (`ferry hash`): verified before delivery");
+  c_add->callback(v.Run([&g = v.globals, a] {
+    return CmdAdd(g, a->job, a->url, a->path, a->ranges, a->sha256, a->content_id);
+  }));
 }
 
 void AddReaders(Verbs& v) {

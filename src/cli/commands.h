@@ -15,7 +15,7 @@ namespace ferry::cli {
 int CmdCreate(const Globals& g, const std::string& name);
 int CmdAdd(const Globals& g, const std::string& job, const std::string& url,
            const std::string& path, const std::vector<std::string>& ranges,
-           const std::string& sha256);
+           const std::string& sha256, const std::string& content_id);
 int CmdStateChange(const Globals& g, const std::string& verb, const std::string& job);
 int CmdList(const Globals& g, bool all_users);
 int CmdInfo(const Globals& g, const std::string& job);
@@ -37,7 +37,12 @@ std::unique_ptr<Job> OpenJob(const Globals& g, Manager& m, const std::string& re
 
 // `path` made absolute against the current directory.
 std::string Absolute(const std::string& path);
-// Sets the SHA-256 of the job's file whose local name is `local_name`.
-Status SetFileIntegrity(Job& job, const std::string& local_name, const std::string& sha256);
+// Sets the SHA-256 and the content id (each when not empty) of the job's
+// file whose local name is `local_name`; `doing` names the step that failed.
+Status SetFileChecks(Job& job, const std::string& local_name, const std::string& sha256,
+                     const std::string& content_id, std::string* doing);
+// E_INVALIDARG for a malformed --content-id (ValidateContentId), checked
+// before the service is asked anything; S_OK for none.
+Status CheckContentIdOption(const std::string& content_id);
 
 }  // namespace ferry::cli

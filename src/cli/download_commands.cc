@@ -21,7 +21,7 @@ using P = DownloadProperty;
 constexpr auto kPoll = std::chrono::milliseconds(200);
 
 struct StartArgs {
-  std::string url, output, sha256;
+  std::string url, output, sha256, content_id;
   bool foreground = false, blocking = false;
 };
 
@@ -43,6 +43,7 @@ nlohmann::json ToJson(Download& d, const DownloadStatus& st) {
       {"uri", Str(d, P::kUri)},
       {"local_path", Str(d, P::kLocalPath)},
       {"display_name", Str(d, P::kDisplayName)},
+      {"content_id", Str(d, P::kContentId)},
       {"error", nullptr},
       {"extended_error", nullptr}};
   auto code = [](int32_t c) {
@@ -137,6 +138,7 @@ int CmdStart(const Globals& g, const StartArgs& a) {
   if (a.foreground) props.emplace_back(P::kForegroundPriority, true);
   if (!a.sha256.empty())
     props.emplace_back(P::kIntegrityCheckInfo, "{\"Sha256\":\"" + a.sha256 + "\"}");
+  if (!a.content_id.empty()) props.emplace_back(P::kContentId, a.content_id);
   if (a.blocking) props.emplace_back(P::kBlockingMode, true);
   for (auto& [p, v] : props) {
     if (Status s = d->SetProperty(p, v); !s.ok()) {
@@ -206,6 +208,8 @@ void RegisterDownloadCommands(CLI::App& app, Globals& g, int* exit_code) {
   start->add_option("url", a->url, "http, https or file URL")->required();
   start->add_option("-o,--output", a->output, "the file to create (at Finalize)")->required();
   start->add_option("--sha256", a->sha256, "expected SHA-256 of the content (hex)");
+  start->add_option("--content-id", a->content_id,
+                    "the content's id (`ferry hash`): ContentId, verified before delivery");
   start->add_flag("--foreground", a->foreground,
                   "foreground priority; wait, then finalize (exit 0 only when the file is there)");
   start->add_flag("--blocking", a->blocking, "BlockingMode: return once transferred or failed");

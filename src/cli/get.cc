@@ -41,7 +41,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
 struct GetArgs {
   std::vector<std::string> urls;
-  std::string output, input, sha256, limit_rate;
+  std::string output, input, sha256, content_id, limit_rate;
   std::vector<std::string> headers;
   bool foreground = false, quiet = false, keep = false, limit_rate_given = false;
   double timeout_s = 60;
@@ -199,6 +199,8 @@ int MakePlan(const GetArgs& a, Plan* p) {
     return Usage(fmt::format("cannot read the URL list {}", a.input));
   if (p->urls.empty()) return Usage("no URL given (as arguments or with -i FILE)");
   if (!a.sha256.empty() && p->urls.size() != 1) return Usage("--sha256 needs exactly one URL");
+  if (!a.content_id.empty() && p->urls.size() != 1)
+    return Usage("--content-id needs exactly one URL");
   if (a.timeout_s < 0) return Usage("--timeout takes seconds (0: wait forever)");
   if (a.limit_rate_given && !ParseRate(a.limit_rate, &p->max_rate))
     return Usage(fmt::format("--limit-rate takes a rate in bytes/s (e.g. 500k, 2M), not '{}'",
@@ -216,8 +218,7 @@ Status Configure(Job& job, const GetArgs& a, const Plan& p, std::string* doing) 
   if (!(s = job.AddFileSet(files)).ok()) return s;
   *doing = "setting the headers";
   if (!p.headers.empty() && !(s = job.SetCustomHeaders(p.headers)).ok()) return s;
-  *doing = "setting the SHA-256";
-  if (!a.sha256.empty() && !(s = SetFileIntegrity(job, p.paths[0], a.sha256)).ok()) return s;
+  if (!(s = SetFileChecks(job, p.paths[0], a.sha256, a.content_id, doing)).ok()) return s;
   *doing = "setting the priority";
   if (a.foreground && !(s = job.SetPriority(JobPriority::kForeground)).ok()) return s;
   *doing = "setting the rate limit";
@@ -450,6 +451,8 @@ class OutputDir {
 int CmdGet(const Globals& g, const GetArgs& a) {
   Plan plan;
   if (int rc = MakePlan(a, &plan); rc != kOk) return rc;
+  if (Status s = CheckContentIdOption(a.content_id); !s.ok())
+    return Fail(g, s, "checking the arguments");
   int exit = kOk;
   auto m = Connect(g, &exit);
   if (!m) return exit;
@@ -489,6 +492,8 @@ void AddGetVerb(Verbs& v) {
   c->add_option("--header", a->headers, "'Name: value' sent with every request; repeatable")
       ->allow_extra_args(false);
   c->add_option("--sha256", a->sha256, "expected SHA-256 of the content (hex; one URL only)");
+  c->add_option("--content-id", a->content_id,
+                "the content's id (`ferry hash`), verified before delivery (one URL only)");
   c->add_flag("--foreground", a->foreground, "foreground priority (not throttled, not queued)");
   c->add_option(
        "--limit-rate", a->limit_rate,

@@ -55,6 +55,7 @@ Status ReadFiles(Job& job, std::vector<FileView>* out) {
     f->GetRemoteName(&fv.remote_name);
     f->GetLocalName(&fv.local_name);
     f->GetProgress(&fv.progress);
+    f->GetContentId(&fv.content_id);
     out->push_back(std::move(fv));
   }
   return Status::OK();
@@ -108,7 +109,9 @@ nlohmann::json ToJson(const FileView& f) {
           {"local_name", f.local_name},
           {"bytes_total", Size(f.progress.bytes_total)},
           {"bytes_transferred", f.progress.bytes_transferred},
-          {"completed", f.progress.completed}};
+          {"completed", f.progress.completed},
+          {"content_id",
+           f.content_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.content_id)}};
 }
 
 std::string ToLine(const JobView& view) {

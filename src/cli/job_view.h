@@ -19,6 +19,7 @@ struct JobView {
 
 struct FileView {
   std::string remote_name, local_name;
+  std::string content_id;  // "" when none
   FileProgress progress;
 };
 

@@ -76,6 +76,9 @@ Status Downloads::StartFirst(Entry& e, std::span<const DownloadRange> ranges) {
     if (!sha.ok()) return sha.status();
     nf.sha256 = sha.value();
   }
+  // With ranges, another TotalSizeBytes or a torrent Uri: E_INVALIDARG from
+  // AddFiles (core/validation.h ValidateFileContentId).
+  nf.content_id = e.Str(P::kContentId);
   if (e.stream_fd >= 0) {
     if (Status s = StartStream(e); !s.ok()) return s;
   }

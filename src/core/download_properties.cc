@@ -5,6 +5,7 @@
 #include <array>
 
 #include "core/validation.h"
+#include "util/content_id.h"
 #include "util/url.h"
 
 namespace ferry::core {
@@ -95,9 +96,11 @@ Status CheckString(const PropSpec& spec, const std::string& s) {
     case P::kHttpCustomHeaders:
     case P::kHttpCustomAuthHeaders:
       return ValidateCustomHeaders(s);
-    case P::kContentId:
+    case P::kContentId: {
       if (s.empty()) return Invalid(spec, "must not be empty");
-      return Status::OK();
+      auto id = ParseContentId(s);  // the rules that need the file wait for Start
+      return id.ok() ? Status::OK() : Invalid(spec, id.status().message());
+    }
     case P::kDecryptionInfo:
       return Status(code::kNotImpl, "DecryptionInfo: ferry cannot decrypt DO content on Linux");
     default:

@@ -479,6 +479,7 @@ FileRecord NewFileRecord(uint32_t index, const NewFile& nf) {
   f.ranges = nf.ranges;
   f.expected_size = nf.file_size;
   f.sha256 = nf.sha256;
+  f.content_id = nf.content_id;
   std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
                  [](char c) { return static_cast<char>(std::tolower(c)); });
   if (f.ranges.empty() && nf.file_size != kSizeUnknown) f.bytes_total = nf.file_size;
@@ -559,6 +560,9 @@ Status Engine::Impl::ValidateNewFiles(const RuntimeJob& j, std::span<const NewFi
     if (Status s = ValidateRemoteUrl(nf.remote_url); !s.ok()) return s;
     if (Status s = ValidateLocalName(nf); !s.ok()) return s;
     if (Status s = ValidateSha256Hex(nf.sha256); !s.ok()) return s;
+    if (Status s = ValidateFileContentId(nf.content_id, nf.remote_url, nf.ranges, nf.file_size);
+        !s.ok())
+      return s;
     if (!nf.ranges.empty() || nf.file_size != kSizeUnknown) {
       if (Status s = ValidateRanges(nf.ranges, nf.file_size, cfg.max_ranges_per_file); !s.ok())
         return s;

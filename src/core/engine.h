@@ -48,6 +48,7 @@ struct EngineDeps {
   std::vector<ByteSource*> byte_sources;  // HTTP, file:// (core/byte_source.h)
   FetchMaker* peers = nullptr;            // torrents and magnets (transfer/p2p); null: none
   DigestFactory digest;                // SHA-256
+  DigestFactory pieces_root;           // content ids' pieces root; empty: ids cannot verify
   // The machine's network and power (core/conditions.h); null: an
   // unmetered, connected, mains-powered machine. Must outlive the engine.
   Conditions* conditions = nullptr;
@@ -67,6 +68,7 @@ struct NewFile {
   uint64_t file_size = kSizeUnknown;     // remote file size when known (ranges)
   std::string file_id;
   std::string sha256;                    // whole-file SHA-256 (hex), optional
+  std::string content_id;                // docs/content-id.md, optional
 };
 
 // A consistent copy of a job for readers. Files' bytes_transferred are the
@@ -186,6 +188,10 @@ class Engine {
   Status TakeOwnership(const Guid& id, uint32_t new_owner_uid);
   Status SetFileRemoteName(const Guid& id, uint32_t file_index, std::string_view url);
   Status SetFileIntegrity(const Guid& id, uint32_t file_index, std::string_view sha256_hex);
+  // The file's content id (docs/content-id.md; empty: none), before the
+  // file starts (DO_E_INVALID_STATE after). E_INVALIDARG, changing nothing,
+  // as ValidateFileContentId (core/validation.h) says.
+  Status SetFileContentId(const Guid& id, uint32_t file_index, std::string_view content_id);
 
   // --- Reading --------------------------------------------------------------
   // A live job, or a recently final one (live=false). DO_E_JOB_NOT_FOUND else.

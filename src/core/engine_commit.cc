@@ -21,7 +21,8 @@ bool SameStored(const FileRecord& a, const FileRecord& b) {
          a.sha256 == b.sha256 && a.bytes_total == b.bytes_total &&
          a.bytes_transferred == b.bytes_transferred && a.transferred == b.transferred &&
          a.delivered == b.delivered && a.etag == b.etag && a.last_modified == b.last_modified &&
-         a.validation_retries == b.validation_retries && a.resume_data == b.resume_data;
+         a.validation_retries == b.validation_retries && a.resume_data == b.resume_data &&
+         a.content_id == b.content_id;
 }
 }  // namespace
 #endif

@@ -33,6 +33,7 @@ class EngineFetchHost final : public FetchHost {
   void RunAt(sys::WallTime when, std::function<void()> fn) override;
   PayloadStore& Payload() override { return *e_.deps.payload; }
   const DigestFactory& Digests() override { return e_.deps.digest; }
+  const DigestFactory& PiecesRootDigests() override { return e_.deps.pieces_root; }
 
   uint64_t Commits() override { return e_.flush_count; }
   void CommitSoon() override { e_.PostFlush(); }

@@ -181,6 +181,8 @@ Status Engine::SetFileRemoteName(const Guid& id, uint32_t file, std::string_view
     if (f.transferred) return Status(code::kInvalidState, "the file is already transferred");
     if (UrlScheme(url) != UrlScheme(f.remote_url))
       return Status(code::kInvalidArg, "the new URL must keep the protocol of the old one");
+    if (Status s = ValidateFileContentId(f.content_id, url, f.ranges, kSizeUnknown); !s.ok())
+      return s;  // a file with a content id cannot become a torrent
     f.remote_url = url;
     j.dirty_files.push_back(file);  // Mutate marks the job
     return Status::OK();
@@ -197,6 +199,21 @@ Status Engine::SetFileIntegrity(const Guid& id, uint32_t file, std::string_view 
     f.sha256 = hex;
     std::transform(f.sha256.begin(), f.sha256.end(), f.sha256.begin(),
                    [](char c) { return static_cast<char>(std::tolower(c)); });
+    j.dirty_files.push_back(file);  // Mutate marks the job
+    return Status::OK();
+  });
+}
+
+Status Engine::SetFileContentId(const Guid& id, uint32_t file, std::string_view content_id) {
+  return Mutate(*impl_, id, [&](RuntimeJob& j) {
+    if (file >= j.rec.files.size()) return Status(code::kInvalidArg, "no such file in the job");
+    FileRecord& f = j.rec.files[file];
+    if (Status s = ValidateFileContentId(content_id, f.remote_url, f.ranges, f.expected_size);
+        !s.ok())
+      return s;
+    if (f.bytes_transferred > 0 || f.transferred)
+      return Status(code::kInvalidState, "a content id can only be set before the file starts");
+    f.content_id = content_id;
     j.dirty_files.push_back(file);  // Mutate marks the job
     return Status::OK();
   });

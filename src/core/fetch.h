@@ -70,7 +70,8 @@ class FetchHost {
   // guards it against its own end).
   virtual void RunAt(sys::WallTime when, std::function<void()> fn) = 0;
   virtual PayloadStore& Payload() = 0;
-  virtual const DigestFactory& Digests() = 0;
+  virtual const DigestFactory& Digests() = 0;            // SHA-256
+  virtual const DigestFactory& PiecesRootDigests() = 0;  // content ids' root; may be empty
 
   // --- the group commit ---
   // Commits so far; a change made now is durable once Commits() exceeds

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/content_id.h"
 #include "util/http_header.h"
 #include "util/log.h"
 #include "util/status_codes.h"
@@ -27,7 +28,8 @@ std::vector<std::string> SplitHeaders(std::string_view text) {
 }
 
 StagingWriter::Deps WriterDeps(FetchHost& host) {
-  return {&host.Payload(), &host.Loop(), &host.Workers(), &host.Hasher(), host.Digests()};
+  return {&host.Payload(), &host.Loop(),   &host.Workers(),
+          &host.Hasher(),  host.Digests(), host.PiecesRootDigests()};
 }
 }  // namespace
 
@@ -70,7 +72,8 @@ bool Attempt::Begin(ErrorRecord* err) {
     UpdateRangeTotal();
     hint = f.bytes_total;
   }
-  Status s = writer_.Open(hint, f.bytes_transferred, !f.sha256.empty(), host_->Now());
+  StagingWriter::Hashing hashing{!f.sha256.empty(), !f.content_id.empty()};
+  Status s = writer_.Open(hint, f.bytes_transferred, hashing, host_->Now());
   if (!s.ok()) {
     *err = LocalError(s);
     return false;
@@ -245,6 +248,7 @@ bool Attempt::OnResponse(const ByteResponse& resp) {
   bool accepted = ApplyDecision(d);
   if (d.action != ResumeAction::kAccept && d.action != ResumeAction::kRestartAccept)
     return accepted;
+  if (RefuseSizeAgainstContentId()) return false;
   // Validators and sizes must be committed before any byte of this response
   // reaches staging: crash recovery on the same boot resumes from what
   // staging holds, and that resume must carry If-Range (semantics.md §6:
@@ -420,36 +424,69 @@ void Attempt::FinishFile() {
   FileRecord& f = F();
   if (f.bytes_total == kSizeUnknown) f.bytes_total = writer_.written();
   f.bytes_transferred = writer_.written();
-  if (!writer_.hashing()) {
+  // A file with a content id is never delivered unverified, even when no
+  // digest could run (OnHashed then fails it).
+  if (!writer_.hashing() && f.content_id.empty()) {
     SyncAndComplete();
     return;
   }
-  writer_.FinishHash([this](const std::string& hex) { OnHashed(hex); });
+  writer_.FinishHash([this](const StagingWriter::Hashes& got) { OnHashed(got); });
 }
 
-void Attempt::OnHashed(const std::string& hex) {
+void Attempt::OnHashed(const StagingWriter::Hashes& got) {
   if (phase_ == Phase::kStopped) return;  // suspended (or failed) while hashing: resumes later
   FileRecord& f = F();
   std::string want = f.sha256;
   std::transform(want.begin(), want.end(), want.begin(),
                  [](char c) { return static_cast<char>(std::tolower(c)); });
-  if (hex == want) {
-    SyncAndComplete();
+  if (!want.empty() && !got.sha256.empty() && got.sha256 != want) {
+    OnContentMismatch(fmt::format("the content's SHA-256 is {}, expected {}", got.sha256, want));
     return;
   }
-  log::Warn("job {} file {}: SHA-256 mismatch (got {}, want {})", job_id_.ToString(), file_, hex,
-            want);
+  if (!f.content_id.empty()) {
+    auto id = ParseContentId(f.content_id);
+    if (!id.ok() || got.pieces_root.empty()) {
+      Fail(MakeError(code::kValidationFailed, ErrorContext::kLocalFile,
+                     id.ok()
+                         ? "this service cannot compute pieces roots to verify a content id"
+                         : "the file's stored content id is malformed: " + id.status().message()),
+           false);
+      return;
+    }
+    uint64_t size = writer_.written();
+    if (size != id->size || got.pieces_root != id->root) {
+      OnContentMismatch(fmt::format(
+          "the content ({} bytes, pieces root {}) does not match its content id ({} bytes, {})",
+          size, got.pieces_root, id->size, id->root));
+      return;
+    }
+  }
+  SyncAndComplete();
+}
+
+void Attempt::OnContentMismatch(std::string what) {
+  FileRecord& f = F();
+  log::Warn("job {} file {}: {}", job_id_.ToString(), file_, what);
   f.validation_retries++;
   host_->FileChanged();
-  RestartFromZero("content failed its SHA-256 check");
+  RestartFromZero("content failed its check");
   if (f.validation_retries <= 1) {
     trail_.origin = true;  // a cache may hold the bad copy
     StartRequest();        // fetch once more from the origin
     return;
   }
-  Fail(MakeError(code::kValidationFailed, ErrorContext::kRemoteFile,
-                 fmt::format("the content's SHA-256 is {}, expected {}", hex, want)),
-       false);
+  Fail(MakeError(code::kValidationFailed, ErrorContext::kRemoteFile, std::move(what)), false);
+}
+
+bool Attempt::RefuseSizeAgainstContentId() {
+  const FileRecord& f = F();
+  if (f.content_id.empty() || !f.ranges.empty() || f.bytes_total == kSizeUnknown) return false;
+  auto id = ParseContentId(f.content_id);
+  if (!id.ok() || id->size == f.bytes_total) return false;  // a malformed one fails at the end
+  Refuse(MakeError(code::kValidationFailed, ErrorContext::kRemoteFile,
+                   fmt::format("the origin's file has {} bytes, the content id names {}",
+                               f.bytes_total, id->size)));
+  return true;
 }
 
 void Attempt::SyncAndComplete() {

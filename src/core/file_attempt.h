@@ -1,7 +1,8 @@
 // Attempt: the Fetch of one file over a ByteSource (HTTP, file://) — the
 // ByteSink that turns a source's responses and bytes into requests with
 // Range/If-Range, the resume rules of semantics.md §6 (core/resume_rules.h)
-// and writes through a StagingWriter (buffer, SHA-256, checkpoints).
+// and writes through a StagingWriter (buffer, SHA-256 and a content id's
+// pieces root, checkpoints).
 //
 // It reaches the engine only through its FetchHost. Lifetime: owned by the
 // engine (the job's runtime state), retired on a loop turn of its own when
@@ -70,7 +71,14 @@ class Attempt final : public Fetch, private ByteSink {
   void OnCheckpointFailed(const Status& s);
   void RestartFromZero(std::string_view why);
   void FinishFile();
-  void OnHashed(const std::string& hex);
+  void OnHashed(const StagingWriter::Hashes& got);
+  // The bytes failed their SHA-256 or content id: discard them and fetch
+  // once more from the origin, or fail with BG_E_VALIDATION_FAILED
+  // (semantics.md §6).
+  void OnContentMismatch(std::string what);
+  // The response announced a whole-file size other than the content id's:
+  // refuses it (BG_E_VALIDATION_FAILED, at once). False when it is fine.
+  bool RefuseSizeAgainstContentId();
   void SyncAndComplete();
   // Adds the time since in_flight_since_ to the file's stats.duration and
   // restarts the count from `now` (no-op when no request is in flight).

@@ -43,6 +43,9 @@ struct FileRecord {
   std::vector<FileRange> ranges;       // empty: the whole file
   uint64_t expected_size = kSizeUnknown;  // given by the caller, if any
   std::string sha256;                  // lowercase hex, empty when none
+  // The file's content id (docs/content-id.md), canonical text; empty when
+  // none. The bytes are verified against it before delivery.
+  std::string content_id;
   uint64_t bytes_total = kSizeUnknown; // local size; known from headers or ranges
   uint64_t bytes_transferred = 0;      // durable: staging bytes fdatasync'ed before commit
   bool transferred = false;            // all bytes present (and verified)

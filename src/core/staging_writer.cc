@@ -6,15 +6,35 @@
 
 namespace ferry::core {
 
-// The running SHA-256 of a file; touched only on the hashing thread.
+// The running digests of a file (either may be null); touched only on the
+// hashing thread.
 struct StagingWriter::HashState {
-  std::unique_ptr<Digest> digest;
+  std::unique_ptr<Digest> sha256;
+  std::unique_ptr<Digest> pieces_root;
+
+  void Update(std::span<const std::byte> data) {
+    if (sha256) sha256->Update(data);
+    if (pieces_root) pieces_root->Update(data);
+  }
+  Hashes Final() {
+    return {sha256 ? sha256->FinalHex() : std::string(),
+            pieces_root ? pieces_root->FinalHex() : std::string()};
+  }
 };
 
 StagingWriter::StagingWriter(Deps deps, const EngineConfig& cfg, Guid job, uint32_t file)
     : deps_(std::move(deps)), cfg_(cfg), job_(job), file_(file) {}
 
-Status StagingWriter::Open(uint64_t size_hint, uint64_t resume_at, bool hash, sys::WallTime now) {
+std::shared_ptr<StagingWriter::HashState> StagingWriter::NewHashState() const {
+  auto h = std::make_shared<HashState>();
+  if (hashing_.sha256 && deps_.digest) h->sha256 = deps_.digest();
+  if (hashing_.pieces_root && deps_.pieces_root) h->pieces_root = deps_.pieces_root();
+  if (!h->sha256 && !h->pieces_root) return nullptr;
+  return h;
+}
+
+Status StagingWriter::Open(uint64_t size_hint, uint64_t resume_at, Hashing hashing,
+                           sys::WallTime now) {
   auto staging = deps_.payload->Open(job_, file_, size_hint);
   if (!staging.ok()) return staging.status();
   staging_ = std::move(staging.value());
@@ -22,9 +42,9 @@ Status StagingWriter::Open(uint64_t size_hint, uint64_t resume_at, bool hash, sy
   last_ckpt_ = now;
   buf_ = std::make_shared<std::vector<std::byte>>();
   buf_->reserve(cfg_.write_buffer_bytes);
-  if (hash && deps_.digest) {
-    hash_ = std::make_shared<HashState>();
-    hash_->digest = deps_.digest();
+  hashing_ = hashing;
+  hash_ = NewHashState();
+  if (hash_) {
     // Resuming: the bytes already in staging were hashed by a previous
     // attempt (or process); hash them once more, in order, before new ones.
     if (written_ > 0) HashFromStaging(0, written_);
@@ -39,7 +59,7 @@ void StagingWriter::HashFromStaging(uint64_t from, uint64_t n) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(chunk.size(), from + n - off));
       auto got = st->Read(off, std::span(chunk.data(), want));
       if (!got.ok() || *got == 0) break;  // a short staging file fails the final compare
-      h->digest->Update(std::span(chunk.data(), *got));
+      h->Update(std::span(chunk.data(), *got));
       off += *got;
     }
   });
@@ -91,7 +111,7 @@ Status StagingWriter::Flush() {
   }
   flushed_ += buf_->size();
   if (hash_) {
-    deps_.hasher->Post([h = hash_, b = buf_] { h->digest->Update(*b); });
+    deps_.hasher->Post([h = hash_, b = buf_] { h->Update(*b); });
     buf_ = std::make_shared<std::vector<std::byte>>();
     buf_->reserve(cfg_.write_buffer_bytes);
   } else {
@@ -132,9 +152,9 @@ void StagingWriter::SyncThen(std::function<void(Status, uint64_t)> done) {
 
 Status StagingWriter::SyncNow() { return staging_ ? staging_->Sync() : Status::OK(); }
 
-void StagingWriter::FinishHash(std::function<void(std::string)> done) {
+void StagingWriter::FinishHash(std::function<void(Hashes)> done) {
   sys::RunOnWorkerThenLoop(
-      *deps_.hasher, *deps_.loop, lifetime_, [h = hash_] { return h->digest->FinalHex(); },
+      *deps_.hasher, *deps_.loop, lifetime_, [h = hash_] { return h ? h->Final() : Hashes{}; },
       std::move(done));
 }
 
@@ -143,10 +163,7 @@ void StagingWriter::Restart() {
   written_ = flushed_ = ckpt_base_ = 0;
   Status s = deps_.payload->Truncate(job_, file_, 0);
   if (!s.ok()) log::Warn("job {}: truncating staging failed: {}", job_.ToString(), s.ToString());
-  if (hash_) {
-    hash_ = std::make_shared<HashState>();
-    hash_->digest = deps_.digest();
-  }
+  hash_ = NewHashState();
 }
 
 }  // namespace ferry::core

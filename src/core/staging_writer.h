@@ -1,12 +1,13 @@
 // StagingWriter: one file's bytes on their way into its staging file — the
-// write buffer, the running SHA-256 and the checkpoints, as one unit that any
-// Fetch can use.
+// write buffer, the running digests (SHA-256, a content id's pieces root)
+// and the checkpoints, as one unit that any Fetch can use.
 //
 // Bytes are appended in file order. Small chunks are gathered in a buffer of
 // EngineConfig::write_buffer_bytes and written (pwrite) when it fills; a
 // large chunk with nothing buffered is written as it is. With hashing on,
-// every byte handed to staging is also fed, in order, to a SHA-256 on the
-// hashing thread (from the buffer, or read back from the page cache).
+// every byte handed to staging is also fed, in order, to the chosen digests
+// on the hashing thread (from the buffer, or read back from the page cache),
+// so that the file is never read again to verify it.
 // Checkpoints fdatasync staging on a worker and report how far it is
 // durable.
 //
@@ -37,7 +38,19 @@ class StagingWriter {
     sys::Executor* loop = nullptr;
     sys::Executor* workers = nullptr;
     sys::Executor* hasher = nullptr;
-    DigestFactory digest;  // empty: no hashing possible
+    DigestFactory digest;       // SHA-256; empty: no SHA-256 possible
+    DigestFactory pieces_root;  // a content id's root; empty: none possible
+  };
+  // The digests to run over the file's bytes.
+  struct Hashing {
+    bool sha256 = false;
+    bool pieces_root = false;
+  };
+  // Their results, 64 lowercase hex digits each; empty for a digest that
+  // was not asked for or has no factory.
+  struct Hashes {
+    std::string sha256;
+    std::string pieces_root;
   };
   using Recorder = std::function<void(uint64_t durable_bytes)>;
 
@@ -46,9 +59,9 @@ class StagingWriter {
   StagingWriter& operator=(const StagingWriter&) = delete;
 
   // Opens (creates) the staging file with `size_hint` reserved; the first
-  // `resume_at` bytes are already there. With `hash` (and a digest factory)
-  // the SHA-256 starts over those bytes, read back from staging.
-  Status Open(uint64_t size_hint, uint64_t resume_at, bool hash, sys::WallTime now);
+  // `resume_at` bytes are already there. The digests of `hashing` (those
+  // with a factory) start over those bytes, read back from staging.
+  Status Open(uint64_t size_hint, uint64_t resume_at, Hashing hashing, sys::WallTime now);
 
   // Runs before any buffered bytes are written (the fetch forces its
   // validators' commit there). Optional.
@@ -78,12 +91,12 @@ class StagingWriter {
   void SyncThen(std::function<void(Status, uint64_t)> done);
   Status SyncNow();  // synchronous fdatasync (suspend, shutdown)
 
-  // The digest of every byte flushed so far, computed on the hashing
-  // thread; done(hex) on the loop. Call after Flush().
-  void FinishHash(std::function<void(std::string)> done);
+  // The digests of every byte flushed so far, computed on the hashing
+  // thread; done(hashes) on the loop. Call after Flush().
+  void FinishHash(std::function<void(Hashes)> done);
 
   // Forgets every byte: empties the buffer, truncates staging to 0, starts
-  // a fresh digest. A failed truncate is logged (the bytes are rewritten).
+  // fresh digests. A failed truncate is logged (the bytes are rewritten).
   void Restart();
 
   bool hashing() const { return hash_ != nullptr; }
@@ -93,6 +106,7 @@ class StagingWriter {
 
  private:
   struct HashState;
+  std::shared_ptr<HashState> NewHashState() const;
   // Hashes staging bytes [from, from + n) on the hashing thread.
   void HashFromStaging(uint64_t from, uint64_t n);
   Status WriteDirect(std::span<const std::byte> data);
@@ -106,7 +120,8 @@ class StagingWriter {
   uint32_t file_;
   std::shared_ptr<StagingFile> staging_;
   std::shared_ptr<std::vector<std::byte>> buf_;
-  std::shared_ptr<HashState> hash_;
+  Hashing hashing_;
+  std::shared_ptr<HashState> hash_;  // null: no digest runs
   std::function<void()> before_write_;
   uint64_t written_ = 0;
   uint64_t flushed_ = 0;

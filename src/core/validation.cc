@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "util/content_id.h"
+#include "util/torrent_source.h"
+
 namespace ferry::core {
 
 size_t Utf8Length(std::string_view s) {
@@ -151,6 +154,23 @@ Status ValidateRanges(std::span<const FileRange> ranges, uint64_t file_size, uin
       return Status(code::kOverlappingRanges,
                     fmt::format("ranges at {} and {} overlap", p.initial_offset, sorted[i].initial_offset));
   }
+  return Status::OK();
+}
+
+Status ValidateFileContentId(std::string_view id, std::string_view remote_url,
+                             std::span<const FileRange> ranges, uint64_t file_size) {
+  if (id.empty()) return Status::OK();
+  auto parsed = ParseContentId(id);
+  if (!parsed.ok()) return parsed.status();
+  if (!ranges.empty())
+    return Status(code::kInvalidArg, "a content id names a whole file: not with ranges");
+  if (file_size != kSizeUnknown && file_size != parsed->size)
+    return Status(code::kInvalidArg,
+                  fmt::format("the content id names {} bytes, the file's size was given as {}",
+                              parsed->size, file_size));
+  if (ParseTorrentSource(remote_url).kind != TorrentSourceKind::kNone)
+    return Status(code::kInvalidArg,
+                  "a torrent or magnet is verified by its info-hash: it takes no content id");
   return Status::OK();
 }
 

@@ -29,5 +29,11 @@ Status ValidateSha256Hex(std::string_view hex);        // 64 hex digits, or empt
 // Non-zero lengths, offsets not the to-EOF sentinel, no overlap/repeat, at
 // most `max_ranges`, and inside `file_size` when that is known.
 Status ValidateRanges(std::span<const FileRange> ranges, uint64_t file_size, uint32_t max_ranges);
+// A file's content id (docs/content-id.md): empty (none), or a well-formed
+// id (util/content_id.h) of a whole file (no `ranges`), whose size equals
+// `file_size` when that is known, on a remote name that is not a torrent or
+// magnet (their info-hash verifies them). E_INVALIDARG naming the problem.
+Status ValidateFileContentId(std::string_view id, std::string_view remote_url,
+                             std::span<const FileRange> ranges, uint64_t file_size);
 
 }  // namespace ferry::core

@@ -89,6 +89,7 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
     deps.peers = p.peers.get();
   }
   deps.digest = store::MakeSha256DigestFactory();
+  deps.pieces_root = store::MakePiecesRootDigestFactory();
   if (o.conditions_bus) {
     // Read before the engine opens, so that no job starts on a metered link.
     p.conditions = std::make_unique<conditions::BusConditions>(*h->loop_, *o.conditions_bus);

@@ -107,6 +107,21 @@ Status File::SetIntegrity(std::string_view sha256_hex) {
   });
 }
 
+Status File::SetContentId(std::string_view content_id) {
+  return Guard([&] {
+    impl_->proxy->SetFileContentId(impl_->index, sdk::Text(content_id, "content_id"));
+    return Status::OK();
+  });
+}
+
+Status File::GetContentId(std::string* content_id) {
+  return Guard([&] {
+    if (!content_id) return Null("content_id");
+    *content_id = impl_->proxy->GetFileContentId(impl_->index);
+    return Status::OK();
+  });
+}
+
 Status File::GetStats(FileStats* stats) {
   return Guard([&] {
     if (!stats) return Null("stats");

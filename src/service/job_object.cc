@@ -380,6 +380,13 @@ void JobObject::SetFileIntegrity(const uint32_t& file, const std::string& sha256
   });
 }
 
+void JobObject::SetFileContentId(const uint32_t& file, const std::string& content_id) {
+  Change("SetFileContentId", [&] {
+    Check(CheckString("the content id", content_id, kMaxShortStringBytes));
+    return svc_.engine.SetFileContentId(id_, file, content_id);
+  });
+}
+
 std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> JobObject::GetFileRanges(
     const uint32_t& file) {
   return Guarded("GetFileRanges", [&] {
@@ -388,6 +395,14 @@ std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> JobObject::G
     std::vector<sdbus::Struct<uint64_t, uint64_t>> out;
     for (const auto& r : snap.job.files[file].ranges) out.emplace_back(r.initial_offset, r.length);
     return std::make_tuple(out, out.empty() ? code::kFalse : code::kOk);
+  });
+}
+
+std::string JobObject::GetFileContentId(const uint32_t& file) {
+  return Guarded("GetFileContentId", [&] {
+    core::JobSnapshot snap = Checked();
+    Check(FileIndexCheck(snap, file));
+    return snap.job.files[file].content_id;
   });
 }
 

@@ -171,6 +171,8 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   void TakeOwnership() override;
   void SetFileRemoteName(const uint32_t& file, const std::string& remote_url) override;
   void SetFileIntegrity(const uint32_t& file, const std::string& sha256) override;
+  void SetFileContentId(const uint32_t& file, const std::string& content_id) override;
+  std::string GetFileContentId(const uint32_t& file) override;
   std::tuple<std::vector<sdbus::Struct<uint64_t, uint64_t>>, int32_t> GetFileRanges(
       const uint32_t& file) override;
   std::map<std::string, sdbus::Variant> GetFileStats(const uint32_t& file) override;

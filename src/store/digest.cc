@@ -1,5 +1,6 @@
 #include "store/digest.h"
 
+#include "lib/crypto/pieces_root.h"
 #include "lib/crypto/sha256.h"
 
 namespace ferry::store {
@@ -14,10 +15,23 @@ class Sha256Digest final : public core::Digest {
   crypto::Sha256 sha_;
 };
 
+class PiecesRootDigest final : public core::Digest {
+ public:
+  void Update(std::span<const std::byte> data) override { root_.Update(data); }
+  std::string FinalHex() override { return root_.FinalHex(); }
+
+ private:
+  crypto::PiecesRoot root_;
+};
+
 }  // namespace
 
 core::DigestFactory MakeSha256DigestFactory() {
   return [] { return std::unique_ptr<core::Digest>(std::make_unique<Sha256Digest>()); };
+}
+
+core::DigestFactory MakePiecesRootDigestFactory() {
+  return [] { return std::unique_ptr<core::Digest>(std::make_unique<PiecesRootDigest>()); };
 }
 
 }  // namespace ferry::store

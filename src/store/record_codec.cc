@@ -24,7 +24,8 @@ const char kFileColumns[] =
     "stat_http_connections, stat_lan_connections, stat_group_connections, stat_duration_ns, "
     "stat_background, stat_bytes_from_internet_peers, stat_bytes_to_lan_peers, "
     "stat_bytes_to_group_peers, stat_bytes_to_internet_peers, stat_internet_connections, "
-    "stat_cache_server_connections, stat_download_mode, stat_counted_bytes, resume_data";
+    "stat_cache_server_connections, stat_download_mode, stat_counted_bytes, resume_data, "
+    "content_id";
 
 const char kHistoryColumns[] = "id, owner_uid, display_name, final_state, reason, when_ns";
 
@@ -292,6 +293,7 @@ void BindFile(sqlite::Statement& s, const Guid& job, const core::FileRecord& f) 
   b.U(static_cast<uint32_t>(st.download_mode));
   b.U(f.counted_bytes);
   b.B(std::as_bytes(std::span(f.resume_data)));
+  b.T(f.content_id);
 }
 
 Status ReadFile(const sqlite::Statement& s, core::FileRecord* f) {
@@ -333,6 +335,7 @@ Status ReadFile(const sqlite::Statement& s, core::FileRecord* f) {
   st.download_mode = static_cast<DownloadMode>(r.U32("stat_download_mode"));
   f->counted_bytes = r.U();
   f->resume_data = r.Blob();
+  f->content_id = r.T();
   return r.Done("files");
 }
 

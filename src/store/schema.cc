@@ -161,9 +161,15 @@ constexpr char kV5ResumeData[] = R"sql(
 ALTER TABLE files ADD COLUMN resume_data BLOB NOT NULL DEFAULT x'';
 )sql";
 
+// Version 6: a file's content id (docs/content-id.md), the parser's
+// canonical text; '' when none. Rows of version 5 have none.
+constexpr char kV6ContentId[] = R"sql(
+ALTER TABLE files ADD COLUMN content_id TEXT NOT NULL DEFAULT '';
+)sql";
+
 // migrations[i] takes version i to i+1.
 constexpr const char* kMigrations[] = {kV1, kV2Statistics, kV3Downloads, kV4TransferSecurity,
-                                       kV5ResumeData};
+                                       kV5ResumeData, kV6ContentId};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

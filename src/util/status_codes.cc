@@ -69,7 +69,7 @@ constexpr std::array kTable = {
     StatusCodeInfo{"BG_E_TOO_MANY_RANGES_IN_FILE", code::kTooManyRangesInFile,
                    "The file has too many ranges."},
     StatusCodeInfo{"BG_E_VALIDATION_FAILED", code::kValidationFailed,
-                   "The content failed its integrity check (SHA-256 mismatch)."},
+                   "The content failed its integrity check (SHA-256 or content id mismatch)."},
     StatusCodeInfo{"ERROR_WINHTTP_REDIRECT_FAILED", code::kRedirectFailed,
                    "A redirect failed: a loop, too many redirects, or HTTPS to HTTP."},
     StatusCodeInfo{"ERROR_INTERNET_CONNECTION_RESET", code::kConnectionReset,

@@ -11,7 +11,9 @@
 #include <map>
 #include <mutex>
 
+#include "lib/crypto/pieces_root.h"
 #include "support/temp_dir.h"
+#include "util/content_id.h"
 
 namespace ferry::test {
 namespace {
@@ -187,6 +189,18 @@ CaseFile FileOf(const Case& c, const test::ScriptedOrigin& origin) {
   if (file.contains("file_size")) f.file_size = file["file_size"].get<uint64_t>();
   if (file.value("sha256", std::string()) == "content") f.sha256 = test::Sha256Hex(c.content1);
   if (file.value("sha256", std::string()) == "wrong") f.sha256 = std::string(64, '0');
+  // "content": the id of version 1; "wrong": the size of version 1 with
+  // version 2's root; "wrong_size": version 1's root with one byte more.
+  if (std::string id = file.value("content_id", std::string()); !id.empty()) {
+    auto root = [](const std::string& b) {
+      return crypto::PiecesRootHex(std::as_bytes(std::span(b.data(), b.size())));
+    };
+    uint64_t size = c.content1.size();
+    if (id == "content") f.content_id = FormatContentId({size, root(c.content1)});
+    if (id == "wrong") f.content_id = FormatContentId({size, root(Content(c.doc, 2))});
+    if (id == "wrong_size") f.content_id = FormatContentId({size + 1, root(c.content1)});
+    EXPECT_TRUE(f.content_id.has_value()) << "content_id: " << id;
+  }
   return f;
 }
 

@@ -45,6 +45,7 @@ struct CaseFile {
   std::vector<FileRange> ranges;
   std::optional<uint64_t> file_size;
   std::optional<std::string> sha256;
+  std::optional<std::string> content_id;
 };
 CaseFile FileOf(const Case& c, const test::ScriptedOrigin& origin);
 

@@ -35,11 +35,12 @@ Status AddCaseFile(const Case& c, const CaseFile& f, const std::string& local, J
       f.ranges.empty() && !f.file_size
           ? job.AddFile(f.url, local)
           : job.AddFileWithRanges("f", f.url, local, f.ranges, f.file_size.value_or(kSizeUnknown));
-  if (!s.ok() || !f.sha256) return s;
+  if (!s.ok() || (!f.sha256 && !f.content_id)) return s;
   std::vector<std::unique_ptr<File>> files;
   if (s = job.EnumFiles(&files); !s.ok()) return s;
   if (files.empty()) return Status(code::kUnexpected, "no file");
-  return files[0]->SetIntegrity(*f.sha256);
+  if (f.sha256 && !(s = files[0]->SetIntegrity(*f.sha256)).ok()) return s;
+  return f.content_id ? files[0]->SetContentId(*f.content_id) : s;
 }
 
 // Polls (every 10 ms, bounded) until pred or a terminal state.

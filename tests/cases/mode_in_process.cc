@@ -67,6 +67,7 @@ class InProcessRun {
     nf.ranges = f.ranges;
     if (f.file_size) nf.file_size = *f.file_size;
     if (f.sha256) nf.sha256 = *f.sha256;
+    if (f.content_id) nf.content_id = *f.content_id;
     core::Engine& e = host_->engine();
     Status st = e.CreateJob(core::Caller{::getuid(), false}, "case", JobType::kDownload, &id_);
     if (!st.ok()) return st;

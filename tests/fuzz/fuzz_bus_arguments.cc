@@ -6,8 +6,9 @@
 // Invariants: what both layers accept is what the spec allows (headers split
 // into well-formed lines without line breaks; notify parameters split and
 // quoted back to the same argv; ranges disjoint, non-empty and inside the
-// file; names strict UTF-8 within their limits); the two layers agree where
-// they check the same rule.
+// file; names strict UTF-8 within their limits; a file's content id is
+// canonical, of a whole file of the given size, never on a torrent); the two
+// layers agree where they check the same rule.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -20,6 +21,8 @@
 #include "fuzz/fuzz_check.h"
 #include "service/arguments.h"
 #include "service/notify_program.h"
+#include "util/content_id.h"
+#include "util/torrent_source.h"
 #include "util/url.h"
 
 namespace {
@@ -136,6 +139,25 @@ void Strings(FuzzedDataProvider& in) {
   if (core::ValidateSha256Hex(text).ok()) FUZZ_CHECK(text.empty() || text.size() == 64);
 }
 
+// Job.SetFileContentId / AddFile's content id: the bus's string check, then
+// the engine's rule for the file it is given to.
+void FileContentId(FuzzedDataProvider& in) {
+  uint64_t file_size =
+      in.ConsumeBool() ? kSizeUnknown : in.ConsumeIntegralInRange<uint64_t>(0, 1 << 20);
+  std::vector<FileRange> ranges;
+  if (in.ConsumeBool()) ranges.push_back(FileRange{0, 10});
+  std::string url = in.ConsumeRandomLengthString(100);
+  std::string id = in.ConsumeRemainingBytesAsString();
+  if (!CheckString("the content id", id, kMaxShortStringBytes).ok()) return;
+  if (!core::ValidateFileContentId(id, url, ranges, file_size).ok()) return;
+  if (id.empty()) return;
+  auto parsed = ParseContentId(id);
+  FUZZ_CHECK(parsed.ok() && FormatContentId(*parsed) == id);
+  FUZZ_CHECK(ranges.empty());
+  FUZZ_CHECK(file_size == kSizeUnknown || file_size == parsed->size);
+  FUZZ_CHECK(ParseTorrentSource(url).kind == TorrentSourceKind::kNone);
+}
+
 void Numbers(FuzzedDataProvider& in) {
   uint32_t v = in.ConsumeIntegral<uint32_t>();
   FUZZ_CHECK(CheckPriority(v).ok() == core::ValidatePriority(static_cast<JobPriority>(v)).ok());
@@ -158,7 +180,7 @@ void Numbers(FuzzedDataProvider& in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
-  switch (in.ConsumeIntegralInRange<int>(0, 5)) {
+  switch (in.ConsumeIntegralInRange<int>(0, 6)) {
     case 0:
       CustomHeaders(in);
       break;
@@ -173,6 +195,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 4:
       Strings(in);
+      break;
+    case 6:
+      FileContentId(in);
       break;
     default:
       Numbers(in);

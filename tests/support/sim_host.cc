@@ -49,6 +49,7 @@ Result<std::unique_ptr<SimHost>> SimHost::Start(const SimHostOptions& o) {
   deps.payload = p.payload.get();
   deps.byte_sources = {p.http.get(), p.file.get()};
   deps.digest = store::MakeSha256DigestFactory();
+  deps.pieces_root = store::MakePiecesRootDigestFactory();
   auto e = core::Engine::Open(deps, o.config);
   if (!e.ok()) return e.status();
   h->engine_ = std::move(e.value());

@@ -219,10 +219,17 @@ class RandomCaller {
       default:
         if (j->EnumFiles(&files).ok() && !files.empty()) {
           File& f = *files[Pick(files.size())];
-          if (Pick(2))
-            f.SetRemoteName(Url());
-          else
-            f.SetIntegrity(Pick(2) ? std::string(64, 'a') : AnyString());
+          switch (Pick(3)) {
+            case 0:
+              f.SetRemoteName(Url());
+              break;
+            case 1:
+              f.SetIntegrity(Pick(2) ? std::string(64, 'a') : AnyString());
+              break;
+            default:
+              f.SetContentId(Pick(2) ? "cid1-0-" + std::string(64, '0') + "-00000000"
+                                     : AnyString());
+          }
         }
     }
   }

@@ -153,8 +153,9 @@ TEST_F(CliTest, JobVerbsWithJson) {
   ASSERT_TRUE(j.is_array()) << j.dump();
   ASSERT_EQ(j.size(), 1u);
   for (const char* key :
-       {"remote_name", "local_name", "bytes_total", "bytes_transferred", "completed"})
+       {"remote_name", "local_name", "bytes_total", "bytes_transferred", "completed", "content_id"})
     EXPECT_TRUE(j[0].contains(key)) << key << " in " << j.dump();
+  EXPECT_TRUE(j[0]["content_id"].is_null()) << "no content id";
   EXPECT_EQ(j[0]["remote_name"], url);
   EXPECT_EQ(j[0]["local_name"], dest);
   EXPECT_EQ(j[0]["completed"], false);

@@ -6,7 +6,9 @@
 #include <tuple>
 
 #include "core/download_properties.h"
+#include "lib/crypto/pieces_root.h"
 #include "unit/core/engine_fixture.h"
+#include "util/content_id.h"
 
 namespace ferry::test {
 namespace {
@@ -402,6 +404,34 @@ TEST_F(DownloadTest, MandatoryIntegrityCheck) {
   EXPECT_EQ(st->state, D::kAborted);
   EXPECT_CODE(code::kValidationFailed, Status(st->error, ""));
   EXPECT_FALSE(engine_->IsLive(bad));
+}
+
+// ContentId (2): a well-formed id when set (E_INVALIDARG else, nothing
+// kept); at Start the file's rules (no ranges, TotalSizeBytes agrees); the
+// job's file carries it and is verified against it.
+TEST_F(DownloadTest, ContentIdIsCheckedAndVerified) {
+  const std::string body = Body(100);
+  const std::string cid = FormatContentId(
+      {body.size(), crypto::PiecesRootHex(std::as_bytes(std::span(body.data(), body.size())))});
+  Guid id = NewDownload("cid");
+  DownloadValue v;
+  EXPECT_CODE(code::kInvalidArg, downloads_->SetProperty(id, 2, std::string("cid1-1-x-0")));
+  EXPECT_CODE(code::kNotSet, downloads_->GetProperty(id, 2, &v)) << "a refused id is not kept";
+  ASSERT_TRUE(downloads_->SetProperty(id, 2, cid).ok());
+  ASSERT_TRUE(downloads_->GetProperty(id, 2, &v).ok());
+  EXPECT_EQ(std::get<std::string>(v), cid);
+  EXPECT_CODE(code::kInvalidArg, downloads_->Start(id, std::vector<DownloadRange>{{0, 10}}));
+  ASSERT_TRUE(downloads_->SetProperty(id, 21, uint64_t{101}).ok());  // TotalSizeBytes
+  EXPECT_CODE(code::kInvalidArg, downloads_->Start(id, {}));
+  EXPECT_EQ(StateOf(id), D::kCreated);
+  ASSERT_TRUE(downloads_->SetProperty(id, 21, uint64_t{100}).ok());
+  ASSERT_TRUE(downloads_->Start(id, {}).ok());
+  EXPECT_EQ(Snap(id).job.files[0].content_id, cid);
+  EXPECT_CODE(code::kInvalidState, downloads_->SetProperty(id, 2, cid)) << "Created only";
+  Pump();
+  TransferOf(id)->Serve(body);
+  ASSERT_TRUE(PumpUntil([&] { return StateOf(id) != D::kTransferring; }));
+  EXPECT_EQ(StateOf(id), D::kTransferred);
 }
 
 TEST_F(DownloadTest, StartInTransferredFetchesOnlyTheNewRanges) {

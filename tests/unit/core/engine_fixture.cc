@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/statistics.h"
+#include "store/digest.h"
 #include "sys/file_system.h"
 #include "util/log.h"
 
@@ -35,6 +36,7 @@ void EngineTest::Open() {
   deps.payload = &payload_;
   deps.byte_sources = {&backend_};
   deps.digest = FakeDigestFactory();
+  deps.pieces_root = store::MakePiecesRootDigestFactory();
   deps.conditions = conditions_;
   auto e = Engine::Open(deps, cfg_);
   ASSERT_TRUE(e.ok()) << e.status().ToString();

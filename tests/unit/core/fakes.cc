@@ -361,6 +361,13 @@ core::ByteOutcome OkWithConnections(uint32_t n) {
   return o;
 }
 
+core::ByteOutcome Aborted() {
+  core::ByteOutcome o;
+  o.status = Status(code::kUnexpected, "aborted by the sink");
+  o.context = ErrorContext::kRemoteFile;
+  return o;
+}
+
 bool ScriptedBackend::Supports(std::string_view scheme) const { return schemes.count(scheme) > 0; }
 
 std::unique_ptr<core::ByteStream> ScriptedBackend::Start(const core::ByteRequest& request,

@@ -189,6 +189,8 @@ core::ByteResponse Partial206(uint64_t offset, uint64_t length, uint64_t total,
                               std::string etag = "\"v1\"");
 // A successful end after `n` connections.
 core::ByteOutcome OkWithConnections(uint32_t n);
+// The outcome a transport reports after the sink refused a response.
+core::ByteOutcome Aborted();
 
 class ScriptedBackend : public core::ByteSource {
  public:

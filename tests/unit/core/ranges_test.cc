@@ -6,13 +6,6 @@
 namespace ferry::test {
 namespace {
 
-core::ByteOutcome Aborted() {
-  core::ByteOutcome o;
-  o.status = Status(code::kUnexpected, "aborted by the sink");
-  o.context = ErrorContext::kRemoteFile;
-  return o;
-}
-
 class ResumeRulesTest : public OpenEngineTest {
  protected:
   // After the events are pumped the job is TRANSFERRED with `body` staged.

@@ -1,10 +1,13 @@
 // core::StagingWriter on its own: the write buffer and the direct path,
-// hashing in order (resumed prefix included), checkpoints and their guards,
-// restart, and a failed write.
+// hashing in order (resumed prefix included; SHA-256 and a content id's
+// pieces root side by side), checkpoints and their guards, restart, and a
+// failed write.
 #include "core/staging_writer.h"
 
 #include <gtest/gtest.h>
 
+#include "lib/crypto/pieces_root.h"
+#include "store/digest.h"
 #include "unit/core/fakes.h"
 
 namespace ferry::test {
@@ -27,8 +30,9 @@ class StagingWriterTest : public testing::Test {
 
   std::unique_ptr<StagingWriter> Make() {
     return std::make_unique<StagingWriter>(
-        StagingWriter::Deps{&payload_, &loop_, &workers_, &hasher_, FakeDigestFactory()}, cfg_,
-        job_, 0);
+        StagingWriter::Deps{&payload_, &loop_, &workers_, &hasher_, FakeDigestFactory(),
+                            store::MakePiecesRootDigestFactory()},
+        cfg_, job_, 0);
   }
   std::string Staged() { return payload_.Staged(job_, 0).value_or("<none>"); }
   void RunAll() {
@@ -45,7 +49,7 @@ class StagingWriterTest : public testing::Test {
 
 TEST_F(StagingWriterTest, SmallChunksWaitInTheBufferUntilItFills) {
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 0, false, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {}, t0_).ok());
   std::string chunk(1000, 'a');
   ASSERT_TRUE(w->Append(Bytes(chunk), true).ok());
   EXPECT_EQ(w->written(), 1000u);
@@ -63,7 +67,7 @@ TEST_F(StagingWriterTest, SmallChunksWaitInTheBufferUntilItFills) {
 
 TEST_F(StagingWriterTest, LargeChunkGoesDirectOnlyWhenAllowed) {
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 0, false, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {}, t0_).ok());
   std::string big(64 * 1024, 'x');
   ASSERT_TRUE(w->Append(Bytes(big), false).ok());
   EXPECT_EQ(w->flushed(), big.size()) << "a full buffer is written";
@@ -78,7 +82,7 @@ TEST_F(StagingWriterTest, LargeChunkGoesDirectOnlyWhenAllowed) {
 
 TEST_F(StagingWriterTest, BeforeWriteRunsBeforeBufferedBytesAreWritten) {
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 0, false, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {}, t0_).ok());
   int calls = 0;
   w->SetBeforeWrite([&] {
     ++calls;
@@ -95,7 +99,7 @@ TEST_F(StagingWriterTest, BeforeWriteRunsBeforeBufferedBytesAreWritten) {
 TEST_F(StagingWriterTest, HashCoversResumedPrefixAndNewBytesInOrder) {
   payload_.SetStaged(job_, 0, "hello ");
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 6, true, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 6, {.sha256 = true}, t0_).ok());
   ASSERT_TRUE(w->hashing());
   std::string big(64 * 1024, 'z');
   ASSERT_TRUE(w->Append(Bytes("world "), true).ok());
@@ -103,14 +107,71 @@ TEST_F(StagingWriterTest, HashCoversResumedPrefixAndNewBytesInOrder) {
   ASSERT_TRUE(w->Append(Bytes(big), true).ok());  // direct: hashed from staging
   ASSERT_TRUE(w->Flush().ok());
   std::string hex;
-  w->FinishHash([&](std::string h) { hex = std::move(h); });
+  w->FinishHash([&](StagingWriter::Hashes h) { hex = std::move(h.sha256); });
   RunAll();
   EXPECT_EQ(hex, FakeDigestHex("hello world " + big));
 }
 
+// The pieces root rides beside the SHA-256 over the same bytes: a resumed
+// prefix read back from staging, buffered chunks and direct ones.
+TEST_F(StagingWriterTest, PiecesRootCoversResumedPrefixBesideTheSha256) {
+  std::string prefix(20000, 'p');  // more than one 16 KiB block
+  payload_.SetStaged(job_, 0, prefix);
+  auto w = Make();
+  ASSERT_TRUE(
+      w->Open(kSizeUnknown, prefix.size(), {.sha256 = true, .pieces_root = true}, t0_).ok());
+  std::string small(100, 's'), big(64 * 1024 + 1, 'b');
+  ASSERT_TRUE(w->Append(Bytes(small), true).ok());
+  ASSERT_TRUE(w->Flush().ok());
+  ASSERT_TRUE(w->Append(Bytes(big), true).ok());  // direct
+  ASSERT_TRUE(w->Flush().ok());
+  StagingWriter::Hashes got;
+  w->FinishHash([&](StagingWriter::Hashes h) { got = std::move(h); });
+  RunAll();
+  std::string all = prefix + small + big;
+  EXPECT_EQ(got.sha256, FakeDigestHex(all));
+  EXPECT_EQ(got.pieces_root, crypto::PiecesRootHex(Bytes(all)));
+}
+
+TEST_F(StagingWriterTest, OnlyTheAskedDigestsRun) {
+  auto w = Make();
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {.pieces_root = true}, t0_).ok());
+  EXPECT_TRUE(w->hashing());
+  ASSERT_TRUE(w->Append(Bytes("abc"), true).ok());
+  ASSERT_TRUE(w->Flush().ok());
+  StagingWriter::Hashes got{"x", "x"};
+  w->FinishHash([&](StagingWriter::Hashes h) { got = std::move(h); });
+  RunAll();
+  EXPECT_EQ(got.sha256, "");
+  EXPECT_EQ(got.pieces_root, crypto::PiecesRootHex(Bytes("abc")));
+
+  auto none = Make();
+  ASSERT_TRUE(none->Open(kSizeUnknown, 0, {}, t0_).ok());
+  EXPECT_FALSE(none->hashing());
+  got = {"x", "x"};
+  none->FinishHash([&](StagingWriter::Hashes h) { got = std::move(h); });
+  RunAll();
+  EXPECT_EQ(got.sha256, "");
+  EXPECT_EQ(got.pieces_root, "") << "no digest ran: nothing to compare, never a root";
+}
+
+TEST_F(StagingWriterTest, RestartStartsThePiecesRootOver) {
+  auto w = Make();
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {.pieces_root = true}, t0_).ok());
+  ASSERT_TRUE(w->Append(Bytes("old version"), true).ok());
+  ASSERT_TRUE(w->Flush().ok());
+  w->Restart();
+  ASSERT_TRUE(w->Append(Bytes("new"), true).ok());
+  ASSERT_TRUE(w->Flush().ok());
+  std::string root;
+  w->FinishHash([&](StagingWriter::Hashes h) { root = std::move(h.pieces_root); });
+  RunAll();
+  EXPECT_EQ(root, crypto::PiecesRootHex(Bytes("new")));
+}
+
 TEST_F(StagingWriterTest, CheckpointRecordsSyncedBytesEvenAfterTheWriterIsGone) {
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 0, false, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {}, t0_).ok());
   std::string chunk(100 * 1024, 'q');
   ASSERT_TRUE(w->Append(Bytes(chunk), true).ok());
   ASSERT_TRUE(w->CheckpointDue(t0_));
@@ -127,7 +188,7 @@ TEST_F(StagingWriterTest, CheckpointRecordsSyncedBytesEvenAfterTheWriterIsGone) 
 
 TEST_F(StagingWriterTest, FailedSyncReportsOnlyWhileTheWriterLives) {
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 0, false, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {}, t0_).ok());
   ASSERT_TRUE(w->Append(Bytes("abc"), true).ok());
   EXPECT_FALSE(w->CheckpointDue(t0_)) << "neither enough bytes nor time";
   ASSERT_TRUE(w->CheckpointDue(t0_ + std::chrono::hours(1)));
@@ -149,7 +210,7 @@ TEST_F(StagingWriterTest, FailedSyncReportsOnlyWhileTheWriterLives) {
 
 TEST_F(StagingWriterTest, RestartForgetsEverything) {
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 0, true, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {.sha256 = true}, t0_).ok());
   ASSERT_TRUE(w->Append(Bytes("old version"), true).ok());
   ASSERT_TRUE(w->Flush().ok());
   ASSERT_TRUE(w->Append(Bytes(" more"), true).ok());
@@ -160,7 +221,7 @@ TEST_F(StagingWriterTest, RestartForgetsEverything) {
   ASSERT_TRUE(w->Append(Bytes("new"), true).ok());
   ASSERT_TRUE(w->Flush().ok());
   std::string hex;
-  w->FinishHash([&](std::string h) { hex = std::move(h); });
+  w->FinishHash([&](StagingWriter::Hashes h) { hex = std::move(h.sha256); });
   RunAll();
   EXPECT_EQ(Staged(), "new");
   EXPECT_EQ(hex, FakeDigestHex("new"));
@@ -168,7 +229,7 @@ TEST_F(StagingWriterTest, RestartForgetsEverything) {
 
 TEST_F(StagingWriterTest, FailedWriteCountsNothing) {
   auto w = Make();
-  ASSERT_TRUE(w->Open(kSizeUnknown, 0, false, t0_).ok());
+  ASSERT_TRUE(w->Open(kSizeUnknown, 0, {}, t0_).ok());
   payload_.fail_next_writes = 1;
   std::string big(64 * 1024, 'x');
   EXPECT_FALSE(w->Append(Bytes(big), true).ok());
@@ -181,7 +242,7 @@ TEST_F(StagingWriterTest, FailedWriteCountsNothing) {
 TEST_F(StagingWriterTest, OpenFailureIsReported) {
   payload_.fail_next_opens = 1;
   auto w = Make();
-  EXPECT_FALSE(w->Open(kSizeUnknown, 0, false, t0_).ok());
+  EXPECT_FALSE(w->Open(kSizeUnknown, 0, {}, t0_).ok());
   EXPECT_FALSE(w->is_open());
 }
 

@@ -63,6 +63,7 @@ FileRecord FullFile(uint32_t index) {
   f.stats.download_mode = DownloadMode::kGroup;
   f.counted_bytes = 26;
   f.resume_data = std::string("opaque\0\xff resume", 15);
+  f.content_id = "cid1-16385-" + std::string(64, 'a') + "-0badc0de";
   return f;
 }
 
@@ -136,6 +137,7 @@ void ExpectFileEq(const FileRecord& a, const FileRecord& b) {
   EXPECT_EQ(a.stats.download_mode, b.stats.download_mode);
   EXPECT_EQ(a.counted_bytes, b.counted_bytes);
   EXPECT_EQ(a.resume_data, b.resume_data);
+  EXPECT_EQ(a.content_id, b.content_id);
 }
 
 void ExpectJobEq(const JobRecord& a, const JobRecord& b) {
@@ -403,37 +405,43 @@ TEST_F(JobStoreTest, SchemaAndPragmas) {
   EXPECT_EQ(*(*db)->QueryText("PRAGMA journal_mode"), "wal");
 }
 
+constexpr char kOldRows4[] = R"sql(
+  INSERT INTO jobs (id, type, owner_uid, display_name, description, priority, notify_flags,
+    notify_program, notify_parameters, min_retry_delay_s, no_progress_timeout_s,
+    no_progress_timeout_set, cost_policy, proxy_usage, proxy_list, proxy_bypass,
+    custom_headers, state, error_count, creation_ns, modification_ns, transfer_completion_ns,
+    retry_at_ns, last_progress_ns, max_rate)
+  VALUES (x'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 1000, 'old job', '', 2, 3, '', '', 600, 86400,
+    0, 0, 0, '', '', '', 1, 0, 1, 2, 0, 0, 0, 7);
+  INSERT INTO files (job_id, idx, remote_url, local_name, file_id, ranges, expected_size,
+    sha256, bytes_total, bytes_transferred, transferred, delivered, etag, last_modified,
+    validation_retries, stat_file_size, stat_total_bytes_downloaded, stat_bytes_from_http,
+    stat_bytes_from_lan_peers, stat_bytes_from_group_peers, stat_bytes_from_cache_server,
+    stat_bytes_to_peers, stat_http_connections, stat_lan_connections, stat_group_connections,
+    stat_duration_ns, stat_background)
+  VALUES (x'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 'https://example.com/old', '/tmp/old', '', '',
+    -1, '', 100, 40, 0, 0, '"e1"', 'lm', 0, 0, 40, 40, 0, 0, 0, 0, 1, 0, 0, 5, 1);)sql";
+
+// A store at schema `version` holding the old job of kOldRows4 (a job and a
+// file as ferry of schema version 4 wrote them) and then `more` SQL.
+void WriteOldStore(const std::string& path, int64_t version, const char* more) {
+  auto db =
+      sqlite::Database::Open(path, sqlite::open_flags::kReadWrite | sqlite::open_flags::kCreate);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Exec("BEGIN").ok());
+  ASSERT_TRUE(MigrateTo(**db, 0, version).ok());
+  ASSERT_TRUE((*db)->Exec("COMMIT").ok());
+  ASSERT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), version);
+  ASSERT_TRUE((*db)->Exec(kOldRows4).ok());
+  if (*more) {
+    ASSERT_TRUE((*db)->Exec(more).ok());
+  }
+}
+
 // A store written by the previous version (4, before resume_data) opens,
 // is upgraded in place, and keeps every row as it was.
 TEST_F(JobStoreTest, OpensVersion4StoreAndUpgradesItInPlace) {
-  {
-    auto db =
-        sqlite::Database::Open(path_, sqlite::open_flags::kReadWrite | sqlite::open_flags::kCreate);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec("BEGIN").ok());
-    ASSERT_TRUE(MigrateTo(**db, 0, 4).ok());
-    ASSERT_TRUE((*db)->Exec("COMMIT").ok());
-    ASSERT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), 4);
-    // A job and a file as ferry of schema version 4 wrote them.
-    constexpr char kRows[] = R"sql(
-      INSERT INTO jobs (id, type, owner_uid, display_name, description, priority, notify_flags,
-        notify_program, notify_parameters, min_retry_delay_s, no_progress_timeout_s,
-        no_progress_timeout_set, cost_policy, proxy_usage, proxy_list, proxy_bypass,
-        custom_headers, state, error_count, creation_ns, modification_ns, transfer_completion_ns,
-        retry_at_ns, last_progress_ns, max_rate)
-      VALUES (x'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 1000, 'old job', '', 2, 3, '', '', 600, 86400,
-        0, 0, 0, '', '', '', 1, 0, 1, 2, 0, 0, 0, 7);
-      INSERT INTO files (job_id, idx, remote_url, local_name, file_id, ranges, expected_size,
-        sha256, bytes_total, bytes_transferred, transferred, delivered, etag, last_modified,
-        validation_retries, stat_file_size, stat_total_bytes_downloaded, stat_bytes_from_http,
-        stat_bytes_from_lan_peers, stat_bytes_from_group_peers, stat_bytes_from_cache_server,
-        stat_bytes_to_peers, stat_http_connections, stat_lan_connections, stat_group_connections,
-        stat_duration_ns, stat_background)
-      VALUES (x'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 0, 'https://example.com/old', '/tmp/old', '', '',
-        -1, '', 100, 40, 0, 0, '"e1"', 'lm', 0, 0, 40, 40, 0, 0, 0, 0, 1, 0, 0, 5, 1);
-    )sql";
-    ASSERT_TRUE((*db)->Exec(kRows).ok());
-  }
+  WriteOldStore(path_, 4, "");
   auto s = OpenStore();
   ASSERT_TRUE(s);
   std::vector<JobRecord> jobs;
@@ -458,6 +466,32 @@ TEST_F(JobStoreTest, OpensVersion4StoreAndUpgradesItInPlace) {
   ASSERT_TRUE(s->LoadAll(&jobs).ok());
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_EQ(jobs[0].files[0].resume_data, std::string("r\0d", 3));
+  auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), kSchemaVersion);
+}
+
+// A store of schema version 5 (before content ids) opens, is upgraded in
+// place, keeps its rows (resume data included), and its files have no id.
+TEST_F(JobStoreTest, OpensVersion5StoreAndUpgradesItInPlace) {
+  WriteOldStore(path_, 5, "UPDATE files SET resume_data = x'0100ff';");
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  std::vector<JobRecord> jobs;
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  ASSERT_EQ(jobs[0].files.size(), 1u);
+  EXPECT_EQ(jobs[0].files[0].bytes_transferred, 40u);
+  EXPECT_EQ(jobs[0].files[0].resume_data, std::string("\x01\x00\xff", 3));
+  EXPECT_EQ(jobs[0].files[0].content_id, "");
+
+  // The upgraded store keeps a content id like any other field.
+  JobRecord changed = jobs[0];
+  changed.files[0].content_id = "cid1-0-" + std::string(64, '0') + "-00000000";
+  ASSERT_TRUE(Put(*s, {&changed}).ok());
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].files[0].content_id, changed.files[0].content_id);
   auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadOnly);
   ASSERT_TRUE(db.ok());
   EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), kSchemaVersion);
