@@ -94,11 +94,20 @@ TEST_F(TorrentTest, CorruptingSeederIsBannedAndNoBadByteIsKept) {
   const torrent::PeerBytes& from_bad = ledger.peers().at("127.0.0.3");
   EXPECT_EQ(from_bad.verified, 0u);
   EXPECT_TRUE(from_bad.banned);
-  // A piece with blocks from it that a good peer completed after the ban
-  // may still fail: at most 2 in all.
   EXPECT_EQ(from_bad.bad_pieces, blamed());
-  EXPECT_LE(from_bad.bad_pieces, 2);
-  EXPECT_LE(from_bad.received, uint64_t{2} * kPiece);
+  // The ban comes with its 2nd bad piece at the latest (events are in
+  // libtorrent's order). Pieces it had sent blocks of before the ban may
+  // still fail afterwards, when a good peer completes them: how many depends
+  // on how many requests were in flight (on a loaded machine 3 failed in all
+  // once), so they are not bounded here.
+  int blamed_before_ban = 0;
+  for (const torrent::Event& e : getter->events) {
+    if (const auto* b = std::get_if<torrent::event::PeerBanned>(&e); b && b->address == "127.0.0.3")
+      break;
+    if (const auto* f = std::get_if<torrent::event::PieceFailed>(&e))
+      blamed_before_ban += static_cast<int>(std::count(f->peers.begin(), f->peers.end(), "127.0.0.3"));
+  }
+  EXPECT_LE(blamed_before_ban, 2) << "banned only after its 3rd bad piece";
   EXPECT_EQ(ledger.peers().at("127.0.0.2").verified, kSize);
 }
 
