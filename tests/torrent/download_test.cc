@@ -88,6 +88,47 @@ TEST_F(TorrentDownloadTest, HybridMagnetGetsItsMetadataFromThePeer) {
   SeedAndDownload(torrent, params);
 }
 
+// The seeding cache's path (docs/p2p.md "Seeding cache"): a magnet's
+// metadata, saved as a .torrent once finished, names the same torrent and
+// seeds the downloaded copy to a third session.
+TEST_F(TorrentDownloadTest, AFinishedMagnetSavesItsTorrentFileWhichSeedsTheCopy) {
+  const std::string torrent =
+      MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kHybrid, 256 << 10);
+  ASSERT_FALSE(torrent.empty());
+  auto seeder = StartNode("127.0.0.2");
+  auto getter = StartNode("127.0.0.1");
+  auto third = StartNode("127.0.0.3");
+  ASSERT_TRUE(seeder && getter && third);
+  ASSERT_NE(SeedAndWait(*seeder, {torrent, dir_.Path("seed/file.bin")}), 0u);
+  torrent::AddParams params;
+  params.magnet = MagnetOf(torrent);
+  params.save_dir = dir_.Path("get");
+  params.paused = false;
+  const TorrentId id = AddAndWait(*getter, params);
+  ASSERT_NE(id, 0u);
+  ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.2", seeder->port).ok());
+  ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::Finished>(id); }));
+  ASSERT_TRUE(getter->session->SaveTorrentFile(id).ok());
+  ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::TorrentFileSaved>(id); }));
+  const std::string saved = getter->Events<torrent::event::TorrentFileSaved>().front().data;
+  EXPECT_EQ(MagnetOf(saved), MagnetOf(torrent)) << "the same info-hashes";
+  EXPECT_EQ(getter->session->SaveTorrentFile(999).code(), code::kNotSet);
+
+  std::filesystem::create_directories(dir_.Path("cache"));
+  std::filesystem::copy_file(dir_.Path("get/file.bin"), dir_.Path("cache/copy.data"));
+  ASSERT_NE(SeedAndWait(*getter, {saved, dir_.Path("cache/copy.data")}), 0u);
+  std::filesystem::create_directories(dir_.Path("third"));
+  torrent::AddParams from_copy;
+  from_copy.torrent = saved;
+  from_copy.save_dir = dir_.Path("third");
+  from_copy.paused = false;
+  const TorrentId got = AddAndWait(*third, from_copy);
+  ASSERT_NE(got, 0u);
+  ASSERT_TRUE(third->session->ConnectPeer(got, "127.0.0.1", getter->port).ok());
+  ASSERT_TRUE(RunUntil([&] { return third->Has<torrent::event::Finished>(got); }));
+  EXPECT_EQ(Sha256File(dir_.Path("third/file.bin")), sha_);
+}
+
 TEST_F(TorrentDownloadTest, BadInputIsRefusedAndAddsNothing) {
   auto node = StartNode("127.0.0.1");
   ASSERT_TRUE(node);

@@ -216,6 +216,12 @@ ferry::Status LtSession::SaveResumeData(TorrentId id) {
   });
 }
 
+ferry::Status LtSession::SaveTorrentFile(TorrentId id) {
+  ferry::Status s = SaveResumeData(id);
+  if (s.ok()) ++Find(id)->torrent_files_wanted;
+  return s;
+}
+
 ferry::Status LtSession::ConnectPeer(TorrentId id, const std::string& address, uint16_t port) {
   lt::error_code ec;
   const lt::address a = lt::make_address(address, ec);

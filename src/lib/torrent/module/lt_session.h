@@ -46,6 +46,7 @@ class LtSession final : public Session {
   ferry::Status Resume(TorrentId id) override;
   ferry::Status Remove(TorrentId id, bool delete_files) override;
   ferry::Status SaveResumeData(TorrentId id) override;
+  ferry::Status SaveTorrentFile(TorrentId id) override;
   ferry::Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) override;
   ferry::Status SetTorrentLimits(TorrentId id, RateLimits limits) override;
   void SetLocalPeerLimits(RateLimits limits) override;
@@ -62,6 +63,7 @@ class LtSession final : public Session {
     TorrentId id;
     lt::torrent_handle handle;  // invalid until the add_torrent_alert
     bool removed = false;       // Remove was called: unknown to the caller
+    int torrent_files_wanted = 0;  // SaveTorrentFile calls not answered yet
     std::vector<std::function<void(const lt::torrent_handle&)>> pending;  // until added
     std::optional<std::string> chosen_file;
     std::optional<std::string> store_as;           // AddParams::store_as
@@ -101,6 +103,7 @@ class LtSession final : public Session {
   bool OnSessionAlert(lt::alert* a);
   void OnAdded(lt::alert* a);
   void OnStateUpdate(lt::alert* a);
+  void OnResumeData(lt::alert* a);
 
   std::unique_ptr<lt::session> session_;
   int event_fd_;
