@@ -47,6 +47,9 @@ SeedCache::SeedCache(PeerBackend& backend, sys::Clock& clock, sys::Executor& loo
 SeedCache::~SeedCache() {
   if (check_ != 0) clock_.Cancel(check_);
   if (uploads_ != 0) clock_.Cancel(uploads_);
+  // Upload counts not yet written (the loop has stopped: nothing races).
+  for (const std::string& key : dirty_)
+    if (auto it = entries_.find(key); it != entries_.end()) Persist(it->second);
 }
 
 Status SeedCache::Open() {

@@ -52,7 +52,8 @@ class SeedCache final : public core::SeedCacheControl {
   static constexpr std::chrono::seconds kUploadInterval{5};
 
   // `dir` is the cache directory (created 0700). Everything given must
-  // outlive the cache.
+  // outlive the cache. Destroy it after the loop has stopped: it writes the
+  // upload counts not yet in the index.
   SeedCache(PeerBackend& backend, sys::Clock& clock, sys::Executor& loop, sys::Executor& workers,
             core::SeedIndex& index, std::string dir, CacheLimits limits);
   ~SeedCache() override;
