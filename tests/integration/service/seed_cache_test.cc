@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "integration/service/torrent_service_test.h"
+#include "support/torrent_service_test.h"
 
 namespace ferry::test {
 namespace {

@@ -21,7 +21,7 @@
 #include "support/free_port.h"
 #include "support/service_test.h"
 #include "support/torrent_tools.h"
-#include "integration/service/torrent_service_test.h"
+#include "support/torrent_service_test.h"
 
 namespace ferry::test {
 namespace {

@@ -1,7 +1,8 @@
 // TorrentServiceTest: a real ferryd that fetches torrents from a libtorrent
 // seeder on loopback (support/lt_seed.py, Debian python3-libtorrent): the
-// fixture of TorrentSourceTest and SeedCacheTest (this directory only: it
-// uses the build tree's module path, FERRY_TORRENT_MODULE_BUILT).
+// fixture of TorrentSourceTest, SeedCacheTest and FerrySeedsTest. Header
+// only: it uses the build tree's module path, FERRY_TORRENT_MODULE_BUILT,
+// which the test binaries that include it define (tests/CMakeLists.txt).
 //
 // ferryd listens on 127.0.0.1 on a free port with local service discovery
 // off; the seeder, on 127.0.0.2, connects to it every second (ferryd accepts
