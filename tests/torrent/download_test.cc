@@ -26,21 +26,32 @@ class TorrentDownloadTest : public TorrentTest {
     ASSERT_FALSE(sha_.empty());
   }
 
-  // Seeds file.bin on 127.0.0.2 and downloads it on 127.0.0.1 from `params`
-  // (save_dir is filled in); checks the bytes and the accounting.
+  // Adds `params` running on `node`, saving into `save_dir`, connects it to
+  // `peer` and waits for Finished: the id, 0 (and a failure) otherwise.
+  TorrentId FetchFrom(TorrentNode& node, torrent::AddParams params, const std::string& save_dir,
+                      const TorrentNode& peer) {
+    params.save_dir = save_dir;
+    params.paused = false;
+    const TorrentId id = AddAndWait(node, params);
+    if (id == 0) return 0;
+    EXPECT_TRUE(node.session->ConnectPeer(id, peer.address, peer.port).ok());
+    if (!RunUntil([&] { return node.Has<torrent::event::Finished>(id); })) {
+      ADD_FAILURE() << "not finished";
+      return 0;
+    }
+    return id;
+  }
+
+  // Seeds file.bin on 127.0.0.2 and downloads it on 127.0.0.1 from `params`;
+  // checks the bytes and the accounting.
   void SeedAndDownload(const std::string& torrent, torrent::AddParams params) {
     auto seeder = StartNode("127.0.0.2");
     auto getter = StartNode("127.0.0.1");
     ASSERT_TRUE(seeder && getter);
     const TorrentId seeding = SeedAndWait(*seeder, {torrent, dir_.Path("seed/file.bin")});
     ASSERT_NE(seeding, 0u);
-    params.save_dir = dir_.Path("get");
-    params.paused = false;
-    const TorrentId id = AddAndWait(*getter, params);
+    const TorrentId id = FetchFrom(*getter, params, dir_.Path("get"), *seeder);
     ASSERT_NE(id, 0u);
-    ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.2", seeder->port).ok());
-    ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::Finished>(id); }))
-        << "not finished";
     EXPECT_EQ(Sha256File(dir_.Path("get/file.bin")), sha_);
 
     const torrent::PeerLedger* ledger = getter->session->Ledger(id);
@@ -102,12 +113,8 @@ TEST_F(TorrentDownloadTest, AFinishedMagnetSavesItsTorrentFileWhichSeedsTheCopy)
   ASSERT_NE(SeedAndWait(*seeder, {torrent, dir_.Path("seed/file.bin")}), 0u);
   torrent::AddParams params;
   params.magnet = MagnetOf(torrent);
-  params.save_dir = dir_.Path("get");
-  params.paused = false;
-  const TorrentId id = AddAndWait(*getter, params);
+  const TorrentId id = FetchFrom(*getter, params, dir_.Path("get"), *seeder);
   ASSERT_NE(id, 0u);
-  ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.2", seeder->port).ok());
-  ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::Finished>(id); }));
   ASSERT_TRUE(getter->session->SaveTorrentFile(id).ok());
   ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::TorrentFileSaved>(id); }));
   const std::string saved = getter->Events<torrent::event::TorrentFileSaved>().front().data;
@@ -120,12 +127,7 @@ TEST_F(TorrentDownloadTest, AFinishedMagnetSavesItsTorrentFileWhichSeedsTheCopy)
   std::filesystem::create_directories(dir_.Path("third"));
   torrent::AddParams from_copy;
   from_copy.torrent = saved;
-  from_copy.save_dir = dir_.Path("third");
-  from_copy.paused = false;
-  const TorrentId got = AddAndWait(*third, from_copy);
-  ASSERT_NE(got, 0u);
-  ASSERT_TRUE(third->session->ConnectPeer(got, "127.0.0.1", getter->port).ok());
-  ASSERT_TRUE(RunUntil([&] { return third->Has<torrent::event::Finished>(got); }));
+  ASSERT_NE(FetchFrom(*third, from_copy, dir_.Path("third"), *getter), 0u);
   EXPECT_EQ(Sha256File(dir_.Path("third/file.bin")), sha_);
 }
 

@@ -1,5 +1,6 @@
 #include "transfer/p2p/seed_cache.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -22,8 +23,9 @@ uint64_t FileSystemSize(const std::string& dir) {
 }
 
 // Files in `dir` that no entry names (a copy cut short by a crash, entries
-// removed while ferryd was down). Worker: unlinks them.
-void RemoveStrays(const std::string& dir, std::set<std::string> keep) {
+// removed while ferryd was down). Called at Open, before any copy can start
+// (on a worker it could race with the first copy).
+void RemoveStrays(const std::string& dir, const std::set<std::string>& keep) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
     if (keep.count(e.path().filename().string()) != 0) continue;
@@ -71,13 +73,19 @@ Status SeedCache::Open() {
     keep.insert(std::filesystem::path(r.path).filename().string());
     entries_.emplace(r.key, std::move(r));
   }
-  workers_.Post([dir = dir_, keep] { RemoveStrays(dir, keep); });
+  RemoveStrays(dir_, keep);
   Enforce();
   for (auto& [key, r] : entries_) Seed(r);
   if (!entries_.empty())
     log::Info("seeding cache: {} entries, {} bytes, in {}", entries_.size(), CacheBytes(), dir_);
   ArmCheck();
   return Status::OK();
+}
+
+std::string SeedCache::DataPath(const std::string& key) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return fmt::format("{}/{}.{}-{}.data", dir_, key, ns.count(), ++copies_);
 }
 
 bool SeedCache::Wants(const std::string& key, uint64_t size) {
@@ -98,23 +106,22 @@ void SeedCache::Offer(SeedOffer offer, sys::SharedFd fd) {
   sys::RunOnWorkerThenLoop(
       workers_, loop_, lifetime_,
       [fd, size, dst, dir = dir_]() -> Result<uint64_t> {
-        ::unlink(dst.c_str());  // a stray of an earlier run
         auto method = sys::CloneOrCopyFile(*fd, size, dst, 0600);
         if (!method.ok()) return method.status();
         log::Debug("seeding cache: {} copied by {}", dst, sys::CopyMethodName(*method));
         return FileSystemSize(dir);
       },
-      [this, offer = std::move(offer)](Result<uint64_t> copied) mutable {
+      [this, offer = std::move(offer), dst](Result<uint64_t> copied) mutable {
         copying_.erase(offer.key);
         if (!copied.ok()) {
           log::Warn("seeding cache: cannot keep {}: {}", offer.name, copied.status().ToString());
           return;
         }
-        Added(std::move(offer), *copied);
+        Added(std::move(offer), dst, *copied);
       });
 }
 
-void SeedCache::Added(SeedOffer offer, uint64_t fs_size) {
+void SeedCache::Added(SeedOffer offer, std::string path, uint64_t fs_size) {
   if (fs_size != 0) fs_size_ = fs_size;
   core::SeedRecord r;
   r.key = offer.key;
@@ -125,7 +132,7 @@ void SeedCache::Added(SeedOffer offer, uint64_t fs_size) {
   r.entry.name = offer.name;
   r.entry.size_bytes = offer.size;
   r.entry.created = r.entry.last_used = clock_.Now();
-  r.path = DataPath(offer.key);
+  r.path = std::move(path);
   r.torrent = std::move(offer.torrent);
   Persist(r);
   core::SeedRecord& added = entries_[r.key] = std::move(r);

@@ -77,9 +77,11 @@ class SeedCache final : public core::SeedCacheControl {
   uint64_t CacheEntries() override { return entries_.size(); }
 
  private:
-  std::string DataPath(const std::string& key) const { return dir_ + "/" + key + ".data"; }
+  // A name of its own per copy ("<key>.<n>.data"), so that the unlink of an
+  // evicted entry (on a worker) never hits a newer copy of the same content.
+  std::string DataPath(const std::string& key);
   uint64_t Bound() const { return CacheBound(limits_, fs_size_); }
-  void Added(SeedOffer offer, uint64_t fs_size);
+  void Added(SeedOffer offer, std::string path, uint64_t fs_size);
   void Seed(core::SeedRecord& record);
   void Enforce();
   void Evict(const std::string& key);
@@ -97,6 +99,7 @@ class SeedCache final : public core::SeedCacheControl {
   std::string dir_;
   CacheLimits limits_;
   uint64_t fs_size_ = 0;
+  uint64_t copies_ = 0;  // DataPath's counter
   std::map<std::string, core::SeedRecord> entries_;
   std::map<std::string, torrent::TorrentId> ids_;   // key -> seeding torrent
   std::map<torrent::TorrentId, std::string> seeding_;
