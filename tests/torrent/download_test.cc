@@ -131,6 +131,33 @@ TEST_F(TorrentDownloadTest, AFinishedMagnetSavesItsTorrentFileWhichSeedsTheCopy)
   EXPECT_EQ(Sha256File(dir_.Path("third/file.bin")), sha_);
 }
 
+// max_upload_rate (docs/p2p.md "Seeding cache") sets the local peer class's
+// upload limit: it holds a loopback peer back (a bound with a wide margin:
+// 16 KiB/s for 3 s is ~48 KiB, unlimited loopback moves the whole 3 MiB),
+// and lifting it lets the download finish.
+TEST_F(TorrentDownloadTest, TheLocalPeerClassUploadLimitHoldsALoopbackPeerBack) {
+  const std::string torrent = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kV1, 256 << 10);
+  ASSERT_FALSE(torrent.empty());
+  auto seeder = StartNode("127.0.0.2");
+  auto getter = StartNode("127.0.0.1");
+  ASSERT_TRUE(seeder && getter);
+  seeder->session->SetLocalPeerLimits(torrent::RateLimits{16 << 10, 0});
+  ASSERT_NE(SeedAndWait(*seeder, {torrent, dir_.Path("seed/file.bin")}), 0u);
+  torrent::AddParams params;
+  params.torrent = torrent;
+  params.save_dir = dir_.Path("get");
+  params.paused = false;
+  const TorrentId id = AddAndWait(*getter, params);
+  ASSERT_NE(id, 0u);
+  ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.2", seeder->port).ok());
+  RunUntil([] { return false; }, std::chrono::seconds(3));
+  EXPECT_LT(getter->session->Ledger(id)->Totals().lan_received, 512u << 10);
+  EXPECT_FALSE(getter->Has<torrent::event::Finished>(id));
+  seeder->session->SetLocalPeerLimits(torrent::RateLimits{0, 0});
+  ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::Finished>(id); }));
+  EXPECT_EQ(Sha256File(dir_.Path("get/file.bin")), sha_);
+}
+
 TEST_F(TorrentDownloadTest, BadInputIsRefusedAndAddsNothing) {
   auto node = StartNode("127.0.0.1");
   ASSERT_TRUE(node);

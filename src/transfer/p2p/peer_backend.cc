@@ -65,8 +65,10 @@ Result<torrent::Session*> PeerBackend::session() {
     session_->SetGlobalLimits(torrent::RateLimits{up, 0});
     session_->SetLocalPeerLimits(torrent::RateLimits{up, 0});
   }
-  log::Info("peer-to-peer session started (port {}, local service discovery {})",
-            settings_.listen_port, settings_.local_service_discovery ? "on" : "off");
+  log::Info("peer-to-peer session started (port {}, local service discovery {}, upload limit {})",
+            settings_.listen_port, settings_.local_service_discovery ? "on" : "off",
+            settings_.max_upload_rate == 0 ? std::string("none")
+                                           : std::to_string(settings_.max_upload_rate) + " B/s");
   return session_.get();
 }
 
