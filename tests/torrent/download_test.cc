@@ -158,6 +158,32 @@ TEST_F(TorrentDownloadTest, TheLocalPeerClassUploadLimitHoldsALoopbackPeerBack) 
   EXPECT_EQ(Sha256File(dir_.Path("get/file.bin")), sha_);
 }
 
+// One torrent per info-hash in a session (the seeding cache and a job that
+// fetches the same content): a fetch replaces a seed, a seed waits while a
+// fetch runs, and a second fetch fails instead of sharing the first's handle.
+TEST_F(TorrentDownloadTest, OneTorrentPerInfoHashAFetchReplacesASeed) {
+  const std::string torrent = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kHybrid, 256 << 10);
+  ASSERT_FALSE(torrent.empty());
+  auto node = StartNode("127.0.0.1");
+  ASSERT_TRUE(node);
+  const TorrentId seed = SeedAndWait(*node, {torrent, dir_.Path("seed/file.bin")});
+  ASSERT_NE(seed, 0u);
+  torrent::AddParams params;
+  params.magnet = MagnetOf(torrent);
+  params.save_dir = dir_.Path("get");
+  const TorrentId fetch = AddAndWait(*node, params);
+  ASSERT_NE(fetch, 0u);
+  EXPECT_TRUE(RunUntil([&] { return node->Has<torrent::event::Removed>(seed); }));
+  EXPECT_EQ(node->session->Seed({torrent, dir_.Path("seed/file.bin")}).status().code(),
+            code::kInvalidState);
+  params.magnet.clear();
+  params.torrent = torrent;
+  auto second = node->session->Add(params);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(RunUntil([&] { return node->Has<torrent::event::AddFailed>(*second); }));
+  EXPECT_NE(node->session->GetStatus(fetch), nullptr) << "the first fetch stays";
+}
+
 TEST_F(TorrentDownloadTest, BadInputIsRefusedAndAddsNothing) {
   auto node = StartNode("127.0.0.1");
   ASSERT_TRUE(node);

@@ -227,7 +227,10 @@ class Session {
   // Otherwise the id; an Added or AddFailed event follows.
   virtual Result<TorrentId> Add(const AddParams& params) = 0;
   // As Add, for a finished file to seed; E_INVALIDARG also for a torrent of
-  // several files.
+  // several files; DO_E_INVALID_STATE while the session fetches the same
+  // torrent (same v1 or v2 info-hash). One torrent per info-hash: an Add of
+  // a torrent that is seeded removes the seed (its Removed event follows),
+  // and an Add of a torrent that is being fetched fails (AddFailed).
   virtual Result<TorrentId> Seed(const SeedParams& params) = 0;
 
   // code::kNotSet (ERROR_NOT_FOUND) for an unknown id, else S_OK.

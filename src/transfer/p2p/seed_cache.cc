@@ -91,8 +91,14 @@ std::string SeedCache::DataPath(const std::string& key) {
 bool SeedCache::Wants(const std::string& key, uint64_t size) {
   if (key.empty() || copying_.count(key) != 0) return false;
   if (auto it = entries_.find(key); it != entries_.end()) {
+    // Fetched again: the fetch replaced the seed in the session (one torrent
+    // per info-hash). Seed again on a later turn, once the fetch has
+    // removed its torrent.
     it->second.entry.last_used = clock_.Now();
     Persist(it->second);
+    sys::PostIfAlive(loop_, lifetime_, [this, key] {
+      if (auto e = entries_.find(key); e != entries_.end()) Seed(e->second);
+    });
     return false;
   }
   return size <= Bound();
@@ -148,7 +154,11 @@ void SeedCache::Seed(core::SeedRecord& r) {
   if (!session.ok()) return;
   auto id = (*session)->Seed(torrent::SeedParams{r.torrent, r.path, false});
   if (!id.ok()) {
-    log::Warn("seeding cache: cannot seed {}: {}", r.entry.name, id.status().ToString());
+    // DO_E_INVALID_STATE: a job fetches the same torrent; OnCheck retries.
+    if (id.status().code() == code::kInvalidState)
+      log::Debug("seeding cache: {} waits: {}", r.entry.name, id.status().message());
+    else
+      log::Warn("seeding cache: cannot seed {}: {}", r.entry.name, id.status().ToString());
     return;
   }
   ids_[r.key] = *id;
@@ -173,6 +183,11 @@ void SeedCache::OnEvent(const torrent::Event& event) {
     dirty_.insert(r.key);  // written at the next OnUploads: not one commit per update
     return;
   }
+  if (const auto* removed = std::get_if<torrent::event::Removed>(&event)) {
+    // A fetch of the same torrent replaced the seed (Wants seeds it again).
+    Forget(removed->id);
+    return;
+  }
   const auto* failed = std::get_if<torrent::event::AddFailed>(&event);
   const auto* error = std::get_if<torrent::event::TorrentError>(&event);
   if (failed == nullptr && error == nullptr) return;
@@ -194,15 +209,21 @@ void SeedCache::Evict(const std::string& key) {
   if (it == entries_.end()) return;
   if (auto id = ids_.find(key); id != ids_.end()) {
     if (auto session = backend_.session(); session.ok()) (*session)->Remove(id->second, false);
-    seeding_.erase(id->second);
-    seen_upload_.erase(id->second);
-    ids_.erase(id);
+    Forget(id->second);
   }
   log::Info("seeding cache: removing {} ({})", it->second.entry.name, key);
   if (Status s = index_.RemoveSeed(key); !s.ok())
     log::Warn("seeding cache: cannot remove {} from the index: {}", key, s.ToString());
   workers_.Post([path = it->second.path] { ::unlink(path.c_str()); });
   entries_.erase(it);
+}
+
+void SeedCache::Forget(torrent::TorrentId id) {
+  auto it = seeding_.find(id);
+  if (it == seeding_.end()) return;
+  if (auto key = ids_.find(it->second); key != ids_.end() && key->second == id) ids_.erase(key);
+  seen_upload_.erase(id);
+  seeding_.erase(it);
 }
 
 void SeedCache::Persist(const core::SeedRecord& r) {
@@ -241,6 +262,9 @@ void SeedCache::ArmCheck() {
 void SeedCache::OnCheck() {
   check_ = 0;
   Enforce();
+  // Entries not seeding (a fetch of the same torrent held them back).
+  for (auto& [key, r] : entries_)
+    if (ids_.count(key) == 0) Seed(r);
   ArmCheck();
 }
 

@@ -12,6 +12,10 @@
 // kCheckInterval on the engine clock. A file larger than the bound is not
 // cached. "Used": cached, fetched again, or uploading to a peer.
 //
+// One torrent per info-hash in a session: a job fetching cached content
+// replaces the seed (lib/torrent removes it); the cache seeds it again once
+// the fetch is done (Wants), or at the next check.
+//
 // At Open the index is loaded and the entries still in bounds are seeded
 // again; the session (and libtorrent) is created only when there is one, so
 // an idle ferryd with an empty cache maps nothing of libtorrent.
@@ -85,6 +89,7 @@ class SeedCache final : public core::SeedCacheControl {
   void Seed(core::SeedRecord& record);
   void Enforce();
   void Evict(const std::string& key);
+  void Forget(torrent::TorrentId id);  // the seed is gone from the session
   void Persist(const core::SeedRecord& record);
   void ArmCheck();
   void OnCheck();

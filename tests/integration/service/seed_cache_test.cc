@@ -86,6 +86,18 @@ TEST_F(SeedCacheTest, AFetchedTorrentIsServedFromTheCacheToAnotherClient) {
   EXPECT_EQ(st.cache_size_bytes, kSize);
 }
 
+// One torrent per info-hash in a session: a job fetching content the cache
+// seeds takes it over, and the cache seeds it again once the job is done.
+TEST_F(SeedCacheTest, AJobFetchingCachedContentTakesOverAndTheCacheSeedsAgain) {
+  StartSeeder();
+  DownloadAndCheck(torrent_.Magnet());
+  ASSERT_TRUE(CacheHas(1));
+  DownloadAndCheck("file://" + torrent_path_);
+  ASSERT_EQ(Cache().size(), 1u);
+  FetchFromFerryd(torrent_, sha_);
+  EXPECT_TRUE(UploadedAtLeast(kSize));
+}
+
 TEST_F(SeedCacheTest, TheCacheSurvivesRestartsAndIsSeededAgain) {
   StartSeeder();
   DownloadAndCheck("file://" + torrent_path_);
