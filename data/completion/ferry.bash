@@ -14,7 +14,7 @@ _ferry() {
   fi
 
   local globals="--json --user --system --bus-address --help --version"
-  local verbs="get create add resume suspend cancel complete list info files error set monitor wait status limits stats hash download"
+  local verbs="get create add resume suspend cancel complete list info files error set monitor wait status limits stats hash cache download"
 
   # The verb is the first word that is neither an option nor an option's value.
   local verb="" i
@@ -56,6 +56,10 @@ _ferry() {
   fi
   if [[ $verb == download && $prev == download ]]; then
     COMPREPLY=($(compgen -W "start list status pause resume abort finalize" -- "$cur"))
+    return
+  fi
+  if [[ $verb == cache && $prev == cache ]]; then
+    COMPREPLY=($(compgen -W "clear" -- "$cur"))
     return
   fi
   if [[ $verb == download && ($prev == -o || $prev == --output) ]]; then

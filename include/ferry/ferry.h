@@ -132,6 +132,13 @@ class Manager {
   // (*statistics is untouched then); a figure an older ferryd does not
   // report stays 0.
   Status GetStatistics(ServiceStatistics* statistics);
+  // The service's seeding cache (docs/p2p.md "Seeding cache"): the files it
+  // keeps and seeds to peers, least recently used first. Any caller.
+  // E_UNEXPECTED when the answer is malformed (*entries untouched then).
+  Status ListCache(std::vector<CacheEntry>* entries);
+  // Stops seeding and deletes every entry. E_ACCESSDENIED for
+  // non-administrators when the service runs in system mode.
+  Status ClearCache();
   // IDOManager (ferry/download.h, do-download.md): a new download in Created
   // owned by the caller (BG_E_TOO_MANY_JOBS_PER_USER counts it as a job).
   Status CreateDownload(std::unique_ptr<Download>* download);

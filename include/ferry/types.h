@@ -229,6 +229,20 @@ struct ServiceStatistics {
   friend bool operator==(const ServiceStatistics&, const ServiceStatistics&) = default;
 };
 
+// One entry of the service's seeding cache (Manager::ListCache, docs/p2p.md
+// "Seeding cache"): a finished torrent's file that ferryd keeps and seeds.
+struct CacheEntry {
+  std::string content;       // "btih:<40 hex>" (v1 or hybrid), else "btmh:1220<64 hex>"
+  std::string info_hash_v1;  // 40 hex digits; empty for a v2-only torrent
+  std::string info_hash_v2;  // 64 hex digits; empty for a v1-only torrent
+  std::string name;          // the file's name in the torrent
+  uint64_t size_bytes = 0;
+  std::chrono::system_clock::time_point created{};
+  std::chrono::system_clock::time_point last_used{};  // cached, seeded again, or fetched again
+  uint64_t bytes_uploaded = 0;                        // to peers, since it was cached
+  friend bool operator==(const CacheEntry&, const CacheEntry&) = default;
+};
+
 std::string_view JobStateName(JobState state);  // "TRANSFERRED"
 std::string_view JobPriorityName(JobPriority priority);  // "NORMAL"
 std::string_view ErrorContextName(ErrorContext context);  // "REMOTE_FILE"

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddJobVerbs(verbs);
   AddWatchVerbs(verbs);
   AddHashVerb(verbs);
+  AddCacheVerb(verbs);
   RegisterStatsCommand(app, g, &rc);
 
   RegisterDownloadCommands(app, g, &rc);

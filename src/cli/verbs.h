@@ -50,5 +50,7 @@ void AddSetVerb(Verbs& v);
 void AddWatchVerbs(Verbs& v);
 // hash (hash_command.cc)
 void AddHashVerb(Verbs& v);
+// cache, cache clear (cache_command.cc)
+void AddCacheVerb(Verbs& v);
 
 }  // namespace ferry::cli

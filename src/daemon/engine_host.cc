@@ -9,10 +9,12 @@
 #include "store/download_store_sqlite.h"
 #include "store/job_store_sqlite.h"
 #include "store/payload_store_fs.h"
+#include "store/seed_index_sqlite.h"
 #include "sys/thread_pool.h"
 #include "transfer/file/file_backend.h"
 #include "transfer/http/http_backend.h"
 #include "transfer/p2p/peer_backend.h"
+#include "transfer/p2p/seed_cache.h"
 #include "util/log.h"
 
 namespace ferry::daemon {
@@ -47,6 +49,8 @@ struct EngineHost::Parts {
   std::unique_ptr<transfer::HttpBackend> http;
   std::unique_ptr<transfer::FileBackend> file;
   std::unique_ptr<transfer::PeerBackend> peers;           // its session starts at the first torrent
+  std::unique_ptr<store::SqliteSeedIndex> seed_index;
+  std::unique_ptr<transfer::SeedCache> cache;             // with peers and a cache directory
   std::unique_ptr<conditions::BusConditions> conditions;  // outlives the engine
 };
 
@@ -87,6 +91,15 @@ Result<std::unique_ptr<EngineHost>> EngineHost::Start(const HostOptions& o) {
   if (o.peers) {
     p.peers = std::make_unique<transfer::PeerBackend>(*h->loop_, *p.clock, p.http.get(), *o.peers);
     deps.peers = p.peers.get();
+    if (!o.peers->cache_dir.empty()) {
+      auto index = store::SqliteSeedIndex::Open(p.job_store->database());
+      if (!index.ok()) return index.status();
+      p.seed_index = std::move(index.value());
+      p.cache = std::make_unique<transfer::SeedCache>(*p.peers, *deps.clock, *h->loop_,
+                                                      *p.workers, *p.seed_index,
+                                                      o.peers->cache_dir, o.peers->cache);
+      p.peers->SetCache(p.cache.get());
+    }
   }
   deps.digest = store::MakeSha256DigestFactory();
   deps.pieces_root = store::MakePiecesRootDigestFactory();
@@ -117,6 +130,13 @@ Status EngineHost::OpenEngine(const core::EngineDeps& deps, const core::EngineCo
   auto e = core::Engine::Open(deps, config);
   if (!e.ok()) return e.status();
   engine_ = std::move(e.value());
+  // Seeds what the cache holds (and only then starts the torrent session).
+  if (parts_->cache)
+    if (Status s = parts_->cache->Open(); !s.ok()) {
+      log::Warn("seeding cache: {}; continuing without it", s.ToString());
+      parts_->peers->SetCache(nullptr);
+      parts_->cache.reset();
+    }
   auto ds = store::SqliteDownloadStore::Open(parts_->job_store->database());
   if (!ds.ok()) return ds.status();
   parts_->download_store = std::move(ds.value());
@@ -135,6 +155,8 @@ Status EngineHost::OpenEngine(const core::EngineDeps& deps, const core::EngineCo
   downloads_ = std::move(d.value());
   return Status::OK();
 }
+
+core::SeedCacheControl* EngineHost::cache() { return parts_->cache.get(); }
 
 Status EngineHost::Shutdown() {
   if (stopped_) return Status::OK();
@@ -159,7 +181,9 @@ EngineHost::~EngineHost() {
   if (parts_) {
     parts_->download_store.reset();
     parts_->workers.reset();
+    parts_->cache.reset();
     parts_->peers.reset();
+    parts_->seed_index.reset();
     parts_->file.reset();
     parts_->http.reset();
     parts_->payload.reset();

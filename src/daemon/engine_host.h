@@ -22,6 +22,7 @@
 #include "core/config.h"
 #include "core/download.h"
 #include "core/engine.h"
+#include "core/seed_cache.h"
 #include "sys/event_loop.h"
 #include "sys/file_system.h"
 #include "transfer/p2p/peer_backend.h"
@@ -78,6 +79,8 @@ class EngineHost {
   sys::EventLoop& loop() { return *loop_; }
   // DO's single downloads over the engine (loop thread only, like the engine).
   core::Downloads* downloads() { return downloads_.get(); }
+  // The seeding cache (loop thread only); nullptr without one.
+  core::SeedCacheControl* cache();
   const std::string& state_dir() const { return state_dir_; }
 
  private:

@@ -115,6 +115,7 @@ HostOptions HostOptionsFor(const Options& options, const Settings& settings) {
   ho.clock_offset = settings.clock_offset;
   ho.conditions_bus = ConditionsBus(options, settings);
   ho.peers = settings.peers;
+  ho.peers->cache_dir = options.cache_dir;
   if (settings.clock_offset.count() != 0)
     log::Warn("clock_offset_seconds = {}: the engine's clock is shifted (tests only)",
               settings.clock_offset.count());
@@ -180,6 +181,7 @@ int Run(const Options& options, const Settings& settings) {
   so.bus_address = options.bus_address;
   so.version = FERRY_VERSION;
   so.downloads = host->downloads();
+  so.cache = host->cache();
   if (Status started = StartService(rt, *host, so, mask); !started.ok()) {
     std::fprintf(stderr, "ferryd: %s\n", started.message().c_str());
     host->Shutdown();

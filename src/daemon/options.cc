@@ -13,6 +13,8 @@ std::string UsageText() {
          "  --system             serve the system bus; state in /var/lib/ferry\n"
          "  --bus-address ADDR   connect to this D-Bus address instead of the mode's bus\n"
          "  --state-dir DIR      keep the job database and staging files in DIR\n"
+         "  --cache-dir DIR      keep the seeding cache in DIR (default: the mode's cache\n"
+         "                       directory, or DIR/cache of --state-dir)\n"
          "  --config FILE        read settings from a JSON file (see docs/configuration.md)\n"
          "  --log-level LEVEL    trace, debug, info, warn, error or off (default info)\n"
          "  --conditions-bus BUS where to read NetworkManager and UPower: system (default),\n"
@@ -58,6 +60,8 @@ Status ParseOptions(const std::vector<std::string>& args, Options* o) {
       s = take(&o->config_file);
     } else if (a == "--log-level") {
       s = take(&o->log_level);
+    } else if (a == "--cache-dir") {
+      s = take(&o->cache_dir);
     } else if (a == "--conditions-bus") {
       s = take(&o->conditions_bus);
     } else if (a == "--help" || a == "-h") {
@@ -73,9 +77,12 @@ Status ParseOptions(const std::vector<std::string>& args, Options* o) {
 }
 
 Status ResolveDirectories(Options* o) {
+  // A state directory given on the command line keeps the cache with it
+  // (tests, several ferryds on one machine) unless --cache-dir says where.
+  const bool state_given = !o->state_dir.empty();
   if (o->mode == Options::Mode::kSystem) {
     if (o->state_dir.empty()) o->state_dir = "/var/lib/ferry";
-    if (o->cache_dir.empty()) o->cache_dir = "/var/cache/ferry";
+    if (o->cache_dir.empty()) o->cache_dir = state_given ? o->state_dir + "/cache" : "/var/cache/ferry";
   } else {
     const char* home = std::getenv("HOME");
     const char* state = std::getenv("XDG_STATE_HOME");
@@ -86,17 +93,15 @@ Status ResolveDirectories(Options* o) {
       return {};
     };
     if (o->state_dir.empty()) o->state_dir = dir(state, "/.local/state");
-    if (o->cache_dir.empty()) o->cache_dir = dir(cache, "/.cache");
+    if (o->cache_dir.empty())
+      o->cache_dir = state_given ? o->state_dir + "/cache" : dir(cache, "/.cache");
     if (o->state_dir.empty())
       return Status(code::kInvalidArg, "neither XDG_STATE_HOME nor HOME is set: give --state-dir");
   }
-  if (o->state_dir[0] != '/') {
-    char* cwd = ::realpath(".", nullptr);
-    if (cwd) {
-      o->state_dir = std::string(cwd) + "/" + o->state_dir;
-      std::free(cwd);
-    }
-  }
+  char* cwd = ::realpath(".", nullptr);
+  for (std::string* dir : {&o->state_dir, &o->cache_dir})
+    if (cwd && !dir->empty() && (*dir)[0] != '/') *dir = std::string(cwd) + "/" + *dir;
+  std::free(cwd);
   return Status::OK();
 }
 

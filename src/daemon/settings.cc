@@ -27,7 +27,9 @@ Status GetUnsigned(const json& v, std::string_view key, uint64_t min, uint64_t m
   return Status::OK();
 }
 
-// peer_listen_port, peer_listen_addresses, peer_local_discovery, torrent_module.
+// peer_listen_port, peer_listen_addresses, peer_local_discovery, torrent_module,
+// and the seeding cache's max_cache_age, max_cache_size_percent,
+// absolute_max_cache_size, max_upload_rate.
 Status ParsePeerSetting(const std::string& key, const json& v, transfer::PeerSettings* p) {
   if (key == "peer_listen_port") return GetUnsigned(v, key, 0, 65535, &p->listen_port);
   if (key == "peer_local_discovery") {
@@ -46,6 +48,16 @@ Status ParsePeerSetting(const std::string& key, const json& v, transfer::PeerSet
     p->listen_addresses = std::move(addresses);
     return Status::OK();
   }
+  if (key == "max_cache_age") {
+    uint64_t seconds = 0;
+    Status st = GetUnsigned(v, key, 0, UINT32_MAX, &seconds);
+    p->cache.max_age = std::chrono::seconds(seconds);
+    return st;
+  }
+  if (key == "max_cache_size_percent") return GetUnsigned(v, key, 0, 100, &p->cache.max_size_percent);
+  if (key == "absolute_max_cache_size")
+    return GetUnsigned(v, key, 0, UINT64_MAX, &p->cache.absolute_max_size);
+  if (key == "max_upload_rate") return GetUnsigned(v, key, 0, INT32_MAX, &p->max_upload_rate);
   if (key == "torrent_module") {
     if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>()[0] != '/')
       return Bad(key, "must be an absolute path");
@@ -116,7 +128,9 @@ Status ParseSettings(std::string_view text, Settings* out) {
       if (!v.is_string() || v.get<std::string>().empty())
         return Bad(key, "must be \"system\", \"none\", \"service\" or a D-Bus address");
       s->conditions_bus = v.get<std::string>();
-    } else if (key.rfind("peer_", 0) == 0 || key == "torrent_module") {
+    } else if (key.rfind("peer_", 0) == 0 || key == "torrent_module" || key == "max_cache_age" ||
+               key == "max_cache_size_percent" || key == "absolute_max_cache_size" ||
+               key == "max_upload_rate") {
       st = ParsePeerSetting(key, v, &s->peers);
     } else if (key == "log_level") {
       if (!v.is_string()) return Bad(key, "must be a string");

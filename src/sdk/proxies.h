@@ -109,6 +109,9 @@ class ManagerProxy final : public sdbus::ProxyInterfaces<org::ferry::Ferry1::Man
   sdbus::MethodReply GetStatisticsReply() {
     return CallForReply(getProxy(), INTERFACE_NAME, "GetStatistics");
   }
+  sdbus::MethodReply ListCacheReply() {
+    return CallForReply(getProxy(), INTERFACE_NAME, "ListCache");
+  }
 
  private:
   void onJobTransferred(const sdbus::ObjectPath& job) override { on_signal_(Kind::kTransferred, job, 0); }

@@ -1,5 +1,5 @@
 // Manager::GetStatistics: the service's totals (GetStatistics' dictionary,
-// docs/dbus-api.md).
+// docs/dbus-api.md); ListCache and ClearCache, the seeding cache.
 #include <string>
 
 #include "ferry/ferry.h"
@@ -41,6 +41,36 @@ Status Manager::GetStatistics(ServiceStatistics* statistics) {
     ReadTotals(r, "all_time_", &out.all_time);
     if (!r.status().ok()) return r.status();
     *statistics = out;
+    return Status::OK();
+  });
+}
+
+Status Manager::ListCache(std::vector<CacheEntry>* entries) {
+  return sdk::Guard([&] {
+    if (!entries) return Status(code::kInvalidArg, "entries is null");
+    sdbus::MethodReply reply = conn_->manager->ListCacheReply();
+    std::vector<CacheEntry> out;
+    Status s = sdk::ReadInfoList(reply, "ListCache", [&](const sdk::Info& info) {
+      CacheEntry& e = out.emplace_back();
+      sdk::InfoReader r(info, sdk::InfoReader::Missing::kKeepDefault);
+      r.Read("content", &e.content)
+          .Read("info_hash_v1", &e.info_hash_v1)
+          .Read("info_hash_v2", &e.info_hash_v2)
+          .Read("name", &e.name)
+          .Read("size_bytes", &e.size_bytes)
+          .Time("created_ns", &e.created)
+          .Time("last_used_ns", &e.last_used)
+          .Read("bytes_uploaded", &e.bytes_uploaded);
+      return r.status();
+    });
+    if (s.ok()) *entries = std::move(out);
+    return s;
+  });
+}
+
+Status Manager::ClearCache() {
+  return sdk::Guard([&] {
+    conn_->manager->ClearCache();
     return Status::OK();
   });
 }

@@ -168,7 +168,14 @@ void ManagerObject::SetBandwidthLimits(const uint64_t& background, const uint64_
 std::map<std::string, sdbus::Variant> ManagerObject::GetStatistics() {
   // The service's totals are not anyone's jobs: every caller may read them,
   // as every user of a Windows machine may run Get-DeliveryOptimizationPerfSnap.
-  return Guarded("GetStatistics", [&] { return ServiceStatisticsDict(svc_.engine.Statistics()); });
+  return Guarded("GetStatistics", [&] {
+    ServiceStatistics st = svc_.engine.Statistics();
+    if (core::SeedCacheControl* cache = svc_.options.cache) {
+      st.cache_size_bytes = cache->CacheBytes();
+      st.cache_entries = cache->CacheEntries();
+    }
+    return ServiceStatisticsDict(st);
+  });
 }
 
 }  // namespace ferry::service

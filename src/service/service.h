@@ -18,6 +18,7 @@
 
 #include "core/download.h"
 #include "core/engine.h"
+#include "core/seed_cache.h"
 #include "sys/event_loop.h"
 
 namespace ferry::service {
@@ -35,6 +36,9 @@ struct ServiceOptions {
   // DO's single downloads (engine thread, like the engine); nullptr: the
   // Download calls answer E_NOTIMPL.
   core::Downloads* downloads = nullptr;
+  // The seeding cache (engine thread); nullptr: ListCache lists nothing and
+  // ClearCache does nothing.
+  core::SeedCacheControl* cache = nullptr;
 };
 
 struct ServiceCounters {

@@ -118,6 +118,9 @@ class ManagerObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::
   std::map<std::string, sdbus::Variant> GetStatus() override;
   void SetBandwidthLimits(const uint64_t& background, const uint64_t& foreground) override;
   std::map<std::string, sdbus::Variant> GetStatistics() override;
+  // cache_calls.cc: the seeding cache
+  std::vector<std::map<std::string, sdbus::Variant>> ListCache() override;
+  void ClearCache() override;
   // download_object.cc
   sdbus::ObjectPath CreateDownload() override;
   std::vector<sdbus::ObjectPath> EnumDownloads(const bool& filter, const uint32_t& property,

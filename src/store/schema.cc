@@ -167,9 +167,28 @@ constexpr char kV6ContentId[] = R"sql(
 ALTER TABLE files ADD COLUMN content_id TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 7: the seeding cache's index (core/seed_cache.h; docs/p2p.md
+// "Seeding cache"). `key` is the v1 info-hash, else the v2 one; `torrent`
+// the .torrent bytes the copy at `path` is seeded with; times as elsewhere.
+constexpr char kV7SeedCache[] = R"sql(
+CREATE TABLE IF NOT EXISTS seed_cache (
+  key           TEXT PRIMARY KEY NOT NULL,
+  info_hash_v1  TEXT NOT NULL,
+  info_hash_v2  TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  size          INTEGER NOT NULL,
+  path          TEXT NOT NULL,
+  torrent       BLOB NOT NULL,
+  created_ns    INTEGER NOT NULL,
+  last_used_ns  INTEGER NOT NULL,
+  uploaded      INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // migrations[i] takes version i to i+1.
-constexpr const char* kMigrations[] = {kV1, kV2Statistics, kV3Downloads, kV4TransferSecurity,
-                                       kV5ResumeData, kV6ContentId};
+constexpr const char* kMigrations[] = {kV1,           kV2Statistics, kV3Downloads,
+                                       kV4TransferSecurity, kV5ResumeData, kV6ContentId,
+                                       kV7SeedCache};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

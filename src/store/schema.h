@@ -12,7 +12,7 @@
 
 namespace ferry::store {
 
-inline constexpr int64_t kSchemaVersion = 6;
+inline constexpr int64_t kSchemaVersion = 7;
 
 // Brings `db` from `from_version` to kSchemaVersion. Call inside a write
 // transaction; 0 <= from_version <= kSchemaVersion.

@@ -9,6 +9,9 @@ PEER every second (ferryd only accepts a peer once it has the torrent), so
 no tracker, DHT or LSD is needed. UPLOAD_LIMIT is bytes/s (0: none). Every
 0.2 s it rewrites STATUS_FILE with one JSON object: {"uploaded": payload
 bytes sent, "peers": connected peers, "port": its port}. Runs until killed.
+After 3 s without a peer it removes and adds the torrent again (uploads are
+still counted): libtorrent never dials a peer it saw seeding, and ferryd's
+seeding cache seeds a torrent it may fetch again later.
 """
 import json
 import os
@@ -35,11 +38,17 @@ def main():
         # The local peer class is exempt from the session's limit: limit it too.
         session.set_peer_class(lt.session.local_peer_class_id,
                                {"upload_limit": limit, "download_limit": 0, "label": "local"})
-    handle = session.add_torrent({"ti": lt.torrent_info(torrent), "save_path": content,
-                                  "flags": lt.torrent_flags.seed_mode})
-    if limit:
-        handle.set_upload_limit(limit)
+    def add():
+        h = session.add_torrent({"ti": lt.torrent_info(torrent), "save_path": content,
+                                 "flags": lt.torrent_flags.seed_mode})
+        if limit:
+            h.set_upload_limit(limit)
+        return h
+
+    handle = add()
     last_connect = 0.0
+    idle_since = time.time()
+    uploaded_before = 0  # by earlier incarnations of the torrent
     while True:
         now = time.time()
         if now - last_connect >= 1.0:
@@ -47,9 +56,20 @@ def main():
             for host, port in peers:
                 handle.connect_peer((host, int(port)))
         st = handle.status()
+        if st.num_peers > 0 or not peers:
+            idle_since = now
+        elif now - idle_since >= 3.0:
+            # A finished torrent never dials a peer it once saw seeding (its
+            # peer list keeps that): when ferryd seeded this torrent from its
+            # cache and then fetches it again, start afresh.
+            uploaded_before += st.total_payload_upload
+            session.remove_torrent(handle)
+            handle = add()
+            idle_since = now
+            st = handle.status()
         tmp = status_file + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"uploaded": st.total_payload_upload, "peers": st.num_peers,
+            json.dump({"uploaded": uploaded_before + st.total_payload_upload, "peers": st.num_peers,
                        "port": session.listen_port()}, f)
         os.replace(tmp, status_file)
         time.sleep(0.2)

@@ -175,6 +175,14 @@ struct ResumeDataFailed {
   TorrentId id;
   std::string message;
 };
+struct TorrentFileSaved {  // answers SaveTorrentFile
+  TorrentId id;
+  std::string data;  // a .torrent file: the torrent's info dictionary as libtorrent has it
+};
+struct TorrentFileFailed {
+  TorrentId id;
+  std::string message;
+};
 struct TorrentError {  // the torrent stopped (disk error, unknown file…)
   TorrentId id;
   std::string message;
@@ -203,7 +211,7 @@ struct AlertsDropped {};  // the alert queue overflowed: accounting may be short
 using Event =
     std::variant<event::Added, event::AddFailed, event::MetadataReceived, event::StatusChanged,
                  event::Finished, event::Removed, event::ResumeDataSaved, event::ResumeDataFailed,
-                 event::TorrentError, event::PieceFailed, event::PeerBanned, event::ListenSucceeded,
+                 event::TorrentFileSaved, event::TorrentFileFailed, event::TorrentError, event::PieceFailed, event::PeerBanned, event::ListenSucceeded,
                  event::ListenFailed, event::AlertsDropped>;
 using EventHandler = std::function<void(const Event&)>;
 
@@ -225,7 +233,10 @@ class Session {
   // Otherwise the id; an Added or AddFailed event follows.
   virtual Result<TorrentId> Add(const AddParams& params) = 0;
   // As Add, for a finished file to seed; E_INVALIDARG also for a torrent of
-  // several files.
+  // several files; DO_E_INVALID_STATE while the session fetches the same
+  // torrent (same v1 or v2 info-hash). One torrent per info-hash: an Add of
+  // a torrent that is seeded removes the seed (its Removed event follows),
+  // and an Add of a torrent that is being fetched fails (AddFailed).
   virtual Result<TorrentId> Seed(const SeedParams& params) = 0;
 
   // code::kNotSet (ERROR_NOT_FOUND) for an unknown id, else S_OK.
@@ -237,6 +248,11 @@ class Session {
   // Asks for a ResumeDataSaved (or ResumeDataFailed) event. Call it on a
   // paused torrent for data that matches what is on disk.
   virtual Status SaveResumeData(TorrentId id) = 0;
+  // Asks for a TorrentFileSaved (or TorrentFileFailed) event: the torrent as
+  // a .torrent file (v1, v2 or hybrid, its info dictionary byte for byte; a
+  // magnet's once its metadata is here, v2 piece layers included when every
+  // piece is). A ResumeDataSaved event comes too (same libtorrent call).
+  virtual Status SaveTorrentFile(TorrentId id) = 0;
   // Connects to a peer (an IPv4 or IPv6 address, no name lookup).
   virtual Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) = 0;
 

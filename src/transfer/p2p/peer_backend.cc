@@ -1,10 +1,13 @@
 #include "transfer/p2p/peer_backend.h"
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 
 #include "lib/torrent/loop_binding.h"
 #include "lib/torrent/module.h"
 #include "transfer/p2p/peer_fetch.h"
+#include "transfer/p2p/seed_cache.h"
 #include "util/log.h"
 
 namespace ferry::transfer {
@@ -56,8 +59,16 @@ Result<torrent::Session*> PeerBackend::session() {
   session_ = std::move(created.value());
   session_->SetEventHandler(lifetime_.Guard([this](const torrent::Event& e) { OnEvent(e); }));
   binding_ = std::make_unique<torrent::LoopBinding>(loop_, *session_);
-  log::Info("peer-to-peer session started (port {}, local service discovery {})",
-            settings_.listen_port, settings_.local_service_discovery ? "on" : "off");
+  if (settings_.max_upload_rate != 0) {
+    // Both classes: the global one skips peers on private addresses.
+    int up = static_cast<int>(std::min<uint64_t>(settings_.max_upload_rate, INT_MAX));
+    session_->SetGlobalLimits(torrent::RateLimits{up, 0});
+    session_->SetLocalPeerLimits(torrent::RateLimits{up, 0});
+  }
+  log::Info("peer-to-peer session started (port {}, local service discovery {}, upload limit {})",
+            settings_.listen_port, settings_.local_service_discovery ? "on" : "off",
+            settings_.max_upload_rate == 0 ? std::string("none")
+                                           : std::to_string(settings_.max_upload_rate) + " B/s");
   return session_.get();
 }
 
@@ -82,7 +93,10 @@ void PeerBackend::OnEvent(const torrent::Event& event) {
     return;
   }
   auto it = fetches_.find(IdOf(event));
-  if (it != fetches_.end()) it->second->OnEvent(event);
+  if (it != fetches_.end())
+    it->second->OnEvent(event);
+  else if (cache_ != nullptr && cache_->Owns(IdOf(event)))
+    cache_->OnEvent(event);
 }
 
 void PeerBackend::ArmTick() {

@@ -23,6 +23,7 @@
 #include "sys/clock.h"
 #include "sys/event_loop.h"
 #include "sys/lifetime.h"
+#include "transfer/p2p/cache_bounds.h"
 #include "util/result.h"
 
 namespace ferry::torrent {
@@ -32,6 +33,7 @@ class LoopBinding;
 namespace ferry::transfer {
 
 class PeerFetch;
+class SeedCache;
 
 struct PeerSettings {
   uint16_t listen_port = 7680;  // DO's port
@@ -39,6 +41,12 @@ struct PeerSettings {
   bool local_service_discovery = true;
   // libferry-torrent.so; "" is the installed one (torrent::InstalledModulePath).
   std::string module_path;
+  // The seeding cache (SeedCache): its directory ("" none) and bounds.
+  std::string cache_dir;
+  CacheLimits cache;
+  // Upload limit in bytes/s for the session's global class and the local
+  // peer class (peers on private addresses); 0 = unlimited.
+  uint64_t max_upload_rate = 0;
 };
 
 class PeerBackend final : public core::FetchMaker {
@@ -58,6 +66,10 @@ class PeerBackend final : public core::FetchMaker {
   // again.
   Result<torrent::Session*> session();
   core::ByteSource* http() { return http_; }
+  // The seeding cache finished files are offered to (nullptr: none).
+  SeedCache* cache() { return cache_; }
+  void SetCache(SeedCache* cache) { cache_ = cache; }
+  const PeerSettings& settings() const { return settings_; }
   sys::Clock& clock() { return clock_; }
   // Events of torrent `id` go to `fetch` until Unwatch.
   void Watch(torrent::TorrentId id, PeerFetch* fetch);
@@ -76,6 +88,7 @@ class PeerBackend final : public core::FetchMaker {
   std::unique_ptr<torrent::LoopBinding> binding_;
   std::optional<Status> session_error_;
   std::map<torrent::TorrentId, PeerFetch*> fetches_;
+  SeedCache* cache_ = nullptr;
   sys::Clock::TimerId tick_ = 0;
   sys::Lifetime lifetime_;  // last: dies first
 };

@@ -1,5 +1,6 @@
 #include "transfer/p2p/peer_fetch.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "core/byte_source.h"
 #include "sys/lifetime.h"
 #include "transfer/p2p/peer_backend.h"
+#include "transfer/p2p/seed_cache.h"
 #include "util/log.h"
 
 namespace ferry::transfer {
@@ -214,6 +216,19 @@ void PeerFetch::AddTorrent(torrent::AddParams params) {
 }
 
 void PeerFetch::OnEvent(const torrent::Event& event) {
+  if (phase_ == Phase::kFinishing && offer_ && !offer_->torrent.empty()) return;
+  if (phase_ == Phase::kFinishing && offer_) {
+    if (const auto* t = std::get_if<torrent::event::TorrentFileSaved>(&event)) {
+      offer_->torrent = t->data;
+      Complete();
+    } else if (const auto* e = std::get_if<torrent::event::TorrentFileFailed>(&event)) {
+      log::Warn("job {} file {}: not cached (no torrent file: {})", job_id_.ToString(), file_,
+                e->message);
+      offer_.reset();
+      Complete();
+    }
+    return;
+  }
   if (phase_ != Phase::kRunning) return;
   if (std::holds_alternative<torrent::event::StatusChanged>(event)) {
     OnStatus();
@@ -391,19 +406,53 @@ void PeerFetch::Finish() {
     if (const torrent::FileEntry* t = Target(*st)) f.bytes_total = t->size;
   if (const torrent::PeerLedger* ledger = session_->Ledger(id_))
     if (const torrent::TorrentStatus* st = session_->GetStatus(id_)) CountPeerBytes(*ledger, *st);
+  if (!AskForCache()) Complete();
+}
+
+// A file of a one-file torrent that the cache wants: its .torrent bytes
+// first (TorrentFileSaved, then Complete), while the torrent is still here.
+bool PeerFetch::AskForCache() {
+  SeedCache* cache = backend_.cache();
+  const torrent::TorrentStatus* st = session_->GetStatus(id_);
+  if (cache == nullptr || st == nullptr || st->files.size() != 1) return false;
+  SeedOffer offer;
+  offer.key = st->info_hash_v1.empty() ? st->info_hash_v2 : st->info_hash_v1;
+  offer.info_hash_v1 = st->info_hash_v1;
+  offer.info_hash_v2 = st->info_hash_v2;
+  offer.name = st->name;
+  offer.size = st->files[0].size;
+  if (!cache->Wants(offer.key, offer.size) || !session_->SaveTorrentFile(id_).ok()) return false;
+  offer_ = std::move(offer);
+  return true;
+}
+
+void PeerFetch::Complete() {
+  core::FileRecord& f = host_->File();
   Detach();
   f.bytes_transferred = f.bytes_total;
   host_->FileChanged();
   host_->OnProgress();
+  // The cache's descriptor is opened before OnDone, so before delivery can
+  // move or copy staging; the cache copies from it later, on a worker.
+  bool for_cache = offer_.has_value();
   sys::RunOnWorkerThenLoop(
-      host_->Workers(), host_->Loop(), lifetime_, [staging = staging_] { return staging->Sync(); },
-      [this, record = host_->DurableRecorder()](Status s) {
+      host_->Workers(), host_->Loop(), lifetime_,
+      [staging = staging_, path = staging_path_, for_cache] {
+        Status s = staging->Sync();
+        int fd = s.ok() && for_cache ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1;
+        return std::make_pair(s, sys::ShareFd(fd));
+      },
+      [this, record = host_->DurableRecorder()](std::pair<Status, sys::SharedFd> synced) {
         if (phase_ != Phase::kFinishing) return;
-        if (!s.ok()) {
-          Fail(MakeError(s.code(), ErrorContext::kLocalFile, s.message()), false);
+        if (!synced.first.ok()) {
+          Fail(MakeError(synced.first.code(), ErrorContext::kLocalFile, synced.first.message()),
+               false);
           return;
         }
         phase_ = Phase::kStopped;
+        if (offer_ && backend_.cache() != nullptr)
+          backend_.cache()->Offer(std::move(*offer_), synced.second);
+        offer_.reset();
         record(host_->File().bytes_total);
         host_->OnDone();  // retires this fetch
       });

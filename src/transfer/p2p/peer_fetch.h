@@ -13,7 +13,9 @@
 // update; at checkpoint intervals libtorrent's resume data is saved into the
 // file's record (FileRecord::resume_data) after an fdatasync of the staging
 // file, so that after a crash verified pieces are not fetched again. The end
-// is the Finished event: staging is synced, the torrent removed, OnDone.
+// is the Finished event: the .torrent bytes are asked for when the seeding
+// cache wants the file, then the torrent is removed, staging synced, the file
+// offered to the cache (SeedCache) and OnDone.
 //
 // Engine thread only, like every Fetch.
 #pragma once
@@ -25,6 +27,7 @@
 #include "core/fetch.h"
 #include "lib/torrent/session.h"
 #include "sys/lifetime.h"
+#include "transfer/p2p/seed_cache.h"
 #include "util/torrent_source.h"
 
 namespace ferry::transfer {
@@ -67,6 +70,8 @@ class PeerFetch final : public core::Fetch {
   void Checkpoint();
   void OnResumeData(std::string data);
   void Finish();
+  bool AskForCache();  // true: Complete comes with the torrent file
+  void Complete();     // syncs staging, offers the file to the cache, OnDone
   void Fail(core::ErrorRecord err, bool transient);
   void Detach();  // unwatch and remove the torrent (its staging stays)
   const torrent::FileEntry* Target(const torrent::TorrentStatus& st) const;
@@ -85,6 +90,7 @@ class PeerFetch final : public core::Fetch {
   Phase phase_ = Phase::kIdle;
   std::unique_ptr<TorrentDownload> download_;
   bool responded_ = false;
+  std::optional<SeedOffer> offer_;  // for the seeding cache, at Finished
   // What the ledger and the status had counted when last looked at (this
   // session's torrent starts from zero; the record keeps earlier sessions').
   uint64_t seen_lan_ = 0, seen_internet_ = 0, seen_upload_ = 0;

@@ -66,6 +66,18 @@ FERRY_CHILD_FUNCTION(SystemModeLookForJob) {
   return r;
 }
 
+// args: address. The seeding cache calls: "list <code> <entries> clear <code>".
+FERRY_CHILD_FUNCTION(SystemModeCacheCalls) {
+  Status st;
+  auto m = ConnectTo(args.at(0), &st);
+  if (!m) return "connect " + st.ToString();
+  std::vector<CacheEntry> entries;
+  Status list = m->ListCache(&entries);
+  Status clear = m->ClearCache();
+  return "list " + std::to_string(list.code()) + " " + std::to_string(entries.size()) + " clear " +
+         std::to_string(clear.code());
+}
+
 // args: address, job id. Completes the job: "complete <status>".
 FERRY_CHILD_FUNCTION(SystemModeComplete) {
   std::unique_ptr<Manager> m;
@@ -368,6 +380,18 @@ TEST_F(SystemModeTest, RootCancelsAnotherUsersJob) {
   s = RunAs(a_, "SystemModeCountJobs", {address}, &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(out, "0 0");
+}
+
+// Any user may list the seeding cache; only an administrator may clear it.
+TEST_F(SystemModeTest, OnlyAnAdministratorClearsTheSeedingCache) {
+  const std::string address = env_.address();
+  std::string out;
+  Status s = RunAs(a_, "SystemModeCacheCalls", {address}, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out, "list 0 0 clear " + std::to_string(code::kAccessDenied));
+  auto root = ConnectTo(address, &s);
+  ASSERT_TRUE(root) << s.ToString();
+  EXPECT_TRUE(root->ClearCache().ok());
 }
 
 // System mode refuses file:// (ferryd would read with its own rights) and

@@ -23,100 +23,12 @@
 #include "support/free_port.h"
 #include "support/service_test.h"
 #include "support/torrent_tools.h"
+#include "support/torrent_service_test.h"
 
 namespace ferry::test {
 namespace {
 
-constexpr uint64_t kSize = 6 * kMiB + 12345;
-
-class TorrentSourceTest : public ServiceTest {
- protected:
-  void SetUp() override {
-    ServiceTest::SetUp();
-    if (Stopped()) return;
-    if (!PythonLibtorrentAvailable()) GTEST_SKIP() << "python3-libtorrent is not installed";
-    sha_ = AddDocFile("content.bin", kSize, 0x746f7272);
-    torrent_path_ = docroot_.Path("content.bin.torrent");
-    Status s =
-        MakeTorrent(TorrentKind::kV1, docroot_.Path("content.bin"), "", torrent_path_, &torrent_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    port_ = PickFreePort();
-    FerrydOptions o;
-    o.config_json = Config();
-    StartService(o);
-  }
-  void TearDown() override {
-    if (seeder_.running()) seeder_.Kill();
-    ServiceTest::TearDown();
-  }
-
-  std::string Config() const {
-    nlohmann::json c = {{"peer_listen_port", port_},
-                        {"peer_listen_addresses", {"127.0.0.1"}},
-                        {"peer_local_discovery", false},
-                        {"checkpoint_interval_ms", 500},
-                        {"torrent_module", FERRY_TORRENT_MODULE_BUILT}};
-    return c.dump();
-  }
-
-  // The seeder on 127.0.0.2, uploading at most `limit` bytes/s (0: no limit).
-  void StartSeeder(uint64_t limit = 0) {
-    status_path_ = env_.work().Path("seeder.json");
-    std::vector<std::string> argv = {
-        "/usr/bin/python3",    std::string(FERRY_SOURCE_DIR) + "/tests/support/lt_seed.py",
-        torrent_path_,         docroot_.path(),
-        "127.0.0.2",           status_path_,
-        std::to_string(limit), "127.0.0.1:" + std::to_string(port_)};
-    Status s = seeder_.Spawn(argv);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_TRUE(Eventually([&] { return Uploaded() >= 0; })) << "the seeder did not start";
-  }
-  // Payload bytes the seeder sent; -1 before its first report.
-  int64_t Uploaded() const {
-    std::ifstream in(status_path_);
-    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-    return j.is_object() ? j["uploaded"].get<int64_t>() : -1;
-  }
-
-  FileStats StatsOf(Job& job) {
-    std::vector<std::unique_ptr<File>> files;
-    FileStats st;
-    EXPECT_TRUE(job.EnumFiles(&files).ok());
-    if (files.size() == 1) {
-      EXPECT_TRUE(files[0]->GetStats(&st).ok());
-    }
-    return st;
-  }
-
-  // Adds `remote`, resumes, waits for TRANSFERRED and completes; checks the
-  // bytes and that they all came from the (LAN) seeder.
-  void DownloadAndCheck(const std::string& remote) {
-    const std::string dest = env_.work().Path("out.bin");
-    std::unique_ptr<Job> job = NewJob(remote, dest);
-    ASSERT_TRUE(job);
-    ASSERT_TRUE(job->Resume().ok());
-    ASSERT_TRUE(WaitForState(*job, JobState::kTransferred, std::chrono::seconds(60)))
-        << Describe(*job);
-    FileStats st = StatsOf(*job);
-    EXPECT_EQ(st.bytes_from_lan_peers, kSize);
-    EXPECT_EQ(st.bytes_from_internet_peers, 0u);
-    EXPECT_EQ(st.bytes_from_http, 0u);
-    EXPECT_EQ(st.total_bytes_downloaded, kSize);
-    EXPECT_EQ(st.lan_connections, 1u);
-    ServiceStatistics totals;
-    ASSERT_TRUE(manager_->GetStatistics(&totals).ok());
-    EXPECT_EQ(totals.all_time.bytes_from_lan_peers, kSize);
-    ASSERT_TRUE(job->Complete().ok());
-    EXPECT_EQ(Sha256File(dest), sha_);
-  }
-
-  std::string sha_;
-  std::string torrent_path_;
-  Torrent torrent_;
-  uint16_t port_ = 0;
-  ChildProcess seeder_;
-  std::string status_path_;
-};
+class TorrentSourceTest : public TorrentServiceTest {};
 
 TEST_F(TorrentSourceTest, DownloadsALocalTorrentFile) {
   StartSeeder();

@@ -23,5 +23,24 @@ TEST(SettingsTest, RejectedDocumentChangesNothing) {
   EXPECT_EQ(s.engine.time_slice, Settings{}.engine.time_slice);
 }
 
+TEST(SettingsTest, ParsesTheSeedingCacheKeys) {
+  Settings s;
+  EXPECT_EQ(s.peers.cache.max_age, std::chrono::seconds(259200));
+  EXPECT_EQ(s.peers.cache.max_size_percent, 20u);
+  EXPECT_EQ(s.peers.cache.absolute_max_size, 0u);
+  EXPECT_EQ(s.peers.max_upload_rate, 0u);
+  ASSERT_TRUE(ParseSettings(R"({"max_cache_age": 60, "max_cache_size_percent": 5,
+                                "absolute_max_cache_size": 1048576, "max_upload_rate": 1000})",
+                            &s)
+                  .ok());
+  EXPECT_EQ(s.peers.cache.max_age, std::chrono::seconds(60));
+  EXPECT_EQ(s.peers.cache.max_size_percent, 5u);
+  EXPECT_EQ(s.peers.cache.absolute_max_size, 1048576u);
+  EXPECT_EQ(s.peers.max_upload_rate, 1000u);
+  EXPECT_EQ(ParseSettings(R"({"max_cache_size_percent": 101})", &s).code(), code::kInvalidArg);
+  EXPECT_EQ(ParseSettings(R"({"max_upload_rate": -1})", &s).code(), code::kInvalidArg);
+  EXPECT_EQ(ParseSettings(R"({"max_upload_rate": 4294967296})", &s).code(), code::kInvalidArg);
+}
+
 }  // namespace
 }  // namespace ferry::daemon

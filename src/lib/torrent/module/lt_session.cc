@@ -135,6 +135,13 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
     if (in.store_as) p.renamed_files[lt::file_index_t(index)] = *in.store_as;
   }
   SetFlags(p, in.paused);
+  // One torrent per info-hash in a session: a seed of ferry's cache gives
+  // way to a fetch (remove_torrent is posted before the add, so libtorrent
+  // sees them in that order); a second fetch fails (AddFailed, transient for
+  // ferry) instead of sharing the first one's handle.
+  const lt::info_hash_t hashes = p.ti ? p.ti->info_hashes() : p.info_hashes;
+  if (Torrent* same = FindSame(hashes); same != nullptr && same->seed_copy) Remove(same->id, false);
+  p.flags |= lt::torrent_flags::duplicate_is_error;
   // A magnet's chosen file is known only with the metadata: until then the
   // torrent requests no piece (ApplyChosenFile lifts upload mode).
   if ((targeted && !p.ti) || in.metadata_only) p.flags |= lt::torrent_flags::upload_mode;
@@ -155,15 +162,20 @@ Result<TorrentId> LtSession::Seed(const SeedParams& in) {
   if (info->files().file_path(lt::file_index_t(0)) != path.filename().string())
     p.renamed_files[lt::file_index_t(0)] = path.filename().string();
   p.ti = std::move(info);
+  if (FindSame(p.ti->info_hashes()) != nullptr)
+    return ferry::Status(code::kInvalidState, "the session has this torrent already (a fetch)");
   SetFlags(p, in.paused);
   p.flags |= lt::torrent_flags::seed_mode;
-  return Start(std::move(p), std::nullopt);
+  return Start(std::move(p), std::nullopt, /*seed_copy=*/true);
 }
 
-Result<TorrentId> LtSession::Start(lt::add_torrent_params p, std::optional<std::string> file) {
+Result<TorrentId> LtSession::Start(lt::add_torrent_params p, std::optional<std::string> file,
+                                   bool seed_copy) {
   const TorrentId id = next_id_++;
   auto t = std::make_unique<Torrent>(id, ban_after_);
   t->chosen_file = std::move(file);
+  t->hashes = p.ti ? p.ti->info_hashes() : p.info_hashes;
+  t->seed_copy = seed_copy;
   t->status.paused = static_cast<bool>(p.flags & lt::torrent_flags::paused);
   t->status.save_dir = p.save_path;
   // A copy: libtorrent may change its own (renamed files) on its thread.
@@ -177,6 +189,16 @@ Result<TorrentId> LtSession::Start(lt::add_torrent_params p, std::optional<std::
 LtSession::Torrent* LtSession::Find(TorrentId id) const {
   auto it = torrents_.find(id);
   return it == torrents_.end() || it->second->removed ? nullptr : it->second.get();
+}
+
+LtSession::Torrent* LtSession::FindSame(const lt::info_hash_t& h) const {
+  for (const auto& [id, t] : torrents_) {
+    if (t->removed) continue;
+    if ((h.has_v1() && t->hashes.has_v1() && h.v1 == t->hashes.v1) ||
+        (h.has_v2() && t->hashes.has_v2() && h.v2 == t->hashes.v2))
+      return t.get();
+  }
+  return nullptr;
 }
 
 LtSession::Torrent* LtSession::FromHandle(const lt::torrent_handle& handle) const {
@@ -215,6 +237,12 @@ ferry::Status LtSession::SaveResumeData(TorrentId id) {
   return Command(id, [](const lt::torrent_handle& h) {
     h.save_resume_data(lt::torrent_handle::save_info_dict);
   });
+}
+
+ferry::Status LtSession::SaveTorrentFile(TorrentId id) {
+  ferry::Status s = SaveResumeData(id);
+  if (s.ok()) ++Find(id)->torrent_files_wanted;
+  return s;
 }
 
 ferry::Status LtSession::ConnectPeer(TorrentId id, const std::string& address, uint16_t port) {

@@ -46,6 +46,7 @@ class LtSession final : public Session {
   ferry::Status Resume(TorrentId id) override;
   ferry::Status Remove(TorrentId id, bool delete_files) override;
   ferry::Status SaveResumeData(TorrentId id) override;
+  ferry::Status SaveTorrentFile(TorrentId id) override;
   ferry::Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) override;
   ferry::Status SetTorrentLimits(TorrentId id, RateLimits limits) override;
   void SetLocalPeerLimits(RateLimits limits) override;
@@ -62,6 +63,9 @@ class LtSession final : public Session {
     TorrentId id;
     lt::torrent_handle handle;  // invalid until the add_torrent_alert
     bool removed = false;       // Remove was called: unknown to the caller
+    int torrent_files_wanted = 0;  // SaveTorrentFile calls not answered yet
+    lt::info_hash_t hashes;        // what libtorrent tells duplicates by
+    bool seed_copy = false;        // added by Seed: a fetch of the same torrent replaces it
     std::vector<std::function<void(const lt::torrent_handle&)>> pending;  // until added
     std::optional<std::string> chosen_file;
     std::optional<std::string> store_as;           // AddParams::store_as
@@ -81,8 +85,11 @@ class LtSession final : public Session {
 
   LtSession(std::unique_ptr<lt::session> session, int event_fd, const SessionSettings& settings);
 
-  Result<TorrentId> Start(lt::add_torrent_params params, std::optional<std::string> chosen_file);
+  Result<TorrentId> Start(lt::add_torrent_params params, std::optional<std::string> chosen_file,
+                          bool seed_copy = false);
   Torrent* Find(TorrentId id) const;
+  // A torrent still in the session with a v1 or v2 info-hash in common.
+  Torrent* FindSame(const lt::info_hash_t& hashes) const;
   Torrent* FromHandle(const lt::torrent_handle& handle) const;
   // Runs `command` on the torrent's handle now, or once libtorrent has added it.
   ferry::Status Command(TorrentId id, std::function<void(const lt::torrent_handle&)> command);
@@ -101,6 +108,7 @@ class LtSession final : public Session {
   bool OnSessionAlert(lt::alert* a);
   void OnAdded(lt::alert* a);
   void OnStateUpdate(lt::alert* a);
+  void OnResumeData(lt::alert* a);
 
   std::unique_ptr<lt::session> session_;
   int event_fd_;

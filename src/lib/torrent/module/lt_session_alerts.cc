@@ -34,13 +34,9 @@ bool LtSession::OnTorrentAlert(lt::alert* a) {
   } else if (auto* f = lt::alert_cast<lt::torrent_finished_alert>(a)) {
     if (Torrent* t = FromHandle(f->handle)) Emit(event::Finished{t->id});
     session_->post_torrent_updates();
-  } else if (auto* r = lt::alert_cast<lt::save_resume_data_alert>(a)) {
-    std::vector<char> buf = lt::write_resume_data_buf(r->params);
-    if (Torrent* t = FromHandle(r->handle))
-      Emit(event::ResumeDataSaved{t->id, std::string(buf.begin(), buf.end())});
-  } else if (auto* rf = lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
-    if (Torrent* t = FromHandle(rf->handle))
-      Emit(event::ResumeDataFailed{t->id, rf->error.message()});
+  } else if (lt::alert_cast<lt::save_resume_data_alert>(a) ||
+             lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+    OnResumeData(a);
   } else if (auto* e = lt::alert_cast<lt::torrent_error_alert>(a)) {
     if (Torrent* t = FromHandle(e->handle)) Emit(event::TorrentError{t->id, e->message()});
   } else if (auto* fe = lt::alert_cast<lt::file_error_alert>(a)) {
@@ -113,6 +109,32 @@ void LtSession::OnAdded(lt::alert* a) {
   pending.swap(t->pending);
   for (auto& command : pending) command(t->handle);
   if (!t->removed) Emit(event::Added{t->id});
+}
+
+// Resume data, and the .torrent files SaveTorrentFile asked for (the same
+// libtorrent call: save_resume_data with save_info_dict).
+void LtSession::OnResumeData(lt::alert* a) {
+  if (auto* rf = lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+    Torrent* t = FromHandle(rf->handle);
+    if (t == nullptr) return;
+    for (; t->torrent_files_wanted > 0; --t->torrent_files_wanted)
+      Emit(event::TorrentFileFailed{t->id, rf->error.message()});
+    Emit(event::ResumeDataFailed{t->id, rf->error.message()});
+    return;
+  }
+  auto* r = lt::alert_cast<lt::save_resume_data_alert>(a);
+  Torrent* t = FromHandle(r->handle);
+  if (t == nullptr) return;
+  for (; t->torrent_files_wanted > 0; --t->torrent_files_wanted) {
+    try {
+      std::vector<char> file = lt::write_torrent_file_buf(r->params, {});
+      Emit(event::TorrentFileSaved{t->id, std::string(file.begin(), file.end())});
+    } catch (const std::exception& e) {  // no metadata yet, v2 piece layers missing
+      Emit(event::TorrentFileFailed{t->id, e.what()});
+    }
+  }
+  std::vector<char> buf = lt::write_resume_data_buf(r->params);
+  Emit(event::ResumeDataSaved{t->id, std::string(buf.begin(), buf.end())});
 }
 
 void LtSession::OnStateUpdate(lt::alert* a) {
