@@ -64,6 +64,14 @@ class InteropTest : public ::testing::Test {
     // half an hour away.
     ASSERT_TRUE((s = tracker_.WaitForSeeders(*hash, 1)).ok()) << s.ToString();
   }
+  // The tracker, a v1 torrent of the content allowed on it, and
+  // transmission (on loopback) seeding it: StartTracker, MakeAllowedV1,
+  // SeedWithTransmission.
+  void SeedV1WithTransmission(TransmissionFixture& seeder, Torrent* torrent, std::string* hash) {
+    StartTracker();
+    ASSERT_NO_FATAL_FAILURE(MakeAllowedV1(torrent));
+    ASSERT_NO_FATAL_FAILURE(SeedWithTransmission(seeder, {}, *torrent, hash));
+  }
   // qBittorrent fetches `torrent` (peers from the tracker only); the bytes
   // are the content's and came from transmission.
   void LeechFromTransmission(const QbittorrentOptions& options, TransmissionFixture& seeder,
@@ -160,24 +168,20 @@ TEST_F(InteropTest, OpentrackerServesOnlyWhitelistedInfoHashes) {
 }
 
 TEST_F(InteropTest, TransmissionSeedsAV1TorrentThatQbittorrentDownloads) {
-  StartTracker();
   Torrent torrent;
-  ASSERT_NO_FATAL_FAILURE(MakeAllowedV1(&torrent));
   TransmissionFixture seeder;
   std::string hash;
-  ASSERT_NO_FATAL_FAILURE(SeedWithTransmission(seeder, {}, torrent, &hash));
+  ASSERT_NO_FATAL_FAILURE(SeedV1WithTransmission(seeder, &torrent, &hash));
   LeechFromTransmission({}, seeder, torrent, hash);
 }
 
 // p2p.md §5: ferry downloads a v1 torrent that transmission seeds, finding it
 // through opentracker (whitelist mode) as any client of the torrent would.
 TEST_F(InteropTest, FerryDownloadsAV1TorrentThatTransmissionSeeds) {
-  StartTracker();
   Torrent torrent;
-  ASSERT_NO_FATAL_FAILURE(MakeAllowedV1(&torrent));
   TransmissionFixture seeder;
   std::string hash;
-  ASSERT_NO_FATAL_FAILURE(SeedWithTransmission(seeder, {}, torrent, &hash));
+  ASSERT_NO_FATAL_FAILURE(SeedV1WithTransmission(seeder, &torrent, &hash));
   FerryFetches("file://" + torrent.path);
   TransmissionTorrent t;
   ASSERT_TRUE(seeder.Get(hash, &t).ok());
