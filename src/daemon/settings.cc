@@ -66,6 +66,28 @@ Status ParsePeerSetting(const std::string& key, const json& v, transfer::PeerSet
   }
   return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
 }
+// ferryd's own keys (not the engine's): conditions_bus, log_level,
+// status_interval_seconds, clock_offset_seconds.
+Status ParseDaemonSetting(const std::string& key, const json& v, Settings* s) {
+  if (key == "conditions_bus") {
+    if (!v.is_string() || v.get<std::string>().empty())
+      return Bad(key, "must be \"system\", \"none\", \"service\" or a D-Bus address");
+    s->conditions_bus = v.get<std::string>();
+  } else if (key == "log_level") {
+    if (!v.is_string()) return Bad(key, "must be a string");
+    s->log_level = v.get<std::string>();
+  } else if (key == "status_interval_seconds") {
+    uint64_t tmp = 0;
+    if (Status st = GetUnsigned(v, key, 1, 3600, &tmp); !st.ok()) return st;
+    s->status_interval = std::chrono::seconds(tmp);
+  } else {  // clock_offset_seconds
+    if (!v.is_number_integer()) return Bad(key, "must be an integer (seconds, may be negative)");
+    int64_t off = v.get<int64_t>();
+    if (off < -(int64_t{1} << 40) || off > (int64_t{1} << 40)) return Bad(key, "is out of range");
+    s->clock_offset = std::chrono::seconds(off);
+  }
+  return Status::OK();
+}
 }  // namespace
 
 Status ParseSettings(std::string_view text, Settings* out) {
@@ -124,25 +146,13 @@ Status ParseSettings(std::string_view text, Settings* out) {
     } else if (key == "cache_hosts" || key == "cache_host_connect_timeout" ||
                key == "cache_host_fallback" || key == "cache_host_allow_authorization") {
       st = ParseCacheSetting(key, v, &e.cache);
-    } else if (key == "conditions_bus") {
-      if (!v.is_string() || v.get<std::string>().empty())
-        return Bad(key, "must be \"system\", \"none\", \"service\" or a D-Bus address");
-      s->conditions_bus = v.get<std::string>();
+    } else if (key == "conditions_bus" || key == "log_level" || key == "status_interval_seconds" ||
+               key == "clock_offset_seconds") {
+      st = ParseDaemonSetting(key, v, s);
     } else if (key.rfind("peer_", 0) == 0 || key == "torrent_module" || key == "max_cache_age" ||
                key == "max_cache_size_percent" || key == "absolute_max_cache_size" ||
                key == "max_upload_rate") {
       st = ParsePeerSetting(key, v, &s->peers);
-    } else if (key == "log_level") {
-      if (!v.is_string()) return Bad(key, "must be a string");
-      s->log_level = v.get<std::string>();
-    } else if (key == "status_interval_seconds") {
-      st = GetUnsigned(v, key, 1, 3600, &tmp);
-      s->status_interval = std::chrono::seconds(tmp);
-    } else if (key == "clock_offset_seconds") {
-      if (!v.is_number_integer()) return Bad(key, "must be an integer (seconds, may be negative)");
-      int64_t off = v.get<int64_t>();
-      if (off < -(int64_t{1} << 40) || off > (int64_t{1} << 40)) return Bad(key, "is out of range");
-      s->clock_offset = std::chrono::seconds(off);
     } else {
       return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
     }
