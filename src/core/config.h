@@ -55,6 +55,9 @@ struct EngineConfig {
 
   // Cache servers (policy.md §4; core/fetch_policy.h).
   CacheConfig cache;
+
+  // Peering for HTTP downloads with a content id (core/fetch_policy.h).
+  PeeringConfig peering;
 };
 
 }  // namespace ferry::core

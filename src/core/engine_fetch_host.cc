@@ -78,7 +78,12 @@ std::unique_ptr<Fetch> Engine::Impl::MakeFetch(RuntimeJob& j, uint32_t file) {
   auto host = std::make_unique<EngineFetchHost>(*this, j, file);
   EngineFetchHost* h = host.get();
   std::unique_ptr<Fetch> fetch;
-  switch (ChooseFetch(url)) {
+  FetchBackend backend = ChooseFetch(url);
+  // A file with a content id may be fetched from peers, its origin behind
+  // them (transfer/p2p ContentFetch; docs/peering.md).
+  if (backend == FetchBackend::kHttp && PeerFirst(cfg.peering, j.rec.files[file]))
+    backend = FetchBackend::kPeers;
+  switch (backend) {
     case FetchBackend::kPeers:
       if (deps.peers) {
         fetch = deps.peers->MakeFetch(std::move(host), file);

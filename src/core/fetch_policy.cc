@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ports.h"
+#include "util/content_id.h"
 #include "util/torrent_source.h"
 #include "util/url.h"
 
@@ -14,6 +16,16 @@ FetchBackend ChooseFetch(std::string_view remote_url) {
   if (scheme == "http" || scheme == "https") return FetchBackend::kHttp;
   if (scheme == "file") return FetchBackend::kFile;
   return FetchBackend::kUnsupported;
+}
+
+bool PeerFirst(const PeeringConfig& config, const FileRecord& file) {
+  bool peering = config.mode == DownloadMode::kLan || config.mode == DownloadMode::kGroup ||
+                 config.mode == DownloadMode::kInternet;
+  if (!peering || file.content_id.empty() || !file.ranges.empty() ||
+      ChooseFetch(file.remote_url) != FetchBackend::kHttp)
+    return false;
+  auto id = ParseContentId(file.content_id);
+  return id.ok() && id->size > 0 && id->size >= config.min_file_size;
 }
 
 namespace {

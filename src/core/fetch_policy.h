@@ -19,9 +19,12 @@
 #include <string_view>
 #include <vector>
 
+#include "ferry/types.h"
 #include "sys/clock.h"
 
 namespace ferry::core {
+
+struct FileRecord;
 
 enum class FetchBackend {
   kHttp,         // http://, https://: Attempt on the HTTP ByteSource
@@ -33,6 +36,26 @@ enum class FetchBackend {
 // Decides from the file's remote name alone (the URL's scheme, case-
 // insensitive, and a path ending in ".torrent": util/torrent_source.h). Pure.
 FetchBackend ChooseFetch(std::string_view remote_url);
+
+// Peering for HTTP downloads (do-download.md §4, docs/peering.md): ferryd.json's
+// download_mode, group_id, trackers, min_file_size_to_peer,
+// delay_background_http, delay_foreground_http.
+struct PeeringConfig {
+  DownloadMode mode = DownloadMode::kLan;
+  std::string group_id;               // Group mode: changes the derived torrent
+  std::vector<std::string> trackers;  // Group mode: announce URLs
+  uint64_t min_file_size = 50ull << 20;
+  // How long a file waits for peers before its origin is asked: at the
+  // start, and again whenever peers stop sending.
+  std::chrono::seconds delay_background{10};
+  std::chrono::seconds delay_foreground{2};
+};
+
+// Whether a file of an http(s) URL is fetched from peers first (the peer
+// backend, with its origin behind): a peering mode (LAN, Group, Internet), a
+// content id (trusted metadata; p2p.md §2) of at least min_file_size
+// bytes, no ranges. Pure.
+bool PeerFirst(const PeeringConfig& config, const FileRecord& file);
 
 // The cache-server settings (ferryd.json: cache_hosts,
 // cache_host_connect_timeout, cache_host_fallback,

@@ -161,4 +161,57 @@ Status ParsePolicySetting(std::string_view key, const json& v, core::PolicyConfi
   return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
 }
 
+namespace {
+
+Status ParseDownloadMode(std::string_view key, const json& v, DownloadMode* out) {
+  if (v.is_number_integer()) {
+    switch (v.get<int64_t>()) {
+      case 0: case 1: case 2: case 3: case 99: case 100:
+        *out = static_cast<DownloadMode>(v.get<int64_t>());
+        return Status::OK();
+    }
+  }
+  return Bad(key, "must be 0 (HTTP only), 1 (LAN), 2 (Group), 3 (Internet), 99 (Simple) or "
+                  "100 (Bypass)");
+}
+
+bool IsTrackerUrl(const json& t) {
+  if (!t.is_string()) return false;
+  const std::string& url = t.get_ref<const std::string&>();
+  for (std::string_view scheme : {"http://", "https://", "udp://"})
+    if (url.size() > scheme.size() && url.compare(0, scheme.size(), scheme) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+Status ParsePeeringSetting(std::string_view key, const json& v, core::PeeringConfig* p) {
+  if (key == "download_mode") return ParseDownloadMode(key, v, &p->mode);
+  if (key == "group_id") {
+    if (!v.is_string() || v.get_ref<const std::string&>().size() > 256)
+      return Bad(key, "must be a string of at most 256 characters");
+    p->group_id = v.get<std::string>();
+    return Status::OK();
+  }
+  if (key == "trackers") {
+    if (!v.is_array()) return Bad(key, "must be a list of http://, https:// or udp:// URLs");
+    std::vector<std::string> urls;
+    for (const json& t : v) {
+      if (!IsTrackerUrl(t)) return Bad(key, fmt::format("{} is not a tracker URL", t.dump()));
+      urls.push_back(t.get<std::string>());
+    }
+    p->trackers = std::move(urls);
+    return Status::OK();
+  }
+  if (key == "min_file_size_to_peer") {
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+      return Bad(key, "must be a non-negative integer (bytes)");
+    p->min_file_size = v.get<uint64_t>();
+    return Status::OK();
+  }
+  if (key == "delay_background_http") return ParseSeconds(key, v, 0, &p->delay_background);
+  if (key == "delay_foreground_http") return ParseSeconds(key, v, 0, &p->delay_foreground);
+  return Status(code::kInvalidArg, fmt::format("unknown configuration key \"{}\"", key));
+}
+
 }  // namespace ferry::daemon

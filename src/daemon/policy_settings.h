@@ -25,4 +25,10 @@ Status ParsePolicySetting(std::string_view key, const nlohmann::json& value,
 Status ParseCacheSetting(std::string_view key, const nlohmann::json& value,
                          core::CacheConfig* cache);
 
+// Parses one of the peering keys (do-download.md §4, docs/peering.md):
+// download_mode, group_id, trackers, min_file_size_to_peer,
+// delay_background_http, delay_foreground_http; as ParsePolicySetting.
+Status ParsePeeringSetting(std::string_view key, const nlohmann::json& value,
+                           core::PeeringConfig* peering);
+
 }  // namespace ferry::daemon

@@ -146,6 +146,10 @@ Status ParseSettings(std::string_view text, Settings* out) {
     } else if (key == "cache_hosts" || key == "cache_host_connect_timeout" ||
                key == "cache_host_fallback" || key == "cache_host_allow_authorization") {
       st = ParseCacheSetting(key, v, &e.cache);
+    } else if (key == "download_mode" || key == "group_id" || key == "trackers" ||
+               key == "min_file_size_to_peer" || key == "delay_background_http" ||
+               key == "delay_foreground_http") {
+      st = ParsePeeringSetting(key, v, &e.peering);
     } else if (key == "conditions_bus" || key == "log_level" || key == "status_interval_seconds" ||
                key == "clock_offset_seconds") {
       st = ParseDaemonSetting(key, v, s);

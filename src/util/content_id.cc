@@ -78,4 +78,14 @@ Result<ContentId> ParseContentId(std::string_view text) {
   return id;
 }
 
+uint32_t ContentPieceLength(uint64_t size) {
+  constexpr uint64_t kMin = 64u << 10, kMax = 4u << 20;
+  uint64_t want = size / 1024 + (size % 1024 != 0);
+  uint64_t length = kMin;
+  while (length < want && length < kMax) length *= 2;
+  return static_cast<uint32_t>(length);
+}
+
+std::string ContentTorrentName(std::string_view root) { return "ferry-" + std::string(root); }
+
 }  // namespace ferry

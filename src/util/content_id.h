@@ -32,6 +32,14 @@ std::string FormatContentId(const ContentId& id);
 // Parses an id; E_INVALIDARG with a message naming the problem otherwise.
 Result<ContentId> ParseContentId(std::string_view text);
 
+// The torrent ferry derives from an id (docs/content-id.md, "The torrent of
+// an id"); both values are part of its info-hash and never change.
+// Its piece length: size/1024 rounded up to a power of two, at least 64 KiB
+// and at most 4 MiB (about 1,024 pieces up to 4 GiB).
+uint32_t ContentPieceLength(uint64_t size);
+// Its name (and its one file's): "ferry-" and the root.
+std::string ContentTorrentName(std::string_view root);
+
 // CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of `text`.
 uint32_t Crc32(std::string_view text);
 

@@ -1,5 +1,8 @@
 #include "torrent/torrent_maker.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <iterator>
 #include <libtorrent/bencode.hpp>
@@ -37,6 +40,19 @@ int DownloadLimitOf(const std::string& resume_data) {
   const lt::add_torrent_params p = lt::read_resume_data(
       lt::span<const char>(resume_data.data(), static_cast<long>(resume_data.size())), ec);
   return ec ? -2 : p.download_limit;
+}
+
+bool CorruptEveryPiece(const std::string& path, uint64_t size, uint64_t piece) {
+  const int fd = ::open(path.c_str(), O_RDWR);
+  if (fd < 0) return false;
+  bool ok = true;
+  for (uint64_t offset = 100; offset < size && ok; offset += piece) {
+    unsigned char b = 0;
+    ok = ::pread(fd, &b, 1, static_cast<off_t>(offset)) == 1;
+    b ^= 0xFF;
+    ok = ok && ::pwrite(fd, &b, 1, static_cast<off_t>(offset)) == 1;
+  }
+  return ::close(fd) == 0 && ok;
 }
 
 }  // namespace ferry::test

@@ -3,6 +3,7 @@
 // lib/torrent's module).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace ferry::test {
@@ -21,5 +22,10 @@ std::string MagnetOf(const std::string& torrent);
 // The per-torrent download limit recorded in resume data (-1 or 0: none;
 // -2 when the data does not parse).
 int DownloadLimitOf(const std::string& resume_data);
+
+// Flips one byte (at offset 100 of each piece) in every `piece`-byte piece of
+// the `size`-byte file at `path`: a seeder that checked the file serves other
+// bytes from then on. False on an I/O error.
+bool CorruptEveryPiece(const std::string& path, uint64_t size, uint64_t piece);
 
 }  // namespace ferry::test

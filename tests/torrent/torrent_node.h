@@ -43,6 +43,12 @@ struct TorrentNode {
       if (e.id == id) return true;
     return false;
   }
+  // True once a PeerBanned event names `address`.
+  bool Banned(const std::string& address) const {
+    for (const auto& b : Events<torrent::event::PeerBanned>())
+      if (b.address == address) return true;
+    return false;
+  }
   // Pieces of torrent `id` verified as of its last status.
   int PiecesHad(torrent::TorrentId id) const;
 };

@@ -67,11 +67,34 @@ struct RateLimits {
   int download = 0;
 };
 
-// What to add. Exactly one of `magnet`, `torrent`, `resume_data` is set.
+// The torrent ferry derives from a content id (docs/content-id.md, "The
+// torrent of an id"): v2 only, one file, its info dictionary fixed by the id
+// (and the group), so that hosts with the same id find each other with no
+// file passed around. Pieces are verified against the id's pieces root; the
+// piece layer comes from peers that have it (BEP 52 hash requests).
+struct ContentSpec {
+  uint64_t size = 0;  // > 0
+  std::string root;   // the id's pieces root: 64 lowercase hex digits
+  // "" outside a group; else the group id, which changes the info-hash
+  // (hosts of different groups share nothing). Only its SHA-256 is in the
+  // info dictionary.
+  std::string group;
+  // Announce URLs (Group mode); in the .torrent, not in its info dictionary.
+  std::vector<std::string> trackers;
+};
+
+struct DerivedTorrent {
+  std::string torrent;    // .torrent bytes
+  std::string info_hash;  // v2, 64 hex digits
+};
+
+// What to add. Exactly one of `magnet`, `torrent`, `resume_data`, `content`
+// is set.
 struct AddParams {
   std::string magnet;       // "magnet:?xt=urn:btih:…" (v1), urn:btmh (v2) or both
   std::string torrent;      // the bytes of a .torrent file
   std::string resume_data;  // bytes from a ResumeDataSaved event
+  std::optional<ContentSpec> content;
   // Where the torrent's files go (ferry's staging directory). Required,
   // except with resume_data, which remembers it (a non-empty value here
   // replaces the remembered one).
@@ -92,12 +115,17 @@ struct AddParams {
   // GetStatus(id)->files once the metadata is known (a magnet: after
   // MetadataReceived).
   bool metadata_only = false;
+  // Pieces are requested in order (a fetch that may hand the rest to HTTP
+  // keeps a verified prefix).
+  bool sequential = false;
   bool paused = true;
 };
 
 // Seeding an existing file (ferry's cache) without re-hashing it: ferry
 // already knows the bytes are right (libtorrent's seed_mode checks each piece
-// when a peer first asks for it).
+// when a peer first asks for it). A v2 torrent without its piece layers (one
+// ContentTorrent made) cannot seed that way: libtorrent checks the file once
+// (~0.25 s per 128 MiB, on its disk threads), which also builds the layers.
 struct SeedParams {
   std::string torrent;  // the bytes of a .torrent file of one file
   std::string path;     // the existing file; its name may differ from the torrent's
@@ -253,6 +281,10 @@ class Session {
   // magnet's once its metadata is here, v2 piece layers included when every
   // piece is). A ResumeDataSaved event comes too (same libtorrent call).
   virtual Status SaveTorrentFile(TorrentId id) = 0;
+  // The .torrent of a content id (ContentSpec): its info dictionary and the
+  // trackers; E_INVALIDARG for a size of 0 or a root that is not 64 hex
+  // digits. Pure: the same spec gives the same bytes on every host.
+  virtual Result<DerivedTorrent> ContentTorrent(const ContentSpec& spec) const = 0;
   // Connects to a peer (an IPv4 or IPv6 address, no name lookup).
   virtual Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) = 0;
 

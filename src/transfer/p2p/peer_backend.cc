@@ -6,6 +6,7 @@
 
 #include "lib/torrent/loop_binding.h"
 #include "lib/torrent/module.h"
+#include "transfer/p2p/content_fetch.h"
 #include "transfer/p2p/peer_fetch.h"
 #include "transfer/p2p/seed_cache.h"
 #include "util/log.h"
@@ -38,6 +39,9 @@ PeerBackend::~PeerBackend() {
 
 std::unique_ptr<core::Fetch> PeerBackend::MakeFetch(std::unique_ptr<core::FetchHost> host,
                                                     uint32_t file) {
+  // An http(s) file comes here only by its content id (core::PeerFirst).
+  if (core::ChooseFetch(host->File().remote_url) == core::FetchBackend::kHttp)
+    return std::make_unique<ContentFetch>(*this, std::move(host), file);
   return std::make_unique<PeerFetch>(*this, std::move(host), file);
 }
 

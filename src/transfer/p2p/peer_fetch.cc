@@ -10,6 +10,7 @@
 
 #include "core/byte_source.h"
 #include "sys/lifetime.h"
+#include "transfer/p2p/content_fetch.h"
 #include "transfer/p2p/peer_backend.h"
 #include "transfer/p2p/seed_cache.h"
 #include "util/log.h"
@@ -89,7 +90,8 @@ core::ErrorRecord PeerFetch::MakeError(int32_t c, ErrorContext context, std::str
 bool PeerFetch::Begin(core::ErrorRecord* err) {
   core::FileRecord& f = host_->File();
   f.stats.background = host_->Job().priority != JobPriority::kForeground;
-  f.stats.download_mode = DownloadMode::kLan;
+  content_ = core::ChooseFetch(f.remote_url) == core::FetchBackend::kHttp;
+  f.stats.download_mode = content_ ? host_->Config().peering.mode : DownloadMode::kLan;
   source_ = ParseTorrentSource(f.remote_url);
   expanding_ = !f.local_name.empty() && f.local_name.back() == '/';
   staging_path_ = host_->Payload().StagingPath(job_id_, file_);
@@ -127,6 +129,19 @@ bool PeerFetch::Begin(core::ErrorRecord* err) {
 }
 
 void PeerFetch::GetSource() {
+  if (content_) {
+    auto spec = ContentSpecFor(host_->File(), host_->Config().peering);
+    if (!spec.ok()) {
+      Fail(MakeError(spec.status().code(), ErrorContext::kRemoteFile, spec.status().message()),
+           false);
+      return;
+    }
+    torrent::AddParams p;
+    p.content = std::move(*spec);
+    p.sequential = true;  // a verified prefix for HTTP to continue from
+    AddTorrent(std::move(p));
+    return;
+  }
   switch (source_.kind) {
     case TorrentSourceKind::kMagnet: {
       torrent::AddParams p;
@@ -316,7 +331,9 @@ void PeerFetch::OnStatus() {
     responded_ = true;
     host_->OnResponded();
   }
-  uint64_t done = st->total_wanted_done;
+  // By its content id, only the verified prefix counts: what HTTP may
+  // continue from (ContentFetch), in memory and in the store.
+  uint64_t done = content_ ? VerifiedPrefix() : st->total_wanted_done;
   if (f.bytes_total != kSizeUnknown) done = std::min(done, f.bytes_total);
   if (flowing && done > f.bytes_transferred) {
     f.bytes_transferred = done;
@@ -353,6 +370,21 @@ bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger,
   s.internet_connections = std::max(s.internet_connections, internet_peers);
   if (lan + internet > 0) host_->OnReceivedFromPeers(lan, internet, host_->Now());
   return changed;
+}
+
+uint64_t PeerFetch::VerifiedPrefix() const {
+  const torrent::TorrentStatus* st = id_ != 0 ? session_->GetStatus(id_) : nullptr;
+  if (st == nullptr || st->piece_length <= 0) return 0;
+  uint64_t pieces = 0;
+  while (pieces < st->pieces.size() && st->pieces[pieces]) ++pieces;
+  uint64_t bytes = pieces * static_cast<uint64_t>(st->piece_length);
+  uint64_t total = host_->File().bytes_total;
+  return total == kSizeUnknown ? bytes : std::min(bytes, total);
+}
+
+uint64_t PeerFetch::VerifiedBytes() const {
+  const torrent::TorrentStatus* st = id_ != 0 ? session_->GetStatus(id_) : nullptr;
+  return st == nullptr ? 0 : st->total_wanted_done;
 }
 
 void PeerFetch::ApplyRateLimit() {

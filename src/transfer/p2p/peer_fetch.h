@@ -52,6 +52,13 @@ class PeerFetch final : public core::Fetch {
   void OnEvent(const torrent::Event& event);
   void OnTick();
 
+  // For ContentFetch, which may hand the file to HTTP: the bytes from the
+  // start of the file that are verified, as of the last status update. (A
+  // file fetched by its content id counts only these as transferred.)
+  uint64_t VerifiedPrefix() const;
+  // All verified bytes, as of the last status update.
+  uint64_t VerifiedBytes() const;
+
  private:
   class TorrentDownload;  // a .torrent over HTTP(S)
   enum class Phase { kIdle, kGettingTorrent, kRunning, kFinishing, kStopped };
@@ -83,6 +90,7 @@ class PeerFetch final : public core::Fetch {
   Guid job_id_;
   TorrentSource source_;
   bool expanding_ = false;  // the local name is a directory (ReplaceWithParts)
+  bool content_ = false;    // an HTTP file by its content id (ContentFetch's peers)
   std::string staging_path_;
   std::shared_ptr<core::StagingFile> staging_;
   torrent::Session* session_ = nullptr;

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/ports.h"
+#include "util/content_id.h"
+
 #include <optional>
 #include <string>
 
@@ -155,6 +158,52 @@ TEST(FetchPolicyTest, TheFallbackWindowKeepsTryingTheCaches) {
   // A host avoided before the file started is not tried (no window yet).
   CacheTrail next;
   EXPECT_EQ(NextSource(c, true, book, &next, t0 + seconds(4)).kind, SourceKind::kOrigin);
+}
+
+// core::PeerFirst: which HTTP files are fetched from peers first.
+TEST(FetchPolicyTest, OnlyFilesWithAContentIdOfPeerableSizeArePeeredFirst) {
+  const std::string root(64, 'a');
+  auto file = [&](uint64_t size) {
+    FileRecord f;
+    f.remote_url = "https://example.com/a.iso";
+    f.content_id = FormatContentId({size, root});
+    return f;
+  };
+  PeeringConfig c;  // LAN, 50 MiB
+  EXPECT_TRUE(PeerFirst(c, file(50ull << 20)));
+  EXPECT_FALSE(PeerFirst(c, file((50ull << 20) - 1))) << "under min_file_size_to_peer";
+  FileRecord no_id = file(1ull << 30);
+  no_id.content_id.clear();
+  EXPECT_FALSE(PeerFirst(c, no_id)) << "no trusted metadata: HTTP only";
+  FileRecord ranged = file(1ull << 30);
+  ranged.ranges.push_back({0, 100});
+  EXPECT_FALSE(PeerFirst(c, ranged));
+  FileRecord local = file(1ull << 30);
+  local.remote_url = "file:///srv/a.iso";
+  EXPECT_FALSE(PeerFirst(c, local)) << "only HTTP(S) files have an origin behind peers";
+  FileRecord bad = file(1ull << 30);
+  bad.content_id = "cid1-bogus";
+  EXPECT_FALSE(PeerFirst(c, bad));
+  for (DownloadMode m : {DownloadMode::kHttpOnly, DownloadMode::kSimple, DownloadMode::kBypass}) {
+    c.mode = m;
+    EXPECT_FALSE(PeerFirst(c, file(1ull << 30))) << static_cast<int>(m);
+  }
+  for (DownloadMode m : {DownloadMode::kLan, DownloadMode::kGroup, DownloadMode::kInternet}) {
+    c.mode = m;
+    EXPECT_TRUE(PeerFirst(c, file(1ull << 30))) << static_cast<int>(m);
+  }
+  c.min_file_size = 0;
+  EXPECT_TRUE(PeerFirst(c, file(1)));
+}
+
+TEST(FetchPolicyTest, TheDerivedTorrentsPieceLengthFollowsTheSize) {
+  EXPECT_EQ(ContentPieceLength(1), 64u << 10);
+  EXPECT_EQ(ContentPieceLength(64ull << 20), 64u << 10);
+  EXPECT_EQ(ContentPieceLength((64ull << 20) + 1), 128u << 10);
+  EXPECT_EQ(ContentPieceLength(256ull << 20), 256u << 10);
+  EXPECT_EQ(ContentPieceLength(4ull << 30), 4u << 20);
+  EXPECT_EQ(ContentPieceLength(100ull << 30), 4u << 20);
+  EXPECT_EQ(ContentTorrentName(std::string(64, 'a')), "ferry-" + std::string(64, 'a'));
 }
 
 }  // namespace

@@ -126,5 +126,35 @@ TEST(PolicySettingsTest, ConditionsBusFlagOverridesTheSetting) {
   EXPECT_EQ(o.conditions_bus, "none");
 }
 
+TEST(PolicySettingsTest, PeeringKeys) {
+  Settings s;
+  EXPECT_EQ(s.engine.peering.mode, DownloadMode::kLan);
+  EXPECT_EQ(s.engine.peering.min_file_size, 50ull << 20);
+  ASSERT_TRUE(ParseSettings(R"({"download_mode": 2, "group_id": "lab",
+    "trackers": ["http://10.0.0.1:6969/announce", "udp://t.example:80"],
+    "min_file_size_to_peer": 1048576, "delay_background_http": 30,
+    "delay_foreground_http": 0})",
+                            &s)
+                  .ok());
+  EXPECT_EQ(s.engine.peering.mode, DownloadMode::kGroup);
+  EXPECT_EQ(s.engine.peering.group_id, "lab");
+  EXPECT_EQ(s.engine.peering.trackers.size(), 2u);
+  EXPECT_EQ(s.engine.peering.min_file_size, 1048576u);
+  EXPECT_EQ(s.engine.peering.delay_background, std::chrono::seconds(30));
+  EXPECT_EQ(s.engine.peering.delay_foreground, std::chrono::seconds(0));
+  const char* bad[] = {
+      R"({"download_mode": 4})",          R"({"download_mode": "1"})",
+      R"({"group_id": 7})",               R"({"trackers": "http://t/announce"})",
+      R"({"trackers": ["ftp://t/a"]})",   R"({"min_file_size_to_peer": -1})",
+      R"({"delay_background_http": 86401})", R"({"delay_foreground_http": -1})",
+  };
+  for (const char* doc : bad) {
+    Settings fresh;
+    EXPECT_EQ(ParseSettings(doc, &fresh).code(), code::kInvalidArg) << doc;
+    EXPECT_EQ(fresh.engine.peering.mode, DownloadMode::kLan) << doc;
+    EXPECT_TRUE(fresh.engine.peering.trackers.empty()) << doc;
+  }
+}
+
 }  // namespace
 }  // namespace ferry::daemon

@@ -38,7 +38,15 @@ TorrentState ToState(lt::torrent_status::state_t state) {
   }
 }
 
-std::string Hex(const char* data, size_t size) {
+// Paths compare with '/' whatever libtorrent's separator.
+std::string Slashed(std::string path) {
+  std::replace(path.begin(), path.end(), '\\', '/');
+  return path;
+}
+
+}  // namespace
+
+std::string HexOf(const char* data, size_t size) {
   static const char kDigits[] = "0123456789abcdef";
   std::string out;
   for (size_t i = 0; i < size; ++i) {
@@ -48,14 +56,6 @@ std::string Hex(const char* data, size_t size) {
   }
   return out;
 }
-
-// Paths compare with '/' whatever libtorrent's separator.
-std::string Slashed(std::string path) {
-  std::replace(path.begin(), path.end(), '\\', '/');
-  return path;
-}
-
-}  // namespace
 
 lt::settings_pack ToSettingsPack(const SessionSettings& s) {
   namespace cat = lt::alert_category;
@@ -89,9 +89,9 @@ void CopyStatus(const lt::torrent_status& in, TorrentStatus* out) {
   out->has_metadata = in.has_metadata;
   if (!in.name.empty()) out->name = in.name;
   if (in.info_hashes.has_v1())
-    out->info_hash_v1 = Hex(in.info_hashes.v1.data(), in.info_hashes.v1.size());
+    out->info_hash_v1 = HexOf(in.info_hashes.v1.data(), in.info_hashes.v1.size());
   if (in.info_hashes.has_v2())
-    out->info_hash_v2 = Hex(in.info_hashes.v2.data(), in.info_hashes.v2.size());
+    out->info_hash_v2 = HexOf(in.info_hashes.v2.data(), in.info_hashes.v2.size());
   out->error = in.errc ? in.errc.message() : std::string();
   if (!in.save_path.empty()) out->save_dir = in.save_path;
   out->progress = in.progress;

@@ -26,6 +26,9 @@ std::vector<FileEntry> ListFiles(const lt::torrent_info& info);
 // directory); -1 when there is none.
 int FindFile(const lt::torrent_info& info, const std::string& path);
 
+// Lowercase hex digits of `size` bytes.
+std::string HexOf(const char* data, size_t size);
+
 // Payload bytes of block `block` of piece `piece` (pad bytes excluded).
 uint64_t BlockPayload(const lt::torrent_info& info, int piece, int block);
 

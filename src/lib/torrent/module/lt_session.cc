@@ -14,6 +14,7 @@
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session_params.hpp>
 
+#include "lib/torrent/module/content_torrent.h"
 #include "lib/torrent/module/convert.h"
 
 namespace ferry::torrent {
@@ -105,12 +106,30 @@ LtSession::~LtSession() {
   ::close(event_fd_);
 }
 
+Result<DerivedTorrent> LtSession::ContentTorrent(const ContentSpec& spec) const {
+  auto bytes = BuildContentTorrent(spec);
+  if (!bytes.ok()) return bytes.status();
+  lt::error_code ec;
+  lt::torrent_info info(Bytes(*bytes), ec, lt::from_span);
+  if (ec) return Invalid("bad content torrent: " + ec.message());
+  const lt::sha256_hash& h = info.info_hashes().v2;
+  return DerivedTorrent{std::move(*bytes), HexOf(h.data(), h.size())};
+}
+
 Result<TorrentId> LtSession::Add(const AddParams& in) {
-  const int sources = !in.magnet.empty() + !in.torrent.empty() + !in.resume_data.empty();
-  if (sources != 1) return Invalid("give exactly one of a magnet, a torrent or resume data");
+  const int sources = !in.magnet.empty() + !in.torrent.empty() + !in.resume_data.empty() +
+                      in.content.has_value();
+  if (sources != 1)
+    return Invalid("give exactly one of a magnet, a torrent, resume data or a content id");
   lt::error_code ec;
   lt::add_torrent_params p;
-  if (!in.magnet.empty()) {
+  if (in.content) {
+    auto bytes = BuildContentTorrent(*in.content);
+    if (!bytes.ok()) return bytes.status();
+    auto info = std::make_shared<lt::torrent_info>(Bytes(*bytes), ec, lt::from_span);
+    if (ec) return Invalid("bad content torrent: " + ec.message());
+    p.ti = std::move(info);
+  } else if (!in.magnet.empty()) {
     p = lt::parse_magnet_uri(in.magnet, ec);
     if (ec) return Invalid("bad magnet link: " + ec.message());
   } else if (!in.torrent.empty()) {
@@ -135,6 +154,7 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
     if (in.store_as) p.renamed_files[lt::file_index_t(index)] = *in.store_as;
   }
   SetFlags(p, in.paused);
+  if (in.sequential) p.flags |= lt::torrent_flags::sequential_download;
   // One torrent per info-hash in a session: a seed of ferry's cache gives
   // way to a fetch (remove_torrent is posted before the add, so libtorrent
   // sees them in that order); a second fetch fails (AddFailed, transient for
@@ -154,7 +174,7 @@ Result<TorrentId> LtSession::Seed(const SeedParams& in) {
   lt::error_code ec;
   auto info = std::make_shared<lt::torrent_info>(Bytes(in.torrent), ec, lt::from_span);
   if (ec) return Invalid("bad torrent: " + ec.message());
-  if (info->num_files() != 1) return Invalid("only a torrent of one file can seed a file");
+  if (ListFiles(*info).size() != 1) return Invalid("only a torrent of one file can seed a file");
   const std::filesystem::path path(in.path);
   if (!path.is_absolute() || !path.has_filename()) return Invalid("not an absolute file path");
   lt::add_torrent_params p;
@@ -165,7 +185,10 @@ Result<TorrentId> LtSession::Seed(const SeedParams& in) {
   if (FindSame(p.ti->info_hashes()) != nullptr)
     return ferry::Status(code::kInvalidState, "the session has this torrent already (a fetch)");
   SetFlags(p, in.paused);
-  p.flags |= lt::torrent_flags::seed_mode;
+  // seed_mode needs the piece layers of a v2 torrent; without them
+  // libtorrent checks the file, which also builds them.
+  if (!p.ti->info_hashes().has_v2() || p.ti->v2_piece_hashes_verified())
+    p.flags |= lt::torrent_flags::seed_mode;
   return Start(std::move(p), std::nullopt, /*seed_copy=*/true);
 }
 

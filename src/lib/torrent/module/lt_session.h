@@ -47,6 +47,7 @@ class LtSession final : public Session {
   ferry::Status Remove(TorrentId id, bool delete_files) override;
   ferry::Status SaveResumeData(TorrentId id) override;
   ferry::Status SaveTorrentFile(TorrentId id) override;
+  Result<DerivedTorrent> ContentTorrent(const ContentSpec& spec) const override;
   ferry::Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) override;
   ferry::Status SetTorrentLimits(TorrentId id, RateLimits limits) override;
   void SetLocalPeerLimits(RateLimits limits) override;

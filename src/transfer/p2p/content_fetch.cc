@@ -1,0 +1,245 @@
+#include "transfer/p2p/content_fetch.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "core/file_attempt.h"
+#include "transfer/p2p/peer_backend.h"
+#include "transfer/p2p/peer_fetch.h"
+#include "transfer/p2p/seed_cache.h"
+#include "util/content_id.h"
+#include "util/log.h"
+
+namespace ferry::transfer {
+
+Result<torrent::ContentSpec> ContentSpecFor(const core::FileRecord& file,
+                                            const core::PeeringConfig& peering) {
+  auto id = ParseContentId(file.content_id);
+  if (!id.ok()) return id.status();
+  torrent::ContentSpec spec;
+  spec.size = id->size;
+  spec.root = id->root;
+  if (peering.mode == DownloadMode::kGroup || peering.mode == DownloadMode::kInternet) {
+    spec.group = peering.group_id;
+    spec.trackers = peering.trackers;
+  }
+  return spec;
+}
+
+// The inner fetch's host: everything goes to the engine's host but the end,
+// which ContentFetch decides.
+class ContentFetch::Relay final : public core::FetchHost {
+ public:
+  Relay(ContentFetch& outer, core::FetchHost& host) : outer_(outer), h_(host) {}
+
+  const core::JobRecord& Job() override { return h_.Job(); }
+  core::FileRecord& File() override { return h_.File(); }
+  void FileChanged() override { h_.FileChanged(); }
+  void SetResumeData(std::string data) override { h_.SetResumeData(std::move(data)); }
+  const core::EngineConfig& Config() override { return h_.Config(); }
+  core::CacheHostBook& CacheHosts() override { return h_.CacheHosts(); }
+  std::chrono::seconds NoProgressTimeout() override { return h_.NoProgressTimeout(); }
+  sys::WallTime Now() override { return h_.Now(); }
+  sys::Executor& Loop() override { return h_.Loop(); }
+  sys::Executor& Workers() override { return h_.Workers(); }
+  sys::Executor& Hasher() override { return h_.Hasher(); }
+  void RunAt(sys::WallTime when, std::function<void()> fn) override {
+    h_.RunAt(when, std::move(fn));
+  }
+  core::PayloadStore& Payload() override { return h_.Payload(); }
+  const core::DigestFactory& Digests() override { return h_.Digests(); }
+  const core::DigestFactory& PiecesRootDigests() override { return h_.PiecesRootDigests(); }
+  uint64_t Commits() override { return h_.Commits(); }
+  void CommitSoon() override { h_.CommitSoon(); }
+  void CommitNow() override { h_.CommitNow(); }
+  void AfterCommit(std::function<void()> fn) override { h_.AfterCommit(std::move(fn)); }
+  void OnResponded() override { h_.OnResponded(); }
+  bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now,
+                  core::ByteFrom from) override {
+    return h_.OnReceived(counted, raw, now, from);
+  }
+  void OnReceivedFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) override {
+    h_.OnReceivedFromPeers(lan, internet, now);
+  }
+  uint64_t RateLimit() override { return h_.RateLimit(); }
+  void PauseForBandwidth() override { h_.PauseForBandwidth(); }
+  void OnProgress() override { h_.OnProgress(); }
+  std::function<void(uint64_t)> DurableRecorder() override { return h_.DurableRecorder(); }
+  void OnRestart() override { h_.OnRestart(); }
+  void RetireStream(std::unique_ptr<core::ByteStream> stream) override {
+    h_.RetireStream(std::move(stream));
+  }
+  void OnDone() override { outer_.OnInnerDone(); }
+  void ReplaceWithParts(std::vector<core::FilePart> parts) override {
+    h_.ReplaceWithParts(std::move(parts));
+  }
+  void OnFailed(core::ErrorRecord error, bool transient,
+                std::optional<std::chrono::seconds> retry_after) override {
+    outer_.OnInnerFailed(std::move(error), transient, retry_after);
+  }
+
+ private:
+  ContentFetch& outer_;
+  core::FetchHost& h_;
+};
+
+ContentFetch::ContentFetch(PeerBackend& backend, std::unique_ptr<core::FetchHost> host,
+                           uint32_t file)
+    : backend_(backend), host_(std::move(host)), file_(file) {}
+
+ContentFetch::~ContentFetch() = default;
+
+std::chrono::seconds ContentFetch::Delay() {
+  const core::PeeringConfig& p = host_->Config().peering;
+  return host_->Job().priority == JobPriority::kForeground ? p.delay_foreground
+                                                           : p.delay_background;
+}
+
+bool ContentFetch::Begin(core::ErrorRecord* err) {
+  core::FileRecord& f = host_->File();
+  // Staged bytes without the peers' resume data came from HTTP: go on there.
+  if (f.bytes_transferred > 0 && f.resume_data.empty()) return BeginHttp(err);
+  auto peers = std::make_unique<PeerFetch>(backend_, std::make_unique<Relay>(*this, *host_), file_);
+  peers_ = peers.get();
+  inner_ = std::move(peers);
+  phase_ = Phase::kPeers;
+  if (!inner_->Begin(err)) {
+    log::Info("job {} file {}: no peers ({}); fetching from the origin",
+              host_->Job().id.ToString(), file_, err->message);
+    Retire(std::move(inner_));
+    peers_ = nullptr;
+    return BeginHttp(err);
+  }
+  seen_ = 0;  // this session's torrent counts from its start
+  last_progress_ = host_->Now();
+  ArmWatch();
+  return true;
+}
+
+void ContentFetch::ArmWatch() {
+  host_->RunAt(host_->Now() + std::chrono::seconds(1), lifetime_.Guard([this] { OnWatch(); }));
+}
+
+void ContentFetch::OnWatch() {
+  if (phase_ != Phase::kPeers) return;
+  uint64_t now_bytes = peers_ != nullptr ? peers_->VerifiedBytes() : 0;
+  auto now = host_->Now();
+  if (now_bytes > seen_ || paused_) {
+    seen_ = std::max(seen_, now_bytes);
+    last_progress_ = now;
+  } else if (now - last_progress_ >= Delay()) {
+    ToHttp(fmt::format("no peer sent a verified piece in {} s", Delay().count()));
+    return;
+  }
+  ArmWatch();
+}
+
+void ContentFetch::ToHttp(const std::string& why) {
+  core::FileRecord& f = host_->File();
+  uint64_t prefix = peers_ != nullptr ? peers_->VerifiedPrefix() : 0;
+  log::Info("job {} file {}: {}; fetching from the origin from byte {}", host_->Job().id.ToString(),
+            file_, why, prefix);
+  if (inner_) {
+    inner_->Stop();
+    Retire(std::move(inner_));
+  }
+  peers_ = nullptr;
+  // The peers' resume data no longer describes what HTTP will write; the
+  // byte count (PeerFetch counts the verified prefix only) stays: staging
+  // holds it, and what the store has of it was synced before it was stored.
+  DownloadMode mode = f.stats.download_mode;
+  host_->SetResumeData("");
+  f.bytes_transferred = std::max(f.bytes_transferred, prefix);
+  host_->FileChanged();
+  core::ErrorRecord err;
+  if (!BeginHttp(&err)) {
+    phase_ = Phase::kStopped;
+    host_->OnFailed(std::move(err), false, std::nullopt);
+    return;
+  }
+  f.stats.download_mode = mode;
+}
+
+bool ContentFetch::BeginHttp(core::ErrorRecord* err) {
+  phase_ = Phase::kHttp;
+  inner_ = std::make_unique<core::Attempt>(std::make_unique<Relay>(*this, *host_), backend_.http(),
+                                           file_);
+  if (paused_) inner_->SetPaused(true);
+  return inner_->Begin(err);
+}
+
+void ContentFetch::OnInnerDone() {
+  if (phase_ == Phase::kHttp) OfferToCache();
+  phase_ = Phase::kStopped;
+  host_->OnDone();  // retires this fetch
+}
+
+void ContentFetch::OnInnerFailed(core::ErrorRecord error, bool transient,
+                                 std::optional<std::chrono::seconds> retry_after) {
+  if (phase_ == Phase::kPeers && error.context != ErrorContext::kLocalFile) {
+    // Not the file's fault: its origin is still there. Leave the failing
+    // fetch's own call first.
+    std::string why = "peers failed: " + error.message;
+    sys::PostIfAlive(host_->Loop(), lifetime_, [this, why] {
+      if (phase_ == Phase::kPeers) ToHttp(why);
+    });
+    return;
+  }
+  phase_ = Phase::kStopped;
+  host_->OnFailed(std::move(error), transient, retry_after);
+}
+
+// The file came (at least partly) over HTTP: the cache seeds it under the
+// derived torrent (libtorrent checks it once, which builds its piece layer).
+void ContentFetch::OfferToCache() {
+  SeedCache* cache = backend_.cache();
+  auto session = backend_.session();
+  auto spec = ContentSpecFor(host_->File(), host_->Config().peering);
+  if (cache == nullptr || !session.ok() || !spec.ok()) return;
+  auto derived = (*session)->ContentTorrent(*spec);
+  if (!derived.ok() || !cache->Wants(derived->info_hash, spec->size)) return;
+  std::string path = host_->Payload().StagingPath(host_->Job().id, file_);
+  // Opened before OnDone, so before delivery can move staging.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  SeedOffer offer;
+  offer.key = derived->info_hash;
+  offer.info_hash_v2 = derived->info_hash;
+  offer.name = ContentTorrentName(spec->root);
+  offer.size = spec->size;
+  offer.torrent = std::move(derived->torrent);
+  cache->Offer(std::move(offer), sys::ShareFd(fd));
+}
+
+void ContentFetch::Retire(std::unique_ptr<core::Fetch> fetch) {
+  if (!fetch) return;
+  retired_.push_back(std::move(fetch));
+  sys::PostIfAlive(host_->Loop(), lifetime_, [this] { retired_.clear(); });
+}
+
+void ContentFetch::Stop() {
+  phase_ = Phase::kStopped;
+  if (inner_) inner_->Stop();
+}
+
+Status ContentFetch::StopAndSync(uint64_t* bytes) {
+  phase_ = Phase::kStopped;
+  if (!inner_) {
+    *bytes = 0;
+    return Status::OK();
+  }
+  return inner_->StopAndSync(bytes);
+}
+
+void ContentFetch::SetPaused(bool paused) {
+  paused_ = paused;
+  if (inner_) inner_->SetPaused(paused);
+}
+
+void ContentFetch::SetBandwidthQuota(int64_t bytes) {
+  if (inner_) inner_->SetBandwidthQuota(bytes);
+}
+
+}  // namespace ferry::transfer

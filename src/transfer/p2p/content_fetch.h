@@ -1,0 +1,93 @@
+// ContentFetch: an HTTP file with a content id, fetched from peers first with
+// its origin behind them (issue 13; docs/peering.md). The engine sends such a
+// file here when core::PeerFirst says so (a peering download_mode, a content
+// id of at least min_file_size_to_peer bytes, no ranges).
+//
+// Two phases, one Fetch to the engine:
+//  1. Peers: a PeerFetch on the torrent derived from the id (ContentSpecFor;
+//     pieces requested in order, each verified against the id's pieces root).
+//     It lasts while peers send: when no verified byte has come for the
+//     peers-first delay (delay_foreground_http for foreground jobs,
+//     delay_background_http otherwise) — at the start, or later when peers
+//     stall — or when the peers' torrent fails for any reason but a local
+//     one, the file goes to
+//  2. HTTP: core's Attempt on the origin (and cache servers), continuing from
+//     the verified prefix the peers left in staging; the id's size and root
+//     are checked at the end as for any file with an id. Bytes beyond the
+//     prefix are fetched again.
+// A file that has staged bytes but no peers' resume data (a restart or retry
+// of phase 2) starts in phase 2.
+//
+// Either way the finished file is offered to the seeding cache, which seeds
+// it under the derived torrent, so that later hosts get it from this one.
+// Statistics: bytes from peers (PeerFetch) and from HTTP (Attempt) add up in
+// the file's FileStats; download_mode is the configured mode.
+//
+// Engine thread only, like every Fetch.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/fetch.h"
+#include "lib/torrent/session.h"
+#include "sys/lifetime.h"
+
+namespace ferry::transfer {
+
+class PeerBackend;
+class PeerFetch;
+
+// The torrent of `file`'s content id under `peering`: the group id and the
+// trackers only in Group and Internet modes. E_INVALIDARG for a file without
+// a valid id.
+Result<torrent::ContentSpec> ContentSpecFor(const core::FileRecord& file,
+                                            const core::PeeringConfig& peering);
+
+class ContentFetch final : public core::Fetch {
+ public:
+  ContentFetch(PeerBackend& backend, std::unique_ptr<core::FetchHost> host, uint32_t file);
+  ~ContentFetch() override;
+
+  uint32_t file() const override { return file_; }
+  bool Begin(core::ErrorRecord* err) override;
+  void Stop() override;
+  Status StopAndSync(uint64_t* bytes) override;
+  void SetPaused(bool paused) override;
+  void SetBandwidthQuota(int64_t bytes) override;
+
+ private:
+  class Relay;  // the FetchHost of the inner fetch
+  enum class Phase { kIdle, kPeers, kHttp, kStopped };
+
+  std::chrono::seconds Delay();
+  void ArmWatch();
+  void OnWatch();
+  // Phase 2: stops the peers (if running) and starts the Attempt.
+  void ToHttp(const std::string& why);
+  bool BeginHttp(core::ErrorRecord* err);
+  // From the Relay: the inner fetch ended.
+  void OnInnerDone();
+  void OnInnerFailed(core::ErrorRecord error, bool transient,
+                     std::optional<std::chrono::seconds> retry_after);
+  void OfferToCache();
+  // Keeps an inner fetch that ended until a later loop turn (never destroyed
+  // inside its own call), or until this fetch goes.
+  void Retire(std::unique_ptr<core::Fetch> fetch);
+
+  PeerBackend& backend_;
+  std::unique_ptr<core::FetchHost> host_;
+  uint32_t file_;
+  Phase phase_ = Phase::kIdle;
+  std::unique_ptr<core::Fetch> inner_;
+  PeerFetch* peers_ = nullptr;  // inner_ in phase 1
+  std::vector<std::unique_ptr<core::Fetch>> retired_;
+  bool paused_ = false;
+  uint64_t seen_ = 0;  // the torrent's verified bytes at the last look (phase 1)
+  sys::WallTime last_progress_{};
+  sys::Lifetime lifetime_;  // last: dies first
+};
+
+}  // namespace ferry::transfer
