@@ -49,11 +49,11 @@ bool EngineFetchHost::OnReceived(uint64_t counted, uint64_t raw, sys::WallTime n
   return true;
 }
 
-void EngineFetchHost::OnReceivedFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) {
-  e_.statistics.AddFromPeers(lan, internet, now);
+void EngineFetchHost::OnReceivedFromPeers(const PeerBytes& bytes, sys::WallTime now) {
+  e_.statistics.AddFromPeers(bytes, now);
   TokenBucket& bucket = e_.BucketFor(job_.rec);
-  if (bucket.limited()) bucket.Consume(lan + internet, now);
-  if (job_.bucket.limited()) job_.bucket.Consume(lan + internet, now);
+  if (bucket.limited()) bucket.Consume(bytes.total(), now);
+  if (job_.bucket.limited()) job_.bucket.Consume(bytes.total(), now);
 }
 
 uint64_t EngineFetchHost::RateLimit() {

@@ -42,7 +42,7 @@ class EngineFetchHost final : public FetchHost {
 
   void OnResponded() override;
   bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now, ByteFrom from) override;
-  void OnReceivedFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) override;
+  void OnReceivedFromPeers(const PeerBytes& bytes, sys::WallTime now) override;
   uint64_t RateLimit() override;
   void PauseForBandwidth() override { e_.PauseForBandwidth(fetch_); }
   void OnProgress() override { e_.OnProgress(job_); }

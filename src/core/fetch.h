@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "core/fetch_policy.h"
 #include "core/ports.h"
+#include "core/statistics.h"
 #include "sys/clock.h"
 #include "sys/executor.h"
 
@@ -91,7 +92,7 @@ class FetchHost {
   virtual bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now, ByteFrom from) = 0;
   // As OnReceived, for bytes from peers (the file's stats are the fetch's to
   // keep): the service's totals and the bandwidth buckets.
-  virtual void OnReceivedFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) = 0;
+  virtual void OnReceivedFromPeers(const PeerBytes& bytes, sys::WallTime now) = 0;
   // The download limit in force for this file's job, bytes/s (the lower of
   // its priority's bucket and its own; 0: none). A backend that limits its
   // own rate (peers) follows it.

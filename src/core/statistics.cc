@@ -72,12 +72,13 @@ void StatisticsBook::AddFromCacheServer(uint64_t n, sys::WallTime now) {
   dirty_ = true;
 }
 
-void StatisticsBook::AddFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) {
+void StatisticsBook::AddFromPeers(const PeerBytes& bytes, sys::WallTime now) {
   Roll(now);
   for (TransferTotals* t : {&totals_.this_month, &totals_.all_time}) {
-    t->bytes_from_lan_peers += lan;
-    t->bytes_from_internet_peers += internet;
-    t->total_bytes_downloaded += lan + internet;
+    t->bytes_from_lan_peers += bytes.lan;
+    t->bytes_from_group_peers += bytes.group;
+    t->bytes_from_internet_peers += bytes.internet;
+    t->total_bytes_downloaded += bytes.total();
   }
   dirty_ = true;
 }

@@ -22,6 +22,15 @@ uint32_t LocalMonth(sys::WallTime t);
 // The first instant of the local month that follows `t`'s.
 sys::WallTime NextLocalMonth(sys::WallTime t);
 
+// Bytes received from peers, by kind (FileStats): on the local network, in
+// the host's group (Group mode: peers that share its group id), elsewhere.
+struct PeerBytes {
+  uint64_t lan = 0;
+  uint64_t group = 0;
+  uint64_t internet = 0;
+  uint64_t total() const { return lan + group + internet; }
+};
+
 // The service's totals, with the calendar-month rollover.
 class StatisticsBook {
  public:
@@ -35,8 +44,9 @@ class StatisticsBook {
   void AddFromOrigin(uint64_t n, sys::WallTime now);
   // n bytes received from a cache server (policy.md §4).
   void AddFromCacheServer(uint64_t n, sys::WallTime now);
-  // Bytes received from peers on the local network and on the internet.
-  void AddFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now);
+  // Bytes received from peers on the local network, in the group and on the
+  // internet.
+  void AddFromPeers(const PeerBytes& bytes, sys::WallTime now);
   // One file completed.
   void AddDownload(sys::WallTime now);
 

@@ -4,7 +4,8 @@
 // it in its seeding cache; then hosts 1-3 fetch the same URL with the same id
 // at once, find host 0 (and each other) by local service discovery, and get
 // every byte from LAN peers: the origin sends the file about once in all.
-// And when the only peer goes away mid-file, the origin sends the rest.
+// And when the only peer goes away mid-file, the origin sends the rest; and
+// hosts starting together let one of them ask the origin.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -28,12 +29,21 @@ class ContentPeeringTest : public ::testing::Test {
   void SetUp() override {
     std::string why;
     if (!SwarmFixture::Supported(&why)) GTEST_SKIP() << "no swarm: " << why;
-    sha_ = WriteRandomFile(docroot_.Path("content.bin"), kSize, 0x63706565);
-    ASSERT_FALSE(sha_.empty());
-    ASSERT_TRUE(ContentIdOfFile(docroot_.Path("content.bin"), &cid_).ok());
+    ASSERT_TRUE(UseFile("content.bin", kSize));
+  }
+  // The origin's file for this test: random bytes, its digest and content id.
+  bool UseFile(const std::string& name, uint64_t size) {
+    name_ = name;
+    size_ = size;
+    sha_ = WriteRandomFile(docroot_.Path(name), size, 0x63706565 + static_cast<uint32_t>(size));
+    return !sha_.empty() && ContentIdOfFile(docroot_.Path(name), &cid_).ok();
+  }
+  // Four hosts, their origin's link shaped to `origin_rate` bytes/s (0: not).
+  void StartSwarm(uint64_t origin_rate = 0) {
     SwarmOptions o;
     o.hosts = 4;
     o.docroot = docroot_.path();
+    o.origin_link_rate = origin_rate;
     // Foreground jobs go to the origin after 3 s without peers, background
     // ones wait up to 20 s for them.
     o.ferryd_config_json = nlohmann::json{{"min_retry_delay_floor_seconds", 1},
@@ -71,7 +81,7 @@ class ContentPeeringTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!job) return nullptr;
     EXPECT_TRUE((s = job->SetPriority(priority)).ok()) << s.ToString();
-    EXPECT_TRUE((s = job->AddFile(swarm_.OriginUrl("content.bin"), Out(i))).ok()) << s.ToString();
+    EXPECT_TRUE((s = job->AddFile(swarm_.OriginUrl(name_), Out(i))).ok()) << s.ToString();
     std::vector<std::unique_ptr<File>> files;
     EXPECT_TRUE(job->EnumFiles(&files).ok() && files.size() == 1);
     if (files.size() == 1) EXPECT_TRUE((s = files[0]->SetContentId(cid_)).ok()) << s.ToString();
@@ -94,11 +104,13 @@ class ContentPeeringTest : public ::testing::Test {
 
   TempDir docroot_{"ferry-cid-docroot"};
   TempDir out_{"ferry-cid-out"};
-  std::string sha_, cid_;
+  std::string name_, sha_, cid_;
+  uint64_t size_ = 0;
   SwarmFixture swarm_;
 };
 
 TEST_F(ContentPeeringTest, HostsShareAnHttpDownloadByContentIdOverTheLan) {
+  StartSwarm();
   std::unique_ptr<Manager> m0;
   std::unique_ptr<Job> first = Fetch(0, JobPriority::kForeground, &m0);
   ASSERT_TRUE(first);
@@ -132,6 +144,7 @@ TEST_F(ContentPeeringTest, HostsShareAnHttpDownloadByContentIdOverTheLan) {
 }
 
 TEST_F(ContentPeeringTest, WhenTheOnlyPeerGoesAwayMidFileTheOriginSendsTheRest) {
+  StartSwarm();
   std::unique_ptr<Manager> m0;
   std::unique_ptr<Job> first = Fetch(0, JobPriority::kForeground, &m0);
   ASSERT_TRUE(first);
@@ -162,6 +175,33 @@ TEST_F(ContentPeeringTest, WhenTheOnlyPeerGoesAwayMidFileTheOriginSendsTheRest) 
   EXPECT_GT(st.bytes_from_http, 0u);
   EXPECT_LT(st.bytes_from_http, kSize) << "the verified prefix was kept";
   EXPECT_LT(swarm_.OriginBytesSent() - origin_before, kSize);
+}
+
+// Four hosts start the same file at once, none has it: one of them asks the
+// origin (the first in rank, after the delay), the others see it fetching
+// (docs/peering.md "Who asks the origin") and wait for it, then get the file
+// from it and each other. Without the turns every host would read the whole
+// file from the origin (4x).
+TEST_F(ContentPeeringTest, HostsStartingTogetherLetOneAskTheOrigin) {
+  constexpr uint64_t kBig = 8 * kMiB + 777;
+  ASSERT_TRUE(UseFile("together.bin", kBig));
+  StartSwarm(/*origin_rate=*/2 * kMiB);  // ~4 s for the file
+  std::vector<std::unique_ptr<Manager>> managers(4);
+  std::vector<std::unique_ptr<Job>> jobs(4);
+  for (int i = 0; i < 4; ++i) {
+    jobs[i] = Fetch(i, JobPriority::kForeground, &managers[i]);
+    ASSERT_TRUE(jobs[i]);
+  }
+  uint64_t from_http = 0;
+  int from_peers = 0;
+  for (int i = 0; i < 4; ++i) {
+    FileStats st = Finish(i, *jobs[i]);
+    from_http += st.bytes_from_http;
+    if (st.bytes_from_lan_peers >= kBig) ++from_peers;
+  }
+  EXPECT_LT(swarm_.OriginBytesSent(), kBig + kBig / 2) << "more than one host asked the origin";
+  EXPECT_LT(from_http, kBig + kBig / 2);
+  EXPECT_GE(from_peers, 2) << "the others got the file from peers";
 }
 
 }  // namespace

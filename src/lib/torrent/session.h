@@ -83,6 +83,29 @@ struct ContentSpec {
   std::vector<std::string> trackers;
 };
 
+// Who asks the origin (docs/peering.md "Who asks the origin"): ferry hosts on
+// a content torrent tell each other, in a BitTorrent extension message
+// ("ferry_origin", about once a second), whether they are fetching the
+// content from its origin now and how many bytes of it they have fetched, so
+// that a host waits for a peer that is fetching instead of asking the origin
+// too. Only content torrents (AddParams::content) speak it.
+struct OriginReport {
+  bool fetching = false;
+  uint64_t bytes = 0;  // fetched from the origin so far; only grows
+};
+// What this host knows of the others on one content torrent, now.
+struct OriginView {
+  int ferry_peers = 0;  // connected peers that speak the extension
+  int fetching = 0;     // of them, those fetching from the origin
+  // Sum over the connected peers of the bytes they reported fetched from
+  // the origin: it grows while someone's origin fetch makes progress.
+  uint64_t fetched = 0;
+  // Connected ferry peers that rank before this host (a random number each
+  // session draws): hosts that start together stagger their turn to ask the
+  // origin by it.
+  int rank = 0;
+};
+
 struct DerivedTorrent {
   std::string torrent;    // .torrent bytes
   std::string info_hash;  // v2, 64 hex digits
@@ -118,6 +141,9 @@ struct AddParams {
   // Pieces are requested in order (a fetch that may hand the rest to HTTP
   // keeps a verified prefix).
   bool sequential = false;
+  // No piece is requested, none written: the torrent is there to be seen
+  // (a content torrent whose host fetches from the origin: OriginReport).
+  bool upload_only = false;
   bool paused = true;
 };
 
@@ -285,6 +311,16 @@ class Session {
   // trackers; E_INVALIDARG for a size of 0 or a root that is not 64 hex
   // digits. Pure: the same spec gives the same bytes on every host.
   virtual Result<DerivedTorrent> ContentTorrent(const ContentSpec& spec) const = 0;
+  // Upload mode on or off: a torrent in upload mode requests no piece and
+  // writes none (blocks already on their way may still land).
+  virtual Status SetUploadOnly(TorrentId id, bool upload_only) = 0;
+  // What this host tells the peers of content torrent `id` (OriginReport);
+  // the peers learn it within about a second. kNotSet for an unknown id,
+  // E_INVALIDARG for a torrent that is not a content torrent.
+  virtual Status SetOriginReport(TorrentId id, OriginReport report) = 0;
+  // What the peers of content torrent `id` said; an empty view for an
+  // unknown id. Safe to call at any time on the session's thread.
+  virtual OriginView GetOriginView(TorrentId id) const = 0;
   // Connects to a peer (an IPv4 or IPv6 address, no name lookup).
   virtual Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) = 0;
 

@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/file_attempt.h"
+#include "transfer/p2p/origin_beacon.h"
 #include "transfer/p2p/peer_backend.h"
 #include "transfer/p2p/peer_fetch.h"
 #include "transfer/p2p/seed_cache.h"
@@ -60,8 +62,8 @@ class ContentFetch::Relay final : public core::FetchHost {
                   core::ByteFrom from) override {
     return h_.OnReceived(counted, raw, now, from);
   }
-  void OnReceivedFromPeers(uint64_t lan, uint64_t internet, sys::WallTime now) override {
-    h_.OnReceivedFromPeers(lan, internet, now);
+  void OnReceivedFromPeers(const core::PeerBytes& bytes, sys::WallTime now) override {
+    h_.OnReceivedFromPeers(bytes, now);
   }
   uint64_t RateLimit() override { return h_.RateLimit(); }
   void PauseForBandwidth() override { h_.PauseForBandwidth(); }
@@ -119,20 +121,80 @@ bool ContentFetch::Begin(core::ErrorRecord* err) {
 }
 
 void ContentFetch::ArmWatch() {
+  if (watch_armed_) return;
+  watch_armed_ = true;
   host_->RunAt(host_->Now() + std::chrono::seconds(1), lifetime_.Guard([this] { OnWatch(); }));
 }
 
 void ContentFetch::OnWatch() {
-  if (phase_ != Phase::kPeers) return;
+  watch_armed_ = false;
+  if (phase_ == Phase::kHttp) {
+    if (beacon_) beacon_->Fetching(host_->File().bytes_transferred);
+    ArmWatch();
+  }
+  if (phase_ == Phase::kPeers) WatchPeers();
+}
+
+void ContentFetch::WatchPeers() {
   uint64_t now_bytes = peers_ != nullptr ? peers_->VerifiedBytes() : 0;
+  torrent::OriginView view = peers_ != nullptr ? peers_->Origins() : torrent::OriginView{};
   auto now = host_->Now();
+  auto patience = Delay() + (handover_ ? kHandoverGrace : std::chrono::seconds(0)) +
+                  kRankStagger * view.rank;
+  if (view.ferry_peers != last_view_.ferry_peers || view.fetching != last_view_.fetching ||
+      view.rank != last_view_.rank)
+    log::Debug("job {} file {}: {} ferry peer(s), {} fetching from the origin, rank {}",
+               host_->Job().id.ToString(), file_, view.ferry_peers, view.fetching, view.rank);
+  last_view_ = view;
   if (now_bytes > seen_ || paused_) {
-    seen_ = std::max(seen_, now_bytes);
     last_progress_ = now;
-  } else if (now - last_progress_ >= Delay()) {
-    ToHttp(fmt::format("no peer sent a verified piece in {} s", Delay().count()));
+    handover_ = false;
+  } else if (OriginProgress(view, now)) {
+    // A peer fetches the content from the origin: wait for it.
+    last_progress_ = now;
+    handover_ = true;
+  } else if (now - last_progress_ >= patience) {
+    ToHttp(fmt::format("no peer sent a verified piece in {} s", patience.count()));
     return;
   }
+  seen_ = std::max(seen_, now_bytes);
+  seen_fetched_ = std::max(seen_fetched_, view.fetched);
+  ArmWatch();
+}
+
+bool ContentFetch::OriginProgress(const torrent::OriginView& view, sys::WallTime now) {
+  if (view.fetched <= seen_fetched_) return false;
+  if (!waiting_since_) {
+    log::Info("job {} file {}: waiting for {} peer(s) fetching from the origin",
+              host_->Job().id.ToString(), file_, view.fetching);
+    waiting_since_ = now;
+    fetched_at_wait_ = seen_fetched_;
+  }
+  uint64_t size = host_->File().bytes_total;
+  if (size == kSizeUnknown) size = 0;
+  const auto limit = Delay() + std::chrono::seconds(size / kSlowestOrigin + 1);
+  return now - *waiting_since_ < limit && view.fetched - fetched_at_wait_ <= 2 * size;
+}
+
+void ContentFetch::StartBeacon() {
+  auto session = backend_.session();
+  if (!session.ok()) return;
+  torrent::TorrentId adopt = std::exchange(adopt_, 0);
+  if (adopt != 0) {
+    beacon_ = OriginBeacon::Adopt(**session, adopt);
+    ArmWatch();
+    return;
+  }
+  auto spec = ContentSpecFor(host_->File(), host_->Config().peering);
+  if (!spec.ok()) return;
+  auto beacon = OriginBeacon::Start(**session, *spec,
+                                    host_->Payload().StagingPath(host_->Job().id, file_));
+  if (!beacon.ok()) {
+    log::Warn("job {} file {}: peers will not see this origin fetch: {}",
+              host_->Job().id.ToString(), file_, beacon.status().message());
+    return;
+  }
+  beacon_ = std::move(beacon.value());
   ArmWatch();
 }
 
@@ -142,7 +204,11 @@ void ContentFetch::ToHttp(const std::string& why) {
   log::Info("job {} file {}: {}; fetching from the origin from byte {}", host_->Job().id.ToString(),
             file_, why, prefix);
   if (inner_) {
-    inner_->Stop();
+    // The peers' torrent stays, in upload mode, as this host's beacon.
+    if (peers_ != nullptr)
+      adopt_ = peers_->StopAndRelease();
+    else
+      inner_->Stop();
     Retire(std::move(inner_));
   }
   peers_ = nullptr;
@@ -164,13 +230,18 @@ void ContentFetch::ToHttp(const std::string& why) {
 
 bool ContentFetch::BeginHttp(core::ErrorRecord* err) {
   phase_ = Phase::kHttp;
+  StartBeacon();
   inner_ = std::make_unique<core::Attempt>(std::make_unique<Relay>(*this, *host_), backend_.http(),
                                            file_);
   if (paused_) inner_->SetPaused(true);
-  return inner_->Begin(err);
+  if (inner_->Begin(err)) return true;
+  beacon_.reset();
+  return false;
 }
 
 void ContentFetch::OnInnerDone() {
+  if (beacon_) beacon_->Done(host_->File().bytes_transferred);
+  beacon_.reset();  // before the cache seeds the same torrent
   if (phase_ == Phase::kHttp) OfferToCache();
   phase_ = Phase::kStopped;
   host_->OnDone();  // retires this fetch
@@ -188,6 +259,7 @@ void ContentFetch::OnInnerFailed(core::ErrorRecord error, bool transient,
     return;
   }
   phase_ = Phase::kStopped;
+  beacon_.reset();
   host_->OnFailed(std::move(error), transient, retry_after);
 }
 
@@ -221,11 +293,13 @@ void ContentFetch::Retire(std::unique_ptr<core::Fetch> fetch) {
 
 void ContentFetch::Stop() {
   phase_ = Phase::kStopped;
+  beacon_.reset();
   if (inner_) inner_->Stop();
 }
 
 Status ContentFetch::StopAndSync(uint64_t* bytes) {
   phase_ = Phase::kStopped;
+  beacon_.reset();
   if (!inner_) {
     *bytes = 0;
     return Status::OK();

@@ -6,15 +6,19 @@
 // Two phases, one Fetch to the engine:
 //  1. Peers: a PeerFetch on the torrent derived from the id (ContentSpecFor;
 //     pieces requested in order, each verified against the id's pieces root).
-//     It lasts while peers send: when no verified byte has come for the
+//     It lasts while peers send, or while a peer is fetching the content
+//     from the origin (its OriginReport grows: this host waits for it
+//     rather than asking the origin too). When neither happened for the
 //     peers-first delay (delay_foreground_http for foreground jobs,
-//     delay_background_http otherwise) — at the start, or later when peers
-//     stall — or when the peers' torrent fails for any reason but a local
-//     one, the file goes to
+//     delay_background_http otherwise; plus kHandoverGrace after a peer's
+//     origin fetch stopped, which is how one that finished looks until its
+//     cache seeds; plus kRankStagger per peer of a lower rank, so that hosts
+//     starting together take turns) — or when the peers' torrent fails for
+//     any reason but a local one, the file goes to
 //  2. HTTP: core's Attempt on the origin (and cache servers), continuing from
 //     the verified prefix the peers left in staging; the id's size and root
 //     are checked at the end as for any file with an id. Bytes beyond the
-//     prefix are fetched again.
+//     prefix are fetched again. An OriginBeacon tells the peers meanwhile.
 // A file that has staged bytes but no peers' resume data (a restart or retry
 // of phase 2) starts in phase 2.
 //
@@ -26,7 +30,9 @@
 // Engine thread only, like every Fetch.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +43,19 @@
 
 namespace ferry::transfer {
 
+class OriginBeacon;
 class PeerBackend;
 class PeerFetch;
+
+// How long a host waits, beyond the delay, after a peer's origin fetch
+// stopped growing (it finished: its cache copies and checks the file before
+// seeding), and per peer that ranks before it.
+inline constexpr std::chrono::seconds kHandoverGrace{10};
+inline constexpr std::chrono::seconds kRankStagger{3};
+// Peers' origin reports cannot be checked: a host waits on them at most for
+// the delay plus the file's time at this rate (bytes/s), and only until they
+// add up to twice the file; then it asks the origin itself.
+inline constexpr uint64_t kSlowestOrigin = 1 << 20;
 
 // The torrent of `file`'s content id under `peering`: the group id and the
 // trackers only in Group and Internet modes. E_INVALIDARG for a file without
@@ -65,6 +82,12 @@ class ContentFetch final : public core::Fetch {
   std::chrono::seconds Delay();
   void ArmWatch();
   void OnWatch();
+  void WatchPeers();
+  // True when `view` shows a peer's origin fetch progressing that this host
+  // still waits on (kSlowestOrigin).
+  bool OriginProgress(const torrent::OriginView& view, sys::WallTime now);
+  // Phase 2: tells the peers (OriginBeacon), when the session can.
+  void StartBeacon();
   // Phase 2: stops the peers (if running) and starts the Attempt.
   void ToHttp(const std::string& why);
   bool BeginHttp(core::ErrorRecord* err);
@@ -86,7 +109,15 @@ class ContentFetch final : public core::Fetch {
   std::vector<std::unique_ptr<core::Fetch>> retired_;
   bool paused_ = false;
   uint64_t seen_ = 0;  // the torrent's verified bytes at the last look (phase 1)
+  uint64_t seen_fetched_ = 0;  // OriginView::fetched at the last look
+  torrent::OriginView last_view_;  // for the debug log
+  bool handover_ = false;      // the last progress was a peer's origin fetch
+  std::optional<sys::WallTime> waiting_since_;  // first origin progress waited on
+  uint64_t fetched_at_wait_ = 0;
+  bool watch_armed_ = false;
   sys::WallTime last_progress_{};
+  std::unique_ptr<OriginBeacon> beacon_;  // phase 2
+  torrent::TorrentId adopt_ = 0;          // the peers' torrent, for the beacon
   sys::Lifetime lifetime_;  // last: dies first
 };
 

@@ -360,16 +360,30 @@ bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger,
   FileStats& s = host_->File().stats;
   uint32_t lan_peers = 0, internet_peers = 0;
   for (const auto& [address, p] : ledger.peers()) (p.lan ? lan_peers : internet_peers)++;
-  bool changed = lan + internet + up > 0 || lan_peers > s.lan_connections ||
+  // A group's torrent is the group's alone (its info-hash has the group id
+  // in it): its peers on private addresses are group peers.
+  const bool group = InGroup();
+  uint64_t& from_local = group ? s.bytes_from_group_peers : s.bytes_from_lan_peers;
+  uint32_t& local_connections = group ? s.group_connections : s.lan_connections;
+  bool changed = lan + internet + up > 0 || lan_peers > local_connections ||
                  internet_peers > s.internet_connections;
-  s.bytes_from_lan_peers += lan;
+  from_local += lan;
   s.bytes_from_internet_peers += internet;
   s.total_bytes_downloaded += lan + internet;
   s.bytes_to_peers += up;
-  s.lan_connections = std::max(s.lan_connections, lan_peers);
+  local_connections = std::max(local_connections, lan_peers);
   s.internet_connections = std::max(s.internet_connections, internet_peers);
-  if (lan + internet > 0) host_->OnReceivedFromPeers(lan, internet, host_->Now());
+  core::PeerBytes bytes;
+  (group ? bytes.group : bytes.lan) = lan;
+  bytes.internet = internet;
+  if (bytes.total() > 0) host_->OnReceivedFromPeers(bytes, host_->Now());
   return changed;
+}
+
+bool PeerFetch::InGroup() const {
+  if (!content_) return false;
+  auto spec = ContentSpecFor(host_->File(), host_->Config().peering);
+  return spec.ok() && !spec->group.empty();
 }
 
 uint64_t PeerFetch::VerifiedPrefix() const {
@@ -385,6 +399,10 @@ uint64_t PeerFetch::VerifiedPrefix() const {
 uint64_t PeerFetch::VerifiedBytes() const {
   const torrent::TorrentStatus* st = id_ != 0 ? session_->GetStatus(id_) : nullptr;
   return st == nullptr ? 0 : st->total_wanted_done;
+}
+
+torrent::OriginView PeerFetch::Origins() const {
+  return id_ != 0 ? session_->GetOriginView(id_) : torrent::OriginView{};
 }
 
 void PeerFetch::ApplyRateLimit() {
@@ -513,6 +531,16 @@ void PeerFetch::Stop() {
   download_.reset();
   Detach();
   host_->FileChanged();
+}
+
+torrent::TorrentId PeerFetch::StopAndRelease() {
+  torrent::TorrentId id = phase_ == Phase::kRunning ? id_ : 0;
+  if (id != 0) {
+    backend_.Unwatch(id);
+    id_ = 0;
+  }
+  Stop();
+  return id;
 }
 
 Status PeerFetch::StopAndSync(uint64_t* bytes) {

@@ -58,6 +58,13 @@ class PeerFetch final : public core::Fetch {
   uint64_t VerifiedPrefix() const;
   // All verified bytes, as of the last status update.
   uint64_t VerifiedBytes() const;
+  // What the peers of a content torrent say of the origin (empty until the
+  // torrent is added).
+  torrent::OriginView Origins() const;
+  // Stops as Stop() does, but leaves the torrent in the session and returns
+  // its id (0 when it has none yet): ContentFetch's OriginBeacon adopts it,
+  // so that the peers stay connected while this host asks the origin.
+  torrent::TorrentId StopAndRelease();
 
  private:
   class TorrentDownload;  // a .torrent over HTTP(S)
@@ -73,6 +80,9 @@ class PeerFetch final : public core::Fetch {
   // Adds the peer bytes counted since the last look to the file's stats
   // and the service's totals; true when they changed.
   bool CountPeerBytes(const torrent::PeerLedger& ledger, const torrent::TorrentStatus& st);
+  // A content torrent of a group (Group mode with a group id): its peers on
+  // private addresses count as group peers, not LAN peers.
+  bool InGroup() const;
   void ApplyRateLimit();
   void Checkpoint();
   void OnResumeData(std::string data);

@@ -80,6 +80,17 @@ lt::settings_pack ToSettingsPack(const SessionSettings& s) {
   p.set_int(lt::settings_pack::active_downloads, -1);
   p.set_int(lt::settings_pack::active_seeds, -1);
   p.set_int(lt::settings_pack::active_limit, -1);
+  // A peer that went away is tried again after 2 s × (its failures + 1), not
+  // libtorrent's 60: on a LAN a host's torrent is removed and added again
+  // when it moves between its peers, the origin and its cache
+  // (docs/peering.md), and the others should find it again at once.
+  p.set_int(lt::settings_pack::min_reconnect_time, 2);
+  // libtorrent drops a peer in upload mode that has nothing this host wants
+  // ("uninteresting upload peer"): that is what a host fetching a content id
+  // from the origin looks like (OriginBeacon), and its peers must stay
+  // connected to see it fetching. Seeds connected to seeds stay too; a LAN
+  // swarm is small.
+  p.set_bool(lt::settings_pack::close_redundant_connections, false);
   return p;
 }
 

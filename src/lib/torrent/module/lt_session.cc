@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <libtorrent/address.hpp>
 #include <libtorrent/extensions/ut_metadata.hpp>
 #include <libtorrent/extensions/ut_pex.hpp>
@@ -96,7 +97,10 @@ std::unique_ptr<LtSession> LtSession::Create(const SessionSettings& settings, st
 
 LtSession::LtSession(std::unique_ptr<lt::session> session, int event_fd,
                      const SessionSettings& settings)
-    : session_(std::move(session)), event_fd_(event_fd), ban_after_(settings.ban_after_bad_pieces) {
+    : session_(std::move(session)),
+      event_fd_(event_fd),
+      ban_after_(settings.ban_after_bad_pieces),
+      rank_number_(std::random_device{}() * uint64_t{0x100000000} + std::random_device{}()) {
   if (ban_after_ < 1) ban_after_ = 1;
 }
 
@@ -123,12 +127,15 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
     return Invalid("give exactly one of a magnet, a torrent, resume data or a content id");
   lt::error_code ec;
   lt::add_torrent_params p;
+  std::shared_ptr<OriginBoard> board;
   if (in.content) {
     auto bytes = BuildContentTorrent(*in.content);
     if (!bytes.ok()) return bytes.status();
     auto info = std::make_shared<lt::torrent_info>(Bytes(*bytes), ec, lt::from_span);
     if (ec) return Invalid("bad content torrent: " + ec.message());
     p.ti = std::move(info);
+    board = std::make_shared<OriginBoard>(rank_number_);
+    p.extensions.push_back(board->Extension());
   } else if (!in.magnet.empty()) {
     p = lt::parse_magnet_uri(in.magnet, ec);
     if (ec) return Invalid("bad magnet link: " + ec.message());
@@ -164,9 +171,13 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
   p.flags |= lt::torrent_flags::duplicate_is_error;
   // A magnet's chosen file is known only with the metadata: until then the
   // torrent requests no piece (ApplyChosenFile lifts upload mode).
-  if ((targeted && !p.ti) || in.metadata_only) p.flags |= lt::torrent_flags::upload_mode;
+  if ((targeted && !p.ti) || in.metadata_only || in.upload_only)
+    p.flags |= lt::torrent_flags::upload_mode;
   auto id = Start(std::move(p), in.file);
-  if (id.ok()) torrents_[*id]->store_as = in.store_as;
+  if (id.ok()) {
+    torrents_[*id]->store_as = in.store_as;
+    torrents_[*id]->board = std::move(board);
+  }
   return id;
 }
 
@@ -266,6 +277,28 @@ ferry::Status LtSession::SaveTorrentFile(TorrentId id) {
   ferry::Status s = SaveResumeData(id);
   if (s.ok()) ++Find(id)->torrent_files_wanted;
   return s;
+}
+
+ferry::Status LtSession::SetUploadOnly(TorrentId id, bool upload_only) {
+  return Command(id, [upload_only](const lt::torrent_handle& h) {
+    if (upload_only)
+      h.set_flags(lt::torrent_flags::upload_mode);
+    else
+      h.unset_flags(lt::torrent_flags::upload_mode);
+  });
+}
+
+ferry::Status LtSession::SetOriginReport(TorrentId id, OriginReport report) {
+  Torrent* t = Find(id);
+  if (t == nullptr) return NotFound(id);
+  if (!t->board) return Invalid("not a content torrent");
+  t->board->SetReport(report);
+  return ferry::Status::OK();
+}
+
+OriginView LtSession::GetOriginView(TorrentId id) const {
+  const Torrent* t = Find(id);
+  return t == nullptr || !t->board ? OriginView{} : t->board->View();
 }
 
 ferry::Status LtSession::ConnectPeer(TorrentId id, const std::string& address, uint16_t port) {

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lib/torrent/module/origin_board.h"
 #include "lib/torrent/session.h"
 
 namespace ferry::torrent {
@@ -48,6 +49,9 @@ class LtSession final : public Session {
   ferry::Status SaveResumeData(TorrentId id) override;
   ferry::Status SaveTorrentFile(TorrentId id) override;
   Result<DerivedTorrent> ContentTorrent(const ContentSpec& spec) const override;
+  ferry::Status SetUploadOnly(TorrentId id, bool upload_only) override;
+  ferry::Status SetOriginReport(TorrentId id, OriginReport report) override;
+  OriginView GetOriginView(TorrentId id) const override;
   ferry::Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) override;
   ferry::Status SetTorrentLimits(TorrentId id, RateLimits limits) override;
   void SetLocalPeerLimits(RateLimits limits) override;
@@ -82,6 +86,7 @@ class LtSession final : public Session {
     std::vector<Early> early;
     TorrentStatus status;
     PeerLedger ledger;
+    std::shared_ptr<OriginBoard> board;  // content torrents only
   };
 
   LtSession(std::unique_ptr<lt::session> session, int event_fd, const SessionSettings& settings);
@@ -119,6 +124,7 @@ class LtSession final : public Session {
   std::map<TorrentId, std::unique_ptr<Torrent>> torrents_;
   std::unordered_map<lt::torrent_handle, Torrent*> by_handle_;
   lt::ip_filter ip_filter_;
+  uint64_t rank_number_;  // random, this session's place in OriginView::rank
 };
 
 }  // namespace ferry::torrent
