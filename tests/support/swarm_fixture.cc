@@ -176,11 +176,13 @@ Status SwarmFixture::ShapeHost(int i, uint64_t rate) {
 }
 
 Status SwarmFixture::StartFerryds(const SwarmOptions& options) {
-  for (SwarmHost& h : hosts_) {
+  for (int i = 0; i < host_count(); ++i) {
+    SwarmHost& h = hosts_[i];
     h.env = std::make_unique<ServiceEnv>();
     FerrydOptions fo;
     fo.netns = h.netns;
-    fo.config_json = options.ferryd_config_json;
+    fo.config_json =
+        options.ferryd_config_for ? options.ferryd_config_for(i) : options.ferryd_config_json;
     fo.log_level = options.ferryd_log_level;
     Status s = h.env->Start(fo);
     if (h.env->bus().running()) started_pids_.push_back(h.env->bus().pid());

@@ -45,6 +45,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,9 @@ struct SwarmOptions {
   bool start_ferryd = true;
   // ferryd's config ("" = DefaultConfigJson()).
   std::string ferryd_config_json;
+  // When set, host i's config instead (called once the network is built, so
+  // it may use origin_address()).
+  std::function<std::string(int host)> ferryd_config_for;
   std::string ferryd_log_level = "debug";
 };
 

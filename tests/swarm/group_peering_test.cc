@@ -1,0 +1,144 @@
+// Group mode (issue 13; docs/peering.md): four hosts on one LAN, two in group
+// "lab" and two in group "office", download_mode 2, local service discovery
+// off, opentracker (whitelist mode, in the origin's namespace) as the groups'
+// tracker. All four fetch the same URL by the same content id at once. Each
+// group's torrent is its own (the group id is in its info-hash), so each group
+// asks the origin once and shares within itself only: the origin sends the
+// file twice, and the host of each group that waited gets it from its group
+// peer (counted as bytes from group peers).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/content_id.h"
+#include "lib/torrent/module.h"
+#include "support/opentracker_fixture.h"
+#include "support/service_env.h"
+#include "support/swarm_fixture.h"
+#include "support/temp_dir.h"
+#include "util/content_id.h"
+
+namespace ferry::test {
+namespace {
+
+constexpr uint64_t kSize = 6 * kMiB + 555;
+const char* const kGroups[] = {"lab", "lab", "office", "office"};
+
+class GroupPeeringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!SwarmFixture::Supported(&why)) GTEST_SKIP() << "no swarm: " << why;
+    if (!OpentrackerFixture::Available()) GTEST_SKIP() << "opentracker is not installed";
+    sha_ = WriteRandomFile(docroot_.Path("g.bin"), kSize, 0x67727570);
+    ASSERT_FALSE(sha_.empty());
+    ASSERT_TRUE(ContentIdOfFile(docroot_.Path("g.bin"), &cid_).ok());
+    SwarmOptions o;
+    o.hosts = 4;
+    o.docroot = docroot_.path();
+    o.origin_link_rate = 2 * kMiB;  // ~3 s for the file
+    o.ferryd_config_for = [this](int i) { return Config(kGroups[i]); };
+    Status s = swarm_.Start(o);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    OpentrackerOptions t;
+    t.netns = swarm_.origin_netns();
+    t.address = swarm_.origin_address();
+    t.port = 6969;
+    t.whitelist = {TrackerHash("lab"), TrackerHash("office")};
+    ASSERT_TRUE((s = tracker_.Start(t)).ok()) << s.ToString();
+  }
+  void TearDown() override {
+    if (!HasFailure()) return;
+    for (int i = 0; i < swarm_.host_count(); ++i) {
+      ServiceEnv* env = swarm_.host(i).env.get();
+      std::string log = env ? env->ferryd().Log() : "";
+      if (log.size() > 3000) log = log.substr(log.size() - 3000);
+      ADD_FAILURE() << "ferryd on host " << i << ", log tail:\n" << log;
+    }
+    ADD_FAILURE() << "tracker:\n" << tracker_.Log();
+  }
+
+  std::string Tracker() const { return "http://" + swarm_.origin_address() + ":6969/announce"; }
+  std::string Config(const std::string& group) const {
+    return nlohmann::json{{"min_retry_delay_floor_seconds", 1},
+                          {"peer_local_discovery", false},
+                          {"download_mode", 2},
+                          {"group_id", group},
+                          {"trackers", {Tracker()}},
+                          {"min_file_size_to_peer", kMiB},
+                          {"delay_foreground_http", 3},
+                          {"torrent_module", FERRY_TORRENT_MODULE_BUILT}}
+        .dump();
+  }
+  // What the group's hosts announce: the v2 info-hash of the torrent derived
+  // from the id in that group, truncated to 20 bytes (opentracker's
+  // whitelist). Computed by the module ferryd loads.
+  std::string TrackerHash(const std::string& group) {
+    torrent::SessionSettings settings;
+    settings.listen_addresses = {"127.0.0.1"};
+    settings.listen_port = 0;
+    settings.local_service_discovery = false;
+    auto session = torrent::CreateSession(settings, FERRY_TORRENT_MODULE_BUILT);
+    EXPECT_TRUE(session.ok()) << session.status().ToString();
+    auto id = ParseContentId(cid_);
+    EXPECT_TRUE(id.ok());
+    if (!session.ok() || !id.ok()) return "";
+    auto derived = (*session)->ContentTorrent({id->size, id->root, group, {Tracker()}});
+    EXPECT_TRUE(derived.ok());
+    return derived.ok() ? derived->info_hash.substr(0, 40) : "";
+  }
+
+  std::string Out(int i) const { return out_.Path("h" + std::to_string(i) + ".bin"); }
+
+  TempDir docroot_{"ferry-grp-docroot"};
+  TempDir out_{"ferry-grp-out"};
+  std::string sha_, cid_;
+  SwarmFixture swarm_;
+  OpentrackerFixture tracker_;
+};
+
+TEST_F(GroupPeeringTest, EachGroupAsksTheOriginOnceAndSharesOnlyWithinItself) {
+  std::vector<std::unique_ptr<Manager>> managers(4);
+  std::vector<std::unique_ptr<Job>> jobs(4);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(swarm_.host(i).Connect(&managers[i]).ok());
+    Guid id;
+    ASSERT_TRUE(managers[i]->CreateJob("grp", JobType::kDownload, &id, &jobs[i]).ok());
+    ASSERT_TRUE(jobs[i]->SetPriority(JobPriority::kForeground).ok());
+    ASSERT_TRUE(jobs[i]->AddFile(swarm_.OriginUrl("g.bin"), Out(i)).ok());
+    std::vector<std::unique_ptr<File>> files;
+    ASSERT_TRUE(jobs[i]->EnumFiles(&files).ok() && files.size() == 1);
+    ASSERT_TRUE(files[0]->SetContentId(cid_).ok());
+  }
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(jobs[i]->Resume().ok());
+  uint64_t from_http[2] = {0, 0}, from_group[2] = {0, 0};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(WaitForState(*jobs[i], JobState::kTransferred, std::chrono::seconds(120)))
+        << "host " << i << ": " << Describe(*jobs[i]);
+    std::vector<std::unique_ptr<File>> files;
+    FileStats st;
+    ASSERT_TRUE(jobs[i]->EnumFiles(&files).ok() && files[0]->GetStats(&st).ok());
+    ASSERT_TRUE(jobs[i]->Complete().ok());
+    EXPECT_EQ(Sha256File(Out(i)), sha_) << "host " << i;
+    EXPECT_EQ(st.download_mode, DownloadMode::kGroup);
+    EXPECT_EQ(st.bytes_from_lan_peers, 0u) << "host " << i << ": peers of a group are group peers";
+    from_http[i / 2] += st.bytes_from_http;
+    from_group[i / 2] += st.bytes_from_group_peers;
+  }
+  for (int g = 0; g < 2; ++g) {
+    EXPECT_GE(from_http[g], kSize) << "group " << g << " got the file from the origin";
+    EXPECT_LT(from_http[g], kSize + kSize / 2) << "group " << g << ": one host asked the origin";
+    EXPECT_GE(from_group[g], kSize) << "group " << g << ": the other got it from its group peer";
+  }
+  // Twice, once per group: had the groups shared, the origin would have sent
+  // the file once.
+  EXPECT_GT(swarm_.OriginBytesSent(), 2 * kSize);
+  EXPECT_LT(swarm_.OriginBytesSent(), 2 * kSize + kSize / 2);
+}
+
+}  // namespace
+}  // namespace ferry::test
