@@ -52,6 +52,7 @@ void Engine::Impl::StartPolicy() {
     log::Info("conditions: {}", Describe(machine));
     deps.conditions->Watch(lifetime.Guard([this] { OnConditionsChanged(); }));
   }
+  if (deps.peers) deps.peers->SetUploadAllowed(UploadAllowed(machine, cfg.policy));
   ApplySchedule();
 }
 
@@ -67,6 +68,7 @@ void Engine::Impl::OnConditionsChanged() {
   if (now == machine) return;
   machine = now;
   log::Info("conditions changed: {}", Describe(machine));
+  if (deps.peers) deps.peers->SetUploadAllowed(UploadAllowed(machine, cfg.policy));
   bool changed = false;
   for (auto& [id, j] : jobs) changed |= ApplyPolicy(*j);
   if (changed) PostFlush();

@@ -148,6 +148,11 @@ class FetchMaker {
  public:
   virtual ~FetchMaker() = default;
   virtual std::unique_ptr<Fetch> MakeFetch(std::unique_ptr<FetchHost> host, uint32_t file) = 0;
+  // Whether uploads to peers may run (core::UploadAllowed: not on battery
+  // below min_battery_percent_to_upload). The engine calls it when it starts
+  // and whenever the machine's conditions change. Makers without peers
+  // ignore it.
+  virtual void SetUploadAllowed(bool /*allowed*/) {}
 };
 
 }  // namespace ferry::core

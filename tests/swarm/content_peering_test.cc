@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ferry/content_id.h"
+#include "support/dbusmock_fixture.h"
 #include "support/service_env.h"
 #include "support/swarm_fixture.h"
 #include "support/temp_dir.h"
@@ -38,8 +39,10 @@ class ContentPeeringTest : public ::testing::Test {
     sha_ = WriteRandomFile(docroot_.Path(name), size, 0x63706565 + static_cast<uint32_t>(size));
     return !sha_.empty() && ContentIdOfFile(docroot_.Path(name), &cid_).ok();
   }
-  // Four hosts, their origin's link shaped to `origin_rate` bytes/s (0: not).
-  void StartSwarm(uint64_t origin_rate = 0) {
+  // Four hosts, their origin's link shaped to `origin_rate` bytes/s (0: not);
+  // with `host0_conditions`, host 0 reads the machine's conditions from its
+  // own bus (a UPower mock there).
+  void StartSwarm(uint64_t origin_rate = 0, bool host0_conditions = false) {
     SwarmOptions o;
     o.hosts = 4;
     o.docroot = docroot_.path();
@@ -55,6 +58,14 @@ class ContentPeeringTest : public ::testing::Test {
                                           {"delay_background_http", 20},
                                           {"torrent_module", FERRY_TORRENT_MODULE_BUILT}}
                                .dump();
+    if (host0_conditions) {
+      o.ferryd_config_for = [config = o.ferryd_config_json](int i) {
+        if (i != 0) return config;
+        auto j = nlohmann::json::parse(config);
+        j["conditions_bus"] = "service";
+        return j.dump();
+      };
+    }
     Status s = swarm_.Start(o);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -202,6 +213,60 @@ TEST_F(ContentPeeringTest, HostsStartingTogetherLetOneAskTheOrigin) {
   EXPECT_LT(swarm_.OriginBytesSent(), kBig + kBig / 2) << "more than one host asked the origin";
   EXPECT_LT(from_http, kBig + kBig / 2);
   EXPECT_GE(from_peers, 2) << "the others got the file from peers";
+}
+
+// policy.md §3: uploads to peers stop on battery (min_battery_percent_to_upload
+// is 0 by default: never on battery) and come back on mains power. Host 0
+// caches the file, then goes on battery (UPower mock on its bus): host 1 gets
+// nothing from it and fetches from the origin after the delay. Back on mains
+// power, with host 1 gone, host 2 gets the file from host 0.
+TEST_F(ContentPeeringTest, AHostOnBatteryUploadsNothingUntilItIsOnMainsPower) {
+  if (!DbusMockService::Available()) GTEST_SKIP() << "python3-dbusmock or busctl missing";
+  StartSwarm(0, /*host0_conditions=*/true);
+  DbusMockService upower{"upower", "org.freedesktop.UPower"};
+  ASSERT_TRUE(upower.Start(swarm_.host(0).env->address()).ok());
+  auto battery = [&](bool on) {
+    const char* kDevice = "/org/freedesktop/UPower/devices/DisplayDevice";
+    EXPECT_TRUE(upower.SetProperty(kDevice, "org.freedesktop.UPower.Device", "IsPresent", "b",
+                                   {"true"}).ok());
+    EXPECT_TRUE(upower.SetProperty(kDevice, "org.freedesktop.UPower.Device", "Percentage", "d",
+                                   {"80.0"}).ok());
+    EXPECT_TRUE(upower.SetProperty("/org/freedesktop/UPower", "org.freedesktop.UPower",
+                                   "OnBattery", "b", {on ? "true" : "false"}).ok());
+  };
+  auto log_has = [&](const std::string& text) {
+    return Eventually([&] { return swarm_.host(0).env->ferryd().Log().find(text) !=
+                                   std::string::npos; },
+                      std::chrono::seconds(20));
+  };
+  std::unique_ptr<Manager> m0;
+  std::unique_ptr<Job> first = Fetch(0, JobPriority::kForeground, &m0);
+  ASSERT_TRUE(first);
+  Finish(0, *first);
+  std::vector<CacheEntry> entries;
+  ASSERT_TRUE(Eventually([&] { return m0->ListCache(&entries).ok() && entries.size() == 1; },
+                         std::chrono::seconds(30)));
+  battery(true);
+  ASSERT_TRUE(log_has("uploads stopped")) << "host 0 did not see the battery";
+
+  std::unique_ptr<Manager> m1;
+  std::unique_ptr<Job> second = Fetch(1, JobPriority::kForeground, &m1);
+  ASSERT_TRUE(second);
+  FileStats st1 = Finish(1, *second);
+  EXPECT_EQ(st1.bytes_from_lan_peers, 0u) << "host 0 uploaded on battery";
+  EXPECT_EQ(st1.bytes_from_http, kSize);
+  ASSERT_TRUE(m0->ListCache(&entries).ok() && entries.size() == 1);
+  EXPECT_EQ(entries[0].bytes_uploaded, 0u);
+
+  battery(false);
+  ASSERT_TRUE(log_has("uploads allowed"));
+  m1.reset();
+  ASSERT_TRUE(swarm_.host(1).env->ferryd().Kill9().ok());  // host 0 is the only peer
+  std::unique_ptr<Manager> m2;
+  std::unique_ptr<Job> third = Fetch(2, JobPriority::kForeground, &m2);
+  ASSERT_TRUE(third);
+  FileStats st2 = Finish(2, *third);
+  EXPECT_GE(st2.bytes_from_lan_peers, kSize) << "host 0 did not upload again on mains power";
 }
 
 }  // namespace

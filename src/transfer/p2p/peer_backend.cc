@@ -63,17 +63,27 @@ Result<torrent::Session*> PeerBackend::session() {
   session_ = std::move(created.value());
   session_->SetEventHandler(lifetime_.Guard([this](const torrent::Event& e) { OnEvent(e); }));
   binding_ = std::make_unique<torrent::LoopBinding>(loop_, *session_);
-  if (settings_.max_upload_rate != 0) {
-    // Both classes: the global one skips peers on private addresses.
-    int up = static_cast<int>(std::min<uint64_t>(settings_.max_upload_rate, INT_MAX));
-    session_->SetGlobalLimits(torrent::RateLimits{up, 0});
-    session_->SetLocalPeerLimits(torrent::RateLimits{up, 0});
-  }
+  if (settings_.max_upload_rate != 0 || !upload_allowed_) ApplyUploadLimits();
   log::Info("peer-to-peer session started (port {}, local service discovery {}, upload limit {})",
             settings_.listen_port, settings_.local_service_discovery ? "on" : "off",
             settings_.max_upload_rate == 0 ? std::string("none")
                                            : std::to_string(settings_.max_upload_rate) + " B/s");
   return session_.get();
+}
+
+void PeerBackend::SetUploadAllowed(bool allowed) {
+  if (allowed == upload_allowed_) return;
+  upload_allowed_ = allowed;
+  log::Info("peer-to-peer: uploads {}", allowed ? "allowed" : "stopped (on battery)");
+  if (session_) ApplyUploadLimits();
+}
+
+void PeerBackend::ApplyUploadLimits() {
+  int up = static_cast<int>(std::min<uint64_t>(settings_.max_upload_rate, INT_MAX));
+  if (!upload_allowed_) up = 1;
+  // Both classes: the global one skips peers on private addresses.
+  session_->SetGlobalLimits(torrent::RateLimits{up, 0});
+  session_->SetLocalPeerLimits(torrent::RateLimits{up, 0});
 }
 
 void PeerBackend::Watch(torrent::TorrentId id, PeerFetch* fetch) {

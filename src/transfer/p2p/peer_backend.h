@@ -59,6 +59,11 @@ class PeerBackend final : public core::FetchMaker {
 
   std::unique_ptr<core::Fetch> MakeFetch(std::unique_ptr<core::FetchHost> host,
                                          uint32_t file) override;
+  // Not allowed: every peer class of the session uploads at most 1 byte/s
+  // (libtorrent has no "off": 0 is unlimited), so no block leaves (a 16 KiB
+  // block would take hours; peers give up on it and go elsewhere). Allowed:
+  // max_upload_rate again. Applied now, or when the session starts.
+  void SetUploadAllowed(bool allowed) override;
 
   // --- for PeerFetch ---
   // The session, created (and the module loaded) at the first call. Its
@@ -76,6 +81,7 @@ class PeerBackend final : public core::FetchMaker {
   void Unwatch(torrent::TorrentId id);
 
  private:
+  void ApplyUploadLimits();
   void OnEvent(const torrent::Event& event);
   void ArmTick();
   void OnTick();
@@ -89,6 +95,7 @@ class PeerBackend final : public core::FetchMaker {
   std::optional<Status> session_error_;
   std::map<torrent::TorrentId, PeerFetch*> fetches_;
   SeedCache* cache_ = nullptr;
+  bool upload_allowed_ = true;
   sys::Clock::TimerId tick_ = 0;
   sys::Lifetime lifetime_;  // last: dies first
 };
