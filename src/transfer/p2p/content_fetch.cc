@@ -215,7 +215,6 @@ void ContentFetch::ToHttp(const std::string& why) {
   // The peers' resume data no longer describes what HTTP will write; the
   // byte count (PeerFetch counts the verified prefix only) stays: staging
   // holds it, and what the store has of it was synced before it was stored.
-  DownloadMode mode = f.stats.download_mode;
   host_->SetResumeData("");
   f.bytes_transferred = std::max(f.bytes_transferred, prefix);
   host_->FileChanged();
@@ -223,9 +222,7 @@ void ContentFetch::ToHttp(const std::string& why) {
   if (!BeginHttp(&err)) {
     phase_ = Phase::kStopped;
     host_->OnFailed(std::move(err), false, std::nullopt);
-    return;
   }
-  f.stats.download_mode = mode;
 }
 
 bool ContentFetch::BeginHttp(core::ErrorRecord* err) {
@@ -234,9 +231,14 @@ bool ContentFetch::BeginHttp(core::ErrorRecord* err) {
   inner_ = std::make_unique<core::Attempt>(std::make_unique<Relay>(*this, *host_), backend_.http(),
                                            file_);
   if (paused_) inner_->SetPaused(true);
-  if (inner_->Begin(err)) return true;
-  beacon_.reset();
-  return false;
+  if (!inner_->Begin(err)) {
+    beacon_.reset();
+    return false;
+  }
+  // Attempt says HTTP only; the file is fetched in the peering mode (also
+  // after a restart that goes straight to the origin).
+  host_->File().stats.download_mode = host_->Config().peering.mode;
+  return true;
 }
 
 void ContentFetch::OnInnerDone() {
