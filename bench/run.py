@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""make bench: ferry against curl, wget2 and aria2c on loopback (bench/README.md).
+"""make bench: ferry against curl, wget2 and aria2c on loopback, and a swarm of
+network namespaces against libtorrent (bench/README.md).
 
     bench/run.py [--build-dir build/release] [--only 1,3] [--rounds N] [--quick] [--keep]
+                 [--swarm-hosts N] [--swarm-size-mib M]
 
 Starts a private dbus-daemon, ferryd --user on it (bench config), and nginx
 (one worker, sendfile on) on free loopback ports; generates the data under a
@@ -28,7 +30,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build/release"))
     ap.add_argument("--only", default=os.environ.get("SCENARIO", ""),
-                    help="comma-separated scenario numbers (1-6); default all")
+                    help="comma-separated scenario numbers (1-7); default all")
     ap.add_argument("--rounds", type=int, default=0, help="counted rounds (default 5, 3 with --quick)")
     ap.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_QUICK", "") not in ("", "0"),
                     help="shorter run (BENCH_QUICK=1): 3 rounds, fewer kill trials, 10 s idle")
@@ -38,11 +40,15 @@ def main():
                     f"{CREATE_DEADLINE_QUICK} with --quick)")
     ap.add_argument("--serial", action="store_true",
                     help="scenarios 3 and 4: run the tools of a round one after another, not side by side")
+    ap.add_argument("--swarm-hosts", type=int, default=0, help="scenario 7: hosts (default 8)")
+    ap.add_argument("--swarm-size-mib", type=int, default=0,
+                    help="scenario 7: the file's size in MiB (default 256, 64 with --quick)")
     ap.add_argument("--output", default=None, help="results path without extension "
                     "(default bench/results/latest, or bench/results/partial with --only/--quick)")
     args = ap.parse_args()
-    scenarios = sorted({int(x) for x in args.only.replace(" ", ",").split(",") if x.strip()} or set(range(1, 7)))
-    full = set(scenarios) == set(range(1, 7)) and not args.quick and not args.rounds and not args.create_deadline
+    scenarios = sorted({int(x) for x in args.only.replace(" ", ",").split(",") if x.strip()} or set(range(1, 8)))
+    full = set(scenarios) == set(range(1, 8)) and not args.quick and not args.rounds and not args.create_deadline \
+        and not args.swarm_hosts and not args.swarm_size_mib
     out = args.output or os.path.join(REPO, "bench/results", "latest" if full else "partial")
 
     t_start = time.monotonic()
@@ -69,6 +75,8 @@ def main():
             b.scenario4()
         if 5 in scenarios:
             b.scenario5()
+        if 7 in scenarios:
+            b.scenario7()   # last: nothing else runs beside the swarm
     except KeyboardInterrupt:
         log("interrupted")
         cleanup()

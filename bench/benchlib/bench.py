@@ -1,5 +1,5 @@
 """The bench: setup, running and measuring one tool; the scenarios are mixins
-(scenarios12.py, scenarios34.py, scenarios56.py)."""
+(scenarios12.py, scenarios34.py, scenarios56.py, scenario7.py)."""
 import threading
 
 from .common import log, reset_hwm, threads_cpu_s
@@ -7,6 +7,7 @@ from .env import Env, Ferryd
 from .scenarios12 import Scenarios12
 from .scenarios34 import Scenarios34
 from .scenarios56 import Scenarios56
+from .scenario7 import Scenario7
 
 
 # --------------------------------------------------------------------------
@@ -40,7 +41,7 @@ class FerryMeasure:
         return False
 
 
-class Bench(Scenarios12, Scenarios34, Scenarios56):
+class Bench(Scenarios12, Scenarios34, Scenarios56, Scenario7):
     def __init__(self, args):
         self.args = args
         self.env = Env(args)

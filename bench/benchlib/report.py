@@ -6,6 +6,7 @@ import subprocess
 
 from .common import CREATE_THREADS, GiB, IDLE_JOBS, LIST_TIMEOUT, MID_SIZE, RATE, REPO, SMALL_COUNT, SMALL_JOBS, \
     SMALL_SIZE, MiB, median, proc_meminfo, span
+from .scenario7 import render7
 
 
 def fmt_s(x, digits=2):
@@ -131,6 +132,8 @@ class Report:
             self.render5()
         if "6" in R:
             self.render6()
+        if "7" in R:
+            render7(self)
         summ = ["| scenario | target | measured | met? |", "|---|---|---|---|"]
         for v in self.verdicts:
             summ.append(f"| {v['scenario']} | {v['target']} | {v['value']} | {met(v['met'])} |")
