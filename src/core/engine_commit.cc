@@ -84,10 +84,13 @@ Status Engine::Impl::FlushNow() {
     writes.push_back(std::move(w));
     flushed.push_back(j);
   }
-  // The totals ride along with the next commit, never one of their own:
-  // every received byte also makes its file dirty (checkpoint, stop, end),
-  // and the file rows carry the same counts (statistics.h).
-  if (writes.empty() && removed_pending.empty() && history_pending.empty()) return Status::OK();
+  // The totals ride along with the next commit: every received byte also
+  // makes its file dirty (checkpoint, stop, end), and the file rows carry the
+  // same counts (statistics.h). CommitUploadTotals asks for a commit of
+  // them even when no row changed, having marked every running file.
+  if (writes.empty() && removed_pending.empty() && history_pending.empty() &&
+      !(totals_due && statistics.dirty()))
+    return Status::OK();
   Status s = deps.job_store->Commit(writes, removed_pending, history_pending,
                                     statistics.dirty() ? &statistics.totals() : nullptr);
   if (!s.ok()) {
@@ -106,6 +109,7 @@ Status Engine::Impl::FlushNow() {
   }
   dirty_ids.clear();
   statistics.MarkCommitted();
+  totals_due = false;
   removed_pending.clear();
   history_pending.clear();
   return Status::OK();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -107,6 +108,10 @@ struct Engine::Impl {
 
   // Network-aware policy (engine_policy.cc, policy.md).
   MachineState machine;
+  std::optional<bool> internet_upload_allowed;  // as last told to deps.peers
+  sys::Clock::TimerId upload_commit_timer = 0;  // OnSentToPeers' commit
+  bool totals_due = false;                      // Flush commits the totals alone too
+  static constexpr std::chrono::seconds kUploadCommitDelay{5};
   uint64_t base_background_limit = 0;  // SetBandwidthLimits' background value, before the schedule
   sys::Clock::TimerId schedule_timer = 0;
 
@@ -209,6 +214,14 @@ struct Engine::Impl {
   // Re-reads the conditions: stops (checkpointed) the running jobs now
   // blocked, queues the blocked jobs now free, re-codes the others.
   void OnConditionsChanged();
+  // Bytes sent to peers (FetchMaker::SetSentCounter): the service's totals,
+  // then ApplyUploadCap.
+  void OnSentToPeers(const PeerBytes& bytes);
+  // Tells deps.peers whether internet peers may get uploads
+  // (monthly_upload_cap), when the answer changes (and at start).
+  void ApplyUploadCap();
+  // Commits the totals (uploads) even when no job changed; see the .cc.
+  void CommitUploadTotals();
   int32_t BlockFor(const JobRecord& r) const { return BlockOf(r, machine, cfg.policy); }
   // Job -> TRANSIENT_ERROR with `code`; no retry timer, the error count and
   // the no-progress clock stand still (retry_at keeps when the block began).

@@ -52,12 +52,58 @@ void Engine::Impl::StartPolicy() {
     log::Info("conditions: {}", Describe(machine));
     deps.conditions->Watch(lifetime.Guard([this] { OnConditionsChanged(); }));
   }
-  if (deps.peers) deps.peers->SetUploadAllowed(UploadAllowed(machine, cfg.policy));
+  if (deps.peers) {
+    deps.peers->SetUploadAllowed(UploadAllowed(machine, cfg.policy));
+    deps.peers->SetSentCounter(
+        lifetime.Guard([this](const PeerBytes& bytes) { OnSentToPeers(bytes); }));
+    ApplyUploadCap();
+  }
   ApplySchedule();
+}
+
+void Engine::Impl::OnSentToPeers(const PeerBytes& bytes) {
+  if (shut_down) return;
+  statistics.AddToPeers(bytes, Now());
+  // Uploads of a seeding cache change no file: their totals are committed
+  // on their own, at most every kUploadCommitDelay.
+  if (statistics.dirty() && upload_commit_timer == 0)
+    upload_commit_timer = deps.clock->Schedule(Now() + kUploadCommitDelay, lifetime.Guard([this] {
+      upload_commit_timer = 0;
+      CommitUploadTotals();
+    }));
+  ApplyUploadCap();
+}
+
+// The totals may hold bytes received by a running fetch since its file's
+// last commit: its row is written too, with the same counts, so that a
+// crash never finds totals ahead of the rows (statistics.h). Files not
+// running have no such bytes (a stop commits them).
+void Engine::Impl::CommitUploadTotals() {
+  if (shut_down) return;
+  for (auto& [id, j] : jobs)
+    if (j->attempt) MarkFileDirty(*j, j->attempt->file());
+  totals_due = true;
+  PostFlush();
+}
+
+void Engine::Impl::ApplyUploadCap() {
+  statistics.Roll(Now());
+  const uint64_t sent = statistics.totals().this_month.bytes_to_internet_peers;
+  const bool allowed = InternetUploadAllowed(sent, cfg.policy);
+  if (internet_upload_allowed && *internet_upload_allowed == allowed) return;
+  if (!allowed)
+    log::Info("uploads to internet peers stop: {} bytes sent this month, monthly_upload_cap {}",
+              sent, cfg.policy.monthly_upload_cap);
+  else if (internet_upload_allowed)
+    log::Info("uploads to internet peers may run again (a new month)");
+  internet_upload_allowed = allowed;
+  deps.peers->SetInternetUploadAllowed(allowed);
 }
 
 void Engine::Impl::StopPolicy() {
   if (deps.conditions) deps.conditions->Watch(nullptr);
+  if (upload_commit_timer) deps.clock->Cancel(upload_commit_timer);
+  upload_commit_timer = 0;
   if (schedule_timer) deps.clock->Cancel(schedule_timer);
   schedule_timer = 0;
 }

@@ -153,6 +153,15 @@ class FetchMaker {
   // and whenever the machine's conditions change. Makers without peers
   // ignore it.
   virtual void SetUploadAllowed(bool /*allowed*/) {}
+  // Whether uploads to internet peers may run (core::InternetUploadAllowed:
+  // monthly_upload_cap). The engine calls it when it starts and whenever its
+  // answer changes; it does not lift SetUploadAllowed(false).
+  virtual void SetInternetUploadAllowed(bool /*allowed*/) {}
+  // Bytes sent to peers by every torrent of the maker (fetches and its
+  // seeding cache) go to `counter`, at least about once a second while the
+  // maker has peers at all (with zeros when nothing was sent, so that the
+  // engine sees a new month start). Set once by the engine at start.
+  virtual void SetSentCounter(std::function<void(const PeerBytes&)> /*counter*/) {}
 };
 
 }  // namespace ferry::core

@@ -35,6 +35,10 @@ bool UploadAllowed(const MachineState& machine, const PolicyConfig& config) {
   return *machine.battery_percent >= config.min_battery_percent_to_upload;
 }
 
+bool InternetUploadAllowed(uint64_t sent_this_month, const PolicyConfig& config) {
+  return config.monthly_upload_cap == 0 || sent_this_month < config.monthly_upload_cap;
+}
+
 uint32_t CostPolicyOfDownload(std::optional<uint32_t> cost_policy, bool disallow_on_cellular) {
   uint32_t bits = kCostPolicyDefault;
   if (cost_policy) {

@@ -48,6 +48,10 @@ struct PolicyConfig {
   uint32_t min_battery_percent_for_background = 20;
   // On battery, uploads to peers run only at this charge or more; 0: never.
   uint32_t min_battery_percent_to_upload = 0;
+  // Bytes sent to internet peers per calendar month (the service's
+  // this_month.bytes_to_internet_peers) before uploads to them stop until
+  // the next month; 0: no cap. DO's default, 20 GiB.
+  uint64_t monthly_upload_cap = 20ull << 30;
   std::vector<ScheduleEntry> background_limit_schedule;
 };
 
@@ -72,6 +76,10 @@ constexpr bool IsPolicyBlock(int32_t c) {
 // Whether uploads to peers may run (the hook of the peer-to-peer code): on
 // mains power always; on battery at min_battery_percent_to_upload or more.
 bool UploadAllowed(const MachineState& machine, const PolicyConfig& config);
+
+// Whether uploads to internet peers may run, with `sent_this_month` bytes
+// sent to them this month: below monthly_upload_cap, or no cap.
+bool InternetUploadAllowed(uint64_t sent_this_month, const PolicyConfig& config);
 
 // The job's cost policy of a DO download's CostPolicy property (0-5,
 // nullopt when unset) and DisallowOnCellular.

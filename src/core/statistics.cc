@@ -83,6 +83,17 @@ void StatisticsBook::AddFromPeers(const PeerBytes& bytes, sys::WallTime now) {
   dirty_ = true;
 }
 
+void StatisticsBook::AddToPeers(const PeerBytes& bytes, sys::WallTime now) {
+  Roll(now);
+  if (bytes.total() == 0) return;
+  for (TransferTotals* t : {&totals_.this_month, &totals_.all_time}) {
+    t->bytes_to_lan_peers += bytes.lan;
+    t->bytes_to_group_peers += bytes.group;
+    t->bytes_to_internet_peers += bytes.internet;
+  }
+  dirty_ = true;
+}
+
 void StatisticsBook::AddDownload(sys::WallTime now) {
   Roll(now);
   totals_.this_month.downloads++;

@@ -22,8 +22,9 @@ uint32_t LocalMonth(sys::WallTime t);
 // The first instant of the local month that follows `t`'s.
 sys::WallTime NextLocalMonth(sys::WallTime t);
 
-// Bytes received from peers, by kind (FileStats): on the local network, in
-// the host's group (Group mode: peers that share its group id), elsewhere.
+// Bytes received from (or sent to) peers, by kind (FileStats): on the local
+// network, in the host's group (Group mode: peers that share its group id),
+// elsewhere.
 struct PeerBytes {
   uint64_t lan = 0;
   uint64_t group = 0;
@@ -47,6 +48,9 @@ class StatisticsBook {
   // Bytes received from peers on the local network, in the group and on the
   // internet.
   void AddFromPeers(const PeerBytes& bytes, sys::WallTime now);
+  // Bytes sent to peers on the local network, in the group and on the
+  // internet (uploads of fetches and of the seeding cache alike).
+  void AddToPeers(const PeerBytes& bytes, sys::WallTime now);
   // One file completed.
   void AddDownload(sys::WallTime now);
 

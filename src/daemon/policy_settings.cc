@@ -147,6 +147,12 @@ Status ParsePolicySetting(std::string_view key, const json& v, core::PolicyConfi
     return ParsePercent(key, v, &p->min_battery_percent_for_background);
   if (key == "min_battery_percent_to_upload")
     return ParsePercent(key, v, &p->min_battery_percent_to_upload);
+  if (key == "monthly_upload_cap") {
+    if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0))
+      return Bad(key, "must be a number of bytes (0: no cap)");
+    p->monthly_upload_cap = v.get<uint64_t>();
+    return Status::OK();
+  }
   if (key == "background_limit_schedule") {
     if (!v.is_array()) return Bad(key, "must be a list of {days, from, to, bytes_per_second}");
     std::vector<core::ScheduleEntry> entries;

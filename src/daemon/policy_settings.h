@@ -1,7 +1,7 @@
 // The configuration keys of the network-aware policy (policy.md §2-3,
 // docs/configuration.md): background_cost_policy,
-// min_battery_percent_for_background, min_battery_percent_to_upload and
-// background_limit_schedule; and of the cache servers (policy.md §4):
+// min_battery_percent_for_background, min_battery_percent_to_upload,
+// monthly_upload_cap and background_limit_schedule; and of the cache servers (policy.md §4):
 // cache_hosts, cache_host_connect_timeout, cache_host_fallback and
 // cache_host_allow_authorization.
 #pragma once

@@ -141,7 +141,8 @@ Status ParseSettings(std::string_view text, Settings* out) {
       e.ca_file = v.get<std::string>();
       if (!e.ca_file.empty() && e.ca_file[0] != '/') return Bad(key, "must be an absolute path");
     } else if (key == "background_cost_policy" || key == "min_battery_percent_for_background" ||
-               key == "min_battery_percent_to_upload" || key == "background_limit_schedule") {
+               key == "min_battery_percent_to_upload" || key == "background_limit_schedule" ||
+               key == "monthly_upload_cap") {
       st = ParsePolicySetting(key, v, &e.policy);
     } else if (key == "cache_hosts" || key == "cache_host_connect_timeout" ||
                key == "cache_host_fallback" || key == "cache_host_allow_authorization") {

@@ -88,7 +88,7 @@ Status SwarmFixture::Start(const SwarmOptions& options) {
   started_pids_.clear();
   const int n = fixtures_made++;
   prefix_ = std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(n);
-  subnet_ = "10.77." + std::to_string((::getpid() + 37 * n) % 256) + ".";
+  subnet_ = options.network + "." + std::to_string((::getpid() + 37 * n) % 256) + ".";
   SweepStaleNamespaces();
   Status s = BuildNetwork(options.hosts);
   if (s.ok() && options.origin_link_rate > 0)

@@ -76,6 +76,11 @@ struct SwarmOptions {
   // it may use origin_address()).
   std::function<std::string(int host)> ferryd_config_for;
   std::string ferryd_log_level = "debug";
+  // The first two octets of the swarm's /24 ("10.77": private addresses,
+  // LAN peers). "198.18" (RFC 2544's benchmarking range, never routed on
+  // the internet) makes every host an internet peer to the others: neither
+  // libtorrent's local peer class nor ferry's IsLanAddress includes it.
+  std::string network = "10.77";
 };
 
 // One host of the swarm. `env` is null when SwarmOptions::start_ferryd is

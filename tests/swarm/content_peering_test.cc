@@ -41,10 +41,14 @@ class ContentPeeringTest : public ::testing::Test {
   }
   // Four hosts, their origin's link shaped to `origin_rate` bytes/s (0: not);
   // with `host0_conditions`, host 0 reads the machine's conditions from its
-  // own bus (a UPower mock there).
-  void StartSwarm(uint64_t origin_rate = 0, bool host0_conditions = false) {
+  // own bus (a UPower mock there); `host0_extra` are more settings of host
+  // 0's ferryd.json; `network` is SwarmOptions::network.
+  void StartSwarm(uint64_t origin_rate = 0, bool host0_conditions = false,
+                  nlohmann::json host0_extra = nlohmann::json::object(),
+                  const std::string& network = "10.77") {
     SwarmOptions o;
     o.hosts = 4;
+    o.network = network;
     o.docroot = docroot_.path();
     o.origin_link_rate = origin_rate;
     // Foreground jobs go to the origin after 3 s without peers, background
@@ -58,14 +62,13 @@ class ContentPeeringTest : public ::testing::Test {
                                           {"delay_background_http", 20},
                                           {"torrent_module", FERRY_TORRENT_MODULE_BUILT}}
                                .dump();
-    if (host0_conditions) {
-      o.ferryd_config_for = [config = o.ferryd_config_json](int i) {
-        if (i != 0) return config;
-        auto j = nlohmann::json::parse(config);
-        j["conditions_bus"] = "service";
-        return j.dump();
-      };
-    }
+    if (host0_conditions) host0_extra["conditions_bus"] = "service";
+    o.ferryd_config_for = [config = o.ferryd_config_json, host0_extra](int i) {
+      if (i != 0) return config;
+      auto j = nlohmann::json::parse(config);
+      j.update(host0_extra);
+      return j.dump();
+    };
     Status s = swarm_.Start(o);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
@@ -113,6 +116,18 @@ class ContentPeeringTest : public ::testing::Test {
     return st;
   }
 
+  // Host 0 fetches the file from the origin (no peer has it) and keeps it in
+  // its seeding cache (copied on a worker, then checked): true once the
+  // cache lists it.
+  bool CachedOnHost0(std::unique_ptr<Manager>* m0) {
+    std::unique_ptr<Job> job = Fetch(0, JobPriority::kForeground, m0);
+    if (!job) return false;
+    Finish(0, *job);
+    std::vector<CacheEntry> entries;
+    return Eventually([&] { return (*m0)->ListCache(&entries).ok() && entries.size() == 1; },
+                      std::chrono::seconds(30));
+  }
+
   TempDir docroot_{"ferry-cid-docroot"};
   TempDir out_{"ferry-cid-out"};
   std::string name_, sha_, cid_;
@@ -144,28 +159,43 @@ TEST_F(ContentPeeringTest, HostsShareAnHttpDownloadByContentIdOverTheLan) {
     jobs[i] = Fetch(i, JobPriority::kNormal, &managers[i]);
     ASSERT_TRUE(jobs[i]);
   }
+  uint64_t received = 0, files_sent = 0;
   for (int i = 1; i < 4; ++i) {
     FileStats st = Finish(i, *jobs[i]);
     EXPECT_GE(st.bytes_from_lan_peers, kSize) << "host " << i;
     EXPECT_EQ(st.bytes_from_http, 0u) << "host " << i;
+    EXPECT_EQ(st.bytes_to_peers, st.bytes_to_lan_peers) << "host " << i;
+    EXPECT_EQ(st.bytes_to_internet_peers + st.bytes_to_group_peers, 0u) << "host " << i;
+    received += st.bytes_from_lan_peers;
+    files_sent += st.bytes_to_lan_peers;
   }
   // The origin sent the file once, to host 0 (headers aside).
   EXPECT_EQ(swarm_.OriginBytesSent(), origin_after_first);
   EXPECT_LT(origin_after_first, kSize + kSize / 20);
+  // Every block a host received, a host sent (host 0 from its cache, which
+  // no file's stats count): the services' totals add up to at least what
+  // was received, within a second or so of the last block.
+  managers[0] = std::move(m0);
+  auto sent_by_services = [&] {
+    uint64_t sum = 0;
+    for (int i = 0; i < 4; ++i) {
+      ServiceStatistics t;
+      if (!managers[i]->GetStatistics(&t).ok()) return uint64_t{0};
+      EXPECT_EQ(t.this_month.bytes_to_internet_peers + t.this_month.bytes_to_group_peers, 0u);
+      sum += t.this_month.bytes_to_lan_peers;
+    }
+    return sum;
+  };
+  EXPECT_TRUE(Eventually([&] { return sent_by_services() >= received; }, std::chrono::seconds(10)))
+      << "sent " << sent_by_services() << ", received " << received;
+  EXPECT_LE(sent_by_services(), received + kSize / 2) << "blocks sent but never received";
+  EXPECT_LE(files_sent, sent_by_services());
 }
 
 TEST_F(ContentPeeringTest, WhenTheOnlyPeerGoesAwayMidFileTheOriginSendsTheRest) {
   StartSwarm();
   std::unique_ptr<Manager> m0;
-  std::unique_ptr<Job> first = Fetch(0, JobPriority::kForeground, &m0);
-  ASSERT_TRUE(first);
-  Finish(0, *first);
-  ASSERT_TRUE(Eventually(
-      [&] {
-        std::vector<CacheEntry> entries;
-        return m0->ListCache(&entries).ok() && entries.size() == 1;
-      },
-      std::chrono::seconds(30)));
+  ASSERT_TRUE(CachedOnHost0(&m0));
   const uint64_t origin_before = swarm_.OriginBytesSent();
   // Host 0 sends slowly (512 KiB/s): host 1 is mid-file when it goes.
   ASSERT_TRUE(swarm_.ShapeHost(0, 512 * 1024).ok());
@@ -240,12 +270,8 @@ TEST_F(ContentPeeringTest, AHostOnBatteryUploadsNothingUntilItIsOnMainsPower) {
                       std::chrono::seconds(20));
   };
   std::unique_ptr<Manager> m0;
-  std::unique_ptr<Job> first = Fetch(0, JobPriority::kForeground, &m0);
-  ASSERT_TRUE(first);
-  Finish(0, *first);
+  ASSERT_TRUE(CachedOnHost0(&m0));
   std::vector<CacheEntry> entries;
-  ASSERT_TRUE(Eventually([&] { return m0->ListCache(&entries).ok() && entries.size() == 1; },
-                         std::chrono::seconds(30)));
   battery(true);
   ASSERT_TRUE(log_has("uploads stopped")) << "host 0 did not see the battery";
 
@@ -267,6 +293,42 @@ TEST_F(ContentPeeringTest, AHostOnBatteryUploadsNothingUntilItIsOnMainsPower) {
   ASSERT_TRUE(third);
   FileStats st2 = Finish(2, *third);
   EXPECT_GE(st2.bytes_from_lan_peers, kSize) << "host 0 did not upload again on mains power";
+}
+
+// policy.md §3 and docs/peering.md "Uploads and the monthly cap": on a
+// network of public-looking addresses (198.18/15: internet peers to each
+// other, by libtorrent's peer classes and ferry's statistics alike), host 0
+// seeds the file from its cache with a monthly_upload_cap of 4 MiB and 1 MiB/s
+// of upload: host 1 gets about the cap from it, then host 0 stops uploading
+// to internet peers and host 1's origin sends the rest. Without the cap host
+// 1 would get the whole file from host 0. The cap is applied within about a
+// second of crossing it (PeerBackend's tick), and blocks libtorrent has read
+// for the peer by then still go: up to 4 MiB past it are allowed here
+// (2026-12-06: 2.2 s worth of uploads at 2 MiB/s were seen).
+TEST_F(ContentPeeringTest, UploadsToInternetPeersStopAtTheMonthlyCap) {
+  constexpr uint64_t kCap = 4 * kMiB;
+  constexpr uint64_t kBig = 16 * kMiB + 99;
+  ASSERT_TRUE(UseFile("capped.bin", kBig));
+  StartSwarm(0, false, {{"monthly_upload_cap", kCap}, {"max_upload_rate", kMiB}}, "198.18");
+  std::unique_ptr<Manager> m0;
+  ASSERT_TRUE(CachedOnHost0(&m0));
+  std::unique_ptr<Manager> m1;
+  std::unique_ptr<Job> second = Fetch(1, JobPriority::kForeground, &m1);
+  ASSERT_TRUE(second);
+  FileStats st1 = Finish(1, *second);
+  EXPECT_EQ(st1.bytes_from_lan_peers, 0u) << "198.18/15 is not a private network";
+  EXPECT_GE(st1.bytes_from_internet_peers, kCap / 2) << "host 0 uploaded too little";
+  EXPECT_LE(st1.bytes_from_internet_peers, kCap + 4 * kMiB) << "host 0 went past its cap";
+  EXPECT_GT(st1.bytes_from_http, 0u) << "the origin sent the rest";
+  ServiceStatistics t;
+  ASSERT_TRUE(Eventually(
+      [&] { return m0->GetStatistics(&t).ok() && t.this_month.bytes_to_internet_peers >= kCap; },
+      std::chrono::seconds(10)))
+      << "host 0 counted " << t.this_month.bytes_to_internet_peers << " bytes to internet peers";
+  EXPECT_LE(t.this_month.bytes_to_internet_peers, kCap + 4 * kMiB);
+  EXPECT_EQ(t.this_month.bytes_to_lan_peers, 0u);
+  EXPECT_NE(swarm_.host(0).env->ferryd().Log().find("uploads to internet peers stopped"),
+            std::string::npos);
 }
 
 }  // namespace

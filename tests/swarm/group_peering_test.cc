@@ -138,6 +138,25 @@ TEST_F(GroupPeeringTest, EachGroupAsksTheOriginOnceAndSharesOnlyWithinItself) {
   // the file once.
   EXPECT_GT(swarm_.OriginBytesSent(), 2 * kSize);
   EXPECT_LT(swarm_.OriginBytesSent(), 2 * kSize + kSize / 2);
+  // What a group's hosts sent each other counts as sent to group peers (the
+  // host that asked the origin serves from its cache, as the derived
+  // torrent's group key tells).
+  for (int g = 0; g < 2; ++g) {
+    uint64_t to_group = 0;
+    EXPECT_TRUE(Eventually(
+        [&] {
+          to_group = 0;
+          for (int i = 2 * g; i < 2 * g + 2; ++i) {
+            ServiceStatistics t;
+            if (!managers[i]->GetStatistics(&t).ok()) return false;
+            EXPECT_EQ(t.this_month.bytes_to_lan_peers, 0u) << "host " << i;
+            to_group += t.this_month.bytes_to_group_peers;
+          }
+          return to_group >= from_group[g];
+        },
+        std::chrono::seconds(10)))
+        << "group " << g << " sent " << to_group << ", received " << from_group[g];
+  }
 }
 
 }  // namespace

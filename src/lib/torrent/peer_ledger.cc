@@ -43,6 +43,8 @@ void PeerLedger::BlockReceived(const std::string& peer, int piece, uint64_t byte
   unchecked_[piece].emplace_back(peer, bytes);
 }
 
+void PeerLedger::BlockSent(const std::string& peer, uint64_t bytes) { Peer(peer).sent += bytes; }
+
 void PeerLedger::PiecePassed(int piece) {
   auto it = unchecked_.find(piece);
   if (it == unchecked_.end()) return;
@@ -80,6 +82,7 @@ LedgerTotals PeerLedger::Totals() const {
   for (const auto& [address, p] : peers_) {
     (p.lan ? t.lan_received : t.internet_received) += p.received;
     (p.lan ? t.lan_verified : t.internet_verified) += p.verified;
+    (p.lan ? t.lan_sent : t.internet_sent) += p.sent;
   }
   return t;
 }

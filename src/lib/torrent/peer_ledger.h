@@ -26,6 +26,10 @@ struct PeerBytes {
   bool lan = false;       // IsLanAddress
   uint64_t received = 0;  // payload of every block it sent, good or bad
   uint64_t verified = 0;  // payload of its blocks in pieces that passed the hash check
+  // Payload of every block this host put on the wire to it (libtorrent's
+  // block_uploaded_alert: the block entered the peer's send buffer; a block
+  // cut off by a disconnect still counts).
+  uint64_t sent = 0;
   int bad_pieces = 0;     // pieces that failed their hash check with a block of it
   bool banned = false;
 };
@@ -35,6 +39,8 @@ struct LedgerTotals {
   uint64_t internet_received = 0;
   uint64_t lan_verified = 0;
   uint64_t internet_verified = 0;
+  uint64_t lan_sent = 0;
+  uint64_t internet_sent = 0;
 };
 
 class PeerLedger {
@@ -44,6 +50,8 @@ class PeerLedger {
 
   // `bytes` of payload of piece `piece` came from `peer`.
   void BlockReceived(const std::string& peer, int piece, uint64_t bytes);
+  // `bytes` of payload went to `peer`.
+  void BlockSent(const std::string& peer, uint64_t bytes);
   // The piece passed its hash check: its blocks' bytes count as verified.
   void PiecePassed(int piece);
   // The piece failed its hash check: each peer that sent a block of it gets a

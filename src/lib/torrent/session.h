@@ -106,6 +106,19 @@ struct OriginView {
   int rank = 0;
 };
 
+// Payload bytes this session sent to peers, by kind of peer: "group" = peers
+// on private addresses (IsLanAddress) of a group's content torrent (its info
+// dictionary has ContentSpec::group's hash, however it was added: content,
+// resume data or a seed); "lan" = other peers on private addresses;
+// "internet" = the rest. A block counts when libtorrent puts it in the
+// peer's send buffer (block_uploaded_alert); one cut off by a disconnect
+// still counts.
+struct SentTotals {
+  uint64_t lan = 0;
+  uint64_t group = 0;
+  uint64_t internet = 0;
+};
+
 struct DerivedTorrent {
   std::string torrent;    // .torrent bytes
   std::string info_hash;  // v2, 64 hex digits
@@ -337,9 +350,12 @@ class Session {
   virtual void RequestStatus() = 0;
   // The last snapshot; nullptr for an unknown id.
   virtual const TorrentStatus* GetStatus(TorrentId id) const = 0;
-  // Bytes by peer address, exact (one entry per 16 KiB block received);
-  // nullptr for an unknown id.
+  // Bytes by peer address, exact (one entry per 16 KiB block received or
+  // sent); nullptr for an unknown id.
   virtual const PeerLedger* Ledger(TorrentId id) const = 0;
+  // Everything sent since the session started, over every torrent it ever
+  // had (seeds and removed torrents included); only grows.
+  virtual SentTotals Sent() const = 0;
 };
 
 }  // namespace ferry::torrent

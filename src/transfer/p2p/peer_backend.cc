@@ -14,6 +14,8 @@
 namespace ferry::transfer {
 namespace {
 constexpr std::chrono::seconds kTick{1};
+// How often the session's sent bytes go to the engine (SetSentCounter).
+constexpr std::chrono::seconds kSentTick{1};
 
 torrent::TorrentId IdOf(const torrent::Event& event) {
   return std::visit(
@@ -33,6 +35,7 @@ PeerBackend::PeerBackend(sys::EventLoop& loop, sys::Clock& clock, core::ByteSour
 
 PeerBackend::~PeerBackend() {
   if (tick_ != 0) clock_.Cancel(tick_);
+  if (sent_tick_ != 0) clock_.Cancel(sent_tick_);
   binding_.reset();
   session_.reset();
 }
@@ -63,7 +66,9 @@ Result<torrent::Session*> PeerBackend::session() {
   session_ = std::move(created.value());
   session_->SetEventHandler(lifetime_.Guard([this](const torrent::Event& e) { OnEvent(e); }));
   binding_ = std::make_unique<torrent::LoopBinding>(loop_, *session_);
-  if (settings_.max_upload_rate != 0 || !upload_allowed_) ApplyUploadLimits();
+  if (settings_.max_upload_rate != 0 || !upload_allowed_ || !internet_upload_allowed_)
+    ApplyUploadLimits();
+  ArmSentTick();
   log::Info("peer-to-peer session started (port {}, local service discovery {}, upload limit {})",
             settings_.listen_port, settings_.local_service_discovery ? "on" : "off",
             settings_.max_upload_rate == 0 ? std::string("none")
@@ -78,12 +83,42 @@ void PeerBackend::SetUploadAllowed(bool allowed) {
   if (session_) ApplyUploadLimits();
 }
 
+void PeerBackend::SetInternetUploadAllowed(bool allowed) {
+  if (allowed == internet_upload_allowed_) return;
+  internet_upload_allowed_ = allowed;
+  log::Info("peer-to-peer: uploads to internet peers {}",
+            allowed ? "allowed" : "stopped (monthly_upload_cap)");
+  if (session_) ApplyUploadLimits();
+}
+
 void PeerBackend::ApplyUploadLimits() {
   int up = static_cast<int>(std::min<uint64_t>(settings_.max_upload_rate, INT_MAX));
   if (!upload_allowed_) up = 1;
   // Both classes: the global one skips peers on private addresses.
-  session_->SetGlobalLimits(torrent::RateLimits{up, 0});
+  session_->SetGlobalLimits(torrent::RateLimits{internet_upload_allowed_ ? up : 1, 0});
   session_->SetLocalPeerLimits(torrent::RateLimits{up, 0});
+}
+
+void PeerBackend::SetSentCounter(std::function<void(const core::PeerBytes&)> counter) {
+  sent_counter_ = std::move(counter);
+  if (session_) ArmSentTick();
+}
+
+void PeerBackend::ArmSentTick() {
+  if (sent_tick_ != 0 || !sent_counter_) return;
+  sent_tick_ = clock_.Schedule(clock_.Now() + kSentTick, lifetime_.Guard([this] { OnSentTick(); }));
+}
+
+void PeerBackend::OnSentTick() {
+  sent_tick_ = 0;
+  const torrent::SentTotals now = session_->Sent();
+  core::PeerBytes bytes;
+  bytes.lan = now.lan - sent_seen_.lan;
+  bytes.group = now.group - sent_seen_.group;
+  bytes.internet = now.internet - sent_seen_.internet;
+  sent_seen_ = now;
+  ArmSentTick();
+  sent_counter_(bytes);
 }
 
 void PeerBackend::Watch(torrent::TorrentId id, PeerFetch* fetch) {

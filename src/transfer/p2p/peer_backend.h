@@ -64,6 +64,12 @@ class PeerBackend final : public core::FetchMaker {
   // block would take hours; peers give up on it and go elsewhere). Allowed:
   // max_upload_rate again. Applied now, or when the session starts.
   void SetUploadAllowed(bool allowed) override;
+  // Not allowed: the global class (peers on public addresses) uploads at
+  // most 1 byte/s, as above; the local class keeps its limit.
+  void SetInternetUploadAllowed(bool allowed) override;
+  // The session's Sent() totals go to `counter` as differences, every
+  // kSentTick while a session exists (zeros included).
+  void SetSentCounter(std::function<void(const core::PeerBytes&)> counter) override;
 
   // --- for PeerFetch ---
   // The session, created (and the module loaded) at the first call. Its
@@ -85,6 +91,8 @@ class PeerBackend final : public core::FetchMaker {
   void OnEvent(const torrent::Event& event);
   void ArmTick();
   void OnTick();
+  void ArmSentTick();
+  void OnSentTick();
 
   sys::EventLoop& loop_;
   sys::Clock& clock_;
@@ -96,7 +104,11 @@ class PeerBackend final : public core::FetchMaker {
   std::map<torrent::TorrentId, PeerFetch*> fetches_;
   SeedCache* cache_ = nullptr;
   bool upload_allowed_ = true;
+  bool internet_upload_allowed_ = true;
   sys::Clock::TimerId tick_ = 0;
+  std::function<void(const core::PeerBytes&)> sent_counter_;
+  torrent::SentTotals sent_seen_;  // Sent() at the last OnSentTick
+  sys::Clock::TimerId sent_tick_ = 0;
   sys::Lifetime lifetime_;  // last: dies first
 };
 

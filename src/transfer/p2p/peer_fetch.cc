@@ -323,7 +323,7 @@ void PeerFetch::OnStatus() {
     changed = true;
   }
   if (const torrent::PeerLedger* ledger = session_->Ledger(id_))
-    changed |= CountPeerBytes(*ledger, *st);
+    changed |= CountPeerBytes(*ledger);
   using S = torrent::TorrentState;
   bool flowing =
       st->state == S::kDownloading || st->state == S::kFinished || st->state == S::kSeeding;
@@ -343,34 +343,31 @@ void PeerFetch::OnStatus() {
   if (changed) host_->FileChanged();
 }
 
-bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger,
-                               const torrent::TorrentStatus& st) {
+bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger) {
   torrent::LedgerTotals t = ledger.Totals();
-  uint64_t lan = t.lan_received - std::min(seen_lan_, t.lan_received);
-  uint64_t internet = t.internet_received - std::min(seen_internet_, t.internet_received);
-  seen_lan_ = t.lan_received;
-  seen_internet_ = t.internet_received;
-  // all_time_upload survives in resume data: count from this session's first look.
-  if (!upload_seen_) {
-    upload_seen_ = true;
-    seen_upload_ = st.all_time_upload;
-  }
-  uint64_t up = st.all_time_upload - std::min(seen_upload_, st.all_time_upload);
-  seen_upload_ = std::max(seen_upload_, st.all_time_upload);
+  uint64_t lan = t.lan_received - std::min(seen_.lan_received, t.lan_received);
+  uint64_t internet = t.internet_received - std::min(seen_.internet_received, t.internet_received);
+  uint64_t lan_up = t.lan_sent - std::min(seen_.lan_sent, t.lan_sent);
+  uint64_t internet_up = t.internet_sent - std::min(seen_.internet_sent, t.internet_sent);
+  seen_ = t;
   FileStats& s = host_->File().stats;
   uint32_t lan_peers = 0, internet_peers = 0;
-  for (const auto& [address, p] : ledger.peers()) (p.lan ? lan_peers : internet_peers)++;
+  for (const auto& [address, p] : ledger.peers())
+    if (p.received > 0) (p.lan ? lan_peers : internet_peers)++;
   // A group's torrent is the group's alone (its info-hash has the group id
   // in it): its peers on private addresses are group peers.
   const bool group = InGroup();
   uint64_t& from_local = group ? s.bytes_from_group_peers : s.bytes_from_lan_peers;
+  uint64_t& to_local = group ? s.bytes_to_group_peers : s.bytes_to_lan_peers;
   uint32_t& local_connections = group ? s.group_connections : s.lan_connections;
-  bool changed = lan + internet + up > 0 || lan_peers > local_connections ||
+  bool changed = lan + internet + lan_up + internet_up > 0 || lan_peers > local_connections ||
                  internet_peers > s.internet_connections;
   from_local += lan;
   s.bytes_from_internet_peers += internet;
   s.total_bytes_downloaded += lan + internet;
-  s.bytes_to_peers += up;
+  to_local += lan_up;
+  s.bytes_to_internet_peers += internet_up;
+  s.bytes_to_peers += lan_up + internet_up;
   local_connections = std::max(local_connections, lan_peers);
   s.internet_connections = std::max(s.internet_connections, internet_peers);
   core::PeerBytes bytes;
@@ -455,7 +452,7 @@ void PeerFetch::Finish() {
   if (const torrent::TorrentStatus* st = session_->GetStatus(id_))
     if (const torrent::FileEntry* t = Target(*st)) f.bytes_total = t->size;
   if (const torrent::PeerLedger* ledger = session_->Ledger(id_))
-    if (const torrent::TorrentStatus* st = session_->GetStatus(id_)) CountPeerBytes(*ledger, *st);
+    CountPeerBytes(*ledger);
   if (!AskForCache()) Complete();
 }
 

@@ -78,8 +78,10 @@ class PeerFetch final : public core::Fetch {
   void OnTorrentBytes(Result<std::string> bytes, bool transient);
   void OnStatus();
   // Adds the peer bytes counted since the last look to the file's stats
-  // and the service's totals; true when they changed.
-  bool CountPeerBytes(const torrent::PeerLedger& ledger, const torrent::TorrentStatus& st);
+  // (received and sent) and the received ones to the service's totals (the
+  // sent ones reach them through PeerBackend's SetSentCounter); true when
+  // the stats changed.
+  bool CountPeerBytes(const torrent::PeerLedger& ledger);
   // A content torrent of a group (Group mode with a group id): its peers on
   // private addresses count as group peers, not LAN peers.
   bool InGroup() const;
@@ -109,10 +111,9 @@ class PeerFetch final : public core::Fetch {
   std::unique_ptr<TorrentDownload> download_;
   bool responded_ = false;
   std::optional<SeedOffer> offer_;  // for the seeding cache, at Finished
-  // What the ledger and the status had counted when last looked at (this
-  // session's torrent starts from zero; the record keeps earlier sessions').
-  uint64_t seen_lan_ = 0, seen_internet_ = 0, seen_upload_ = 0;
-  bool upload_seen_ = false;
+  // What the ledger had counted when last looked at (this session's torrent
+  // starts from zero; the record keeps earlier sessions').
+  torrent::LedgerTotals seen_;
   uint64_t rate_limit_ = 0;
   sys::WallTime last_checkpoint_{};
   bool checkpoint_running_ = false;

@@ -38,6 +38,7 @@ void EngineTest::Open() {
   deps.digest = FakeDigestFactory();
   deps.pieces_root = store::MakePiecesRootDigestFactory();
   deps.conditions = conditions_;
+  deps.peers = peers_;
   auto e = Engine::Open(deps, cfg_);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   engine_ = std::move(e.value());

@@ -94,6 +94,7 @@ class EngineTest : public ::testing::Test {
   ScriptedBackend backend_;
   EngineConfig cfg_;
   core::Conditions* conditions_ = nullptr;  // set before Open (policy tests)
+  core::FetchMaker* peers_ = nullptr;        // set before Open (upload tests)
   std::unique_ptr<Engine> engine_;
   RecordingConsumer consumer_{&clock_};
   uint64_t sub_id_ = 0;

@@ -13,6 +13,7 @@ TEST(PolicySettingsTest, Defaults) {
   EXPECT_EQ(s.engine.policy.background_cost_policy, cost::kUnrestricted);
   EXPECT_EQ(s.engine.policy.min_battery_percent_for_background, 20u);
   EXPECT_EQ(s.engine.policy.min_battery_percent_to_upload, 0u);
+  EXPECT_EQ(s.engine.policy.monthly_upload_cap, 20ull << 30);
   EXPECT_TRUE(s.engine.policy.background_limit_schedule.empty());
 }
 
@@ -22,6 +23,7 @@ TEST(PolicySettingsTest, ParsesEveryKey) {
     "background_cost_policy": "standard",
     "min_battery_percent_for_background": 35,
     "min_battery_percent_to_upload": 80,
+    "monthly_upload_cap": 107374182400,
     "background_limit_schedule": [
       {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "17:30", "bytes_per_second": 100000},
       {"from": "22:00", "to": "24:00", "bytes_per_second": 5}
@@ -33,6 +35,7 @@ TEST(PolicySettingsTest, ParsesEveryKey) {
   EXPECT_EQ(p.background_cost_policy, cost::kStandard);
   EXPECT_EQ(p.min_battery_percent_for_background, 35u);
   EXPECT_EQ(p.min_battery_percent_to_upload, 80u);
+  EXPECT_EQ(p.monthly_upload_cap, 100ull << 30);
   ASSERT_EQ(p.background_limit_schedule.size(), 2u);
   EXPECT_EQ(p.background_limit_schedule[0],
             (core::ScheduleEntry{0x3E, 8 * 60, 17 * 60 + 30, 100000}));
@@ -47,6 +50,9 @@ TEST(PolicySettingsTest, BadValuesAreRefusedAndChangeNothing) {
       R"({"min_battery_percent_for_background": 101})",
       R"({"min_battery_percent_for_background": -1})",
       R"({"min_battery_percent_to_upload": "50"})",
+      R"({"monthly_upload_cap": -1})",
+      R"({"monthly_upload_cap": 1.5})",
+      R"({"monthly_upload_cap": "20GB"})",
       R"({"background_limit_schedule": {}})",
       R"({"background_limit_schedule": [{"from": "8:00", "to": "17:00", "bytes_per_second": 1}]})",
       R"({"background_limit_schedule": [{"from": "08:00", "to": "24:01", "bytes_per_second": 1}]})",

@@ -32,6 +32,18 @@ TEST(PeerLedgerTest, BytesCountWhenReceivedAndOnceVerified) {
   EXPECT_FALSE(ledger.peers().at("8.8.8.8").lan);
 }
 
+TEST(PeerLedgerTest, SentBytesCountByKindOfPeer) {
+  PeerLedger ledger(2);
+  ledger.BlockSent("192.168.1.2", 16384);
+  ledger.BlockSent("192.168.1.2", 100);
+  ledger.BlockSent("8.8.8.8", 16384);
+  const LedgerTotals t = ledger.Totals();
+  EXPECT_EQ(t.lan_sent, 16484u);
+  EXPECT_EQ(t.internet_sent, 16384u);
+  EXPECT_EQ(t.lan_received, 0u);
+  EXPECT_EQ(ledger.peers().at("8.8.8.8").received, 0u) << "a peer we only sent to sent nothing";
+}
+
 TEST(PeerLedgerTest, APeerIsBannedAtItsSecondBadPiece) {
   PeerLedger ledger(2);
   std::vector<std::string> to_ban;

@@ -1,5 +1,6 @@
 #include "lib/torrent/module/content_torrent.h"
 
+#include <libtorrent/bdecode.hpp>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
 #include <libtorrent/hasher.hpp>
@@ -62,6 +63,13 @@ Result<std::string> BuildContentTorrent(const ContentSpec& spec) {
   std::string out;
   lt::bencode(std::back_inserter(out), torrent);
   return out;
+}
+
+bool IsGroupTorrent(const lt::torrent_info& info) {
+  lt::error_code ec;
+  lt::bdecode_node dict = lt::bdecode(info.info_section(), ec);
+  return !ec && dict.type() == lt::bdecode_node::dict_t &&
+         dict.dict_find_string("ferry group").type() == lt::bdecode_node::string_t;
 }
 
 }  // namespace ferry::torrent

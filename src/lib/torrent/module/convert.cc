@@ -62,7 +62,7 @@ lt::settings_pack ToSettingsPack(const SessionSettings& s) {
   lt::settings_pack p;
   p.set_int(lt::settings_pack::alert_mask, cat::status | cat::error | cat::storage | cat::peer |
                                                cat::connect | cat::block_progress |
-                                               cat::piece_progress);
+                                               cat::piece_progress | cat::upload);
   p.set_int(lt::settings_pack::alert_queue_size, s.alert_queue_size);
   p.set_str(lt::settings_pack::listen_interfaces, ListenInterfaces(s));
   p.set_bool(lt::settings_pack::enable_dht, s.dht);

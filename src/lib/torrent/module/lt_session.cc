@@ -368,6 +368,7 @@ void LtSession::LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> in
   t.status.piece_length = t.info->piece_length();
   t.status.files = ListFiles(*t.info);
   if (t.status.name.empty()) t.status.name = t.info->name();
+  t.group = IsGroupTorrent(*t.info);
   std::vector<Torrent::Early> early;
   early.swap(t.early);
   for (const Torrent::Early& e : early) {
@@ -398,6 +399,17 @@ void LtSession::CountBlock(Torrent& t, const std::string& peer, int piece, int b
     return;
   }
   t.ledger.BlockReceived(peer, piece, BlockPayload(*t.info, piece, block));
+}
+
+// A block uploaded: no metadata, no upload, so `info` is known here.
+void LtSession::CountSent(Torrent& t, const std::string& peer, int piece, int block) {
+  if (!t.info) return;
+  const uint64_t bytes = BlockPayload(*t.info, piece, block);
+  t.ledger.BlockSent(peer, bytes);
+  if (!IsLanAddress(peer))
+    sent_.internet += bytes;
+  else
+    (t.group ? sent_.group : sent_.lan) += bytes;
 }
 
 void LtSession::PiecePassed(Torrent& t, int piece) {

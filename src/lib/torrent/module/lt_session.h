@@ -59,6 +59,7 @@ class LtSession final : public Session {
   void RequestStatus() override;
   const TorrentStatus* GetStatus(TorrentId id) const override;
   const PeerLedger* Ledger(TorrentId id) const override;
+  SentTotals Sent() const override { return sent_; }
 
  private:
   // One torrent as ferry knows it. Lives from Add until libtorrent confirms
@@ -87,6 +88,7 @@ class LtSession final : public Session {
     TorrentStatus status;
     PeerLedger ledger;
     std::shared_ptr<OriginBoard> board;  // content torrents only
+    bool group = false;                  // a group's content torrent (SentTotals)
   };
 
   LtSession(std::unique_ptr<lt::session> session, int event_fd, const SessionSettings& settings);
@@ -106,6 +108,7 @@ class LtSession final : public Session {
   void CountBlock(Torrent& t, const std::string& peer, int piece, int block);
   void PiecePassed(Torrent& t, int piece);
   void PieceFailed(Torrent& t, int piece);
+  void CountSent(Torrent& t, const std::string& peer, int piece, int block);
 
   // Alert handlers (lt_session_alerts.cc).
   void OnAlert(lt::alert* a);
@@ -124,6 +127,7 @@ class LtSession final : public Session {
   std::map<TorrentId, std::unique_ptr<Torrent>> torrents_;
   std::unordered_map<lt::torrent_handle, Torrent*> by_handle_;
   lt::ip_filter ip_filter_;
+  SentTotals sent_;
   uint64_t rank_number_;  // random, this session's place in OriginView::rank
 };
 

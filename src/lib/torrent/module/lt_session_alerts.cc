@@ -60,6 +60,10 @@ bool LtSession::OnPieceAlert(lt::alert* a) {
     if (Torrent* t = FromHandle(b->handle))
       CountBlock(*t, b->endpoint.address().to_string(), static_cast<int>(b->piece_index),
                  b->block_index);
+  } else if (auto* u = lt::alert_cast<lt::block_uploaded_alert>(a)) {
+    if (Torrent* t = FromHandle(u->handle))
+      CountSent(*t, u->endpoint.address().to_string(), static_cast<int>(u->piece_index),
+                u->block_index);
   } else if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
     if (Torrent* t = FromHandle(p->handle)) PiecePassed(*t, static_cast<int>(p->piece_index));
   } else if (auto* h = lt::alert_cast<lt::hash_failed_alert>(a)) {
