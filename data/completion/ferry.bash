@@ -35,6 +35,7 @@ _ferry() {
     list) opts="--all-users" ;;
     monitor) opts="-n --iterations -i --interval"; takes_value="-n --iterations -i --interval" ;;
     wait) opts="--timeout"; takes_value="--timeout" ;;
+    hash) opts="--info-hash --group --content-id"; takes_value="--group --content-id" ;;
     limits) opts="--background --foreground"; takes_value="--background --foreground" ;;
     download) opts="-o --output --sha256 --content-id --foreground --blocking"; takes_value="--sha256 --content-id" ;;
   esac
@@ -70,7 +71,7 @@ _ferry() {
     COMPREPLY=($(compgen -W "priority notify-flags notify-cmd retry-delay no-progress-timeout proxy headers rate-limit cost-policy description name" -- "$cur"))
     return
   fi
-  if [[ $verb == add || $verb == get ]]; then
+  if [[ $verb == add || $verb == get || $verb == hash ]]; then
     COMPREPLY=($(compgen -f -- "$cur"))
   fi
 }

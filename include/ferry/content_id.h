@@ -29,4 +29,12 @@ Status ContentIdOfFile(const std::string& path, std::string* id);
 // message naming the problem (the service answers the same for it).
 Status ValidateContentId(std::string_view id);
 
+// The v2 info-hash (64 lowercase hex digits) of the torrent hosts derive from
+// content id `id` in group `group` ("": no group, as in LAN mode)
+// (docs/peering.md "The torrent of an id"). BitTorrent v2 announces its first
+// 20 bytes (the first 40 hex digits) to trackers: that is what a tracker's
+// whitelist must list (docs/peering.md "Group mode and trackers").
+// E_INVALIDARG for a malformed id or the id of an empty file (no torrent).
+Status ContentInfoHash(std::string_view id, std::string_view group, std::string* info_hash);
+
 }  // namespace ferry

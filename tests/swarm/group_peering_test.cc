@@ -15,12 +15,10 @@
 #include <vector>
 
 #include "ferry/content_id.h"
-#include "lib/torrent/module.h"
 #include "support/opentracker_fixture.h"
 #include "support/service_env.h"
 #include "support/swarm_fixture.h"
 #include "support/temp_dir.h"
-#include "util/content_id.h"
 
 namespace ferry::test {
 namespace {
@@ -74,22 +72,15 @@ class GroupPeeringTest : public ::testing::Test {
                           {"torrent_module", FERRY_TORRENT_MODULE_BUILT}}
         .dump();
   }
-  // What the group's hosts announce: the v2 info-hash of the torrent derived
-  // from the id in that group, truncated to 20 bytes (opentracker's
-  // whitelist). Computed by the module ferryd loads.
+  // What the group's hosts announce (opentracker's whitelist), as an
+  // administrator gets it: `ferry hash FILE --info-hash --group G`.
   std::string TrackerHash(const std::string& group) {
-    torrent::SessionSettings settings;
-    settings.listen_addresses = {"127.0.0.1"};
-    settings.listen_port = 0;
-    settings.local_service_discovery = false;
-    auto session = torrent::CreateSession(settings, FERRY_TORRENT_MODULE_BUILT);
-    EXPECT_TRUE(session.ok()) << session.status().ToString();
-    auto id = ParseContentId(cid_);
-    EXPECT_TRUE(id.ok());
-    if (!session.ok() || !id.ok()) return "";
-    auto derived = (*session)->ContentTorrent({id->size, id->root, group, {Tracker()}});
-    EXPECT_TRUE(derived.ok());
-    return derived.ok() ? derived->info_hash.substr(0, 40) : "";
+    CommandResult r =
+        RunCli("", {"hash", docroot_.Path("g.bin"), "--info-hash", "--group", group});
+    EXPECT_EQ(r.exit_code, 0) << r.Describe();
+    std::string hash = r.out.substr(0, r.out.find('\n'));
+    EXPECT_EQ(hash.size(), 40u) << r.out;
+    return hash;
   }
 
   std::string Out(int i) const { return out_.Path("h" + std::to_string(i) + ".bin"); }

@@ -63,6 +63,31 @@ class ContentTorrentTest : public TorrentTest {
   torrent::ContentSpec spec_;
 };
 
+// The SDK's ContentInfoHash (what `ferry hash --info-hash` prints for a
+// tracker's whitelist) bencodes the info dictionary by hand: it must be the
+// module's torrent, byte for byte, for every piece length and with groups.
+TEST_F(ContentTorrentTest, TheSdksInfoHashIsTheModulesForEverySizeAndGroup) {
+  auto node = StartNode("127.0.0.1");
+  ASSERT_TRUE(node);
+  for (uint64_t size : {uint64_t{1}, uint64_t{16384}, kSize, uint64_t{300} << 20,
+                        uint64_t{5} << 30}) {
+    for (const char* group : {"", "lab", "a group with spaces \xc3\xa9"}) {
+      torrent::ContentSpec spec = spec_;
+      spec.size = size;
+      spec.group = group;
+      auto derived = node->session->ContentTorrent(spec);
+      ASSERT_TRUE(derived.ok());
+      std::string hash;
+      ASSERT_TRUE(ContentInfoHash(FormatContentId({size, spec.root}), group, &hash).ok());
+      EXPECT_EQ(hash, derived->info_hash) << size << " bytes, group '" << group << "'";
+    }
+  }
+  std::string hash;
+  EXPECT_EQ(ContentInfoHash("cid1-0-" + std::string(64, '0') + "-00000000", "", &hash).code(),
+            code::kInvalidArg);
+  EXPECT_EQ(ContentInfoHash("not an id", "", &hash).code(), code::kInvalidArg);
+}
+
 TEST_F(ContentTorrentTest, TheSameIdGivesTheSameTorrentAndAGroupAnother) {
   auto node = StartNode("127.0.0.1");
   ASSERT_TRUE(node);

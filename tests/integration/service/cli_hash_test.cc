@@ -70,6 +70,41 @@ TEST(CliHashTest, EmptyFileAndMissingFile) {
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
 }
 
+// --info-hash: what a whitelisting tracker must list for the content in a
+// group (the SDK's ContentInfoHash; torrent_tests checks it against the
+// module's torrent), from a file or an id, options after the verb.
+TEST(CliHashTest, InfoHashForATrackersWhitelist) {
+  if (!test::CliAvailable()) GTEST_SKIP() << "the ferry binary is not built";
+  test::TempDir dir;
+  std::string file = WriteRandom(dir.path() + "/blob", 200000);
+  std::string id;
+  ASSERT_TRUE(ContentIdOfFile(file, &id).ok());
+  std::string lan, lab;
+  ASSERT_TRUE(ContentInfoHash(id, "", &lan).ok());
+  ASSERT_TRUE(ContentInfoHash(id, "lab", &lab).ok());
+  ASSERT_NE(lan, lab);
+  auto r = test::RunCli("", {"hash", file, "--info-hash", "--group", "lab"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, lab.substr(0, 40) + "\n");
+  r = test::RunCli("", {"hash", "--info-hash", "--content-id", id});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, lan.substr(0, 40) + "\n");
+  r = test::RunCli("", {"hash", "--content-id", id, "--info-hash", "--group=lab", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_EQ(j["content_id"], id);
+  EXPECT_EQ(j["group"], "lab");
+  EXPECT_EQ(j["info_hash_v2"], lab);
+  EXPECT_EQ(j["tracker_info_hash"], lab.substr(0, 40));
+
+  EXPECT_EQ(test::RunCli("", {"hash", file, "--group", "lab"}).exit_code, 2);
+  EXPECT_EQ(test::RunCli("", {"hash", "--content-id", id}).exit_code, 2);
+  EXPECT_EQ(test::RunCli("", {"hash", file, "--content-id", id, "--info-hash"}).exit_code, 2);
+  r = test::RunCli("", {"hash", "--content-id", id + "0", "--info-hash"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_NE(r.err.find("0x80070057"), std::string::npos) << r.Describe();
+}
+
 TEST(CliHashTest, ValidateContentIdIsTheParser) {
   std::string id;
   test::TempDir dir;
