@@ -2,7 +2,8 @@
 #   make run    the main job: a real download through ferryd (private bus, nginx);
 #               builds only ferryd and ferry
 #   make test   the whole suite (unit, sim, cases, integration)
-#   make bench  ferry against curl, wget2 and aria2c (bench/README.md);
+#   make bench  ferry against curl, wget2 and aria2c, and in the swarm (scenario
+#               7) against libtorrent with the origin as web seed (bench/README.md);
 #               SCENARIO=1,3 runs only those, BENCH_QUICK=1 a shorter run
 #   make fuzz   every libFuzzer target (tests/fuzz) for FUZZ_SECONDS each (clang
 #               `fuzz` preset); fails on any crash, leak or sanitizer report

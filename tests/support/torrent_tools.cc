@@ -110,12 +110,13 @@ Status MakeTorrentV1(const std::string& content, const std::string& tracker, con
 }
 
 Status MakeTorrent(TorrentKind kind, const std::string& content, const std::string& tracker,
-                   const std::string& out, Torrent* torrent) {
+                   const std::string& out, Torrent* torrent, const std::string& web_seed) {
   const char* k = kind == TorrentKind::kV1 ? "v1" : kind == TorrentKind::kV2 ? "v2" : "hybrid";
   RunOptions o;
   o.timeout = std::chrono::seconds(60);
   CommandResult r =
-      RunCommand({std::string(kPython), Script("make_torrent.py"), k, content, out, tracker}, o);
+      RunCommand({std::string(kPython), Script("make_torrent.py"), k, content, out, tracker, web_seed},
+                 o);
   nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
   if (r.exit_code != 0 || !j.is_object())
     return Status(code::kUnexpected, "make_torrent.py: " + r.Describe());

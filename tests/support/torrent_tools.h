@@ -42,11 +42,12 @@ bool TransmissionCreateAvailable();
 bool PythonLibtorrentAvailable();
 
 // Makes `out` for the one file `content`, announcing to `tracker` when not
-// empty. E_UNEXPECTED with the tool's output when it fails.
+// empty (MakeTorrent: with `web_seed` as its BEP 19 web seed when not empty).
+// E_UNEXPECTED with the tool's output when it fails.
 Status MakeTorrentV1(const std::string& content, const std::string& tracker, const std::string& out,
                      Torrent* torrent);
 Status MakeTorrent(TorrentKind kind, const std::string& content, const std::string& tracker,
-                   const std::string& out, Torrent* torrent);
+                   const std::string& out, Torrent* torrent, const std::string& web_seed = "");
 
 // Downloads `torrent` into `save_dir` with a plain libtorrent 2.0 client
 // (support/lt_fetch.py on python3-libtorrent: the engine ferry embeds),

@@ -79,6 +79,7 @@ void PeerLedger::MarkBanned(const std::string& peer) { Peer(peer).banned = true;
 
 LedgerTotals PeerLedger::Totals() const {
   LedgerTotals t;
+  t.web_received = web_received_;
   for (const auto& [address, p] : peers_) {
     (p.lan ? t.lan_received : t.internet_received) += p.received;
     (p.lan ? t.lan_verified : t.internet_verified) += p.verified;

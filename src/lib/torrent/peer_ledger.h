@@ -41,6 +41,8 @@ struct LedgerTotals {
   uint64_t internet_verified = 0;
   uint64_t lan_sent = 0;
   uint64_t internet_sent = 0;
+  // From the torrent's web seeds (BEP 19: HTTP servers, not peers).
+  uint64_t web_received = 0;
 };
 
 class PeerLedger {
@@ -52,6 +54,10 @@ class PeerLedger {
   void BlockReceived(const std::string& peer, int piece, uint64_t bytes);
   // `bytes` of payload went to `peer`.
   void BlockSent(const std::string& peer, uint64_t bytes);
+  // `bytes` of payload came from one of the torrent's web seeds (an HTTP
+  // server: no peer, no ban; libtorrent drops a web seed that serves bad
+  // data by itself).
+  void WebSeedBlockReceived(uint64_t bytes) { web_received_ += bytes; }
   // The piece passed its hash check: its blocks' bytes count as verified.
   void PiecePassed(int piece);
   // The piece failed its hash check: each peer that sent a block of it gets a
@@ -70,6 +76,7 @@ class PeerLedger {
   PeerBytes& Peer(const std::string& peer);
 
   int ban_after_;
+  uint64_t web_received_ = 0;
   std::map<std::string, PeerBytes> peers_;
   // Blocks of pieces not yet checked: piece -> (peer, bytes).
   std::map<int, std::vector<std::pair<std::string, uint64_t>>> unchecked_;

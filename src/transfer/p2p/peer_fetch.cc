@@ -349,7 +349,10 @@ bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger) {
   uint64_t internet = t.internet_received - std::min(seen_.internet_received, t.internet_received);
   uint64_t lan_up = t.lan_sent - std::min(seen_.lan_sent, t.lan_sent);
   uint64_t internet_up = t.internet_sent - std::min(seen_.internet_sent, t.internet_sent);
+  uint64_t web = t.web_received - std::min(seen_.web_received, t.web_received);
   seen_ = t;
+  // A web seed is an HTTP server, counted as the origin is (DO's "HTTP").
+  if (web > 0) host_->OnReceived(web, web, host_->Now(), core::ByteFrom::kOrigin);
   FileStats& s = host_->File().stats;
   uint32_t lan_peers = 0, internet_peers = 0;
   for (const auto& [address, p] : ledger.peers())
@@ -360,7 +363,7 @@ bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger) {
   uint64_t& from_local = group ? s.bytes_from_group_peers : s.bytes_from_lan_peers;
   uint64_t& to_local = group ? s.bytes_to_group_peers : s.bytes_to_lan_peers;
   uint32_t& local_connections = group ? s.group_connections : s.lan_connections;
-  bool changed = lan + internet + lan_up + internet_up > 0 || lan_peers > local_connections ||
+  bool changed = lan + internet + lan_up + internet_up + web > 0 || lan_peers > local_connections ||
                  internet_peers > s.internet_connections;
   from_local += lan;
   s.bytes_from_internet_peers += internet;

@@ -46,6 +46,40 @@ TEST_F(TorrentSourceTest, DownloadsATorrentOverHttp) {
   DownloadAndCheck(nginx_.Url("/content.bin.torrent"));
 }
 
+// BEP 19: a torrent whose only source is its web seed (nginx, no peer) is
+// downloaded, and the web seed's bytes are HTTP bytes in the statistics, not
+// a LAN peer's (libtorrent reports them like a peer's blocks, by the
+// server's address and port).
+TEST_F(TorrentSourceTest, AWebSeedIsUsedAndCountedAsHttp) {
+  StartNginx();
+  const std::string torrent = docroot_.Path("seeded.torrent");
+  Torrent t;
+  Status s = MakeTorrent(TorrentKind::kV1, docroot_.Path("content.bin"), "", torrent, &t,
+                         nginx_.Url("/content.bin"));
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  const std::string dest = env_.work().Path("web.bin");
+  std::unique_ptr<Job> job = NewJob("file://" + torrent, dest);
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(job->Resume().ok());
+  ASSERT_TRUE(WaitForState(*job, JobState::kTransferred, std::chrono::seconds(60)))
+      << Describe(*job);
+  FileStats st = StatsOf(*job);
+  EXPECT_GE(st.bytes_from_http, kSize);
+  EXPECT_EQ(st.bytes_from_lan_peers + st.bytes_from_internet_peers, 0u);
+  EXPECT_EQ(st.lan_connections, 0u);
+  EXPECT_EQ(st.total_bytes_downloaded, st.bytes_from_http);
+  ServiceStatistics totals;
+  ASSERT_TRUE(manager_->GetStatistics(&totals).ok());
+  EXPECT_GE(totals.all_time.bytes_from_http, kSize);
+  EXPECT_EQ(totals.all_time.bytes_from_lan_peers, 0u);
+  ASSERT_TRUE(job->Complete().ok());
+  EXPECT_EQ(Sha256File(dest), sha_);
+  uint64_t served = 0;
+  for (const NginxLogEntry& e : nginx_.AccessLog())
+    if (e.request.find("/content.bin ") != std::string::npos) served += e.bytes_sent;
+  EXPECT_GE(served, kSize) << "the bytes came from nginx";
+}
+
 TEST_F(TorrentSourceTest, ChoosesTheFileWithAFragment) {
   StartSeeder();
   DownloadAndCheck(torrent_.Magnet() + "#file=content.bin");

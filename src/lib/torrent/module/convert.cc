@@ -1,6 +1,7 @@
 #include "lib/torrent/module/convert.h"
 
 #include <algorithm>
+#include <libtorrent/address.hpp>
 #include <libtorrent/alert.hpp>
 #include <libtorrent/disk_interface.hpp>
 #include <libtorrent/fingerprint.hpp>
@@ -152,6 +153,45 @@ uint64_t BlockPayload(const lt::torrent_info& info, int piece, int block) {
   for (const lt::file_slice& s : fs.map_block(lt::piece_index_t(piece), offset, length))
     if (!fs.pad_file_at(s.file_index)) payload += static_cast<uint64_t>(s.size);
   return payload;
+}
+
+// scheme://[user@]host[:port][/...], host a name, an IPv4 address or a
+// bracketed IPv6 one (libtorrent's own URL parser is not exported).
+void AddWebSeed(WebSeeds* seeds, const std::string& url) {
+  const size_t colon = url.find("://");
+  if (colon == std::string::npos) return;
+  const std::string scheme = url.substr(0, colon);
+  std::string rest = url.substr(colon + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (size_t at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  std::string host = rest, port;
+  if (!rest.empty() && rest[0] == '[') {
+    const size_t close = rest.find(']');
+    if (close == std::string::npos) return;
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+  } else if (size_t c = rest.find(':'); c != std::string::npos) {
+    host = rest.substr(0, c);
+    port = rest.substr(c + 1);
+  }
+  int number = scheme == "https" ? 443 : 80;
+  if (!port.empty()) {
+    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return;
+    number = std::stoi(port);
+  }
+  if (host.empty() || number <= 0 || number > 65535) return;
+  std::pair<std::string, uint16_t> entry{host, static_cast<uint16_t>(number)};
+  if (std::find(seeds->begin(), seeds->end(), entry) == seeds->end()) seeds->push_back(entry);
+}
+
+bool IsWebSeed(const WebSeeds& seeds, const std::string& address, uint16_t port) {
+  for (const auto& [host, seed_port] : seeds) {
+    if (seed_port != port) continue;
+    lt::error_code ec;
+    lt::make_address(host, ec);
+    if (ec || host == address) return true;  // a name, or this very address
+  }
+  return false;
 }
 
 }  // namespace ferry::torrent

@@ -7,6 +7,8 @@
 #include <libtorrent/torrent_status.hpp>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lib/torrent/session.h"
 
@@ -31,5 +33,16 @@ std::string HexOf(const char* data, size_t size);
 
 // Payload bytes of block `block` of piece `piece` (pad bytes excluded).
 uint64_t BlockPayload(const lt::torrent_info& info, int piece, int block);
+
+// Web seeds (BEP 19) by host and port, as their blocks' endpoints show them.
+using WebSeeds = std::vector<std::pair<std::string, uint16_t>>;
+// Adds the host and port of web seed `url` (http 80, https 443 unless it
+// says); a URL that does not parse is left out.
+void AddWebSeed(WebSeeds* seeds, const std::string& url);
+// Whether a block from `address`:`port` came from a web seed: a seed on
+// that port whose host is that address, or a host name (not resolved here:
+// a BitTorrent peer listening on a web seed's port, 80 or 443 mostly, would
+// be taken for it).
+bool IsWebSeed(const WebSeeds& seeds, const std::string& address, uint16_t port);
 
 }  // namespace ferry::torrent

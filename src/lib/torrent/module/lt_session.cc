@@ -212,6 +212,7 @@ Result<TorrentId> LtSession::Start(lt::add_torrent_params p, std::optional<std::
   t->seed_copy = seed_copy;
   t->status.paused = static_cast<bool>(p.flags & lt::torrent_flags::paused);
   t->status.save_dir = p.save_path;
+  for (const std::string& url : p.url_seeds) AddWebSeed(&t->web_seeds, url);
   // A copy: libtorrent may change its own (renamed files) on its thread.
   if (p.ti) LearnInfo(*t, std::make_shared<const lt::torrent_info>(*p.ti));
   p.userdata = lt::client_data_t(t.get());
@@ -369,10 +370,11 @@ void LtSession::LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> in
   t.status.files = ListFiles(*t.info);
   if (t.status.name.empty()) t.status.name = t.info->name();
   t.group = IsGroupTorrent(*t.info);
+  for (const lt::web_seed_entry& w : t.info->web_seeds()) AddWebSeed(&t.web_seeds, w.url);
   std::vector<Torrent::Early> early;
   early.swap(t.early);
   for (const Torrent::Early& e : early) {
-    if (e.kind == Torrent::Early::kBlock) CountBlock(t, e.peer, e.piece, e.block);
+    if (e.kind == Torrent::Early::kBlock) CountBlock(t, e.peer, e.port, e.piece, e.block);
     if (e.kind == Torrent::Early::kPassed) PiecePassed(t, e.piece);
     if (e.kind == Torrent::Early::kFailed) PieceFailed(t, e.piece);
   }
@@ -393,12 +395,17 @@ void LtSession::ApplyChosenFile(Torrent& t) {
   t.handle.unset_flags(lt::torrent_flags::upload_mode);
 }
 
-void LtSession::CountBlock(Torrent& t, const std::string& peer, int piece, int block) {
+void LtSession::CountBlock(Torrent& t, const std::string& peer, uint16_t port, int piece,
+                           int block) {
   if (!t.info) {
-    t.early.push_back({Torrent::Early::kBlock, peer, piece, block});
+    t.early.push_back({Torrent::Early::kBlock, peer, piece, block, port});
     return;
   }
-  t.ledger.BlockReceived(peer, piece, BlockPayload(*t.info, piece, block));
+  const uint64_t bytes = BlockPayload(*t.info, piece, block);
+  if (IsWebSeed(t.web_seeds, peer, port))
+    t.ledger.WebSeedBlockReceived(bytes);
+  else
+    t.ledger.BlockReceived(peer, piece, bytes);
 }
 
 // A block uploaded: no metadata, no upload, so `info` is known here.

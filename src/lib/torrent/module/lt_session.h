@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "lib/torrent/module/origin_board.h"
+#include "lib/torrent/module/convert.h"
 #include "lib/torrent/session.h"
 
 namespace ferry::torrent {
@@ -83,12 +84,15 @@ class LtSession final : public Session {
       std::string peer;
       int piece;
       int block;
+      uint16_t port = 0;
     };
     std::vector<Early> early;
     TorrentStatus status;
     PeerLedger ledger;
     std::shared_ptr<OriginBoard> board;  // content torrents only
     bool group = false;                  // a group's content torrent (SentTotals)
+    // The web seeds' hosts and ports (BEP 19), to tell their blocks from peers'.
+    WebSeeds web_seeds;
   };
 
   LtSession(std::unique_ptr<lt::session> session, int event_fd, const SessionSettings& settings);
@@ -105,7 +109,7 @@ class LtSession final : public Session {
   void Ban(Torrent& t, const std::string& address);
   void LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> info);
   void ApplyChosenFile(Torrent& t);
-  void CountBlock(Torrent& t, const std::string& peer, int piece, int block);
+  void CountBlock(Torrent& t, const std::string& peer, uint16_t port, int piece, int block);
   void PiecePassed(Torrent& t, int piece);
   void PieceFailed(Torrent& t, int piece);
   void CountSent(Torrent& t, const std::string& peer, int piece, int block);

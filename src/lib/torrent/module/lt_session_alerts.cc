@@ -58,8 +58,8 @@ bool LtSession::OnTorrentAlert(lt::alert* a) {
 bool LtSession::OnPieceAlert(lt::alert* a) {
   if (auto* b = lt::alert_cast<lt::block_finished_alert>(a)) {
     if (Torrent* t = FromHandle(b->handle))
-      CountBlock(*t, b->endpoint.address().to_string(), static_cast<int>(b->piece_index),
-                 b->block_index);
+      CountBlock(*t, b->endpoint.address().to_string(), b->endpoint.port(),
+                 static_cast<int>(b->piece_index), b->block_index);
   } else if (auto* u = lt::alert_cast<lt::block_uploaded_alert>(a)) {
     if (Torrent* t = FromHandle(u->handle))
       CountSent(*t, u->endpoint.address().to_string(), static_cast<int>(u->piece_index),
