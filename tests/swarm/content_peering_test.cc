@@ -56,7 +56,7 @@ class ContentPeeringTest : public ::testing::Test {
     o.ferryd_config_json = nlohmann::json{{"min_retry_delay_floor_seconds", 1},
                                           {"peer_local_discovery", true},
                                           {"checkpoint_interval_ms", 500},
-                                          {"download_mode", 1},
+                                          {"download_mode", static_cast<int>(mode_)},
                                           {"min_file_size_to_peer", kMiB},
                                           {"delay_foreground_http", 3},
                                           {"delay_background_http", 20},
@@ -112,7 +112,7 @@ class ContentPeeringTest : public ::testing::Test {
     if (files.size() == 1) EXPECT_TRUE(files[0]->GetStats(&st).ok());
     EXPECT_TRUE(job.Complete().ok());
     EXPECT_EQ(Sha256File(Out(i)), sha_) << "host " << i;
-    EXPECT_EQ(st.download_mode, DownloadMode::kLan) << "host " << i;
+    EXPECT_EQ(st.download_mode, mode_) << "host " << i;
     return st;
   }
 
@@ -128,6 +128,7 @@ class ContentPeeringTest : public ::testing::Test {
                       std::chrono::seconds(30));
   }
 
+  DownloadMode mode_ = DownloadMode::kLan;  // every host's download_mode
   TempDir docroot_{"ferry-cid-docroot"};
   TempDir out_{"ferry-cid-out"};
   std::string name_, sha_, cid_;
@@ -297,8 +298,9 @@ TEST_F(ContentPeeringTest, AHostOnBatteryUploadsNothingUntilItIsOnMainsPower) {
 
 // policy.md §3 and docs/peering.md "Uploads and the monthly cap": on a
 // network of public-looking addresses (198.18/15: internet peers to each
-// other, by libtorrent's peer classes and ferry's statistics alike), host 0
-// seeds the file from its cache with a monthly_upload_cap of 4 MiB and 1 MiB/s
+// other, by libtorrent's peer classes and ferry's statistics alike), in
+// Internet mode (download_mode 3, which an administrator enables in
+// ferryd.json), host 0 seeds the file from its cache with a monthly_upload_cap of 4 MiB and 1 MiB/s
 // of upload: host 1 gets about the cap from it, then host 0 stops uploading
 // to internet peers and host 1's origin sends the rest. Without the cap host
 // 1 would get the whole file from host 0. The cap is applied within about a
@@ -309,6 +311,7 @@ TEST_F(ContentPeeringTest, UploadsToInternetPeersStopAtTheMonthlyCap) {
   constexpr uint64_t kCap = 4 * kMiB;
   constexpr uint64_t kBig = 16 * kMiB + 99;
   ASSERT_TRUE(UseFile("capped.bin", kBig));
+  mode_ = DownloadMode::kInternet;
   StartSwarm(0, false, {{"monthly_upload_cap", kCap}, {"max_upload_rate", kMiB}}, "198.18");
   std::unique_ptr<Manager> m0;
   ASSERT_TRUE(CachedOnHost0(&m0));
@@ -329,6 +332,22 @@ TEST_F(ContentPeeringTest, UploadsToInternetPeersStopAtTheMonthlyCap) {
   EXPECT_EQ(t.this_month.bytes_to_lan_peers, 0u);
   EXPECT_NE(swarm_.host(0).env->ferryd().Log().find("uploads to internet peers stopped"),
             std::string::npos);
+}
+
+// DO's LAN mode takes peers on the local network only: on 198.18/15 (no
+// private address) host 1 disconnects host 0 at its handshake, gets nothing
+// from it and fetches the file from the origin after the peers-first delay.
+// (In Internet mode it gets the file from host 0: the test above.)
+TEST_F(ContentPeeringTest, LanModeTakesNothingFromPeersOnPublicAddresses) {
+  StartSwarm(0, false, nlohmann::json::object(), "198.18");
+  std::unique_ptr<Manager> m0;
+  ASSERT_TRUE(CachedOnHost0(&m0));
+  std::unique_ptr<Manager> m1;
+  std::unique_ptr<Job> job = Fetch(1, JobPriority::kForeground, &m1);
+  ASSERT_TRUE(job);
+  FileStats st = Finish(1, *job);
+  EXPECT_EQ(st.bytes_from_internet_peers + st.bytes_from_lan_peers, 0u);
+  EXPECT_EQ(st.bytes_from_http, kSize);
 }
 
 }  // namespace

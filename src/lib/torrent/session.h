@@ -125,7 +125,9 @@ struct DerivedTorrent {
 };
 
 // What to add. Exactly one of `magnet`, `torrent`, `resume_data`, `content`
-// is set.
+// is set, except that `content` may come with the `resume_data` of its
+// torrent (a content fetch resumed: the extension and the peer fence of a
+// content torrent are kept).
 struct AddParams {
   std::string magnet;       // "magnet:?xt=urn:btih:…" (v1), urn:btmh (v2) or both
   std::string torrent;      // the bytes of a .torrent file
@@ -157,6 +159,10 @@ struct AddParams {
   // No piece is requested, none written: the torrent is there to be seen
   // (a content torrent whose host fetches from the origin: OriginReport).
   bool upload_only = false;
+  // Content torrents only: peers not on a private address (IsLanAddress)
+  // are disconnected at their handshake, before anything is exchanged (DO's
+  // LAN mode: peers on the local network only).
+  bool local_peers_only = false;
   bool paused = true;
 };
 

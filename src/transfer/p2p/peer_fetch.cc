@@ -117,7 +117,7 @@ bool PeerFetch::Begin(core::ErrorRecord* err) {
   sys::PostIfAlive(host_->Loop(), lifetime_, [this] {
     if (phase_ != Phase::kGettingTorrent) return;
     const std::string& resume = host_->File().resume_data;
-    if (!resume.empty()) {
+    if (!resume.empty() && !content_) {
       torrent::AddParams p;
       p.resume_data = resume;
       AddTorrent(std::move(p));
@@ -138,7 +138,11 @@ void PeerFetch::GetSource() {
     }
     torrent::AddParams p;
     p.content = std::move(*spec);
+    // A restart keeps the verified pieces (and the extension, the fence).
+    p.resume_data = host_->File().resume_data;
     p.sequential = true;  // a verified prefix for HTTP to continue from
+    // DO's LAN mode: peers on the local network only.
+    p.local_peers_only = host_->Config().peering.mode == DownloadMode::kLan;
     AddTorrent(std::move(p));
     return;
   }
@@ -218,6 +222,11 @@ void PeerFetch::AddTorrent(torrent::AddParams params) {
       // staging holds and keeps the pieces that pass).
       log::Warn("job {} file {}: resume data refused ({}); starting from the source",
                 job_id_.ToString(), file_, id.status().message());
+      if (content_) {  // the source is the id: the same add without the data
+        params.resume_data.clear();
+        AddTorrent(std::move(params));
+        return;
+      }
       GetSource();
       return;
     }

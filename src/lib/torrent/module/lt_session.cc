@@ -121,10 +121,11 @@ Result<DerivedTorrent> LtSession::ContentTorrent(const ContentSpec& spec) const 
 }
 
 Result<TorrentId> LtSession::Add(const AddParams& in) {
-  const int sources = !in.magnet.empty() + !in.torrent.empty() + !in.resume_data.empty() +
-                      in.content.has_value();
+  const int sources = !in.magnet.empty() + !in.torrent.empty() +
+                      (!in.resume_data.empty() && !in.content) + in.content.has_value();
   if (sources != 1)
     return Invalid("give exactly one of a magnet, a torrent, resume data or a content id");
+  if (in.local_peers_only && !in.content) return Invalid("only a content torrent is local-only");
   lt::error_code ec;
   lt::add_torrent_params p;
   std::shared_ptr<OriginBoard> board;
@@ -133,8 +134,14 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
     if (!bytes.ok()) return bytes.status();
     auto info = std::make_shared<lt::torrent_info>(Bytes(*bytes), ec, lt::from_span);
     if (ec) return Invalid("bad content torrent: " + ec.message());
+    if (!in.resume_data.empty()) {
+      p = lt::read_resume_data(Bytes(in.resume_data), ec);
+      if (ec || p.info_hashes.v2 != info->info_hashes().v2)
+        return Invalid("bad resume data for the content torrent");
+      p.upload_limit = p.download_limit = -1;
+    }
     p.ti = std::move(info);
-    board = std::make_shared<OriginBoard>(rank_number_);
+    board = std::make_shared<OriginBoard>(rank_number_, in.local_peers_only);
     p.extensions.push_back(board->Extension());
   } else if (!in.magnet.empty()) {
     p = lt::parse_magnet_uri(in.magnet, ec);

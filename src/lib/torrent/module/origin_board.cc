@@ -27,6 +27,15 @@ class OriginPeer final : public lt::peer_plugin {
 
   lt::string_view type() const override { return kName; }
 
+  // The peer fence of a local-only board: nothing is exchanged with a peer
+  // on a public address (its handshake is the first thing it says).
+  bool on_handshake(lt::span<const char>) override {
+    if (board_->local_only() && !IsLanAddress(pc_.remote().address().to_string()))
+      pc_.disconnect(lt::errors::banned_by_ip_filter, lt::operation_t::bittorrent,
+                     lt::peer_connection_interface::normal);
+    return true;
+  }
+
   void add_handshake(lt::entry& h) override {
     h["m"][kName] = OriginBoard::kMessageId;
     h[kRankKey] = static_cast<std::int64_t>(board_->rank_number());

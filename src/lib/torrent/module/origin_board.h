@@ -34,7 +34,10 @@ class OriginBoard : public std::enable_shared_from_this<OriginBoard> {
 
   // Rank numbers are bencoded integers (signed 64-bit): only the low 53 bits
   // of `rank_number` are used, here and on the wire.
-  explicit OriginBoard(uint64_t rank_number) : rank_number_(rank_number & kRankMask) {}
+  // `local_only`: peers not on a private address are disconnected at their
+  // handshake (AddParams::local_peers_only).
+  OriginBoard(uint64_t rank_number, bool local_only)
+      : rank_number_(rank_number & kRankMask), local_only_(local_only) {}
 
   void SetReport(OriginReport report);
   OriginView View() const;
@@ -45,6 +48,7 @@ class OriginBoard : public std::enable_shared_from_this<OriginBoard> {
 
   // --- for the peer plugins (libtorrent's thread) ---
   uint64_t rank_number() const { return rank_number_; }
+  bool local_only() const { return local_only_; }
   OriginReport Report() const;
   // A peer spoke the extension (handshake) / said something / went away.
   void PeerJoined(const void* peer, uint64_t rank_number);
@@ -58,6 +62,7 @@ class OriginBoard : public std::enable_shared_from_this<OriginBoard> {
   };
 
   const uint64_t rank_number_;
+  const bool local_only_;
   mutable std::mutex mu_;
   OriginReport mine_;
   std::map<const void*, Peer> peers_;
