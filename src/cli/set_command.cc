@@ -136,8 +136,8 @@ const Property kProperties[] = {
     {"name", "a name", Name},
     {"rate-limit", "a rate in bytes/s (e.g. 500k, 2M, 1.5G; 0 or unlimited: none)", RateLimit},
     {"cost-policy", "always|not-roaming|no-surcharge|standard|unrestricted", CostPolicy},
-    {"download-mode",
-     "http-only|lan|group|internet|simple|bypass (or 0|1|2|3|99|100), or default", Mode},
+    {"download-mode", "http-only|lan|group|internet|simple|bypass (or 0|1|2|3|99|100), or default",
+     Mode},
 };
 
 // "priority|notify-flags|…|rate-limit".

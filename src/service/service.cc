@@ -78,10 +78,10 @@ core::JobSnapshot Service::Impl::Authorized(const Guid& id, const CallContext& c
 void Service::Impl::RequireConfigOwner(const CallContext& c, std::string_view what) {
   bool owner = options.system_mode ? IsAdmin(c) : (c.uid == ::getuid() || IsAdmin(c));
   if (!owner)
-    throw StatusError(Status(
-        code::kAccessDenied,
-        fmt::format("{}: only {} may change it", what,
-                    options.system_mode ? "an administrator" : "the user ferryd runs as")));
+    throw StatusError(
+        Status(code::kAccessDenied,
+               fmt::format("{}: only {} may change it", what,
+                           options.system_mode ? "an administrator" : "the user ferryd runs as")));
 }
 
 void Service::Impl::EnsureObject(const Guid& id) {

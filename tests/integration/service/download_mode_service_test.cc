@@ -68,25 +68,17 @@ class DownloadModeServiceTest : public ServiceTest {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return job;
   }
-  static FileStats StatsOfJob(Job& job) {
-    std::vector<std::unique_ptr<File>> files;
-    FileStats st;
-    EXPECT_TRUE(job.EnumFiles(&files).ok());
-    if (files.size() == 1) {
-      EXPECT_TRUE(files[0]->GetStats(&st).ok());
-    }
-    return st;
-  }
+  FileStats StatsOfJob(Job& job) { return StatsOf(GuidOf(job)); }
   static std::optional<M> ModeOf(Job& job) {
     std::optional<M> m = M::kBypass;
     Status s = job.GetDownloadMode(&m);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return m;
   }
-  static std::string IdOf(Job& job) {
+  static Guid GuidOf(Job& job) {
     Guid id;
     EXPECT_TRUE(job.GetId(&id).ok());
-    return id.ToString();
+    return id;
   }
   // The CLI with --bus-address after the verb's own arguments.
   CommandResult Cli(std::vector<std::string> args) {
@@ -160,7 +152,7 @@ TEST_F(DownloadModeServiceTest, TheModeSurvivesARestartAndBadValuesChangeNothing
     EXPECT_EQ(Hex(job->SetDownloadMode(static_cast<M>(bad)).code()), Hex(code::kInvalidArg)) << bad;
   }
   EXPECT_EQ(ModeOf(*job), M::kGroup) << "refused values changed it";
-  const std::string id = IdOf(*job);
+  const std::string id = GuidOf(*job).ToString();
   job.reset();
   RestartService(/*kill9=*/true);
   Guid g;
@@ -192,8 +184,7 @@ TEST_F(DownloadModeServiceTest, DownloadPropertyDownloadMode) {
   ASSERT_TRUE(d->GetProperty(P::kDownloadMode, &v).ok());
   EXPECT_EQ(std::get<uint32_t>(v), 0u);
   ASSERT_TRUE(d->Start().ok());
-  ASSERT_TRUE(Eventually([&] { return StatusOf(*d).state == DownloadState::kTransferred; },
-                         kQuick))
+  ASSERT_TRUE(Eventually([&] { return StatusOf(*d).state == DownloadState::kTransferred; }, kQuick))
       << "fetched from the origin at once";
   FileStats st;
   ASSERT_TRUE(d->GetStats(&st).ok());
@@ -207,7 +198,7 @@ TEST_F(DownloadModeServiceTest, TheCliSetsShowsAndClearsTheMode) {
   if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
   auto job = ContentJob(env_.work().Path("cli.bin"));
   ASSERT_TRUE(job);
-  const std::string id = IdOf(*job);
+  const std::string id = GuidOf(*job).ToString();
 
   CommandResult r = Cli({"set", id, "download-mode", "http-only"});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
@@ -244,8 +235,8 @@ TEST_F(DownloadModeServiceTest, TheCliSetsShowsAndClearsTheMode) {
            "http-only", "--timeout", "30", "-q"});
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_EQ(Sha256File(dest), sha_);
-  r = Cli({"get", nginx_.Url("/big.bin"), "-o", env_.work().Path("no.bin"), "--download-mode",
-           "fast"});
+  r = Cli(
+      {"get", nginx_.Url("/big.bin"), "-o", env_.work().Path("no.bin"), "--download-mode", "fast"});
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
   EXPECT_FALSE(PathExists(env_.work().Path("no.bin")));
 }

@@ -96,9 +96,9 @@ FERRY_CHILD_FUNCTION(SystemModeDownloadModeCalls) {
   if (!st.ok()) return "create " + st.ToString();
   Status dl = d->SetProperty(DownloadProperty::kDownloadMode, uint32_t{0});
   d->Abort();
-  return "set " + std::to_string(set.code()) + " clear " + std::to_string(clear.code()) +
-         " get " + (mode ? std::to_string(static_cast<uint32_t>(*mode)) : "none") +
-         " download " + std::to_string(dl.code());
+  return "set " + std::to_string(set.code()) + " clear " + std::to_string(clear.code()) + " get " +
+         (mode ? std::to_string(static_cast<uint32_t>(*mode)) : "none") + " download " +
+         std::to_string(dl.code());
 }
 
 // args: address, job id. Completes the job: "complete <status>".
@@ -447,10 +447,10 @@ TEST_F(SystemModeTest, OnlyAnAdministratorSetsADownloadMode) {
     EXPECT_EQ(r.exit_code, 1) << r.Describe();
     EXPECT_NE(r.err.find("0x80070005"), std::string::npos) << r.Describe();
   }
-  auto r = test::RunCommand({"busctl", "--address=" + address, "call", "--", "org.ferry.Ferry1",
-                             "/org/ferry/Ferry1/job/" + id.ToHex(), "org.ferry.Ferry1.Job",
-                             "SetDownloadMode", "i", "-1"},
-                            ro);
+  auto r = test::RunCommand(
+      {"busctl", "--address=" + address, "call", "--", "org.ferry.Ferry1",
+       "/org/ferry/Ferry1/job/" + id.ToHex(), "org.ferry.Ferry1.Job", "SetDownloadMode", "i", "-1"},
+      ro);
   EXPECT_NE(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.err.find("0x80070005:"), std::string::npos) << r.Describe();
   std::optional<DownloadMode> mode;
