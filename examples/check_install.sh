@@ -7,8 +7,9 @@
 #     the installed SDK, with find_package(ferry) and with pkg-config;
 #   - the installed `ferry --version` runs, and the installed ferry talks to
 #     the installed ferryd (--user on a private dbus-daemon started here;
-#     both stopped by PID); download_status, built against the installed
-#     SDK, downloads a file:// URL through that ferryd (DO's download API);
+#     both stopped by PID), `ferry set JOB download-mode http-only`
+#     included; download_status, built against the installed SDK, downloads
+#     a file:// URL through that ferryd (DO's download API);
 #   - `--component client` installs the SDK alone.
 #   examples/check_install.sh BUILD_DIR
 # CXXFLAGS are the build's own (the sanitizer presets need them: an ASan-built
@@ -85,6 +86,12 @@ created=$("$p/bin/ferry" create install-check --json --bus-address "$bus") ||
   fail "the installed ferry could not create a job: $(cat "$tmp/ferryd.log")"
 echo "$created" | grep -q '"display_name": "install-check"' || fail "ferry create printed: $created"
 "$p/bin/ferry" list --bus-address "$bus" | grep -q install-check || fail "ferry list does not show the job"
+# A job's own download mode, as a user types it (ferryd's own user, in user mode).
+job=$(echo "$created" | sed -n 's/.*"id": "\([^"]*\)".*/\1/p' | head -n 1)
+"$p/bin/ferry" set "$job" download-mode http-only --bus-address "$bus" >/dev/null ||
+  fail "ferry set JOB download-mode http-only failed: $(cat "$tmp/ferryd.log")"
+"$p/bin/ferry" info "$job" --json --bus-address "$bus" | grep -q '"download_mode": "http-only"' ||
+  fail "ferry info does not show the job's download mode"
 # DO's download API: the example built against the installed SDK fetches a
 # file:// URL through the installed ferryd and finalizes it.
 head -c 100000 /dev/urandom >"$tmp/payload"

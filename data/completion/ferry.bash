@@ -29,7 +29,7 @@ _ferry() {
   local opts="" takes_value=""
   case $verb in
     get)
-      opts="-o --output -i --input-file --header --sha256 --content-id --foreground --limit-rate --timeout --keep -q --quiet"
+      opts="-o --output -i --input-file --header --sha256 --content-id --foreground --limit-rate --download-mode --timeout --keep -q --quiet"
       takes_value="--header --sha256 --content-id --limit-rate --timeout" ;;
     add) opts="--range --sha256 --content-id"; takes_value="--range --sha256 --content-id" ;;
     list) opts="--all-users" ;;
@@ -68,7 +68,16 @@ _ferry() {
     return
   fi
   if [[ $verb == set && $prev != set && ${words[cword - 2]} == set ]]; then
-    COMPREPLY=($(compgen -W "priority notify-flags notify-cmd retry-delay no-progress-timeout proxy headers rate-limit cost-policy description name" -- "$cur"))
+    COMPREPLY=($(compgen -W "priority notify-flags notify-cmd retry-delay no-progress-timeout proxy headers rate-limit cost-policy download-mode description name" -- "$cur"))
+    return
+  fi
+  # The download mode after `get --download-mode` and `set JOB download-mode`.
+  if [[ $verb == get && $prev == --download-mode ]]; then
+    COMPREPLY=($(compgen -W "http-only lan group internet simple bypass" -- "$cur"))
+    return
+  fi
+  if [[ $prev == download-mode && ${words[cword - 3]} == set ]]; then
+    COMPREPLY=($(compgen -W "http-only lan group internet simple bypass default" -- "$cur"))
     return
   fi
   if [[ $verb == add || $verb == get || $verb == hash ]]; then

@@ -54,8 +54,17 @@ enum class DownloadProperty : uint32_t {
   kDisallowOnCellular,
   kHttpCustomAuthHeaders,
   kHttpAllowSecureToNonSecureRedirect,
-  kNonVolatile
+  kNonVolatile,
+  // ferry's own properties, not DO's (docs/download.md "ferry's
+  // extensions"): numbered from 1000 so that ids DO adds later never
+  // collide with them.
+  // uint32, read/write while the download lives: the download's DownloadMode
+  // (0, 1, 2, 3, 99, 100), from its file's next start; never set: ferryd's.
+  // System mode: administrators only (E_ACCESSDENIED else).
+  kDownloadMode = 1000,
 };
+// DO's ids are 0 .. kDownloadPropertyCount - 1; ferry's extensions follow
+// from 1000.
 inline constexpr uint32_t kDownloadPropertyCount = 26;
 
 // DownloadCostPolicy (policy.md): the value of kCostPolicy.

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -248,6 +249,22 @@ class Job {
   Status SetMaximumRate(uint64_t bytes_per_second);
   // E_NOTIMPL when the service is too old to have per-job limits.
   Status GetMaximumRate(uint64_t* bytes_per_second);
+  // The job's own download mode (do-download.md §4; docs/peering.md
+  // "Per-job download mode"): its files start in `mode` instead of ferryd's
+  // download_mode — HTTP only keeps a file with a content id off the peers,
+  // LAN/Group/Internet peer it. It applies from each file's next start (a
+  // file already running keeps its transport) and is kept across service
+  // restarts. System mode: administrators only; user mode: ferryd's own
+  // user; anyone else gets E_ACCESSDENIED. E_INVALIDARG for a value that is
+  // not one of the six; DO_E_INVALID_STATE on a final job. A refused call
+  // changes nothing.
+  Status SetDownloadMode(DownloadMode mode);
+  // Removes the job's own mode: ferryd's download_mode again. Same rules.
+  Status ClearDownloadMode();
+  // The job's own mode; nullopt when it has none (ferryd's applies: see
+  // JobSummary::effective_download_mode). E_NOTIMPL when the service is too
+  // old to have per-job modes.
+  Status GetDownloadMode(std::optional<DownloadMode>* mode);
   // Administrator only (E_ACCESSDENIED else): the caller becomes the owner.
   Status TakeOwnership();
 

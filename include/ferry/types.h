@@ -7,6 +7,7 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -96,6 +97,18 @@ struct JobTimes {
   std::chrono::system_clock::time_point transfer_completion{};  // epoch (0) until TRANSFERRED
 };
 
+// DO's download modes (do-download.md §4): ferryd's `download_mode`, which an
+// administrator may override per job (Job::SetDownloadMode; docs/peering.md
+// "Per-job download mode"). Only these six values exist.
+enum class DownloadMode : uint32_t {
+  kHttpOnly = 0,
+  kLan = 1,
+  kGroup = 2,
+  kInternet = 3,
+  kSimple = 99,
+  kBypass = 100,
+};
+
 // A job as one reading of the service sees it (Manager::ListJobs,
 // Job::GetSummary): what the getters GetId … GetNotifyFlags and GetError
 // return, all from the same instant, read in one D-Bus round trip. A plain
@@ -116,6 +129,10 @@ struct JobSummary {
   uint32_t error_count = 0;
   uint32_t notify_flags = notify::kDefault;
   uint64_t max_rate = 0;  // the job's own rate limit in bytes/s (Job::GetMaximumRate); 0: none
+  // The job's own download mode (Job::GetDownloadMode); nullopt: none.
+  std::optional<DownloadMode> download_mode;
+  // The mode its files start in: download_mode, else ferryd's download_mode.
+  DownloadMode effective_download_mode = DownloadMode::kLan;
   // The job's error, only while it is in ERROR or TRANSIENT_ERROR (what
   // Job::GetError would return); otherwise has_error is false and the
   // fields below keep their defaults.
@@ -142,17 +159,6 @@ struct FileRange {
 struct FileInfo {
   std::string remote_name;
   std::string local_name;
-};
-
-// DO's download modes (do-download.md §4). This service fetches from the
-// origin only, so every file reports kHttpOnly until peering exists.
-enum class DownloadMode : uint32_t {
-  kHttpOnly = 0,
-  kLan = 1,
-  kGroup = 2,
-  kInternet = 3,
-  kSimple = 99,
-  kBypass = 100,
 };
 
 // Where a file stands, as Get-DeliveryOptimizationStatus reports it.
@@ -247,5 +253,10 @@ std::string_view JobStateName(JobState state);  // "TRANSFERRED"
 std::string_view JobPriorityName(JobPriority priority);  // "NORMAL"
 std::string_view ErrorContextName(ErrorContext context);  // "REMOTE_FILE"
 std::string_view FileStatsStatusName(FileStatsStatus status);  // "downloading"
+// "http-only", "lan", "group", "internet", "simple", "bypass"; "unknown"
+// for any other value.
+std::string_view DownloadModeName(DownloadMode mode);
+// Whether `value` is one of DownloadMode's six values (0, 1, 2, 3, 99, 100).
+bool IsDownloadMode(uint32_t value);
 
 }  // namespace ferry

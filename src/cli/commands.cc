@@ -179,6 +179,9 @@ int CmdInfo(const Globals& g, const std::string& ref) {
       v.progress.files_transferred, v.progress.files_total);
   std::printf("rate limit:  %s\n",
               v.max_rate == 0 ? "none" : (HumanBytes(v.max_rate) + "/s").c_str());
+  std::printf("mode:        %s (%s)\n",
+              std::string(DownloadModeName(v.effective_download_mode)).c_str(),
+              v.download_mode ? "the job's own" : "ferryd's");
   std::printf("errors:      %u\n", v.error_count);
   if (v.has_error)
     std::printf("error:       %s (%s)\n", Status(v.error_code, v.error_message).ToString().c_str(),

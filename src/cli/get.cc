@@ -41,7 +41,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
 struct GetArgs {
   std::vector<std::string> urls;
-  std::string output, input, sha256, content_id, limit_rate;
+  std::string output, input, sha256, content_id, limit_rate, download_mode;
   std::vector<std::string> headers;
   bool foreground = false, quiet = false, keep = false, limit_rate_given = false;
   double timeout_s = 60;
@@ -52,6 +52,7 @@ struct Plan {
   std::vector<std::string> urls, paths;
   std::string headers;    // "Name: value\r\n" lines for SetCustomHeaders
   uint64_t max_rate = 0;  // bytes/s; 0: no limit of its own
+  std::optional<DownloadMode> mode;  // the job's own download mode; nullopt: ferryd's
   std::string make_dir;   // -o DIR that does not exist yet: made once the job can start
 };
 
@@ -205,6 +206,11 @@ int MakePlan(const GetArgs& a, Plan* p) {
   if (a.limit_rate_given && !ParseRate(a.limit_rate, &p->max_rate))
     return Usage(fmt::format("--limit-rate takes a rate in bytes/s (e.g. 500k, 2M), not '{}'",
                              a.limit_rate));
+  if (!a.download_mode.empty() && !ParseDownloadMode(a.download_mode, &p->mode))
+    return Usage(fmt::format(
+        "--download-mode takes http-only, lan, group, internet, simple, bypass (or 0, 1, 2, 3, "
+        "99, 100) or default, not '{}'",
+        a.download_mode));
   if (int rc = JoinHeaders(a.headers, &p->headers); rc != kOk) return rc;
   return PlanPaths(a, p);
 }
@@ -223,6 +229,8 @@ Status Configure(Job& job, const GetArgs& a, const Plan& p, std::string* doing) 
   if (a.foreground && !(s = job.SetPriority(JobPriority::kForeground)).ok()) return s;
   *doing = "setting the rate limit";
   if (p.max_rate != 0 && !(s = job.SetMaximumRate(p.max_rate)).ok()) return s;
+  *doing = "setting the download mode";
+  if (p.mode && !(s = job.SetDownloadMode(*p.mode)).ok()) return s;
   *doing = "setting the retry delay";
   if (!(s = job.SetMinimumRetryDelay(kGetRetryDelaySeconds)).ok()) return s;
   *doing = "starting the download";
@@ -499,6 +507,9 @@ void AddGetVerb(Verbs& v) {
        "--limit-rate", a->limit_rate,
        "the job's own rate limit in bytes/s (e.g. 500k, 2M; as `ferry set JOB rate-limit`)")
       ->each([a](const std::string&) { a->limit_rate_given = true; });
+  c->add_option("--download-mode", a->download_mode,
+                "the job's own download mode: http-only, lan, group, internet, simple, bypass "
+                "(administrators only in system mode; as `ferry set JOB download-mode`)");
   c->add_option("--timeout", a->timeout_s,
                 "give up after this many seconds without progress (default 60; 0: never)");
   c->add_flag("--keep", a->keep, "leave the job in the service when giving up or interrupted");

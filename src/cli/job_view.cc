@@ -87,6 +87,10 @@ nlohmann::json ToJson(const JobView& view) {
   j["error_count"] = v.error_count;
   j["notify_flags"] = v.notify_flags;
   j["rate_limit"] = v.max_rate;
+  j["download_mode"] = v.download_mode
+                           ? nlohmann::json(std::string(DownloadModeName(*v.download_mode)))
+                           : nlohmann::json(nullptr);
+  j["effective_download_mode"] = std::string(DownloadModeName(v.effective_download_mode));
   j["creation_time_ns"] = Ns(v.times.creation);
   j["modification_time_ns"] = Ns(v.times.modification);
   j["transfer_completion_time_ns"] = Ns(v.times.transfer_completion);

@@ -95,4 +95,22 @@ bool ParseRange(const std::string& text, FileRange* out) {
   return true;
 }
 
+bool ParseDownloadMode(const std::string& text, std::optional<DownloadMode>* out) {
+  if (text == "default") {
+    out->reset();
+    return true;
+  }
+  for (DownloadMode m : {DownloadMode::kHttpOnly, DownloadMode::kLan, DownloadMode::kGroup,
+                         DownloadMode::kInternet, DownloadMode::kSimple, DownloadMode::kBypass}) {
+    if (text == DownloadModeName(m)) {
+      *out = m;
+      return true;
+    }
+  }
+  uint32_t n = 0;
+  if (!ParseUint32(text, false, &n) || !IsDownloadMode(n)) return false;
+  *out = static_cast<DownloadMode>(n);
+  return true;
+}
+
 }  // namespace ferry::cli

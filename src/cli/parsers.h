@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ferry/types.h"
@@ -30,5 +31,11 @@ bool ParseUint32(const std::string& text, bool allow_hex, uint32_t* out);
 // `add --range`: "OFFSET:LENGTH" or "OFFSET:eof" (also "EOF"), each number a
 // ParseCount; eof gives length kLengthToEof.
 bool ParseRange(const std::string& text, FileRange* out);
+
+// A download mode (`set JOB download-mode`, `get --download-mode`): a name —
+// http-only, lan, group, internet, simple, bypass — or its number (0, 1, 2,
+// 3, 99, 100, decimal as ParseUint32), or "default": ferryd's (nullopt).
+// Names are lowercase only.
+bool ParseDownloadMode(const std::string& text, std::optional<DownloadMode>* out);
 
 }  // namespace ferry::cli

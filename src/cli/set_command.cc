@@ -115,6 +115,15 @@ bool CostPolicy(const Values& v, Setter* set) {
   return false;
 }
 
+// A name or number, or "default" (ferryd's mode again); administrators only
+// in system mode (the service answers E_ACCESSDENIED).
+bool Mode(const Values& v, Setter* set) {
+  std::optional<DownloadMode> mode;
+  if (!One(v) || !ParseDownloadMode(v[0], &mode)) return false;
+  *set = [mode](Job& j) { return mode ? j.SetDownloadMode(*mode) : j.ClearDownloadMode(); };
+  return true;
+}
+
 const Property kProperties[] = {
     {"priority", "foreground|high|normal|low", Priority},
     {"notify-flags", "a number (e.g. 3 or 0x3)", Number<&Job::SetNotifyFlags, true>},
@@ -127,6 +136,8 @@ const Property kProperties[] = {
     {"name", "a name", Name},
     {"rate-limit", "a rate in bytes/s (e.g. 500k, 2M, 1.5G; 0 or unlimited: none)", RateLimit},
     {"cost-policy", "always|not-roaming|no-surcharge|standard|unrestricted", CostPolicy},
+    {"download-mode", "http-only|lan|group|internet|simple|bypass (or 0|1|2|3|99|100), or default",
+     Mode},
 };
 
 // "priority|notify-flags|…|rate-limit".

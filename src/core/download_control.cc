@@ -249,6 +249,8 @@ Status Downloads::ApplyToJob(Entry& e, uint32_t property, const DownloadValue& v
       if (policy && std::holds_alternative<uint32_t>(*policy)) p = std::get<uint32_t>(*policy);
       return engine.SetDownloadCostPolicy(id, CostPolicyOfDownload(p, std::get<bool>(value)));
     }
+    case P::kDownloadMode:
+      return engine.SetDownloadMode(id, static_cast<DownloadMode>(std::get<uint32_t>(value)));
     case P::kIntegrityCheckInfo: {
       auto sha = deps_.parse_integrity(std::get<std::string>(value));
       return sha.ok() ? Status::OK() : sha.status();

@@ -59,6 +59,11 @@ const std::array<PropSpec, kDownloadPropertyCount> kSpecs = {{
     {P::kNonVolatile, "NonVolatile", K::kBool, A::kReadWrite, kSetInCreated, false},
 }};
 
+// ferry's extensions (ids from 1000).
+const std::array<PropSpec, 1> kFerrySpecs = {{
+    {P::kDownloadMode, "DownloadMode", K::kUint32, A::kReadWrite, kSetWhileLive, {}},
+}};
+
 const char* KindName(PropKind k) {
   switch (k) {
     case K::kString:
@@ -111,8 +116,10 @@ Status CheckString(const PropSpec& spec, const std::string& s) {
 }  // namespace
 
 const PropSpec* FindPropSpec(uint32_t id) {
-  if (id >= kSpecs.size()) return nullptr;
-  return &kSpecs[id];
+  if (id < kSpecs.size()) return &kSpecs[id];
+  for (const PropSpec& spec : kFerrySpecs)
+    if (static_cast<uint32_t>(spec.id) == id) return &spec;
+  return nullptr;
 }
 
 Status CheckPropType(const PropSpec& spec, const DownloadValue& value) {
@@ -156,6 +163,10 @@ Status CheckPropValue(const PropSpec& spec, const DownloadValue& value) {
         break;
       case P::kNoProgressTimeoutSeconds:
         if (*u < 60) return Invalid(spec, "must be at least 60 seconds");
+        break;
+      case P::kDownloadMode:
+        if (!IsDownloadMode(*u))
+          return Invalid(spec, "must be a download mode (0, 1, 2, 3, 99 or 100)");
         break;
       default:
         break;

@@ -119,6 +119,7 @@ JobSnapshot Engine::Impl::Snapshot(const RuntimeJob& j) const {
   s.job = j.rec;
   s.job.no_progress_timeout_s = NoProgressTimeout(j.rec);
   s.job.cost_policy = EffectiveCostPolicy(j.rec, cfg.policy) & ~kCostNoCellular;
+  s.download_mode = EffectiveMode(cfg.peering, j.rec.download_mode);
   JobProgress& p = s.progress;
   p.files_total = static_cast<uint32_t>(j.rec.files.size());
   for (const auto& f : j.rec.files) {

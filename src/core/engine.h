@@ -77,6 +77,9 @@ struct JobSnapshot {
   JobRecord job;
   JobProgress progress;
   bool live = true;  // false: final (ACKNOWLEDGED/CANCELLED), kept for old handles
+  // The download mode the job's files start in (EffectiveMode): job.download_mode
+  // when set, else ferryd's. A running file keeps the mode it started in.
+  DownloadMode download_mode = DownloadMode::kLan;
 };
 
 // What the policy sees and holds (policy.md §3, `ferry status`).
@@ -185,6 +188,14 @@ class Engine {
   // same names), from the next attempt on. E_INVALIDARG for unknown flag
   // bits. Jobs never set them; DO downloads do (core/download.h).
   Status SetTransferSecurity(const Guid& id, bool allow_https_to_http, uint32_t security_flags);
+  // The job's own download mode (do-download.md §4); nullopt: ferryd's
+  // again. E_INVALIDARG, changing nothing, for a value that is not one of
+  // the six modes. Who may set it is the service's rule (administrators;
+  // docs/peering.md "Per-job download mode"). Applies from each file's next
+  // start: a file already running keeps its transport; a file fetched from
+  // peers that starts again in a mode without peering goes on from the
+  // origin at its verified prefix.
+  Status SetDownloadMode(const Guid& id, std::optional<DownloadMode> mode);
   Status TakeOwnership(const Guid& id, uint32_t new_owner_uid);
   Status SetFileRemoteName(const Guid& id, uint32_t file_index, std::string_view url);
   Status SetFileIntegrity(const Guid& id, uint32_t file_index, std::string_view sha256_hex);

@@ -6,6 +6,15 @@
 
 namespace ferry::core {
 
+EngineFetchHost::EngineFetchHost(Engine::Impl& engine, RuntimeJob& job, uint32_t file)
+    : e_(engine), job_(job), job_id_(job.rec.id), file_(file) {
+  DownloadMode mode = EffectiveMode(e_.cfg.peering, job.rec.download_mode);
+  if (mode != e_.cfg.peering.mode) {
+    own_cfg_ = std::make_unique<EngineConfig>(e_.cfg);
+    own_cfg_->peering.mode = mode;
+  }
+}
+
 EngineFetchHost::~EngineFetchHost() {
   if (fetch_) e_.bandwidth_paused.erase(fetch_);
 }
@@ -80,9 +89,17 @@ std::unique_ptr<Fetch> Engine::Impl::MakeFetch(RuntimeJob& j, uint32_t file) {
   std::unique_ptr<Fetch> fetch;
   FetchBackend backend = ChooseFetch(url);
   // A file with a content id may be fetched from peers, its origin behind
-  // them (transfer/p2p ContentFetch; docs/peering.md).
-  if (backend == FetchBackend::kHttp && PeerFirst(cfg.peering, j.rec.files[file]))
+  // them (transfer/p2p ContentFetch; docs/peering.md), in the job's
+  // effective download mode.
+  FileRecord& f = j.rec.files[file];
+  if (backend == FetchBackend::kHttp && PeerFirst(h->Config().peering, f))
     backend = FetchBackend::kPeers;
+  if (backend == FetchBackend::kHttp && !f.resume_data.empty()) {
+    // The peers' state of a start in a peering mode (the job's mode changed
+    // since): HTTP goes on from the verified prefix the count holds.
+    f.resume_data.clear();
+    MarkFileDirty(j, file);
+  }
   switch (backend) {
     case FetchBackend::kPeers:
       if (deps.peers) {

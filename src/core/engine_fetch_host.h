@@ -11,8 +11,8 @@ namespace ferry::core {
 
 class EngineFetchHost final : public FetchHost {
  public:
-  EngineFetchHost(Engine::Impl& engine, RuntimeJob& job, uint32_t file)
-      : e_(engine), job_(job), job_id_(job.rec.id), file_(file) {}
+  // Takes the job's effective download mode now (FetchHost::Config).
+  EngineFetchHost(Engine::Impl& engine, RuntimeJob& job, uint32_t file);
   // Forgets the fetch's bandwidth pause (the fetch is going).
   ~EngineFetchHost() override;
   // The fetch this host serves (set once it exists).
@@ -22,7 +22,7 @@ class EngineFetchHost final : public FetchHost {
   FileRecord& File() override { return job_.rec.files[file_]; }
   void FileChanged() override { e_.MarkFileDirty(job_, file_); }
   void SetResumeData(std::string data) override;
-  const EngineConfig& Config() override { return e_.cfg; }
+  const EngineConfig& Config() override { return own_cfg_ ? *own_cfg_ : e_.cfg; }
   CacheHostBook& CacheHosts() override { return e_.cache_hosts; }
   std::chrono::seconds NoProgressTimeout() override;
 
@@ -67,6 +67,9 @@ class EngineFetchHost final : public FetchHost {
   Guid job_id_;
   uint32_t file_;
   Fetch* fetch_ = nullptr;
+  // The engine's configuration with the job's own download mode, when it
+  // has one that differs from ferryd's; null: the engine's.
+  std::unique_ptr<EngineConfig> own_cfg_;
 };
 
 }  // namespace ferry::core

@@ -159,6 +159,18 @@ Status Engine::SetTransferSecurity(const Guid& id, bool allow_https_to_http,
   });
 }
 
+Status Engine::SetDownloadMode(const Guid& id, std::optional<DownloadMode> mode) {
+  if (Status s = ValidateDownloadMode(mode); !s.ok()) return s;
+  Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {
+    j.rec.download_mode = mode;
+    return Status::OK();
+  });
+  if (s.ok())
+    log::Info("job {}: download mode {}", id.ToString(),
+              mode ? std::string(DownloadModeName(*mode)) : "ferryd's (no override)");
+  return s;
+}
+
 Status Engine::TakeOwnership(const Guid& id, uint32_t uid) {
   uint32_t old = 0;
   Status s = Mutate(*impl_, id, [&](RuntimeJob& j) {

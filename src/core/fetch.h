@@ -55,6 +55,9 @@ class FetchHost {
   // Stores the backend's opaque resume state with the file (FileRecord::
   // resume_data), committed with the next group commit.
   virtual void SetResumeData(std::string data) = 0;
+  // The engine's configuration as it applies to this file: peering.mode is
+  // the job's effective download mode (EffectiveMode) when the fetch was
+  // made; a later change of the job's mode applies from its next start.
   virtual const EngineConfig& Config() = 0;
   // The engine's record of failing cache hosts (policy.md §4), shared by
   // every fetch.

@@ -18,6 +18,10 @@ FetchBackend ChooseFetch(std::string_view remote_url) {
   return FetchBackend::kUnsupported;
 }
 
+DownloadMode EffectiveMode(const PeeringConfig& config, std::optional<DownloadMode> job_mode) {
+  return job_mode ? *job_mode : config.mode;
+}
+
 bool PeerFirst(const PeeringConfig& config, const FileRecord& file) {
   bool peering = config.mode == DownloadMode::kLan || config.mode == DownloadMode::kGroup ||
                  config.mode == DownloadMode::kInternet;

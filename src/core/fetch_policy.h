@@ -51,10 +51,16 @@ struct PeeringConfig {
   std::chrono::seconds delay_foreground{2};
 };
 
+// The download mode a job's files start in: the job's own (an
+// administrator's override, JobRecord::download_mode), else ferryd's
+// `config.mode`. Pure.
+DownloadMode EffectiveMode(const PeeringConfig& config, std::optional<DownloadMode> job_mode);
+
 // Whether a file of an http(s) URL is fetched from peers first (the peer
-// backend, with its origin behind): a peering mode (LAN, Group, Internet), a
-// content id (trusted metadata; p2p.md §2) of at least min_file_size
-// bytes, no ranges. Pure.
+// backend, with its origin behind): a peering mode (LAN, Group, Internet) in
+// `config` (the caller passes the file's effective mode there), a content id
+// (trusted metadata; p2p.md §2) of at least min_file_size bytes, no ranges.
+// Pure.
 bool PeerFirst(const PeeringConfig& config, const FileRecord& file);
 
 // The cache-server settings (ferryd.json: cache_hosts,

@@ -87,6 +87,10 @@ struct JobRecord {
   // HttpAllowSecureToNonSecureRedirect; jobs keep the defaults).
   bool allow_https_to_http = false;
   uint32_t security_flags = 0;  // security_flag:: bits
+  // The job's download mode (do-download.md §4), set only by an
+  // administrator (Engine::SetDownloadMode); nullopt: ferryd's
+  // PeeringConfig::mode. Read at each file's start (EffectiveMode).
+  std::optional<DownloadMode> download_mode;
   JobState state = JobState::kSuspended;
   uint32_t error_count = 0;
   std::optional<ErrorRecord> error;  // set in ERROR and TRANSIENT_ERROR

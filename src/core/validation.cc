@@ -78,6 +78,14 @@ Status ValidateCostPolicy(uint32_t p) {
   return Status(code::kInvalidArg, fmt::format("unknown cost policy 0x{:08X}", p));
 }
 
+Status ValidateDownloadMode(std::optional<DownloadMode> mode) {
+  if (!mode || IsDownloadMode(static_cast<uint32_t>(*mode))) return Status::OK();
+  return Status(code::kInvalidArg,
+                fmt::format("unknown download mode {} (0 HTTP only, 1 LAN, 2 Group, 3 Internet, "
+                            "99 Simple, 100 Bypass)",
+                            static_cast<uint32_t>(*mode)));
+}
+
 static bool HasControl(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);

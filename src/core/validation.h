@@ -2,6 +2,7 @@
 // S_OK or the documented code with a message naming the problem.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -22,6 +23,8 @@ Status ValidateDescription(std::string_view text);     // 0..1024, UTF-8
 Status ValidateNotifyFlags(uint32_t flags);            // only known bits
 Status ValidatePriority(JobPriority priority);
 Status ValidateCostPolicy(uint32_t policy);
+// nullopt (none), or one of DownloadMode's six values.
+Status ValidateDownloadMode(std::optional<DownloadMode> mode);
 Status ValidateProxy(ProxyUsage usage, std::string_view list, std::string_view bypass);
 // "Name: value" lines separated by CRLF or LF; no control characters.
 Status ValidateCustomHeaders(std::string_view headers);

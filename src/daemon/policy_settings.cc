@@ -171,10 +171,10 @@ namespace {
 
 Status ParseDownloadMode(std::string_view key, const json& v, DownloadMode* out) {
   if (v.is_number_integer()) {
-    switch (v.get<int64_t>()) {
-      case 0: case 1: case 2: case 3: case 99: case 100:
-        *out = static_cast<DownloadMode>(v.get<int64_t>());
-        return Status::OK();
+    int64_t n = v.get<int64_t>();
+    if (n >= 0 && n <= UINT32_MAX && IsDownloadMode(static_cast<uint32_t>(n))) {
+      *out = static_cast<DownloadMode>(n);
+      return Status::OK();
     }
   }
   return Bad(key, "must be 0 (HTTP only), 1 (LAN), 2 (Group), 3 (Internet), 99 (Simple) or "

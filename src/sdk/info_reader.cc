@@ -192,6 +192,16 @@ Status DecodeFileStats(const Info& info, FileStats* stats) {
   return Status::OK();
 }
 
+void ReadJobDownloadMode(InfoReader& r, std::optional<DownloadMode>* mode) {
+  int32_t v = mode->has_value() ? static_cast<int32_t>(**mode) : -1;
+  r.Read("download_mode", &v);
+  if (!r.status().ok()) return;
+  if (v >= 0)
+    *mode = static_cast<DownloadMode>(v);
+  else
+    mode->reset();
+}
+
 Status DecodeJobSummary(const Info& info, JobSummary* summary) {
   InfoReader r(info, InfoReader::Missing::kKeepDefault);
   JobSummary s;
@@ -207,6 +217,8 @@ Status DecodeJobSummary(const Info& info, JobSummary* summary) {
   ReadJobTimes(r, &s.times);
   r.Read("error_count", &s.error_count).Read("notify_flags", &s.notify_flags);
   r.Read("maximum_rate", &s.max_rate);
+  ReadJobDownloadMode(r, &s.download_mode);
+  r.Enum("effective_download_mode", &s.effective_download_mode);
   // The error keys are there only while the job has an error.
   bool in_error = s.state == JobState::kError || s.state == JobState::kTransientError;
   if (in_error && r.Has("error_code")) {

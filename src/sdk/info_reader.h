@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -101,6 +102,8 @@ void ReadJobTimes(InfoReader& r, JobTimes* times);
 // "owner" and "owner_name"; without owner_name, the uid's user name here
 // (or the uid as text).
 void ReadJobOwner(InfoReader& r, uint32_t* uid, std::string* name);
+// "download_mode" (i, -1: none) as the job's own mode.
+void ReadJobDownloadMode(InfoReader& r, std::optional<DownloadMode>* mode);
 
 // A whole job dictionary; missing keys keep JobSummary's defaults (a missing
 // id stays nil: callers that need it check). E_UNEXPECTED for a value of the

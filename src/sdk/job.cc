@@ -411,6 +411,30 @@ Status Job::GetMaximumRate(uint64_t* bytes_per_second) {
   });
 }
 
+Status Job::SetDownloadMode(DownloadMode mode) {
+  return Guard([&] {
+    impl_->proxy->SetDownloadMode(static_cast<int32_t>(mode));
+    return Status::OK();
+  });
+}
+
+Status Job::ClearDownloadMode() {
+  return Guard([&] {
+    impl_->proxy->SetDownloadMode(-1);
+    return Status::OK();
+  });
+}
+
+Status Job::GetDownloadMode(std::optional<DownloadMode>* mode) {
+  return Guard([&] {
+    if (!mode) return Null("mode");
+    std::optional<DownloadMode> v;
+    Status s = ReadInfo(*impl_->proxy, [&](InfoReader& r) { sdk::ReadJobDownloadMode(r, &v); });
+    if (s.ok()) *mode = v;
+    return s;
+  });
+}
+
 Status Job::TakeOwnership() {
   return Guard([&] {
     impl_->proxy->TakeOwnership();

@@ -256,6 +256,8 @@ sdbus::Variant DownloadObject::GetProperty(const uint32_t& property) {
 void DownloadObject::SetProperty(const uint32_t& property, const sdbus::Variant& value) {
   Guarded("Download.SetProperty", [&] {
     Check();
+    if (property == static_cast<uint32_t>(DownloadProperty::kDownloadMode))
+      svc_.RequireConfigOwner(svc_.Who(getObject()), "DownloadMode");
     if (property == static_cast<uint32_t>(DownloadProperty::kSecurityFlags) &&
         svc_.options.system_mode && !svc_.IsAdmin(svc_.Who(getObject())))
       throw StatusError(

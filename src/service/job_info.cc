@@ -79,6 +79,8 @@ void VisitJobInfo(const core::JobSnapshot& snap, Put&& put) {
   put("custom_headers", r.custom_headers);
   put("cost_policy", r.cost_policy);
   put("maximum_rate", r.max_rate);
+  put("download_mode", r.download_mode ? static_cast<int32_t>(*r.download_mode) : int32_t{-1});
+  put("effective_download_mode", static_cast<uint32_t>(snap.download_mode));
   put("live", snap.live);
   if (r.error) {
     put("error_code", r.error->code);

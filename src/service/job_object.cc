@@ -48,7 +48,7 @@ void JobObject::EmitPropertiesChanged(const Audiences::Members& to) {
   static const std::vector<std::string> kNames = {
       "DisplayName", "Description", "State", "Priority", "Owner", "Progress", "Times",
       "NotifyFlags", "ErrorCount", "MinimumRetryDelay", "NoProgressTimeout", "CostPolicy",
-      "CustomHeaders", "MaximumRate"};
+      "CustomHeaders", "MaximumRate", "DownloadMode"};
   Unicast(getObject(), "org.freedesktop.DBus.Properties", "PropertiesChanged", to,
           std::string(kJobInterface), std::map<std::string, sdbus::Variant>{}, kNames);
 }
@@ -351,6 +351,19 @@ void JobObject::SetMaximumRate(const uint64_t& bytes_per_second) {
   Change("SetMaximumRate", [&] { return svc_.engine.SetMaximumRate(id_, bytes_per_second); });
 }
 
+void JobObject::SetDownloadMode(const int32_t& mode) {
+  Guarded("SetDownloadMode", [&] {
+    CallContext c;
+    Checked(&c);
+    svc_.RequireConfigOwner(c, "a job's download mode");
+    if (mode < -1)
+      Check(Status(code::kInvalidArg, fmt::format("unknown download mode {} (-1: none)", mode)));
+    std::optional<ferry::DownloadMode> m;
+    if (mode >= 0) m = static_cast<ferry::DownloadMode>(mode);
+    Check(svc_.engine.SetDownloadMode(id_, m));
+  });
+}
+
 void JobObject::TakeOwnership() {
   Guarded("TakeOwnership", [&] {
     CallContext c = svc_.Who(getObject());
@@ -446,6 +459,10 @@ uint32_t JobObject::MinimumRetryDelay() { return Peek().min_retry_delay_s; }
 uint32_t JobObject::NoProgressTimeout() { return Peek().no_progress_timeout_s; }
 uint32_t JobObject::CostPolicy() { return Peek().cost_policy; }
 uint64_t JobObject::MaximumRate() { return Peek().max_rate; }
+int32_t JobObject::DownloadMode() {
+  core::JobRecord r = Peek();
+  return r.download_mode ? static_cast<int32_t>(*r.download_mode) : -1;
+}
 std::string JobObject::CustomHeaders() { return Peek().custom_headers; }
 
 }  // namespace ferry::service

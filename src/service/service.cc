@@ -1,6 +1,7 @@
 #include "service/service.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -72,6 +73,15 @@ core::JobSnapshot Service::Impl::Authorized(const Guid& id, const CallContext& c
     throw StatusError(
         Status(code::kAccessDenied, fmt::format("job {} belongs to another user", id.ToString())));
   return std::move(snap).value();
+}
+
+void Service::Impl::RequireConfigOwner(const CallContext& c, std::string_view what) {
+  bool owner = options.system_mode ? IsAdmin(c) : (c.uid == ::getuid() || IsAdmin(c));
+  if (!owner)
+    throw StatusError(
+        Status(code::kAccessDenied,
+               fmt::format("{}: only {} may change it", what,
+                           options.system_mode ? "an administrator" : "the user ferryd runs as")));
 }
 
 void Service::Impl::EnsureObject(const Guid& id) {

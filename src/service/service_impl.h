@@ -42,6 +42,11 @@ struct Service::Impl {
   CallContext Who(const sdbus::IObject& object);
   bool IsAdmin(const CallContext& c) { return authority->IsAdmin(c.sender, c.uid); }
   core::Caller EngineCaller(const CallContext& c) { return core::Caller{c.uid, IsAdmin(c)}; }
+  // What only whoever owns ferryd's configuration may change (a job's or a
+  // download's download mode): in system mode an administrator; in user
+  // mode ferryd's own user, whom the session bus and Authorized already
+  // leave as the only caller. Throws StatusError(E_ACCESSDENIED) naming `what`.
+  void RequireConfigOwner(const CallContext& c, std::string_view what);
   // The job, if the caller is its owner or an administrator; throws
   // StatusError (DO_E_JOB_NOT_FOUND, E_ACCESSDENIED).
   core::JobSnapshot Authorized(const Guid& id, const CallContext& c);
@@ -171,6 +176,7 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   void SetCustomHeaders(const std::string& headers) override;
   void SetCostPolicy(const uint32_t& policy) override;
   void SetMaximumRate(const uint64_t& bytes_per_second) override;
+  void SetDownloadMode(const int32_t& mode) override;
   void TakeOwnership() override;
   void SetFileRemoteName(const uint32_t& file, const std::string& remote_url) override;
   void SetFileIntegrity(const uint32_t& file, const std::string& sha256) override;
@@ -197,6 +203,7 @@ class JobObject final : public sdbus::AdaptorInterfaces<org::ferry::Ferry1::Job_
   uint32_t NoProgressTimeout() override;
   uint32_t CostPolicy() override;
   uint64_t MaximumRate() override;
+  int32_t DownloadMode() override;
   std::string CustomHeaders() override;
 
   // The authorized caller's snapshot of this job (methods only).

@@ -14,7 +14,7 @@ const char kJobColumns[] =
     "cost_policy, proxy_usage, proxy_list, proxy_bypass, custom_headers, state, error_count, "
     "error_code, error_context, error_file_index, error_message, error_protocol, creation_ns, "
     "modification_ns, transfer_completion_ns, retry_at_ns, last_progress_ns, max_rate, "
-    "allow_https_to_http, security_flags";
+    "allow_https_to_http, security_flags, download_mode";
 
 const char kFileColumns[] =
     "job_id, idx, remote_url, local_name, file_id, ranges, expected_size, sha256, bytes_total, "
@@ -207,6 +207,10 @@ void BindJob(sqlite::Statement& s, const core::JobRecord& j) {
   b.U(j.max_rate);
   b.I(j.allow_https_to_http);
   b.U(j.security_flags);
+  if (j.download_mode)
+    b.U(static_cast<uint32_t>(*j.download_mode));
+  else
+    b.Null();
 }
 
 Status ReadJob(const sqlite::Statement& s, core::JobRecord* j) {
@@ -250,6 +254,14 @@ Status ReadJob(const sqlite::Statement& s, core::JobRecord* j) {
   j->max_rate = r.U();
   j->allow_https_to_http = r.Bool();
   j->security_flags = r.U32("security_flags");
+  j->download_mode.reset();
+  if (r.NextIsNull()) {
+    r.Skip();
+  } else {
+    uint32_t mode = r.U32("download_mode");
+    if (!IsDownloadMode(mode)) r.Fail("download_mode");
+    j->download_mode = static_cast<DownloadMode>(mode);
+  }
   j->files.clear();
   return r.Done("jobs");
 }

@@ -185,10 +185,17 @@ CREATE TABLE IF NOT EXISTS seed_cache (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 8: a job's own download mode (do-download.md §4; set by an
+// administrator, docs/peering.md "Per-job download mode"); NULL: none, the
+// mode is ferryd's. Rows of version 7 have none.
+constexpr char kV8DownloadMode[] = R"sql(
+ALTER TABLE jobs ADD COLUMN download_mode INTEGER DEFAULT NULL;
+)sql";
+
 // migrations[i] takes version i to i+1.
 constexpr const char* kMigrations[] = {kV1,           kV2Statistics, kV3Downloads,
                                        kV4TransferSecurity, kV5ResumeData, kV6ContentId,
-                                       kV7SeedCache};
+                                       kV7SeedCache,        kV8DownloadMode};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 }  // namespace

@@ -12,7 +12,7 @@
 
 namespace ferry::store {
 
-inline constexpr int64_t kSchemaVersion = 7;
+inline constexpr int64_t kSchemaVersion = 8;
 
 // Brings `db` from `from_version` to kSchemaVersion. Call inside a write
 // transaction; 0 <= from_version <= kSchemaVersion.

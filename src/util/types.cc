@@ -92,6 +92,22 @@ std::string_view FileStatsStatusName(FileStatsStatus s) {
   return "unknown";
 }
 
+std::string_view DownloadModeName(DownloadMode m) {
+  switch (m) {
+    case DownloadMode::kHttpOnly: return "http-only";
+    case DownloadMode::kLan: return "lan";
+    case DownloadMode::kGroup: return "group";
+    case DownloadMode::kInternet: return "internet";
+    case DownloadMode::kSimple: return "simple";
+    case DownloadMode::kBypass: return "bypass";
+  }
+  return "unknown";
+}
+
+bool IsDownloadMode(uint32_t v) {
+  return DownloadModeName(static_cast<DownloadMode>(v)) != "unknown";
+}
+
 std::string_view JobStateName(JobState s) {
   switch (s) {
     case JobState::kQueued: return "QUEUED";

@@ -242,10 +242,12 @@ TEST_F(ListJobsTest, CliListPrintsTheObjectsOfInfo) {
   for (const char* key : {"id", "display_name", "description", "state", "state_code", "priority",
                           "owner", "bytes_total", "bytes_transferred", "files_total",
                           "files_transferred", "error_count", "notify_flags", "rate_limit",
-                          "creation_time_ns", "modification_time_ns", "transfer_completion_time_ns",
-                          "error"})
+                          "download_mode", "effective_download_mode", "creation_time_ns",
+                          "modification_time_ns", "transfer_completion_time_ns", "error"})
     EXPECT_TRUE(broken.contains(key)) << key;
-  EXPECT_EQ(broken.size(), 18u) << broken.dump(2);
+  EXPECT_EQ(broken.size(), 20u) << broken.dump(2);
+  EXPECT_TRUE(broken["download_mode"].is_null()) << "no mode of its own";
+  EXPECT_EQ(broken["effective_download_mode"], "lan") << "ferryd's (the default, LAN)";
   ASSERT_TRUE(broken["error"].is_object()) << broken.dump(2);
   EXPECT_EQ(broken["error"]["file"], missing_dest_);
   EXPECT_EQ(broken["error"]["code"], "0x80070002");

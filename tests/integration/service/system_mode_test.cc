@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,6 +77,28 @@ FERRY_CHILD_FUNCTION(SystemModeCacheCalls) {
   Status clear = m->ClearCache();
   return "list " + std::to_string(list.code()) + " " + std::to_string(entries.size()) + " clear " +
          std::to_string(clear.code());
+}
+
+// args: address, job id. The job's download mode as its owner tries it:
+// "set <code> clear <code> get <mode|none> download <code>" (the last: a
+// download of its own, DownloadProperty::kDownloadMode).
+FERRY_CHILD_FUNCTION(SystemModeDownloadModeCalls) {
+  std::unique_ptr<Manager> m;
+  std::unique_ptr<Job> j;
+  if (std::string e = GetJobAt(args.at(0), args.at(1), &m, &j); !e.empty()) return e;
+  Status set = j->SetDownloadMode(DownloadMode::kHttpOnly);
+  Status clear = j->ClearDownloadMode();
+  std::optional<DownloadMode> mode;
+  Status get = j->GetDownloadMode(&mode);
+  if (!get.ok()) return "get " + get.ToString();
+  std::unique_ptr<Download> d;
+  Status st = m->CreateDownload(&d);
+  if (!st.ok()) return "create " + st.ToString();
+  Status dl = d->SetProperty(DownloadProperty::kDownloadMode, uint32_t{0});
+  d->Abort();
+  return "set " + std::to_string(set.code()) + " clear " + std::to_string(clear.code()) + " get " +
+         (mode ? std::to_string(static_cast<uint32_t>(*mode)) : "none") + " download " +
+         std::to_string(dl.code());
 }
 
 // args: address, job id. Completes the job: "complete <status>".
@@ -392,6 +415,51 @@ TEST_F(SystemModeTest, OnlyAnAdministratorClearsTheSeedingCache) {
   auto root = ConnectTo(address, &s);
   ASSERT_TRUE(root) << s.ToString();
   EXPECT_TRUE(root->ClearCache().ok());
+}
+
+// Only an administrator sets a job's download mode, also on another user's
+// job; the owner may read it but neither set nor clear it (SDK, CLI, raw
+// call), nor set a download's DownloadMode.
+TEST_F(SystemModeTest, OnlyAnAdministratorSetsADownloadMode) {
+  const std::string address = env_.address();
+  Guid id;
+  ASSERT_NO_FATAL_FAILURE(RunAsAForJob("SystemModeCreate", {address}, &id));
+  const std::string denied = std::to_string(code::kAccessDenied);
+  std::string out;
+  Status s = RunAs(a_, "SystemModeDownloadModeCalls", {address, id.ToString()}, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out, "set " + denied + " clear " + denied + " get none download " + denied);
+
+  auto root = ConnectTo(address, &s);
+  ASSERT_TRUE(root) << s.ToString();
+  std::unique_ptr<Job> job;
+  ASSERT_TRUE(root->GetJob(id, &job).ok());
+  ASSERT_TRUE(job->SetDownloadMode(DownloadMode::kInternet).ok()) << "an administrator enables it";
+  s = RunAs(a_, "SystemModeDownloadModeCalls", {address, id.ToString()}, &out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(out, "set " + denied + " clear " + denied + " get 3 download " + denied);
+
+  test::RunOptions ro;
+  ro.as = a_;
+  ro.timeout = std::chrono::seconds(60);
+  if (CliAvailable()) {
+    auto r = RunCli(address, {"set", id.ToString(), "download-mode", "http-only"}, ro);
+    EXPECT_EQ(r.exit_code, 1) << r.Describe();
+    EXPECT_NE(r.err.find("0x80070005"), std::string::npos) << r.Describe();
+  }
+  auto r = test::RunCommand(
+      {"busctl", "--address=" + address, "call", "--", "org.ferry.Ferry1",
+       "/org/ferry/Ferry1/job/" + id.ToHex(), "org.ferry.Ferry1.Job", "SetDownloadMode", "i", "-1"},
+      ro);
+  EXPECT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.err.find("0x80070005:"), std::string::npos) << r.Describe();
+  std::optional<DownloadMode> mode;
+  ASSERT_TRUE(job->GetDownloadMode(&mode).ok());
+  EXPECT_EQ(mode, DownloadMode::kInternet) << "the refusals changed it";
+  ASSERT_TRUE(job->ClearDownloadMode().ok());
+  ASSERT_TRUE(job->GetDownloadMode(&mode).ok());
+  EXPECT_EQ(mode, std::nullopt);
+  EXPECT_TRUE(job->Cancel().ok());
 }
 
 // System mode refuses file:// (ferryd would read with its own rights) and

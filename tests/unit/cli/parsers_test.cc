@@ -81,5 +81,28 @@ TEST(ParseUint32Test, DecimalOrHexWhenAllowed) {
   EXPECT_EQ(v, 5u);
 }
 
+TEST(ParseDownloadModeTest, NamesNumbersAndDefault) {
+  std::optional<DownloadMode> m;
+  const std::pair<const char*, DownloadMode> kGood[] = {
+      {"http-only", DownloadMode::kHttpOnly}, {"lan", DownloadMode::kLan},
+      {"group", DownloadMode::kGroup},        {"internet", DownloadMode::kInternet},
+      {"simple", DownloadMode::kSimple},      {"bypass", DownloadMode::kBypass},
+      {"0", DownloadMode::kHttpOnly},         {"1", DownloadMode::kLan},
+      {"2", DownloadMode::kGroup},            {"3", DownloadMode::kInternet},
+      {"99", DownloadMode::kSimple},          {"100", DownloadMode::kBypass}};
+  for (const auto& [text, mode] : kGood) {
+    m.reset();
+    EXPECT_TRUE(ParseDownloadMode(text, &m)) << text;
+    EXPECT_EQ(m, mode) << text;
+  }
+  EXPECT_TRUE(ParseDownloadMode("default", &m));
+  EXPECT_EQ(m, std::nullopt);
+  m = DownloadMode::kGroup;
+  for (const char* bad : {"", "4", "98", "101", "-1", "0x1", "LAN", "http", "http_only", " lan",
+                          "lan ", "4294967296"})
+    EXPECT_FALSE(ParseDownloadMode(bad, &m)) << bad;
+  EXPECT_EQ(m, DownloadMode::kGroup) << "a refused text leaves *out alone";
+}
+
 }  // namespace
 }  // namespace ferry::cli

@@ -196,6 +196,18 @@ TEST(FetchPolicyTest, OnlyFilesWithAContentIdOfPeerableSizeArePeeredFirst) {
   EXPECT_TRUE(PeerFirst(c, file(1)));
 }
 
+// core::EffectiveMode: a job's own mode wins over ferryd's, any of the six.
+TEST(FetchPolicyTest, TheEffectiveModeIsTheJobsElseFerryds) {
+  PeeringConfig c;
+  EXPECT_EQ(EffectiveMode(c, std::nullopt), DownloadMode::kLan);
+  c.mode = DownloadMode::kGroup;
+  EXPECT_EQ(EffectiveMode(c, std::nullopt), DownloadMode::kGroup);
+  EXPECT_EQ(EffectiveMode(c, DownloadMode::kHttpOnly), DownloadMode::kHttpOnly);
+  EXPECT_EQ(EffectiveMode(c, DownloadMode::kInternet), DownloadMode::kInternet);
+  c.mode = DownloadMode::kHttpOnly;
+  EXPECT_EQ(EffectiveMode(c, DownloadMode::kLan), DownloadMode::kLan);
+}
+
 TEST(FetchPolicyTest, TheDerivedTorrentsPieceLengthFollowsTheSize) {
   EXPECT_EQ(ContentPieceLength(1), 64u << 10);
   EXPECT_EQ(ContentPieceLength(64ull << 20), 64u << 10);

@@ -89,6 +89,7 @@ JobRecord FullJob(uint8_t seed) {
   j.max_rate = 987'654'321'000ull;
   j.allow_https_to_http = true;
   j.security_flags = 0x1100;
+  j.download_mode = DownloadMode::kGroup;
   j.state = JobState::kTransientError;
   j.error_count = 7;
   j.error = core::ErrorRecord{code::HttpError(503), ErrorContext::kRemoteFile, 1, "busy", "https"};
@@ -161,6 +162,7 @@ void ExpectJobEq(const JobRecord& a, const JobRecord& b) {
   EXPECT_EQ(a.max_rate, b.max_rate);
   EXPECT_EQ(a.allow_https_to_http, b.allow_https_to_http);
   EXPECT_EQ(a.security_flags, b.security_flags);
+  EXPECT_EQ(a.download_mode, b.download_mode);
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.error_count, b.error_count);
   ASSERT_EQ(a.error.has_value(), b.error.has_value());
@@ -495,6 +497,48 @@ TEST_F(JobStoreTest, OpensVersion5StoreAndUpgradesItInPlace) {
   auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadOnly);
   ASSERT_TRUE(db.ok());
   EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), kSchemaVersion);
+}
+
+// A store of schema version 7 (before per-job download modes) opens, is
+// upgraded in place, keeps its rows, and its jobs have no mode of their own;
+// HTTP only (0) is kept as a mode, distinct from none.
+TEST_F(JobStoreTest, OpensVersion7StoreAndUpgradesItInPlace) {
+  WriteOldStore(path_, 7, "UPDATE files SET content_id = 'cid';");
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  std::vector<JobRecord> jobs;
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].display_name, "old job");
+  EXPECT_EQ(jobs[0].download_mode, std::nullopt);
+  ASSERT_EQ(jobs[0].files.size(), 1u);
+  EXPECT_EQ(jobs[0].files[0].content_id, "cid");
+
+  JobRecord changed = jobs[0];
+  changed.download_mode = DownloadMode::kHttpOnly;
+  ASSERT_TRUE(Put(*s, {&changed}).ok());
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].download_mode, DownloadMode::kHttpOnly);
+  changed.download_mode.reset();
+  ASSERT_TRUE(Put(*s, {&changed}).ok());
+  ASSERT_TRUE(s->LoadAll(&jobs).ok());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].download_mode, std::nullopt);
+  auto db = sqlite::Database::Open(path_, sqlite::open_flags::kReadOnly);
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*(*db)->QueryInt64("PRAGMA user_version"), kSchemaVersion);
+}
+
+// A stored download mode that is not one of the six is a corrupt row.
+TEST_F(JobStoreTest, AnUnknownDownloadModeIsACorruptRow) {
+  WriteOldStore(path_, kSchemaVersion, "UPDATE jobs SET download_mode = 4;");
+  auto s = OpenStore();
+  ASSERT_TRUE(s);
+  std::vector<JobRecord> jobs;
+  Status st = s->LoadAll(&jobs);
+  EXPECT_EQ(st.code(), kCodeDatabaseCorrupt) << st.ToString();
+  EXPECT_NE(st.message().find("download_mode"), std::string::npos) << st.message();
 }
 
 TEST_F(JobStoreTest, NewerSchemaIsRefusedAndUntouched) {

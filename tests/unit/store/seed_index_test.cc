@@ -42,7 +42,7 @@ TEST(SeedIndexTest, AVersion5StoreIsUpgradedAndEntriesRoundTrip) {
   }
   auto js = store::SqliteJobStore::Open(path);
   ASSERT_TRUE(js.ok()) << js.status().ToString();
-  EXPECT_EQ(*(*js)->database().QueryInt64("PRAGMA user_version"), 7);
+  EXPECT_EQ(*(*js)->database().QueryInt64("PRAGMA user_version"), store::kSchemaVersion);
   auto index = store::SqliteSeedIndex::Open((*js)->database());
   ASSERT_TRUE(index.ok()) << index.status().ToString();
   std::vector<core::SeedRecord> seeds;
