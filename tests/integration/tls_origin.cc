@@ -58,7 +58,11 @@ Status TlsOrigin::Start(const std::string& docroot, std::string extra) {
     o.extra_server_config = config + "    " + more;
     last = nginx_.Start(docroot, o);
     if (last.ok()) return last;
-    if (last.message().find("Address already in use") == std::string::npos) return last;
+    // A port taken meanwhile, or two of the three picks the same port
+    // (each probe frees its port before the next): pick again.
+    if (last.message().find("Address already in use") == std::string::npos &&
+        last.message().find("duplicate listen") == std::string::npos)
+      return last;
   }
   return last;
 }
