@@ -192,6 +192,17 @@ Status SwarmFixture::StartFerryds(const SwarmOptions& options) {
   return Status::OK();
 }
 
+std::string SwarmFixture::FerrydLogTails(size_t bytes) const {
+  std::string out;
+  for (const SwarmHost& h : hosts_) {
+    if (!h.env) continue;
+    std::string log = h.env->ferryd().Log();
+    if (log.size() > bytes) log = log.substr(log.size() - bytes);
+    out += "ferryd on " + h.netns + ", log tail:\n" + log + "\n";
+  }
+  return out;
+}
+
 void SwarmFixture::Stop() {
   for (SwarmHost& h : hosts_) h.env.reset();  // ferryd (SIGKILL), then its bus
   origin_.Stop();

@@ -116,6 +116,9 @@ class SwarmFixture {
 
   const std::string& prefix() const { return prefix_; }
   int host_count() const { return static_cast<int>(hosts_.size()); }
+  // For a failed test's message: the last `bytes` of each host's ferryd log,
+  // under "ferryd on <netns>, log tail:" (hosts without a ferryd left out).
+  std::string FerrydLogTails(size_t bytes = 4000) const;
   SwarmHost& host(int i) { return hosts_.at(i); }
 
   // The origin: its namespace, address, "http://<address>/<path>".

@@ -74,12 +74,7 @@ class ContentPeeringTest : public ::testing::Test {
   }
   void TearDown() override {
     if (!HasFailure()) return;
-    for (int i = 0; i < swarm_.host_count(); ++i) {
-      ServiceEnv* env = swarm_.host(i).env.get();
-      std::string log = env ? env->ferryd().Log() : "";
-      if (log.size() > 4000) log = log.substr(log.size() - 4000);
-      ADD_FAILURE() << "ferryd on host " << i << ", log tail:\n" << log;
-    }
+    ADD_FAILURE() << swarm_.FerrydLogTails();
   }
 
   std::string Out(int i) const { return out_.Path("h" + std::to_string(i) + ".bin"); }

@@ -51,12 +51,7 @@ class GroupPeeringTest : public ::testing::Test {
   }
   void TearDown() override {
     if (!HasFailure()) return;
-    for (int i = 0; i < swarm_.host_count(); ++i) {
-      ServiceEnv* env = swarm_.host(i).env.get();
-      std::string log = env ? env->ferryd().Log() : "";
-      if (log.size() > 3000) log = log.substr(log.size() - 3000);
-      ADD_FAILURE() << "ferryd on host " << i << ", log tail:\n" << log;
-    }
+    ADD_FAILURE() << swarm_.FerrydLogTails();
     ADD_FAILURE() << "tracker:\n" << tracker_.Log();
   }
 

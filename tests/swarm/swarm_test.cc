@@ -40,13 +40,7 @@ class SwarmTest : public ::testing::Test {
   }
   void TearDown() override {
     if (!HasFailure()) return;
-    for (int i = 0; i < swarm_.host_count(); ++i) {
-      ServiceEnv* env = swarm_.host(i).env.get();
-      if (!env) continue;
-      std::string log = env->ferryd().Log();
-      if (log.size() > 4000) log = log.substr(log.size() - 4000);
-      ADD_FAILURE() << "ferryd on " << swarm_.host(i).netns << ", log tail:\n" << log;
-    }
+    ADD_FAILURE() << swarm_.FerrydLogTails();
     ADD_FAILURE() << "origin error log:\n" << swarm_.origin().ErrorLog();
   }
 
