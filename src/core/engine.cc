@@ -19,6 +19,10 @@
 #include "util/url.h"
 
 namespace ferry::core {
+namespace {
+// How long Shutdown waits for stopped torrents' resume data.
+constexpr std::chrono::milliseconds kShutdownDrain{2000};
+}  // namespace
 
 Engine::Impl::Impl(const EngineDeps& d, const EngineConfig& c)
     : deps(d),
@@ -318,6 +322,8 @@ Status Engine::Shutdown() {
     }
     m.attempt_graveyard.push_back(std::move(j->attempt));
   }
+  // Torrents stopped just now still owe their resume data (PeerBackend).
+  if (m.deps.peers) m.deps.peers->Drain(kShutdownDrain);
   m.hasher.Drain();
   Status f = m.Flush();
   m.shut_down = true;

@@ -1,7 +1,6 @@
 // Engine: state-changing calls (Resume, Suspend, Cancel, Complete), failure
 // and retry handling, expiry, and what a Fetch reports back.
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -75,7 +74,8 @@ void CloseAll(std::map<uint32_t, int>& fds) {
 }
 }  // namespace
 
-void Engine::Complete(const Guid& id, std::map<uint32_t, int> fd_map, std::function<void(Status)> done) {
+void Engine::Complete(const Guid& id, std::map<uint32_t, int> fd_map,
+                      std::function<void(Status)> done) {
   Impl& m = *impl_;
   RuntimeJob* j;
   auto fds = std::make_shared<std::map<uint32_t, int>>(std::move(fd_map));
@@ -88,8 +88,8 @@ void Engine::Complete(const Guid& id, std::map<uint32_t, int> fd_map, std::funct
     for (const auto& f : j->rec.files)
       if (f.transferred && !f.delivered && !fds->count(f.index)) {
         CloseAll(*fds);
-        done(Status(code::kInvalidArg,
-                    fmt::format("no file descriptor for finished file {} ({})", f.index, f.local_name)));
+        done(Status(code::kInvalidArg, fmt::format("no file descriptor for finished file {} ({})",
+                                                   f.index, f.local_name)));
         return;
       }
   }
@@ -197,7 +197,8 @@ Status Engine::Impl::CancelJob(RuntimeJob& j, JobState final_state, int32_t reas
                                std::string_view why) {
   StopAttempt(j);
   Status rm = deps.payload->RemoveJob(j.rec.id);
-  if (!rm.ok()) log::Warn("job {}: could not delete staging: {}", j.rec.id.ToString(), rm.ToString());
+  if (!rm.ok())
+    log::Warn("job {}: could not delete staging: {}", j.rec.id.ToString(), rm.ToString());
   Move(j, final_state, why);
   Finalize(j, final_state, reason);
   if (!rm.ok()) return Status(code::kUnableToDeleteFiles, rm.message());
@@ -218,8 +219,8 @@ void Engine::Impl::Finalize(RuntimeJob& j, JobState final_state, int32_t reason)
     finals_order.pop_front();
   }
   removed_pending.push_back(id);
-  history_pending.push_back(HistoryRecord{id, j.rec.owner_uid, j.rec.display_name, final_state,
-                                          reason, Now()});
+  history_pending.push_back(
+      HistoryRecord{id, j.rec.owner_uid, j.rec.display_name, final_state, reason, Now()});
   events.Forget(id);
   for (const auto& f : j.rec.files)
     if (!f.delivered) DropLiveName(f.local_name);
@@ -307,7 +308,8 @@ void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file) {
   Flush();  // the store must not keep claiming bytes of the old version
 }
 
-void Engine::Impl::OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes) {
+void Engine::Impl::OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation,
+                                  uint64_t bytes) {
   RuntimeJob* j = Find(id);
   if (!j || file >= j->files_rt.size() || j->files_rt[file].generation != generation) return;
   uint64_t live = j->rec.files[file].bytes_transferred;
@@ -316,6 +318,25 @@ void Engine::Impl::OnCheckpointed(const Guid& id, uint32_t file, uint64_t genera
   j->files_rt[file].durable = b;
   MarkFileDirty(*j, file);
   PostFlush();
+}
+
+FetchHost::ResumeStored Engine::Impl::OnResumeSaved(const Guid& id, uint32_t file,
+                                                    uint64_t generation, std::string data,
+                                                    uint64_t bytes) {
+  RuntimeJob* j = Find(id);
+  if (!j || file >= j->files_rt.size()) return FetchHost::ResumeStored::kGone;
+  FileRecord& f = j->rec.files[file];
+  // A fetch of the file started since waits for this data (PeerBackend::
+  // AfterParked): it is not stale for being newer than the record.
+  if (j->files_rt[file].generation != generation || f.transferred)
+    return FetchHost::ResumeStored::kStale;
+  if (f.resume_data != data) {
+    f.resume_data = std::move(data);
+    MarkFileDirty(*j, file);
+    PostFlush();
+  }
+  OnCheckpointed(id, file, generation, bytes);
+  return FetchHost::ResumeStored::kStored;
 }
 
 void Engine::Impl::OnFileDone(RuntimeJob& j, uint32_t file) {

@@ -82,6 +82,15 @@ std::function<void(uint64_t)> EngineFetchHost::DurableRecorder() {
   });
 }
 
+std::function<FetchHost::ResumeStored(std::string, uint64_t)> EngineFetchHost::ResumeRecorder() {
+  // Keyed by id and generation, as DurableRecorder.
+  return [e = &e_, alive = e_.lifetime.token(), id = job_id_, file = file_,
+          generation = job_.files_rt[file_].generation](std::string data, uint64_t bytes) {
+    if (!alive.Alive()) return ResumeStored::kGone;
+    return e->OnResumeSaved(id, file, generation, std::move(data), bytes);
+  };
+}
+
 std::unique_ptr<Fetch> Engine::Impl::MakeFetch(RuntimeJob& j, uint32_t file) {
   const std::string& url = j.rec.files[file].remote_url;
   auto host = std::make_unique<EngineFetchHost>(*this, j, file);

@@ -47,6 +47,7 @@ class EngineFetchHost final : public FetchHost {
   void PauseForBandwidth() override { e_.PauseForBandwidth(fetch_); }
   void OnProgress() override { e_.OnProgress(job_); }
   std::function<void(uint64_t)> DurableRecorder() override;
+  std::function<ResumeStored(std::string, uint64_t)> ResumeRecorder() override;
   void OnRestart() override { e_.OnFileRestart(job_, file_); }
   void RetireStream(std::unique_ptr<ByteStream> stream) override {
     e_.RetireStream(std::move(stream));

@@ -247,6 +247,9 @@ struct Engine::Impl {
   void OnProgress(RuntimeJob& j);
   void OnFileRestart(RuntimeJob& j, uint32_t file);
   void OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes);
+  // FetchHost::ResumeRecorder's data, after its fetch stopped.
+  FetchHost::ResumeStored OnResumeSaved(const Guid& id, uint32_t file, uint64_t generation,
+                                        std::string data, uint64_t bytes);
   void OnFileDone(RuntimeJob& j, uint32_t file);
   // --- engine_expand.cc ---
   void OnFileExpanded(RuntimeJob& j, uint32_t file, std::vector<FilePart> parts);

@@ -106,6 +106,16 @@ class FetchHost {
   // (a later restart makes it a no-op). The callable may run after the
   // fetch is gone; it does nothing once the engine is.
   virtual std::function<void(uint64_t bytes)> DurableRecorder() = 0;
+  // Whether a stored resume state still belongs to the file: kStored, or
+  // kStale (the file restarted, finished or is running again: the data was
+  // dropped), or kGone (the job or the engine is gone: its staging too).
+  enum class ResumeStored { kStored, kStale, kGone };
+  // For resume state that arrives after the fetch stopped (PeerFetch saves
+  // libtorrent's at Stop): stores `data` as SetResumeData does and records
+  // `bytes` durable, for the file as it is now, committed with the next
+  // group commit. Callable after the fetch is gone; the data must describe
+  // staging already synced.
+  virtual std::function<ResumeStored(std::string data, uint64_t bytes)> ResumeRecorder() = 0;
   virtual void OnRestart() = 0;  // the file restarted from 0 (staging truncated)
   // Stops the ByteStream on a later loop turn (never inside its callback).
   virtual void RetireStream(std::unique_ptr<ByteStream> stream) = 0;
@@ -165,6 +175,11 @@ class FetchMaker {
   // maker has peers at all (with zeros when nothing was sent, so that the
   // engine sees a new month start). Set once by the engine at start.
   virtual void SetSentCounter(std::function<void(const PeerBytes&)> /*counter*/) {}
+  // At shutdown, after every fetch stopped and before the last commit:
+  // blocks at most `budget` for what stopped fetches still owe the engine
+  // (their resume state, through ResumeRecorder). Engine thread; the loop
+  // does not run meanwhile.
+  virtual void Drain(std::chrono::milliseconds /*budget*/) {}
 };
 
 }  // namespace ferry::core

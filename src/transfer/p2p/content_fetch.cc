@@ -69,6 +69,9 @@ class ContentFetch::Relay final : public core::FetchHost {
   void PauseForBandwidth() override { h_.PauseForBandwidth(); }
   void OnProgress() override { h_.OnProgress(); }
   std::function<void(uint64_t)> DurableRecorder() override { return h_.DurableRecorder(); }
+  std::function<ResumeStored(std::string, uint64_t)> ResumeRecorder() override {
+    return h_.ResumeRecorder();
+  }
   void OnRestart() override { h_.OnRestart(); }
   void RetireStream(std::unique_ptr<core::ByteStream> stream) override {
     h_.RetireStream(std::move(stream));

@@ -31,7 +31,11 @@ torrent::TorrentId IdOf(const torrent::Event& event) {
 
 PeerBackend::PeerBackend(sys::EventLoop& loop, sys::Clock& clock, core::ByteSource* http,
                          PeerSettings settings)
-    : loop_(loop), clock_(clock), http_(http), settings_(std::move(settings)) {}
+    : loop_(loop),
+      clock_(clock),
+      http_(http),
+      settings_(std::move(settings)),
+      parking_(loop, clock) {}
 
 PeerBackend::~PeerBackend() {
   if (tick_ != 0) clock_.Cancel(tick_);
@@ -141,9 +145,12 @@ void PeerBackend::OnEvent(const torrent::Event& event) {
     log::Warn("peer-to-peer: libtorrent dropped alerts; peer statistics may be short");
     return;
   }
-  auto it = fetches_.find(IdOf(event));
+  const torrent::TorrentId id = IdOf(event);
+  auto it = fetches_.find(id);
   if (it != fetches_.end())
     it->second->OnEvent(event);
+  else if (parking_.Owns(id))
+    parking_.OnEvent(event, id);
   else if (cache_ != nullptr && cache_->Owns(IdOf(event)))
     cache_->OnEvent(event);
 }

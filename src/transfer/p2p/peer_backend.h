@@ -24,6 +24,7 @@
 #include "sys/event_loop.h"
 #include "sys/lifetime.h"
 #include "transfer/p2p/cache_bounds.h"
+#include "transfer/p2p/torrent_parking.h"
 #include "util/result.h"
 
 namespace ferry::torrent {
@@ -70,6 +71,8 @@ class PeerBackend final : public core::FetchMaker {
   // The session's Sent() totals go to `counter` as differences, every
   // kSentTick while a session exists (zeros included).
   void SetSentCounter(std::function<void(const core::PeerBytes&)> counter) override;
+  // The parked torrents' resume data (TorrentParking::Drain).
+  void Drain(std::chrono::milliseconds budget) override { parking_.Drain(budget); }
 
   // --- for PeerFetch ---
   // The session, created (and the module loaded) at the first call. Its
@@ -85,6 +88,8 @@ class PeerBackend final : public core::FetchMaker {
   // Events of torrent `id` go to `fetch` until Unwatch.
   void Watch(torrent::TorrentId id, PeerFetch* fetch);
   void Unwatch(torrent::TorrentId id);
+  // Stopped fetches' torrents until their resume data is stored.
+  TorrentParking& parking() { return parking_; }
 
  private:
   void ApplyUploadLimits();
@@ -102,6 +107,7 @@ class PeerBackend final : public core::FetchMaker {
   std::unique_ptr<torrent::LoopBinding> binding_;
   std::optional<Status> session_error_;
   std::map<torrent::TorrentId, PeerFetch*> fetches_;
+  TorrentParking parking_;
   SeedCache* cache_ = nullptr;
   bool upload_allowed_ = true;
   bool internet_upload_allowed_ = true;

@@ -113,8 +113,10 @@ bool PeerFetch::Begin(core::ErrorRecord* err) {
   durable_ = f.bytes_transferred;
   last_checkpoint_ = host_->Now();
   phase_ = Phase::kGettingTorrent;
-  // Failures are reported from a later loop turn, never from Begin.
-  sys::PostIfAlive(host_->Loop(), lifetime_, [this] {
+  // Failures are reported from a later loop turn, never from Begin; after
+  // this file's torrent of an earlier start left the session with its
+  // resume data (TorrentParking).
+  backend_.parking().AfterParked(job_id_, file_, lifetime_.Guard([this] {
     if (phase_ != Phase::kGettingTorrent) return;
     const std::string& resume = host_->File().resume_data;
     if (!resume.empty() && !content_) {
@@ -124,7 +126,7 @@ bool PeerFetch::Begin(core::ErrorRecord* err) {
       return;
     }
     GetSource();
-  });
+  }));
   return true;
 }
 
@@ -535,11 +537,32 @@ void PeerFetch::Detach() {
 
 void PeerFetch::Stop() {
   if (phase_ == Phase::kStopped) return;
+  const bool park = phase_ == Phase::kRunning && !expanding_;
   phase_ = Phase::kStopped;
   if (download_) host_->RetireStream(download_->TakeStream());
   download_.reset();
-  Detach();
+  if (park)
+    Park();
+  else
+    Detach();
   host_->FileChanged();
+}
+
+// Verified pieces since the last checkpoint would otherwise be fetched again
+// at the next start (stored resume data is trusted, not checked).
+void PeerFetch::Park() {
+  if (id_ == 0) return;
+  backend_.Unwatch(id_);
+  TorrentParking::Entry e;
+  e.job = job_id_;
+  e.file = file_;
+  e.staging = staging_;
+  e.workers = &host_->Workers();
+  e.store = host_->ResumeRecorder();
+  e.bytes = host_->File().bytes_transferred;
+  e.pending = checkpoint_running_ ? 2 : 1;
+  backend_.parking().Park(*session_, id_, std::move(e));
+  id_ = 0;
 }
 
 torrent::TorrentId PeerFetch::StopAndRelease() {

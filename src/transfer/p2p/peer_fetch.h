@@ -12,7 +12,9 @@
 // PeerLedger; bytes to peers) and the rate limit are taken at each status
 // update; at checkpoint intervals libtorrent's resume data is saved into the
 // file's record (FileRecord::resume_data) after an fdatasync of the staging
-// file, so that after a crash verified pieces are not fetched again. The end
+// file, so that after a crash verified pieces are not fetched again; at Stop
+// the torrent goes to the backend's TorrentParking, which saves it once more
+// after the fetch is gone (and a later start of the file waits for it). The end
 // is the Finished event: the .torrent bytes are asked for when the seeding
 // cache wants the file, then the torrent is removed, staging synced, the file
 // offered to the cache (SeedCache) and OnDone.
@@ -93,6 +95,7 @@ class PeerFetch final : public core::Fetch {
   void Complete();     // syncs staging, offers the file to the cache, OnDone
   void Fail(core::ErrorRecord err, bool transient);
   void Detach();  // unwatch and remove the torrent (its staging stays)
+  void Park();    // unwatch and hand the torrent to the backend's TorrentParking
   const torrent::FileEntry* Target(const torrent::TorrentStatus& st) const;
   void Expand(const torrent::TorrentStatus& st);
 
