@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -98,52 +99,96 @@ class ScriptedPeer {
   std::string received_;
 };
 
-TEST_F(TorrentTest, APeerSendingMalformedMessagesIsDisconnected) {
-  ASSERT_TRUE(dir_.ok());
-  std::filesystem::create_directories(dir_.Path("seed"));
-  std::filesystem::create_directories(dir_.Path("get"));
-  const std::string sha = WriteRandomFile(dir_.Path("seed/file.bin"), kSize, 0x77697265);
-  const std::string torrent = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kV1, kPiece);
-  ASSERT_FALSE(torrent.empty());
-  auto seeder = StartNode("127.0.0.2");
-  ASSERT_TRUE(seeder);
-  const TorrentId seed_id = SeedAndWait(*seeder, {torrent, dir_.Path("seed/file.bin")});
-  ASSERT_NE(seed_id, 0u);
-  std::string hash;
-  ASSERT_TRUE(StatusUntil(*seeder, seed_id, [&](const torrent::TorrentStatus& s) {
-    hash = s.info_hash_v1;
-    return hash.size() == 40;
-  }));
-  const std::string handshake = std::string("\x13") + "BitTorrent protocol" + std::string(8, '\0') +
-                                FromHex(hash) + "-XX0001-scriptedpeer";
-  ASSERT_EQ(handshake.size(), 68u);
-
-  for (const Case& c : Cases()) {
-    SCOPED_TRACE(c.name);
-    ScriptedPeer peer;
-    ASSERT_TRUE(peer.Connect("127.0.0.9", "127.0.0.2", seeder->port));
-    ASSERT_TRUE(peer.Send(handshake));
+class ScriptedPeerTest : public TorrentTest {
+ protected:
+  // A seeder on 127.0.0.2 of a new file; its torrent's handshake in handshake_.
+  void StartSeeder(torrent::SessionSettings settings = {}) {
+    ASSERT_TRUE(dir_.ok());
+    std::filesystem::create_directories(dir_.Path("seed"));
+    std::filesystem::create_directories(dir_.Path("get"));
+    sha_ = WriteRandomFile(dir_.Path("seed/file.bin"), kSize, 0x77697265);
+    torrent_ = MakeTorrent(dir_.Path("seed/file.bin"), TorrentKind::kV1, kPiece);
+    ASSERT_FALSE(torrent_.empty());
+    seeder_ = StartNode("127.0.0.2", settings);
+    ASSERT_TRUE(seeder_);
+    seed_id_ = SeedAndWait(*seeder_, {torrent_, dir_.Path("seed/file.bin")});
+    ASSERT_NE(seed_id_, 0u);
+    ASSERT_TRUE(StatusUntil(*seeder_, seed_id_, [&](const torrent::TorrentStatus& s) {
+      hash_ = FromHex(s.info_hash_v1);
+      return hash_.size() == 20;
+    }));
+    handshake_ = std::string("\x13") + "BitTorrent protocol" + std::string(8, '\0') + hash_ +
+                 "-XX0001-scriptedpeer";
+    ASSERT_EQ(handshake_.size(), 68u);
+  }
+  // Connects `peer` from `from` and exchanges handshakes.
+  void Greet(ScriptedPeer& peer, const std::string& from) {
+    ASSERT_TRUE(peer.Connect(from, "127.0.0.2", seeder_->port));
+    ASSERT_TRUE(peer.Send(handshake_));
     // Its handshake back: the seeder took this peer for the torrent.
     ASSERT_TRUE(RunUntil([&] { return peer.Closed() || peer.received().size() >= 68; }));
     ASSERT_GE(peer.received().size(), 68u) << "the seeder refused the handshake";
-    ASSERT_EQ(peer.received().substr(28, 20), FromHex(hash));
+    ASSERT_EQ(peer.received().substr(28, 20), hash_);
+  }
+  // A well-behaved peer gets the file, every byte right.
+  void GoodPeerGetsTheFile() {
+    auto getter = StartNode("127.0.0.3");
+    ASSERT_TRUE(getter);
+    const TorrentId id = AddRunning(*getter, torrent_, dir_.Path("get"));
+    ASSERT_NE(id, 0u);
+    ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.2", seeder_->port).ok());
+    ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::Finished>(id); }));
+    EXPECT_EQ(Sha256File(dir_.Path("get/file.bin")), sha_);
+  }
+
+  std::string sha_, torrent_, hash_, handshake_;
+  std::unique_ptr<TorrentNode> seeder_;
+  TorrentId seed_id_ = 0;
+};
+
+TEST_F(ScriptedPeerTest, APeerSendingMalformedMessagesIsDisconnected) {
+  ASSERT_NO_FATAL_FAILURE(StartSeeder());
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.name);
+    ScriptedPeer peer;
+    ASSERT_NO_FATAL_FAILURE(Greet(peer, "127.0.0.9"));
     peer.Send(c.bytes);  // may fail once the seeder has closed
     EXPECT_TRUE(RunUntil([&] { return peer.Closed(); }, std::chrono::seconds(20)))
         << "the seeder kept the connection";
   }
-  // It sent none of them a piece (and never unchoked them for long enough).
-  const torrent::PeerLedger* seeded = seeder->session->Ledger(seed_id);
+  // It sent none of them a block.
+  const torrent::PeerLedger* seeded = seeder_->session->Ledger(seed_id_);
   ASSERT_NE(seeded, nullptr);
   EXPECT_EQ(seeded->peers().count("127.0.0.9"), 0u) << "blocks went to the scripted peer";
+  GoodPeerGetsTheFile();
+}
 
-  // A well-behaved peer gets the file, every byte right.
-  auto getter = StartNode("127.0.0.3");
-  ASSERT_TRUE(getter);
-  const TorrentId id = AddRunning(*getter, torrent, dir_.Path("get"));
-  ASSERT_NE(id, 0u);
-  ASSERT_TRUE(getter->session->ConnectPeer(id, "127.0.0.2", seeder->port).ok());
-  ASSERT_TRUE(RunUntil([&] { return getter->Has<torrent::event::Finished>(id); }));
-  EXPECT_EQ(Sha256File(dir_.Path("get/file.bin")), sha);
+// Inbound connections beyond connections_limit are closed: of 16 scripted
+// peers (one address each) that all handshake, at most the limit stay.
+TEST_F(ScriptedPeerTest, InboundConnectionsAreCapped) {
+  torrent::SessionSettings settings;
+  settings.connections_limit = 4;
+  ASSERT_NO_FATAL_FAILURE(StartSeeder(settings));
+  std::vector<std::unique_ptr<ScriptedPeer>> peers;
+  for (int i = 1; i <= 16; ++i) {
+    peers.push_back(std::make_unique<ScriptedPeer>());
+    const std::string from = "127.0.1." + std::to_string(i);
+    ASSERT_TRUE(peers.back()->Connect(from, "127.0.0.2", seeder_->port)) << from;
+    ASSERT_TRUE(peers.back()->Send(handshake_));
+  }
+  auto open = [&] {
+    int n = 0;
+    for (auto& p : peers) n += p->Closed() ? 0 : 1;
+    return n;
+  };
+  EXPECT_TRUE(
+      RunUntil([&] { return open() <= settings.connections_limit; }, std::chrono::seconds(20)))
+      << open() << " connections stayed open";
+  RunUntil([] { return false; }, std::chrono::seconds(2));
+  EXPECT_LE(open(), settings.connections_limit);
+  EXPECT_GT(open(), 0) << "the seeder took no peer at all";
+  peers.clear();
+  GoodPeerGetsTheFile();
 }
 
 }  // namespace

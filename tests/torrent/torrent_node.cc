@@ -12,7 +12,11 @@ int TorrentNode::PiecesHad(torrent::TorrentId id) const {
 }
 
 std::unique_ptr<TorrentNode> TorrentTest::StartNode(const std::string& address) {
-  torrent::SessionSettings settings;
+  return StartNode(address, torrent::SessionSettings{});
+}
+
+std::unique_ptr<TorrentNode> TorrentTest::StartNode(const std::string& address,
+                                                    torrent::SessionSettings settings) {
   settings.listen_addresses = {address};
   settings.listen_port = 0;
   settings.local_service_discovery = false;

@@ -60,6 +60,10 @@ class TorrentTest : public ::testing::Test {
   // A listening node on `address`; nullptr (and a test failure) when the
   // module cannot be loaded or the node does not listen within kLimit.
   std::unique_ptr<TorrentNode> StartNode(const std::string& address);
+  // As above, with `settings` (its listen address, port and discovery are
+  // the node's).
+  std::unique_ptr<TorrentNode> StartNode(const std::string& address,
+                                         torrent::SessionSettings settings);
   // Turns the loop until `done` or `limit` passes; returns done().
   bool RunUntil(const std::function<bool()>& done, std::chrono::seconds limit = kLimit);
   // Asks for status updates until `done(status)` holds for torrent `id`.
