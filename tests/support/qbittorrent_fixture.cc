@@ -53,6 +53,9 @@ std::string QbittorrentFixture::Config() const {
     << "Session\\DHTEnabled=false\nSession\\LSDEnabled=false\nSession\\PeXEnabled=false\n"
     << "Session\\QueueingSystemEnabled=false\nSession\\TempPathEnabled=false\n"
     << "Session\\DefaultSavePath=" << download_dir() << "\n"
+    // Every peer of a test is on one address: one peer per address (the
+    // default) makes qBittorrent refuse them all (qbittorrent_fixture.h).
+    << "Session\\MultiConnectionsPerIp=true\n"
     << "Session\\InterfaceAddress=" << options_.address << "\n\n"
     << "[Network]\nPortForwardingEnabled=false\n\n"
     << "[Preferences]\n"

@@ -8,7 +8,15 @@
 // on its terminal), the WebUI on the chosen address and port with no
 // authentication for any client (AuthSubnetWhitelist 0.0.0.0/0), no CSRF,
 // host-header or clickjacking checks; the peer port as chosen, DHT, LSD,
-// PEX, UPnP and the queueing system off, the save path <dir>/downloads.
+// PEX, UPnP and the queueing system off, the save path <dir>/downloads,
+// and several connections per IP address allowed (MultiConnectionsPerIp):
+// in these tests every peer, qBittorrent itself included, is on one address,
+// and opentracker hands each announcer its own address too. With libtorrent's
+// default of one peer per address, qBittorrent's connection to itself made
+// libtorrent 2.0.8 (peer_list::new_connection) take the next incoming peer
+// from that address for a self-connection, close both and ban the address's
+// one peer entry: every later connection from it was closed right after its
+// handshake, and qBittorrent seeded nothing (v1 or hybrid alike).
 // Then it runs
 //   qbittorrent-nox --profile=DIR
 // in its own process group (ChildProcess), inside a network namespace when
@@ -69,11 +77,9 @@ class QbittorrentFixture {
   void Stop();
 
   // POST /api/v2/torrents/add of a local .torrent file, started. `save_path`
-  // ("" = the default) is where its content is or goes. To seed content
-  // known to be right, pass `skip_checking`: qBittorrent 4.5.2 that checked a
-  // hybrid torrent's existing files reports it seeding (stalledUP, every
-  // piece) yet closes every peer's connection after the handshake; unchecked
-  // (libtorrent's seed mode) it seeds. v1 torrents seed either way.
+  // ("" = the default) is where its content is or goes; `skip_checking`
+  // seeds it unchecked (libtorrent's seed mode: each piece is verified on its
+  // first request).
   // E_UNEXPECTED unless qBittorrent says "Ok.".
   Status AddTorrent(const std::string& torrent_path, const std::string& save_path = "",
                     bool skip_checking = false);
