@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/job_request.h"
 #include "util/content_id.h"
 #include "util/http_header.h"
 #include "util/log.h"
@@ -14,19 +15,6 @@
 namespace ferry::core {
 
 namespace {
-std::vector<std::string> SplitHeaders(std::string_view text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    std::string_view line = text.substr(pos, end == std::string_view::npos ? text.npos : end - pos);
-    pos = end == std::string_view::npos ? text.size() : end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!line.empty()) out.emplace_back(line);
-  }
-  return out;
-}
-
 StagingWriter::Deps WriterDeps(FetchHost& host) {
   return {&host.Payload(), &host.Loop(),   &host.Workers(),
           &host.Hasher(),  host.Digests(), host.PiecesRootDigests()};
@@ -102,24 +90,7 @@ void Attempt::UpdateRangeTotal() {
   if (auto total = RangesTotal(f.ranges, f.expected_size)) f.bytes_total = *total;
 }
 
-ByteRequest Attempt::RequestTemplate() {
-  const JobRecord& r = host_->Job();
-  const EngineConfig& cfg = host_->Config();
-  ByteRequest req;
-  req.url = F().remote_url;
-  req.headers = SplitHeaders(r.custom_headers);
-  req.proxy_usage = r.proxy_usage;
-  req.proxy_list = r.proxy_list;
-  req.proxy_bypass = r.proxy_bypass;
-  req.ca_file = cfg.ca_file;
-  req.allow_https_to_http = r.allow_https_to_http;
-  req.security_flags = r.security_flags;
-  req.connect_timeout = cfg.connect_timeout;
-  auto npt = host_->NoProgressTimeout();
-  req.low_speed_time = cfg.max_low_speed_time;
-  if (npt.count() > 0 && npt < req.low_speed_time) req.low_speed_time = npt;
-  return req;
-}
+ByteRequest Attempt::RequestTemplate() { return JobRequest(*host_, F().remote_url); }
 
 void Attempt::StartRequest() {
   FileRecord& f = F();

@@ -36,7 +36,7 @@ bool HasControl(std::string_view s) {
   return false;
 }
 
-// The lines the engine hands libcurl (core/file_attempt.cc SplitHeaders).
+// The lines the engine hands libcurl (core/job_request.cc SplitHeaders).
 std::vector<std::string_view> HeaderLines(std::string_view text) {
   std::vector<std::string_view> out;
   size_t pos = 0;

@@ -63,6 +63,11 @@ std::string Config(const std::string& prefix, const std::string& docroot, uint16
       << "      proxy_force_ranges on;\n"
       << "      add_header X-Cache-Status $upstream_cache_status;\n"
       << "    }\n";
+  } else if (options.forward_proxy) {
+    c << "    location / {\n"
+      << "      proxy_pass http://$http_host$uri$is_args$args;\n"
+      << "      proxy_http_version 1.1;\n"
+      << "    }\n";
   } else {
     c << "    location / { }\n";
   }

@@ -58,6 +58,10 @@ struct NginxOptions {
   uint16_t port = 0;
   // A caching proxy instead of a file server (the docroot is then unused).
   bool cache_proxy = false;
+  // A forward HTTP proxy instead of a file server: a request for an absolute
+  // URL (http://IP:PORT/path) goes to that IP and port; the access log's
+  // $request keeps the absolute URL.
+  bool forward_proxy = false;
 };
 
 struct NginxLogEntry {

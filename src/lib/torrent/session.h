@@ -59,6 +59,12 @@ struct SessionSettings {
   int alert_queue_size = 1 << 15;
   // Sent in the handshake and to trackers.
   std::string user_agent = "ferry";
+  // false: libtorrent is given no web seed (BEP 19) of any torrent; they are
+  // listed in TorrentStatus::web_seeds (and kept in resume data) for the
+  // caller, which fetches their pieces itself and hands them over with
+  // AddPiece (ferryd does, so that they go through its HTTP settings:
+  // proxies, TLS).
+  bool libtorrent_web_seeds = true;
 };
 
 // Bytes per second; 0 means no limit.
@@ -193,6 +199,7 @@ struct FileEntry {
   int index = 0;
   std::string path;  // relative to the save directory, '/'-separated
   uint64_t size = 0;
+  uint64_t offset = 0;  // of its first byte in the torrent (pieces count from 0)
 };
 
 // A snapshot of one torrent, as of its last status update (RequestStatus).
@@ -215,8 +222,12 @@ struct TorrentStatus {
   int num_peers = 0;
   int num_seeds = 0;
   int piece_length = 0;
+  uint64_t total_size = 0;   // every byte of the torrent, pad files included
   std::vector<bool> pieces;  // verified pieces; empty without metadata
   std::vector<FileEntry> files;
+  // The torrent's web seeds (BEP 19 "url-list", a magnet's ws=, or kept in
+  // resume data), in that order, each once.
+  std::vector<std::string> web_seeds;
 };
 
 // Events, delivered by DispatchEvents in the order libtorrent produced them.
@@ -340,6 +351,12 @@ class Session {
   // What the peers of content torrent `id` said; an empty view for an
   // unknown id. Safe to call at any time on the session's thread.
   virtual OriginView GetOriginView(TorrentId id) const = 0;
+  // Writes `data`, all of piece `piece` (its exact size; pad bytes zero), as
+  // if a peer had sent it: libtorrent checks its hash, then a PieceFailed
+  // event (no peers) or the piece in the next status. Data of a piece that
+  // is verified already is dropped. E_INVALIDARG for a piece out of range or
+  // data of another size; kNotSet for an unknown id.
+  virtual Status AddPiece(TorrentId id, int piece, std::string data) = 0;
   // Connects to a peer (an IPv4 or IPv6 address, no name lookup).
   virtual Status ConnectPeer(TorrentId id, const std::string& address, uint16_t port) = 0;
 

@@ -59,6 +59,9 @@ Result<torrent::Session*> PeerBackend::session() {
   s.listen_port = settings_.listen_port;
   s.listen_addresses = settings_.listen_addresses;
   s.local_service_discovery = settings_.local_service_discovery;
+  // Web seeds go through ferry's HTTP engine and the job's settings
+  // (PeerFetch's WebSeedFeeder), not libtorrent's client.
+  s.libtorrent_web_seeds = false;
   std::string path =
       settings_.module_path.empty() ? torrent::InstalledModulePath() : settings_.module_path;
   auto created = torrent::CreateSession(s, path);

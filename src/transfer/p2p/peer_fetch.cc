@@ -9,10 +9,12 @@
 #include <iterator>
 
 #include "core/byte_source.h"
+#include "core/job_request.h"
 #include "sys/lifetime.h"
 #include "transfer/p2p/content_fetch.h"
 #include "transfer/p2p/peer_backend.h"
 #include "transfer/p2p/seed_cache.h"
+#include "transfer/p2p/web_seed_feeder.h"
 #include "util/log.h"
 
 namespace ferry::transfer {
@@ -173,18 +175,7 @@ void PeerFetch::DownloadTorrent() {
     Fail(MakeError(code::kInvalidArg, ErrorContext::kRemoteFile, "no HTTP backend"), false);
     return;
   }
-  const core::JobRecord& r = host_->Job();
-  const core::EngineConfig& cfg = host_->Config();
-  core::ByteRequest req;
-  req.url = source_.location;
-  req.proxy_usage = r.proxy_usage;
-  req.proxy_list = r.proxy_list;
-  req.proxy_bypass = r.proxy_bypass;
-  req.allow_https_to_http = r.allow_https_to_http;
-  req.security_flags = r.security_flags;
-  req.ca_file = cfg.ca_file;
-  req.connect_timeout = cfg.connect_timeout;
-  req.low_speed_time = cfg.max_low_speed_time;
+  core::ByteRequest req = core::JobRequest(*host_, source_.location);
   auto done = [this](Result<std::string> bytes, bool transient) {
     sys::PostIfAlive(host_->Loop(), lifetime_,
                      [this, bytes = std::move(bytes), transient]() mutable {
@@ -237,6 +228,7 @@ void PeerFetch::AddTorrent(torrent::AddParams params) {
   }
   id_ = *id;
   phase_ = Phase::kRunning;
+  last_peer_bytes_ = host_->Now();  // the peers' head start over web seeds
   backend_.Watch(id_, this);
   ApplyRateLimit();
 }
@@ -274,6 +266,8 @@ void PeerFetch::OnEvent(const torrent::Event& event) {
     Fail(MakeError(bad_source ? code::kInvalidArg : code::kUnexpected,
                    bad_source ? ErrorContext::kRemoteFile : ErrorContext::kLocalFile, e->message),
          false);
+  } else if (const auto* pf = std::get_if<torrent::event::PieceFailed>(&event)) {
+    if (web_seeds_) web_seeds_->OnPieceFailed(pf->piece);
   } else if (const auto* b = std::get_if<torrent::event::PeerBanned>(&event)) {
     log::Warn("job {} file {}: peer {} banned (bad pieces)", job_id_.ToString(), file_, b->address);
   }
@@ -333,8 +327,7 @@ void PeerFetch::OnStatus() {
     f.bytes_total = t->size;
     changed = true;
   }
-  if (const torrent::PeerLedger* ledger = session_->Ledger(id_))
-    changed |= CountPeerBytes(*ledger);
+  if (const torrent::PeerLedger* ledger = session_->Ledger(id_)) changed |= CountPeerBytes(*ledger);
   using S = torrent::TorrentState;
   bool flowing =
       st->state == S::kDownloading || st->state == S::kFinished || st->state == S::kSeeding;
@@ -374,6 +367,7 @@ bool PeerFetch::CountPeerBytes(const torrent::PeerLedger& ledger) {
   uint64_t& from_local = group ? s.bytes_from_group_peers : s.bytes_from_lan_peers;
   uint64_t& to_local = group ? s.bytes_to_group_peers : s.bytes_to_lan_peers;
   uint32_t& local_connections = group ? s.group_connections : s.lan_connections;
+  if (lan + internet > 0) last_peer_bytes_ = host_->Now();
   bool changed = lan + internet + lan_up + internet_up + web > 0 || lan_peers > local_connections ||
                  internet_peers > s.internet_connections;
   from_local += lan;
@@ -427,10 +421,26 @@ void PeerFetch::ApplyRateLimit() {
 void PeerFetch::OnTick() {
   if (phase_ != Phase::kRunning) return;
   ApplyRateLimit();
+  FeedWebSeeds();
   auto now = host_->Now();
   if (!checkpoint_running_ && host_->File().bytes_transferred > durable_ &&
       now - last_checkpoint_ >= host_->Config().checkpoint_interval)
     Checkpoint();
+}
+
+// Web seeds go through ferry's HTTP engine (WebSeedFeeder), for the bytes of
+// this fetch's file.
+void PeerFetch::FeedWebSeeds() {
+  if (content_ || expanding_ || backend_.http() == nullptr) return;
+  const torrent::TorrentStatus* st = session_->GetStatus(id_);
+  if (st == nullptr || !st->has_metadata || st->web_seeds.empty()) return;
+  if (!web_seeds_) {
+    const torrent::FileEntry* t = Target(*st);
+    if (t == nullptr) return;
+    web_seeds_ = std::make_unique<WebSeedFeeder>(*host_, *backend_.http(), *session_, id_,
+                                                 t->offset, t->offset + t->size);
+  }
+  web_seeds_->OnTick(*st, last_peer_bytes_);
 }
 
 void PeerFetch::Checkpoint() {
@@ -465,8 +475,7 @@ void PeerFetch::Finish() {
   core::FileRecord& f = host_->File();
   if (const torrent::TorrentStatus* st = session_->GetStatus(id_))
     if (const torrent::FileEntry* t = Target(*st)) f.bytes_total = t->size;
-  if (const torrent::PeerLedger* ledger = session_->Ledger(id_))
-    CountPeerBytes(*ledger);
+  if (const torrent::PeerLedger* ledger = session_->Ledger(id_)) CountPeerBytes(*ledger);
   if (!AskForCache()) Complete();
 }
 
@@ -529,6 +538,7 @@ void PeerFetch::Fail(core::ErrorRecord err, bool transient) {
 }
 
 void PeerFetch::Detach() {
+  web_seeds_.reset();
   if (id_ == 0) return;
   backend_.Unwatch(id_);
   session_->Remove(id_, false);
@@ -551,6 +561,7 @@ void PeerFetch::Stop() {
 // Verified pieces since the last checkpoint would otherwise be fetched again
 // at the next start (stored resume data is trusted, not checked).
 void PeerFetch::Park() {
+  web_seeds_.reset();
   if (id_ == 0) return;
   backend_.Unwatch(id_);
   TorrentParking::Entry e;

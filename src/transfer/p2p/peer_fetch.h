@@ -35,6 +35,7 @@
 namespace ferry::transfer {
 
 class PeerBackend;
+class WebSeedFeeder;
 
 class PeerFetch final : public core::Fetch {
  public:
@@ -88,6 +89,7 @@ class PeerFetch final : public core::Fetch {
   // private addresses count as group peers, not LAN peers.
   bool InGroup() const;
   void ApplyRateLimit();
+  void FeedWebSeeds();
   void Checkpoint();
   void OnResumeData(std::string data);
   void Finish();
@@ -112,6 +114,8 @@ class PeerFetch final : public core::Fetch {
   torrent::TorrentId id_ = 0;
   Phase phase_ = Phase::kIdle;
   std::unique_ptr<TorrentDownload> download_;
+  std::unique_ptr<WebSeedFeeder> web_seeds_;  // once the torrent has metadata and web seeds
+  sys::WallTime last_peer_bytes_{};           // when peers last sent bytes (or the add)
   bool responded_ = false;
   std::optional<SeedOffer> offer_;  // for the seeding cache, at Finished
   // What the ledger had counted when last looked at (this session's torrent

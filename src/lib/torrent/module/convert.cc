@@ -127,8 +127,9 @@ std::vector<FileEntry> ListFiles(const lt::torrent_info& info) {
   std::vector<FileEntry> files;
   for (lt::file_index_t i : fs.file_range()) {
     if (fs.pad_file_at(i)) continue;
-    files.push_back(
-        {static_cast<int>(i), Slashed(fs.file_path(i)), static_cast<uint64_t>(fs.file_size(i))});
+    files.push_back({static_cast<int>(i), Slashed(fs.file_path(i)),
+                     static_cast<uint64_t>(fs.file_size(i)),
+                     static_cast<uint64_t>(fs.file_offset(i))});
   }
   return files;
 }

@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <libtorrent/address.hpp>
 #include <libtorrent/extensions/ut_metadata.hpp>
 #include <libtorrent/extensions/ut_pex.hpp>
@@ -14,6 +13,7 @@
 #include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session_params.hpp>
+#include <random>
 
 #include "lib/torrent/module/content_torrent.h"
 #include "lib/torrent/module/convert.h"
@@ -100,6 +100,7 @@ LtSession::LtSession(std::unique_ptr<lt::session> session, int event_fd,
     : session_(std::move(session)),
       event_fd_(event_fd),
       ban_after_(settings.ban_after_bad_pieces),
+      libtorrent_web_seeds_(settings.libtorrent_web_seeds),
       rank_number_(std::random_device{}() * uint64_t{0x100000000} + std::random_device{}()) {
   if (ban_after_ < 1) ban_after_ = 1;
 }
@@ -219,9 +220,17 @@ Result<TorrentId> LtSession::Start(lt::add_torrent_params p, std::optional<std::
   t->seed_copy = seed_copy;
   t->status.paused = static_cast<bool>(p.flags & lt::torrent_flags::paused);
   t->status.save_dir = p.save_path;
-  for (const std::string& url : p.url_seeds) AddWebSeed(&t->web_seeds, url);
+  for (const std::string& url : p.url_seeds) NoteWebSeed(*t, url);
   // A copy: libtorrent may change its own (renamed files) on its thread.
   if (p.ti) LearnInfo(*t, std::make_shared<const lt::torrent_info>(*p.ti));
+  if (!libtorrent_web_seeds_) {
+    // libtorrent never learns of them (its max_web_seed_connections does not
+    // keep it off): the caller fetches them; resume data keeps them
+    // (OnResumeData).
+    p.url_seeds.clear();
+    p.http_seeds.clear();
+    if (p.ti) p.ti->set_web_seeds({});
+  }
   p.userdata = lt::client_data_t(t.get());
   torrents_.emplace(id, std::move(t));
   session_->async_add_torrent(std::move(p));
@@ -278,6 +287,19 @@ ferry::Status LtSession::Remove(TorrentId id, bool delete_files) {
 ferry::Status LtSession::SaveResumeData(TorrentId id) {
   return Command(id, [](const lt::torrent_handle& h) {
     h.save_resume_data(lt::torrent_handle::save_info_dict);
+  });
+}
+
+ferry::Status LtSession::AddPiece(TorrentId id, int piece, std::string data) {
+  Torrent* t = Find(id);
+  if (t == nullptr) return NotFound(id);
+  if (!t->info || piece < 0 || piece >= t->info->num_pieces())
+    return Invalid("no piece " + std::to_string(piece));
+  if (data.size() != static_cast<size_t>(t->info->piece_size(lt::piece_index_t(piece))))
+    return Invalid("piece " + std::to_string(piece) + " has another size");
+  return Command(id, [piece, bytes = std::vector<char>(data.begin(), data.end())](
+                         const lt::torrent_handle& h) mutable {
+    h.add_piece(lt::piece_index_t(piece), std::move(bytes));
   });
 }
 
@@ -377,7 +399,9 @@ void LtSession::LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> in
   t.status.files = ListFiles(*t.info);
   if (t.status.name.empty()) t.status.name = t.info->name();
   t.group = IsGroupTorrent(*t.info);
-  for (const lt::web_seed_entry& w : t.info->web_seeds()) AddWebSeed(&t.web_seeds, w.url);
+  t.status.total_size = static_cast<uint64_t>(t.info->total_size());
+  for (const lt::web_seed_entry& w : t.info->web_seeds())
+    if (w.type == lt::web_seed_entry::url_seed) NoteWebSeed(t, w.url);
   std::vector<Torrent::Early> early;
   early.swap(t.early);
   for (const Torrent::Early& e : early) {
@@ -400,6 +424,13 @@ void LtSession::ApplyChosenFile(Torrent& t) {
   if (t.store_as) t.handle.rename_file(lt::file_index_t(index), *t.store_as);
   if (t.chosen_file) t.handle.prioritize_files(OnlyFile(*t.info, index));
   t.handle.unset_flags(lt::torrent_flags::upload_mode);
+}
+
+void LtSession::NoteWebSeed(Torrent& t, const std::string& url) {
+  std::vector<std::string>& list = t.status.web_seeds;
+  if (std::find(list.begin(), list.end(), url) != list.end()) return;
+  list.push_back(url);
+  AddWebSeed(&t.web_seeds, url);
 }
 
 void LtSession::CountBlock(Torrent& t, const std::string& peer, uint16_t port, int piece,

@@ -49,6 +49,7 @@ class LtSession final : public Session {
   ferry::Status Remove(TorrentId id, bool delete_files) override;
   ferry::Status SaveResumeData(TorrentId id) override;
   ferry::Status SaveTorrentFile(TorrentId id) override;
+  ferry::Status AddPiece(TorrentId id, int piece, std::string data) override;
   Result<DerivedTorrent> ContentTorrent(const ContentSpec& spec) const override;
   ferry::Status SetUploadOnly(TorrentId id, bool upload_only) override;
   ferry::Status SetOriginReport(TorrentId id, OriginReport report) override;
@@ -109,6 +110,8 @@ class LtSession final : public Session {
   void Ban(Torrent& t, const std::string& address);
   void LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> info);
   void ApplyChosenFile(Torrent& t);
+  // A web seed's URL: in the status, and its host and port told apart.
+  void NoteWebSeed(Torrent& t, const std::string& url);
   void CountBlock(Torrent& t, const std::string& peer, uint16_t port, int piece, int block);
   void PiecePassed(Torrent& t, int piece);
   void PieceFailed(Torrent& t, int piece);
@@ -126,6 +129,7 @@ class LtSession final : public Session {
   std::unique_ptr<lt::session> session_;
   int event_fd_;
   int ban_after_;
+  bool libtorrent_web_seeds_;  // SessionSettings::libtorrent_web_seeds
   EventHandler handler_;
   TorrentId next_id_ = 1;
   std::map<TorrentId, std::unique_ptr<Torrent>> torrents_;

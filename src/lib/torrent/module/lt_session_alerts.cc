@@ -57,6 +57,9 @@ bool LtSession::OnTorrentAlert(lt::alert* a) {
 // Blocks and pieces: the exact accounting and the bans.
 bool LtSession::OnPieceAlert(lt::alert* a) {
   if (auto* b = lt::alert_cast<lt::block_finished_alert>(a)) {
+    // No peer (an unspecified address): a block of an AddPiece, which the
+    // caller counts itself.
+    if (b->endpoint.address().is_unspecified()) return true;
     if (Torrent* t = FromHandle(b->handle))
       CountBlock(*t, b->endpoint.address().to_string(), b->endpoint.port(),
                  static_cast<int>(b->piece_index), b->block_index);
@@ -137,6 +140,8 @@ void LtSession::OnResumeData(lt::alert* a) {
       Emit(event::TorrentFileFailed{t->id, e.what()});
     }
   }
+  // Web seeds libtorrent was not given stay in the resume data (BEP 19 URLs).
+  if (!libtorrent_web_seeds_) r->params.url_seeds = t->status.web_seeds;
   std::vector<char> buf = lt::write_resume_data_buf(r->params);
   Emit(event::ResumeDataSaved{t->id, std::string(buf.begin(), buf.end())});
 }
