@@ -50,6 +50,18 @@ class WebSeedTest : public TorrentServiceTest {
     EXPECT_EQ(Sha256File(dest), sha_);
   }
 
+  // ferryd drops the job's web seed (its log says so) and nothing of it
+  // counts as transferred.
+  void ExpectWebSeedDroppedWithNothingCounted(Job& job) {
+    EXPECT_TRUE(
+        Eventually([&] { return env_.ferryd().Log().find("dropped after") != std::string::npos; },
+                   std::chrono::seconds(40)))
+        << "the web seed was not dropped";
+    JobProgress p;
+    ASSERT_TRUE(job.GetProgress(&p).ok());
+    EXPECT_EQ(p.bytes_transferred, 0u) << "a piece of the web seed counted";
+  }
+
   std::function<void(Job&)> configure_;
 };
 
@@ -81,13 +93,7 @@ TEST_F(WebSeedTest, AnHttpsWebSeedIsTrustedThroughTheServicesCaFile) {
   std::unique_ptr<Job> job = NewJob("file://" + torrent, env_.work().Path("untrusted.bin"));
   ASSERT_TRUE(job);
   ASSERT_TRUE(job->Resume().ok());
-  EXPECT_TRUE(
-      Eventually([&] { return env_.ferryd().Log().find("dropped after") != std::string::npos; },
-                 std::chrono::seconds(40)))
-      << "the untrusted web seed was not dropped";
-  JobProgress p;
-  ASSERT_TRUE(job->GetProgress(&p).ok());
-  EXPECT_EQ(p.bytes_transferred, 0u);
+  ExpectWebSeedDroppedWithNothingCounted(*job);
   ASSERT_TRUE(job->Cancel().ok());
 
   ASSERT_NO_FATAL_FAILURE(RestartWith({{"ca_file", origin.cert_file()}}));
@@ -104,13 +110,7 @@ TEST_F(WebSeedTest, AWebSeedServingOtherBytesIsDroppedAndNothingOfItIsKept) {
   std::unique_ptr<Job> job = NewJob("file://" + torrent, dest);
   ASSERT_TRUE(job);
   ASSERT_TRUE(job->Resume().ok());
-  EXPECT_TRUE(
-      Eventually([&] { return env_.ferryd().Log().find("dropped after") != std::string::npos; },
-                 std::chrono::seconds(40)))
-      << "the lying web seed was not dropped";
-  JobProgress p;
-  ASSERT_TRUE(job->GetProgress(&p).ok());
-  EXPECT_EQ(p.bytes_transferred, 0u) << "a piece of the lying web seed counted";
+  ExpectWebSeedDroppedWithNothingCounted(*job);
   StartSeeder(/*limit=*/0, torrent);
   ASSERT_TRUE(WaitForState(*job, JobState::kTransferred, std::chrono::seconds(60)))
       << Describe(*job);
