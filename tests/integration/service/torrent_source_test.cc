@@ -48,8 +48,8 @@ TEST_F(TorrentSourceTest, DownloadsATorrentOverHttp) {
 
 // BEP 19: a torrent whose only source is its web seed (nginx, no peer) is
 // downloaded, and the web seed's bytes are HTTP bytes in the statistics, not
-// a LAN peer's (libtorrent reports them like a peer's blocks, by the
-// server's address and port).
+// a LAN peer's (ferry's HTTP engine fetches them and hands libtorrent whole
+// pieces, whose blocks libtorrent reports with no peer address).
 TEST_F(TorrentSourceTest, AWebSeedIsUsedAndCountedAsHttp) {
   StartNginx();
   const std::string torrent = docroot_.Path("seeded.torrent");
