@@ -27,7 +27,7 @@ Status GetUnsigned(const json& v, std::string_view key, uint64_t min, uint64_t m
   return Status::OK();
 }
 
-// peer_listen_port, peer_listen_addresses, peer_local_discovery, torrent_module,
+// peer_listen_port, peer_listen_addresses, peer_local_discovery, peer_utp, torrent_module,
 // and the seeding cache's max_cache_age, max_cache_size_percent,
 // absolute_max_cache_size, max_upload_rate.
 Status ParsePeerSetting(const std::string& key, const json& v, transfer::PeerSettings* p) {
@@ -35,6 +35,11 @@ Status ParsePeerSetting(const std::string& key, const json& v, transfer::PeerSet
   if (key == "peer_local_discovery") {
     if (!v.is_boolean()) return Bad(key, "must be true or false");
     p->local_service_discovery = v.get<bool>();
+    return Status::OK();
+  }
+  if (key == "peer_utp") {
+    if (!v.is_boolean()) return Bad(key, "must be true or false");
+    p->utp = v.get<bool>();
     return Status::OK();
   }
   if (key == "peer_listen_addresses") {

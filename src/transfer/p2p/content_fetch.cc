@@ -149,7 +149,9 @@ void ContentFetch::WatchPeers() {
     log::Debug("job {} file {}: {} ferry peer(s), {} fetching from the origin, rank {}",
                host_->Job().id.ToString(), file_, view.ferry_peers, view.fetching, view.rank);
   last_view_ = view;
-  if (now_bytes > seen_ || paused_) {
+  // Every piece is in and the file is being made durable, which takes as
+  // long as the disk needs: not a stall.
+  if (now_bytes > seen_ || paused_ || (peers_ != nullptr && peers_->Finishing())) {
     last_progress_ = now;
     handover_ = false;
   } else if (OriginProgress(view, now)) {
@@ -247,7 +249,7 @@ bool ContentFetch::BeginHttp(core::ErrorRecord* err) {
 void ContentFetch::OnInnerDone() {
   if (beacon_) beacon_->Done(host_->File().bytes_transferred);
   beacon_.reset();  // before the cache seeds the same torrent
-  if (phase_ == Phase::kHttp) OfferToCache();
+  OfferToCache();
   phase_ = Phase::kStopped;
   host_->OnDone();  // retires this fetch
 }
@@ -268,8 +270,12 @@ void ContentFetch::OnInnerFailed(core::ErrorRecord error, bool transient,
   host_->OnFailed(std::move(error), transient, retry_after);
 }
 
-// The file came (at least partly) over HTTP: the cache seeds it under the
-// derived torrent (libtorrent checks it once, which builds its piece layer).
+// The cache seeds the file under the derived torrent (libtorrent checks it
+// once, which builds its piece layer), also after phase 1: libtorrent's own
+// .torrent with the piece layers (write_torrent_file_buf) took 1.1 s of the
+// event loop for 256 MiB on an idle machine and 4 s with eight hosts on two
+// cores, between the last piece and TRANSFERRED; the check runs on
+// libtorrent's disk threads once the file is done.
 void ContentFetch::OfferToCache() {
   SeedCache* cache = backend_.cache();
   auto session = backend_.session();

@@ -59,6 +59,7 @@ Result<torrent::Session*> PeerBackend::session() {
   s.listen_port = settings_.listen_port;
   s.listen_addresses = settings_.listen_addresses;
   s.local_service_discovery = settings_.local_service_discovery;
+  s.utp = settings_.utp;
   // Web seeds go through ferry's HTTP engine and the job's settings
   // (PeerFetch's WebSeedFeeder), not libtorrent's client.
   s.libtorrent_web_seeds = false;

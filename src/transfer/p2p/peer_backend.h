@@ -40,6 +40,7 @@ struct PeerSettings {
   uint16_t listen_port = 7680;  // DO's port
   std::vector<std::string> listen_addresses = {"0.0.0.0", "[::]"};
   bool local_service_discovery = true;
+  bool utp = false;  // torrent::SessionSettings::utp
   // libferry-torrent.so; "" is the installed one (torrent::InstalledModulePath).
   std::string module_path;
   // The seeding cache (SeedCache): its directory ("" none) and bounds.

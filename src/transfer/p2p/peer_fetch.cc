@@ -15,10 +15,21 @@
 #include "transfer/p2p/peer_backend.h"
 #include "transfer/p2p/seed_cache.h"
 #include "transfer/p2p/web_seed_feeder.h"
+#include "util/content_id.h"
 #include "util/log.h"
 
 namespace ferry::transfer {
 namespace {
+
+// A content fetch's AddParams::in_order_window: 64 MiB of pieces, at least
+// 16. What HTTP fetches again at most when it takes over from peers that
+// stalled (beyond the verified prefix), and room for the hosts of a LAN that
+// fetch together to ask for different pieces and trade them.
+constexpr uint64_t kContentWindowBytes = 64ull << 20;
+int ContentWindowPieces(uint64_t size) {
+  const uint64_t piece = ContentPieceLength(size);
+  return static_cast<int>(std::max<uint64_t>(16, kContentWindowBytes / piece));
+}
 
 // A .torrent larger than this is refused (BEP 3 files are KiBs to a few MiB).
 constexpr size_t kMaxTorrentBytes = 16u << 20;
@@ -144,7 +155,8 @@ void PeerFetch::GetSource() {
     p.content = std::move(*spec);
     // A restart keeps the verified pieces (and the extension, the fence).
     p.resume_data = host_->File().resume_data;
-    p.sequential = true;  // a verified prefix for HTTP to continue from
+    // A verified prefix for HTTP to continue from (PieceWindow).
+    p.in_order_window = ContentWindowPieces(spec->size);
     // DO's LAN mode: peers on the local network only.
     p.local_peers_only = host_->Config().peering.mode == DownloadMode::kLan;
     AddTorrent(std::move(p));
@@ -422,9 +434,14 @@ void PeerFetch::OnTick() {
   if (phase_ != Phase::kRunning) return;
   ApplyRateLimit();
   FeedWebSeeds();
-  auto now = host_->Now();
-  if (!checkpoint_running_ && host_->File().bytes_transferred > durable_ &&
-      now - last_checkpoint_ >= host_->Config().checkpoint_interval)
+  // As for HTTP: every checkpoint_interval or checkpoint_bytes, whichever
+  // comes first, counting every verified piece (the resume data names them
+  // all, in the prefix or not). The file is then never far from durable,
+  // and its last sync is short.
+  const uint64_t verified = VerifiedBytes();
+  if (checkpoint_running_ || verified <= checkpoint_verified_) return;
+  if (host_->Now() - last_checkpoint_ >= host_->Config().checkpoint_interval ||
+      verified - checkpoint_verified_ >= host_->Config().checkpoint_bytes)
     Checkpoint();
 }
 
@@ -446,6 +463,7 @@ void PeerFetch::FeedWebSeeds() {
 void PeerFetch::Checkpoint() {
   checkpoint_running_ = true;
   checkpoint_bytes_ = host_->File().bytes_transferred;
+  checkpoint_verified_ = VerifiedBytes();
   last_checkpoint_ = host_->Now();
   session_->SaveResumeData(id_);
 }
@@ -472,6 +490,8 @@ void PeerFetch::OnResumeData(std::string data) {
 
 void PeerFetch::Finish() {
   phase_ = Phase::kFinishing;
+  log::Debug("job {} file {}: every piece verified; making the file durable", job_id_.ToString(),
+             file_);
   core::FileRecord& f = host_->File();
   if (const torrent::TorrentStatus* st = session_->GetStatus(id_))
     if (const torrent::FileEntry* t = Target(*st)) f.bytes_total = t->size;
@@ -482,6 +502,7 @@ void PeerFetch::Finish() {
 // A file of a one-file torrent that the cache wants: its .torrent bytes
 // first (TorrentFileSaved, then Complete), while the torrent is still here.
 bool PeerFetch::AskForCache() {
+  if (content_) return false;  // ContentFetch offers it, under the derived torrent
   SeedCache* cache = backend_.cache();
   const torrent::TorrentStatus* st = session_->GetStatus(id_);
   if (cache == nullptr || st == nullptr || st->files.size() != 1) return false;

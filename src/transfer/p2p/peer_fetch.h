@@ -61,6 +61,9 @@ class PeerFetch final : public core::Fetch {
   uint64_t VerifiedPrefix() const;
   // All verified bytes, as of the last status update.
   uint64_t VerifiedBytes() const;
+  // Every piece is in: the fetch is making its file durable (and its torrent
+  // file for the cache) before it reports done. No more bytes will come.
+  bool Finishing() const { return phase_ == Phase::kFinishing; }
   // What the peers of a content torrent say of the origin (empty until the
   // torrent is added).
   torrent::OriginView Origins() const;
@@ -126,6 +129,7 @@ class PeerFetch final : public core::Fetch {
   bool checkpoint_running_ = false;
   uint64_t checkpoint_bytes_ = 0;  // verified bytes when the resume data was asked for
   uint64_t durable_ = 0;           // verified bytes covered by stored resume data
+  uint64_t checkpoint_verified_ = 0;  // VerifiedBytes() at the last checkpoint asked for
   sys::Lifetime lifetime_;         // last: dies first
 };
 

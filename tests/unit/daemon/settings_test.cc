@@ -42,5 +42,15 @@ TEST(SettingsTest, ParsesTheSeedingCacheKeys) {
   EXPECT_EQ(ParseSettings(R"({"max_upload_rate": 4294967296})", &s).code(), code::kInvalidArg);
 }
 
+TEST(SettingsTest, UtpIsOffUnlessPeerUtpTurnsItOn) {
+  Settings s;
+  EXPECT_FALSE(s.peers.utp);
+  ASSERT_TRUE(ParseSettings(R"({"peer_utp": true})", &s).ok());
+  EXPECT_TRUE(s.peers.utp);
+  Settings bad;
+  EXPECT_EQ(ParseSettings(R"({"peer_utp": 1})", &bad).code(), code::kInvalidArg);
+  EXPECT_FALSE(bad.peers.utp);
+}
+
 }  // namespace
 }  // namespace ferry::daemon

@@ -85,13 +85,16 @@ lt::settings_pack ToSettingsPack(const SessionSettings& s) {
   // libtorrent's 60: on a LAN a host's torrent is removed and added again
   // when it moves between its peers, the origin and its cache
   // (docs/peering.md), and the others should find it again at once.
-  p.set_int(lt::settings_pack::min_reconnect_time, 2);
+  p.set_int(lt::settings_pack::min_reconnect_time, 1);
   // libtorrent drops a peer in upload mode that has nothing this host wants
   // ("uninteresting upload peer"): that is what a host fetching a content id
   // from the origin looks like (OriginBeacon), and its peers must stay
   // connected to see it fetching. Seeds connected to seeds stay too; a LAN
   // swarm is small.
   p.set_bool(lt::settings_pack::close_redundant_connections, false);
+  // Incoming uTP stays on: other clients (libtorrent's default, qBittorrent)
+  // try uTP first and would wait for a timeout before falling back to TCP.
+  p.set_bool(lt::settings_pack::enable_outgoing_utp, s.utp);
   return p;
 }
 

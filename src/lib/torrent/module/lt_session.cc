@@ -17,6 +17,7 @@
 
 #include "lib/torrent/module/content_torrent.h"
 #include "lib/torrent/module/convert.h"
+#include "lib/torrent/piece_window.h"
 
 namespace ferry::torrent {
 
@@ -62,6 +63,20 @@ int TargetFile(const lt::torrent_info& info, const std::optional<std::string>& c
 std::string NoTargetMessage(const std::optional<std::string>& chosen) {
   if (chosen) return "the torrent has no file " + *chosen;
   return "the torrent has several files: choose one (#file=) or give a directory";
+}
+
+// AddParams::in_order_window: the window over the pieces the resume data
+// does not have, raised to the top priority (libtorrent picks those first,
+// in random order among them), the others at the default.
+std::optional<PieceWindow> StartWindow(lt::add_torrent_params& p, int window) {
+  const int pieces = p.ti->num_pieces();
+  std::vector<bool> have(static_cast<size_t>(pieces), false);
+  for (lt::piece_index_t i{0}; i < p.have_pieces.end_index() && static_cast<int>(i) < pieces; ++i)
+    have[static_cast<size_t>(static_cast<int>(i))] = p.have_pieces[i];
+  PieceWindow w(std::move(have), window);
+  p.piece_priorities.assign(static_cast<size_t>(pieces), lt::default_priority);
+  for (int i = w.prefix(); i < w.end(); ++i) p.piece_priorities[static_cast<size_t>(i)] = lt::top_priority;
+  return w;
 }
 
 }  // namespace
@@ -169,7 +184,12 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
     if (in.store_as) p.renamed_files[lt::file_index_t(index)] = *in.store_as;
   }
   SetFlags(p, in.paused);
-  if (in.sequential) p.flags |= lt::torrent_flags::sequential_download;
+  std::optional<PieceWindow> window;
+  if (in.in_order_window > 0) {
+    if (!p.ti || !p.file_priorities.empty())
+      return Invalid("an in-order window needs a torrent of one wanted file, known at the add");
+    window = StartWindow(p, in.in_order_window);
+  }
   // One torrent per info-hash in a session: a seed of ferry's cache gives
   // way to a fetch (remove_torrent is posted before the add, so libtorrent
   // sees them in that order); a second fetch fails (AddFailed, transient for
@@ -185,6 +205,7 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
   if (id.ok()) {
     torrents_[*id]->store_as = in.store_as;
     torrents_[*id]->board = std::move(board);
+    torrents_[*id]->window = std::move(window);
   }
   return id;
 }
@@ -463,6 +484,11 @@ void LtSession::PiecePassed(Torrent& t, int piece) {
     return;
   }
   t.ledger.PiecePassed(piece);
+  if (!t.window) return;
+  std::vector<std::pair<lt::piece_index_t, lt::download_priority_t>> raise;
+  for (int i : t.window->Passed(piece)) raise.emplace_back(lt::piece_index_t(i), lt::top_priority);
+  if (!raise.empty())
+    (void)Command(t.id, [raise](const lt::torrent_handle& h) { h.prioritize_pieces(raise); });
 }
 
 // Blames the peers that sent blocks of the piece; bans those with too many

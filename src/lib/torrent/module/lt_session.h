@@ -27,6 +27,7 @@
 
 #include "lib/torrent/module/origin_board.h"
 #include "lib/torrent/module/convert.h"
+#include "lib/torrent/piece_window.h"
 #include "lib/torrent/session.h"
 
 namespace ferry::torrent {
@@ -91,6 +92,7 @@ class LtSession final : public Session {
     TorrentStatus status;
     PeerLedger ledger;
     std::shared_ptr<OriginBoard> board;  // content torrents only
+    std::optional<PieceWindow> window;   // AddParams::in_order_window
     bool group = false;                  // a group's content torrent (SentTotals)
     // The web seeds' hosts and ports (BEP 19), to tell their blocks from peers'.
     WebSeeds web_seeds;
