@@ -18,6 +18,7 @@ std::unique_ptr<TorrentNode> TorrentTest::StartNode(const std::string& address) 
 std::unique_ptr<TorrentNode> TorrentTest::StartNode(const std::string& address,
                                                     torrent::SessionSettings settings) {
   settings.listen_addresses = {address};
+  settings.outgoing_address = address;
   settings.listen_port = 0;
   settings.local_service_discovery = false;
   auto session = torrent::CreateSession(settings, FERRY_TORRENT_MODULE_BUILT);

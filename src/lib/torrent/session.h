@@ -38,6 +38,12 @@ struct SessionSettings {
   std::vector<std::string> listen_addresses = {"0.0.0.0", "[::]"};
   uint16_t listen_port = 7680;
   bool local_service_discovery = true;  // BEP 14 multicast on the LAN
+  // The address (or interface name) outgoing peer connections come from;
+  // "" lets the system choose. Sessions on several loopback addresses need
+  // it: the kernel sends TCP to 127.0.0.x from 127.0.0.1 by default, and one
+  // IP address is one peer (a second host's connection looks like the first
+  // host's).
+  std::string outgoing_address;
   bool dht = false;
   bool upnp = false;
   bool natpmp = false;

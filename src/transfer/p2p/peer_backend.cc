@@ -60,6 +60,10 @@ Result<torrent::Session*> PeerBackend::session() {
   s.listen_addresses = settings_.listen_addresses;
   s.local_service_discovery = settings_.local_service_discovery;
   s.utp = settings_.utp;
+  // One address to listen on (not a wildcard): connect from it too.
+  if (settings_.listen_addresses.size() == 1 && settings_.listen_addresses[0] != "0.0.0.0" &&
+      settings_.listen_addresses[0] != "[::]" && settings_.listen_addresses[0] != "::")
+    s.outgoing_address = settings_.listen_addresses[0];
   // Web seeds go through ferry's HTTP engine and the job's settings
   // (PeerFetch's WebSeedFeeder), not libtorrent's client.
   s.libtorrent_web_seeds = false;

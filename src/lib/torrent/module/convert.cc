@@ -66,6 +66,8 @@ lt::settings_pack ToSettingsPack(const SessionSettings& s) {
                                                cat::piece_progress | cat::upload);
   p.set_int(lt::settings_pack::alert_queue_size, s.alert_queue_size);
   p.set_str(lt::settings_pack::listen_interfaces, ListenInterfaces(s));
+  if (!s.outgoing_address.empty())
+    p.set_str(lt::settings_pack::outgoing_interfaces, s.outgoing_address);
   p.set_bool(lt::settings_pack::enable_dht, s.dht);
   p.set_bool(lt::settings_pack::enable_lsd, s.local_service_discovery);
   p.set_bool(lt::settings_pack::enable_upnp, s.upnp);
