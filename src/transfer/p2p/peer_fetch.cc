@@ -21,14 +21,16 @@
 namespace ferry::transfer {
 namespace {
 
-// A content fetch's AddParams::in_order_window: 64 MiB of pieces, at least
-// 16. What HTTP fetches again at most when it takes over from peers that
-// stalled (beyond the verified prefix), and room for the hosts of a LAN that
-// fetch together to ask for different pieces and trade them.
-constexpr uint64_t kContentWindowBytes = 64ull << 20;
+// A content fetch's AddParams::in_order_window: an eighth of the file, at
+// most 64 MiB, at least 16 pieces. What HTTP fetches again at most when it
+// takes over from peers that stalled (beyond the verified prefix), and room
+// for the hosts of a LAN that fetch together to ask for different pieces
+// and trade them; small enough that progress (the prefix) moves steadily.
+constexpr uint64_t kMaxContentWindowBytes = 64ull << 20;
 int ContentWindowPieces(uint64_t size) {
   const uint64_t piece = ContentPieceLength(size);
-  return static_cast<int>(std::max<uint64_t>(16, kContentWindowBytes / piece));
+  const uint64_t bytes = std::min(size / 8, kMaxContentWindowBytes);
+  return static_cast<int>(std::max<uint64_t>(16, bytes / piece));
 }
 
 // A .torrent larger than this is refused (BEP 3 files are KiBs to a few MiB).
