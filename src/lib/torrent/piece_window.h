@@ -7,7 +7,7 @@
 // scenario 7 measured it: seven hosts took every byte from the eighth). The
 // window keeps the prefix nearly whole and still lets them trade: the
 // `window` pieces from the first one not verified are wanted first, in any
-// order (libtorrent's top priority, random among equals), the others after
+// order (random among equals), the others not until the window reaches
 // them; each verified piece at the front slides the window on.
 //
 // Plain bookkeeping, no libtorrent type, not thread-safe (the module keeps
@@ -27,6 +27,7 @@ class PieceWindow {
   int prefix() const { return prefix_; }
   // The window is [prefix(), end()): end() <= the number of pieces.
   int end() const { return end_; }
+  int pieces() const { return static_cast<int>(have_.size()); }
   bool InWindow(int piece) const { return piece >= prefix_ && piece < end_; }
 
   // Marks `piece` verified (out of range or known: nothing) and slides the

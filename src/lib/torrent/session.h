@@ -172,8 +172,8 @@ struct AddParams {
   // MetadataReceived).
   bool metadata_only = false;
   // > 0: pieces are requested window by window (PieceWindow): these many
-  // from the first one not verified come first, in any order, the rest after
-  // them. A fetch that may hand the rest to HTTP keeps a verified prefix that
+  // from the first one not verified, in any order; the others only once the
+  // window reaches them. Finished comes when every piece is verified. A fetch that may hand the rest to HTTP keeps a verified prefix that
   // way, and hosts fetching together still trade pieces. Torrents whose
   // metadata is known at the add only (a content torrent, a .torrent).
   int in_order_window = 0;

@@ -9,6 +9,7 @@ TEST(PieceWindowTest, StartsAtTheFirstMissingPieceAndSlidesWithThePrefix) {
   PieceWindow w({true, true, false, false, false, false, false, false}, 3);
   EXPECT_EQ(w.prefix(), 2);
   EXPECT_EQ(w.end(), 5);
+  EXPECT_EQ(w.pieces(), 8);
   EXPECT_TRUE(w.InWindow(4));
   EXPECT_FALSE(w.InWindow(5));
   // A piece inside the window but not at its front: nothing slides.

@@ -66,16 +66,20 @@ std::string NoTargetMessage(const std::optional<std::string>& chosen) {
 }
 
 // AddParams::in_order_window: the window over the pieces the resume data
-// does not have, raised to the top priority (libtorrent picks those first,
-// in random order among them), the others at the default.
+// does not have, wanted (libtorrent picks among them at random), the others
+// not yet: a lower priority would not do, libtorrent takes lower pieces as
+// soon as every wanted one is requested, and with deep request queues to
+// fast peers that scattered the pieces over the file (the prefix, and with
+// it the progress, stood still until the end).
 std::optional<PieceWindow> StartWindow(lt::add_torrent_params& p, int window) {
   const int pieces = p.ti->num_pieces();
   std::vector<bool> have(static_cast<size_t>(pieces), false);
   for (lt::piece_index_t i{0}; i < p.have_pieces.end_index() && static_cast<int>(i) < pieces; ++i)
     have[static_cast<size_t>(static_cast<int>(i))] = p.have_pieces[i];
   PieceWindow w(std::move(have), window);
-  p.piece_priorities.assign(static_cast<size_t>(pieces), lt::default_priority);
-  for (int i = w.prefix(); i < w.end(); ++i) p.piece_priorities[static_cast<size_t>(i)] = lt::top_priority;
+  p.piece_priorities.assign(static_cast<size_t>(pieces), lt::dont_download);
+  for (int i = w.prefix(); i < w.end(); ++i)
+    p.piece_priorities[static_cast<size_t>(i)] = lt::default_priority;
   return w;
 }
 
@@ -486,7 +490,8 @@ void LtSession::PiecePassed(Torrent& t, int piece) {
   t.ledger.PiecePassed(piece);
   if (!t.window) return;
   std::vector<std::pair<lt::piece_index_t, lt::download_priority_t>> raise;
-  for (int i : t.window->Passed(piece)) raise.emplace_back(lt::piece_index_t(i), lt::top_priority);
+  for (int i : t.window->Passed(piece))
+    raise.emplace_back(lt::piece_index_t(i), lt::default_priority);
   if (!raise.empty())
     (void)Command(t.id, [raise](const lt::torrent_handle& h) { h.prioritize_pieces(raise); });
 }

@@ -32,7 +32,13 @@ bool LtSession::OnTorrentAlert(lt::alert* a) {
              lt::alert_cast<lt::state_changed_alert>(a)) {
     session_->post_torrent_updates();
   } else if (auto* f = lt::alert_cast<lt::torrent_finished_alert>(a)) {
-    if (Torrent* t = FromHandle(f->handle)) Emit(event::Finished{t->id});
+    // With a piece window libtorrent is "finished" whenever every wanted
+    // piece is in, also when the window's last piece passed before the next
+    // ones were wanted (they are, at once: PiecePassed): only every piece
+    // verified is the end.
+    Torrent* t = FromHandle(f->handle);
+    if (t != nullptr && (!t->window || t->window->prefix() == t->window->pieces()))
+      Emit(event::Finished{t->id});
     session_->post_torrent_updates();
   } else if (lt::alert_cast<lt::save_resume_data_alert>(a) ||
              lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
