@@ -359,14 +359,18 @@ def _render7_bounds(rep, R):
         before = median([r["kill"].get("payload_before_kill", 0) / r["file_size"] for r in k])
         at = median([r["kill"].get("at_s") for r in k])
         up = median([r["kill"].get("restart_s") for r in k])
-        rng = [r["kill"]["refetched_pieces_range"] for r in k if r["kill"].get("refetched_pieces_range")]
+        rng = [r["kill"]["lost_pieces_range"] for r in k if r["kill"].get("lost_pieces_range")]
         width = median([hi - lo for lo, hi in rng])
+        lost = median([r["kill"]["lost_pieces"] for r in k if "lost_pieces" in r["kill"]])
         excess = median([r["kill"].get("victim_excess_bytes", 0) / r["piece_length"] for r in k])
         others = median([r["kill"].get("others_excess_median_bytes", 0) / r["piece_length"] for r in k])
         rep.w(f"Kill: the last host was killed {at:.1f} s after the start (median) with {before * 100:.0f} % of the "
-              f"file received; ferryd was back in {up:.2f} s. Re-fetched = the payload it had received (nftables "
-              "counters) less its job's progress, at the first read after the restart; the counters are read just "
-              f"before and just after that read, a bracket {width:.1f} pieces wide (median) whose middle is shown. "
-              f"Over the whole run it received {excess:.1f} pieces beyond the file, the other hosts "
-              f"{others:.1f} (median; duplicate blocks and protocol messages).")
+              f"file received; ferryd was back in {up:.2f} s. Re-fetched = the payload it received beyond the file "
+              f"over the whole run ({excess:.1f} pieces, median) less the median other host's in the same run "
+              f"({others:.1f}: blocks every host receives twice, protocol messages), i.e. what the kill added. An "
+              "upper bound, read at the restart: the payload it had received (nftables counters) less its job's "
+              "progress (every verified byte), least over the reads of the 4 s after the kill (the restarted "
+              "ferryd takes back from staging the blocks it had written since its last checkpoint while new ones "
+              f"arrive): {lost:.1f} pieces (median; the counters bracket each read, {width:.1f} pieces wide), "
+              "which also holds the blocks it had received twice before the kill.")
     rep.w()

@@ -141,7 +141,11 @@ class Killer {
 
   void Tick(FerryHost* f) {
     KillInfo& k = run_->kill;
-    if (k.killed || !f->started || f->done || f->failed || !f->job) return;
+    if (k.killed) {
+      if (f->job && !f->failed && run_->Now() - k.at_s <= kKeptWindow) ReadKept(f->job.get());
+      return;
+    }
+    if (!f->started || f->done || f->failed || !f->job) return;
     const double now = run_->Now();
     if (samples_.empty() || now - samples_.back().first >= 0.5)
       samples_.push_back({now, ReadCounters(run_->swarm->host(victim_).netns)});
@@ -158,6 +162,9 @@ class Killer {
   }
 
  private:
+  // How long after the kill the restarted host's progress is read.
+  static constexpr double kKeptWindow = 4.0;
+
   void Kill(FerryHost* f) {
     KillInfo& k = run_->kill;
     SwarmHost& h = run_->swarm->host(victim_);
@@ -179,21 +186,29 @@ class Killer {
     k.restart_s = run_->Now() - k.at_s;
     if (s.ok()) s = h.Connect(&f->manager);
     if (s.ok()) s = f->manager->GetJob(f->id, &f->job);
-    if (s.ok()) ReadKept(h.netns, f->job.get());
+    if (s.ok()) ReadKept(f->job.get());
     if (!s.ok()) {
       run_->hosts[victim_].error = "restart: " + s.ToString();
       f->failed = true;
     }
   }
 
-  // The first progress read after the restart, between two counter reads.
-  void ReadKept(const std::string& netns, Job* job) {
+  // One progress read after the restart, between two counter reads; keeps
+  // the one where received less counted is least.
+  void ReadKept(Job* job) {
     KillInfo& k = run_->kill;
+    const std::string& netns = run_->swarm->host(victim_).netns;
     const uint64_t before = TotalPayload(ReadCounters(netns));
     JobProgress p;
     if (!job->GetProgress(&p).ok()) return;
-    k.received_after_read = TotalPayload(ReadCounters(netns));
+    const uint64_t after = TotalPayload(ReadCounters(netns));
+    const double lost = double(before + after) / 2 - double(p.bytes_transferred);
+    const double best =
+        double(k.received_before_read + k.received_after_read) / 2 - double(k.progress_after);
+    ++k.reads_after;
+    if (k.progress_after >= 0 && lost >= best) return;
     k.received_before_read = before;
+    k.received_after_read = after;
     k.progress_after = static_cast<int64_t>(p.bytes_transferred);
   }
 

@@ -58,14 +58,17 @@ nlohmann::json GroupsJson(const Run& run) {
           {"origin_payload_by_group", {origin[0], origin[1]}}};
 }
 
-// What the kill cost the restarted host: at the first progress read after
-// the restart, the payload it had received (counters; the mean of the reads
-// just before and after) less the bytes its job counted = bytes received and
-// not kept (thrown away by the kill, or received but not yet counted: pieces
-// beyond the verified prefix), i.e. to fetch again; in pieces, against one
-// piece per source that was sending to it at the kill. Also, for comparison,
-// its payload beyond the file over the whole run, and the other hosts'
-// (duplicate blocks, protocol messages).
+// What the kill cost the restarted host, in pieces, against one piece per
+// source that was sending to it at the kill:
+// - re-fetched: its payload beyond the file over the whole run less the
+//   median other host's (every host receives some blocks twice, and protocol
+//   messages: what the kill added to that);
+// - lost, an upper bound: at the progress read after the restart where it is
+//   least (KillInfo), the payload it had received (counters; the mean of the
+//   reads just before and after) less the bytes its job counted = bytes
+//   received and not kept (thrown away by the kill, blocks of pieces not
+//   complete yet, and the blocks it had received twice before, as every host
+//   does).
 nlohmann::json KillJson(const Run& run) {
   const KillInfo& k = run.kill;
   nlohmann::json j = {{"killed", k.killed},
@@ -91,10 +94,16 @@ nlohmann::json KillJson(const Run& run) {
   if (k.progress_after >= 0 && run.piece_length) {
     const double lo = double(k.received_before_read) - double(k.progress_after);
     const double hi = double(k.received_after_read) - double(k.progress_after);
-    j["refetched_bytes"] = std::max(0.0, (lo + hi) / 2);
-    j["refetched_pieces"] = std::max(0.0, (lo + hi) / 2) / run.piece_length;
-    j["refetched_pieces_range"] = {std::max(0.0, lo) / run.piece_length,
-                                   std::max(0.0, hi) / run.piece_length};
+    j["lost_bytes"] = std::max(0.0, (lo + hi) / 2);
+    j["lost_pieces"] = std::max(0.0, (lo + hi) / 2) / run.piece_length;
+    j["lost_pieces_range"] = {std::max(0.0, lo) / run.piece_length,
+                              std::max(0.0, hi) / run.piece_length};
+  }
+  if (run.piece_length && !others.empty()) {
+    const double extra =
+        double(TotalPayload(run.hosts.back().in)) - double(run.size) - Median(others);
+    j["refetched_bytes"] = std::max(0.0, extra);
+    j["refetched_pieces"] = std::max(0.0, extra) / run.piece_length;
   }
   j["allowance_pieces"] = std::max<size_t>(1, k.active_sources.size());
   j["others_max_time_s"] =

@@ -70,12 +70,15 @@ struct KillInfo {
   double restart_s = -1;  // how long the restart took (until ready)
   uint64_t progress = 0;  // the job's bytes_transferred at the last poll
   Counts before;          // the victim's counters just after the kill
-  // The job's bytes_transferred at its first read after the restart (-1:
-  // never read), and the victim's payload counted just before and just after
-  // that read: the restarted ferryd may be fetching already, so what it
-  // received and does not count is bracketed by the two.
+  // Reads of the job's bytes_transferred (every verified byte) in the
+  // kKeptWindow after the restart, each between two reads of the victim's
+  // payload counters: the restarted ferryd takes back pieces from staging
+  // and fetches new ones meanwhile, so what it received and does not hold
+  // is bracketed by the two. Kept: the read where that is least (-1: never
+  // read), i.e. once everything it kept is counted.
   int64_t progress_after = -1;
   uint64_t received_before_read = 0, received_after_read = 0;
+  int reads_after = 0;
   // Sources that sent it >= 16 KiB of payload in the 1-1.5 s before the kill:
   // the connections that had a transfer running.
   std::vector<std::string> active_sources;

@@ -191,9 +191,10 @@ void Engine::Impl::RecoverFileStaging(RuntimeJob& j, uint32_t i, bool same_boot)
   FileRecord& f = j.rec.files[i];
   j.files_rt[i].durable = f.bytes_transferred;
   if (f.transferred || f.delivered) return;
-  // A torrent's staging holds pieces anywhere, not a prefix: its backend's
-  // resume data says which are verified (docs/p2p.md).
-  if (ChooseFetch(f.remote_url) == FetchBackend::kPeers) return;
+  // A torrent's staging holds pieces anywhere, not a prefix, and so does a
+  // content-id file fetched from peers (it has their resume data): the
+  // resume data says which are verified (docs/p2p.md, docs/peering.md).
+  if (ChooseFetch(f.remote_url) == FetchBackend::kPeers || !f.resume_data.empty()) return;
   auto staged = deps.payload->StagedSize(j.rec.id, i);
   uint64_t have = staged.ok() ? *staged : 0;
   if (have < f.bytes_transferred) {
@@ -513,10 +514,13 @@ FileRecord NewFileRecord(uint32_t index, const NewFile& nf) {
 Status ValidateLocalName(const NewFile& nf) {
   if (nf.local_name.empty() || nf.local_name.back() != '/') return ValidateLocalPath(nf.local_name);
   if (ChooseFetch(nf.remote_url) != FetchBackend::kPeers)
-    return Status(code::kInvalidArg, fmt::format("the local name '{}' names a directory, which only "
-                                                 "a torrent or magnet can have", nf.local_name));
+    return Status(code::kInvalidArg,
+                  fmt::format("the local name '{}' names a directory, which only "
+                              "a torrent or magnet can have",
+                              nf.local_name));
   if (!nf.ranges.empty() || !nf.sha256.empty() || nf.file_size != kSizeUnknown)
-    return Status(code::kInvalidArg, "a torrent saved to a directory takes no ranges, size or hash");
+    return Status(code::kInvalidArg,
+                  "a torrent saved to a directory takes no ranges, size or hash");
   return ValidateLocalDirectory(nf.local_name);
 }
 

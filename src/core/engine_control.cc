@@ -299,10 +299,10 @@ void Engine::Impl::OnProgress(RuntimeJob& j) {
   events.EmitProgress(j.rec.id);
 }
 
-void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file) {
+void Engine::Impl::OnFileRestart(RuntimeJob& j, uint32_t file, uint64_t from) {
   j.files_rt[file].generation++;
-  j.files_rt[file].durable = 0;
-  j.rec.files[file].bytes_transferred = 0;
+  j.files_rt[file].durable = std::min(j.files_rt[file].durable, from);
+  j.rec.files[file].bytes_transferred = from;
   MarkFileDirty(j, file);
   Touch(j);
   Flush();  // the store must not keep claiming bytes of the old version

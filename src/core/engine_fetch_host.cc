@@ -105,9 +105,10 @@ std::unique_ptr<Fetch> Engine::Impl::MakeFetch(RuntimeJob& j, uint32_t file) {
     backend = FetchBackend::kPeers;
   if (backend == FetchBackend::kHttp && !f.resume_data.empty()) {
     // The peers' state of a start in a peering mode (the job's mode changed
-    // since): HTTP goes on from the verified prefix the count holds.
+    // since): their pieces lie anywhere in staging and only their resume
+    // data says which, so HTTP starts the file again.
     f.resume_data.clear();
-    MarkFileDirty(j, file);
+    OnFileRestart(j, file, 0);
   }
   switch (backend) {
     case FetchBackend::kPeers:

@@ -48,7 +48,7 @@ class EngineFetchHost final : public FetchHost {
   void OnProgress() override { e_.OnProgress(job_); }
   std::function<void(uint64_t)> DurableRecorder() override;
   std::function<ResumeStored(std::string, uint64_t)> ResumeRecorder() override;
-  void OnRestart() override { e_.OnFileRestart(job_, file_); }
+  void OnRestart(uint64_t from) override { e_.OnFileRestart(job_, file_, from); }
   void RetireStream(std::unique_ptr<ByteStream> stream) override {
     e_.RetireStream(std::move(stream));
   }

@@ -245,7 +245,7 @@ struct Engine::Impl {
 
   // --- called by a Fetch, through its EngineFetchHost ---
   void OnProgress(RuntimeJob& j);
-  void OnFileRestart(RuntimeJob& j, uint32_t file);
+  void OnFileRestart(RuntimeJob& j, uint32_t file, uint64_t from);
   void OnCheckpointed(const Guid& id, uint32_t file, uint64_t generation, uint64_t bytes);
   // FetchHost::ResumeRecorder's data, after its fetch stopped.
   FetchHost::ResumeStored OnResumeSaved(const Guid& id, uint32_t file, uint64_t generation,

@@ -116,7 +116,10 @@ class FetchHost {
   // group commit. Callable after the fetch is gone; the data must describe
   // staging already synced.
   virtual std::function<ResumeStored(std::string data, uint64_t bytes)> ResumeRecorder() = 0;
-  virtual void OnRestart() = 0;  // the file restarted from 0 (staging truncated)
+  // The file starts again from byte `from` (0: staging truncated): its
+  // count and checkpoint go back to it, the store is told at once, and
+  // recorders handed out before become no-ops.
+  virtual void OnRestart(uint64_t from) = 0;
   // Stops the ByteStream on a later loop turn (never inside its callback).
   virtual void RetireStream(std::unique_ptr<ByteStream> stream) = 0;
 

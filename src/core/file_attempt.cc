@@ -279,7 +279,7 @@ void Attempt::RestartFromZero(std::string_view why) {
   f.etag.clear();
   f.last_modified.clear();
   if (f.ranges.empty()) f.bytes_total = kSizeUnknown;
-  host_->OnRestart();
+  host_->OnRestart(0);
 }
 
 bool Attempt::ActOnPending() {

@@ -54,7 +54,6 @@ class ContentTorrentTest : public TorrentTest {
     p.content = spec_;
     p.save_dir = dir_.Path("get");
     p.store_as = dir_.Path("get/out.bin");
-    p.in_order_window = 4;
     p.paused = false;
     return AddAndWait(node, p);
   }

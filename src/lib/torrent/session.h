@@ -171,12 +171,12 @@ struct AddParams {
   // GetStatus(id)->files once the metadata is known (a magnet: after
   // MetadataReceived).
   bool metadata_only = false;
-  // > 0: pieces are requested window by window (PieceWindow): these many
-  // from the first one not verified, in any order; the others only once the
-  // window reaches them. Finished comes when every piece is verified. A fetch that may hand the rest to HTTP keeps a verified prefix that
-  // way, and hosts fetching together still trade pieces. Torrents whose
-  // metadata is known at the add only (a content torrent, a .torrent).
-  int in_order_window = 0;
+  // Pieces in order while the torrent has at most one peer connection,
+  // rarest first (libtorrent's default) with more. With one peer order buys
+  // nothing but costs nothing either, and what came is a prefix a fetch
+  // handing the rest to HTTP keeps (a LAN seed that goes away mid-file);
+  // hosts fetching together need rarest first to have pieces to trade.
+  bool in_order_while_alone = false;
   // No piece is requested, none written: the torrent is there to be seen
   // (a content torrent whose host fetches from the origin: OriginReport).
   bool upload_only = false;

@@ -58,8 +58,7 @@ class ContentFetch::Relay final : public core::FetchHost {
   void CommitNow() override { h_.CommitNow(); }
   void AfterCommit(std::function<void()> fn) override { h_.AfterCommit(std::move(fn)); }
   void OnResponded() override { h_.OnResponded(); }
-  bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now,
-                  core::ByteFrom from) override {
+  bool OnReceived(uint64_t counted, uint64_t raw, sys::WallTime now, core::ByteFrom from) override {
     return h_.OnReceived(counted, raw, now, from);
   }
   void OnReceivedFromPeers(const core::PeerBytes& bytes, sys::WallTime now) override {
@@ -72,7 +71,7 @@ class ContentFetch::Relay final : public core::FetchHost {
   std::function<ResumeStored(std::string, uint64_t)> ResumeRecorder() override {
     return h_.ResumeRecorder();
   }
-  void OnRestart() override { h_.OnRestart(); }
+  void OnRestart(uint64_t from) override { h_.OnRestart(from); }
   void RetireStream(std::unique_ptr<core::ByteStream> stream) override {
     h_.RetireStream(std::move(stream));
   }
@@ -111,8 +110,8 @@ bool ContentFetch::Begin(core::ErrorRecord* err) {
   inner_ = std::move(peers);
   phase_ = Phase::kPeers;
   if (!inner_->Begin(err)) {
-    log::Info("job {} file {}: no peers ({}); fetching from the origin",
-              host_->Job().id.ToString(), file_, err->message);
+    log::Info("job {} file {}: no peers ({}); fetching from the origin", host_->Job().id.ToString(),
+              file_, err->message);
     Retire(std::move(inner_));
     peers_ = nullptr;
     return BeginHttp(err);
@@ -142,8 +141,8 @@ void ContentFetch::WatchPeers() {
   uint64_t now_bytes = peers_ != nullptr ? peers_->VerifiedBytes() : 0;
   torrent::OriginView view = peers_ != nullptr ? peers_->Origins() : torrent::OriginView{};
   auto now = host_->Now();
-  auto patience = Delay() + (handover_ ? kHandoverGrace : std::chrono::seconds(0)) +
-                  kRankStagger * view.rank;
+  auto patience =
+      Delay() + (handover_ ? kHandoverGrace : std::chrono::seconds(0)) + kRankStagger * view.rank;
   if (view.ferry_peers != last_view_.ferry_peers || view.fetching != last_view_.fetching ||
       view.rank != last_view_.rank)
     log::Debug("job {} file {}: {} ferry peer(s), {} fetching from the origin, rank {}",
@@ -192,8 +191,8 @@ void ContentFetch::StartBeacon() {
   }
   auto spec = ContentSpecFor(host_->File(), host_->Config().peering);
   if (!spec.ok()) return;
-  auto beacon = OriginBeacon::Start(**session, *spec,
-                                    host_->Payload().StagingPath(host_->Job().id, file_));
+  auto beacon =
+      OriginBeacon::Start(**session, *spec, host_->Payload().StagingPath(host_->Job().id, file_));
   if (!beacon.ok()) {
     log::Warn("job {} file {}: peers will not see this origin fetch: {}",
               host_->Job().id.ToString(), file_, beacon.status().message());
@@ -217,12 +216,12 @@ void ContentFetch::ToHttp(const std::string& why) {
     Retire(std::move(inner_));
   }
   peers_ = nullptr;
-  // The peers' resume data no longer describes what HTTP will write; the
-  // byte count (PeerFetch counts the verified prefix only) stays: staging
-  // holds it, and what the store has of it was synced before it was stored.
+  // The peers' resume data no longer describes what HTTP will write, and
+  // the count (every verified piece) goes back to the verified prefix, the
+  // bytes HTTP continues after: staging holds them, synced when the resume
+  // data naming them was stored (or at Stop, before the torrent let go).
   host_->SetResumeData("");
-  f.bytes_transferred = std::max(f.bytes_transferred, prefix);
-  host_->FileChanged();
+  host_->OnRestart(std::min(prefix, f.bytes_transferred));
   core::ErrorRecord err;
   if (!BeginHttp(&err)) {
     phase_ = Phase::kStopped;

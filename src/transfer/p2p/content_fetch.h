@@ -5,7 +5,8 @@
 //
 // Two phases, one Fetch to the engine:
 //  1. Peers: a PeerFetch on the torrent derived from the id (ContentSpecFor;
-//     pieces requested in order, each verified against the id's pieces root).
+//     pieces requested rarest first, each verified against the id's pieces
+//     root; the file's count is every verified piece).
 //     It lasts while peers send, or while a peer is fetching the content
 //     from the origin (its OriginReport grows: this host waits for it
 //     rather than asking the origin too). When neither happened for the
@@ -16,9 +17,10 @@
 //     starting together take turns) — or when the peers' torrent fails for
 //     any reason but a local one, the file goes to
 //  2. HTTP: core's Attempt on the origin (and cache servers), continuing from
-//     the verified prefix the peers left in staging; the id's size and root
-//     are checked at the end as for any file with an id. Bytes beyond the
-//     prefix are fetched again. An OriginBeacon tells the peers meanwhile.
+//     the verified prefix the peers left in staging (the count goes back to
+//     it); the id's size and root are checked at the end as for any file
+//     with an id. Verified pieces beyond the prefix are fetched again. An
+//     OriginBeacon tells the peers meanwhile.
 // A file that has staged bytes but no peers' resume data (a restart or retry
 // of phase 2) starts in phase 2.
 //

@@ -15,23 +15,10 @@
 #include "transfer/p2p/peer_backend.h"
 #include "transfer/p2p/seed_cache.h"
 #include "transfer/p2p/web_seed_feeder.h"
-#include "util/content_id.h"
 #include "util/log.h"
 
 namespace ferry::transfer {
 namespace {
-
-// A content fetch's AddParams::in_order_window: an eighth of the file, at
-// most 64 MiB, at least 16 pieces. What HTTP fetches again at most when it
-// takes over from peers that stalled (beyond the verified prefix), and room
-// for the hosts of a LAN that fetch together to ask for different pieces
-// and trade them; small enough that progress (the prefix) moves steadily.
-constexpr uint64_t kMaxContentWindowBytes = 64ull << 20;
-int ContentWindowPieces(uint64_t size) {
-  const uint64_t piece = ContentPieceLength(size);
-  const uint64_t bytes = std::min(size / 8, kMaxContentWindowBytes);
-  return static_cast<int>(std::max<uint64_t>(16, bytes / piece));
-}
 
 // A .torrent larger than this is refused (BEP 3 files are KiBs to a few MiB).
 constexpr size_t kMaxTorrentBytes = 16u << 20;
@@ -157,8 +144,9 @@ void PeerFetch::GetSource() {
     p.content = std::move(*spec);
     // A restart keeps the verified pieces (and the extension, the fence).
     p.resume_data = host_->File().resume_data;
-    // A verified prefix for HTTP to continue from (PieceWindow).
-    p.in_order_window = ContentWindowPieces(spec->size);
+    // Rarest first lets hosts fetching together trade; in order from a lone
+    // peer keeps a prefix for HTTP (docs/peering.md "Piece order").
+    p.in_order_while_alone = true;
     // DO's LAN mode: peers on the local network only.
     p.local_peers_only = host_->Config().peering.mode == DownloadMode::kLan;
     AddTorrent(std::move(p));
@@ -349,9 +337,12 @@ void PeerFetch::OnStatus() {
     responded_ = true;
     host_->OnResponded();
   }
-  // By its content id, only the verified prefix counts: what HTTP may
-  // continue from (ContentFetch), in memory and in the store.
-  uint64_t done = content_ ? VerifiedPrefix() : st->total_wanted_done;
+  // By its content id every verified piece counts, in the prefix or not (the
+  // resume data names them all), and nothing else: libtorrent's done bytes
+  // include blocks of pieces not checked yet (those taken back from staging
+  // after a crash, which may fail). ContentFetch takes the count back to the
+  // verified prefix when it hands the file to HTTP.
+  uint64_t done = content_ ? VerifiedBytes() : st->total_wanted_done;
   if (f.bytes_total != kSizeUnknown) done = std::min(done, f.bytes_total);
   if (flowing && done > f.bytes_transferred) {
     f.bytes_transferred = done;
@@ -417,7 +408,17 @@ uint64_t PeerFetch::VerifiedPrefix() const {
 
 uint64_t PeerFetch::VerifiedBytes() const {
   const torrent::TorrentStatus* st = id_ != 0 ? session_->GetStatus(id_) : nullptr;
-  return st == nullptr ? 0 : st->total_wanted_done;
+  if (st == nullptr) return 0;
+  if (!content_ || st->piece_length <= 0) return st->total_wanted_done;
+  // A content torrent is one file from byte 0: its verified pieces' bytes.
+  const uint64_t piece = static_cast<uint64_t>(st->piece_length);
+  const uint64_t size = host_->File().bytes_total;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < st->pieces.size(); ++i)
+    if (st->pieces[i]) bytes += piece;
+  if (size != kSizeUnknown && !st->pieces.empty() && st->pieces.back())
+    bytes -= piece * st->pieces.size() - std::min(size, piece * st->pieces.size());
+  return size == kSizeUnknown ? bytes : std::min(bytes, size);
 }
 
 torrent::OriginView PeerFetch::Origins() const {

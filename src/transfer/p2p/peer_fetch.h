@@ -56,10 +56,11 @@ class PeerFetch final : public core::Fetch {
   void OnTick();
 
   // For ContentFetch, which may hand the file to HTTP: the bytes from the
-  // start of the file that are verified, as of the last status update. (A
-  // file fetched by its content id counts only these as transferred.)
+  // start of the file that are verified, as of the last status update (HTTP
+  // continues after them).
   uint64_t VerifiedPrefix() const;
-  // All verified bytes, as of the last status update.
+  // All verified bytes, as of the last status update: a content torrent's
+  // progress (its verified pieces only; others: libtorrent's done bytes).
   uint64_t VerifiedBytes() const;
   // Every piece is in: the fetch is making its file durable (and its torrent
   // file for the cache) before it reports done. No more bytes will come.

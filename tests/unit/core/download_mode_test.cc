@@ -216,5 +216,27 @@ TEST_F(DownloadModeTest, ARunningFileKeepsItsTransportUntilItsNextStart) {
   EXPECT_EQ(store_.records.at(id).files[0].resume_data, "");
 }
 
+// A file fetched from peers has their pieces anywhere in staging, not a
+// prefix: after a crash on the same boot its staged size is no count of
+// bytes (the peers' resume data says which pieces are there), unlike an
+// HTTP file's (RecoveryTest.SameBootResumesFromTheStagedSize).
+TEST_F(DownloadModeTest, AfterACrashAFileFromPeersKeepsItsCountNotItsStagedSize) {
+  Open();
+  std::string body = Body(3000);
+  Guid id = ContentJob("crash", body);
+  ASSERT_TRUE(engine_->Resume(id).ok());
+  Pump();
+  ASSERT_EQ(fake_peers_.made.size(), 1u);
+  ASSERT_TRUE(PumpUntil([&] { return store_.records.at(id).files[0].resume_data != ""; }));
+  Crash();
+  payload_.SetStaged(id, 0, body.substr(0, 2500));  // pieces written near the end
+  Open();
+  Pump();
+  EXPECT_EQ(Snap(id).job.files[0].bytes_transferred, 0u);
+  EXPECT_EQ(Snap(id).job.files[0].stats.total_bytes_downloaded, 0u) << "nothing counted";
+  EXPECT_EQ(fake_peers_.made.size(), 2u) << "it goes on from the peers";
+  EXPECT_EQ(Snap(id).job.files[0].resume_data, "the peers' state");
+}
+
 }  // namespace
 }  // namespace ferry::test

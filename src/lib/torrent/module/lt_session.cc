@@ -17,7 +17,7 @@
 
 #include "lib/torrent/module/content_torrent.h"
 #include "lib/torrent/module/convert.h"
-#include "lib/torrent/piece_window.h"
+#include "lib/torrent/staged_pieces.h"
 
 namespace ferry::torrent {
 
@@ -60,27 +60,33 @@ int TargetFile(const lt::torrent_info& info, const std::optional<std::string>& c
   return files.size() == 1 ? files[0].index : -1;
 }
 
-std::string NoTargetMessage(const std::optional<std::string>& chosen) {
-  if (chosen) return "the torrent has no file " + *chosen;
-  return "the torrent has several files: choose one (#file=) or give a directory";
-}
-
-// AddParams::in_order_window: the window over the pieces the resume data
-// does not have, wanted (libtorrent picks among them at random), the others
-// not yet: a lower priority would not do, libtorrent takes lower pieces as
-// soon as every wanted one is requested, and with deep request queues to
-// fast peers that scattered the pieces over the file (the prefix, and with
-// it the progress, stood still until the end).
-std::optional<PieceWindow> StartWindow(lt::add_torrent_params& p, int window) {
+// Resume data of a one-file torrent: the blocks its file holds of pieces
+// the data does not name become unfinished pieces, which libtorrent hashes
+// before they count (StagedPieces).
+void TakeBackStagedPieces(lt::add_torrent_params& p) {
+  if (!p.ti || p.ti->num_files() != 1) return;
+  lt::file_storage files = p.ti->files();
+  const lt::file_index_t only{0};
+  if (auto r = p.renamed_files.find(only); r != p.renamed_files.end())
+    files.rename_file(only, r->second);
   const int pieces = p.ti->num_pieces();
   std::vector<bool> have(static_cast<size_t>(pieces), false);
   for (lt::piece_index_t i{0}; i < p.have_pieces.end_index() && static_cast<int>(i) < pieces; ++i)
     have[static_cast<size_t>(static_cast<int>(i))] = p.have_pieces[i];
-  PieceWindow w(std::move(have), window);
-  p.piece_priorities.assign(static_cast<size_t>(pieces), lt::dont_download);
-  for (int i = w.prefix(); i < w.end(); ++i)
-    p.piece_priorities[static_cast<size_t>(i)] = lt::default_priority;
-  return w;
+  const auto found = BlocksInRanges(DataRanges(files.file_path(only, p.save_path)),
+                                    static_cast<uint64_t>(p.ti->piece_length()),
+                                    lt::default_block_size, files.file_size(only), have);
+  for (const auto& [piece, flags] : found) {
+    lt::bitfield bits(static_cast<int>(flags.size()), false);
+    for (size_t i = 0; i < flags.size(); ++i)
+      if (flags[i]) bits.set_bit(static_cast<int>(i));
+    p.unfinished_pieces[lt::piece_index_t(piece)] = std::move(bits);
+  }
+}
+
+std::string NoTargetMessage(const std::optional<std::string>& chosen) {
+  if (chosen) return "the torrent has no file " + *chosen;
+  return "the torrent has several files: choose one (#file=) or give a directory";
 }
 
 }  // namespace
@@ -187,13 +193,9 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
     if (in.file) p.file_priorities = OnlyFile(*p.ti, index);
     if (in.store_as) p.renamed_files[lt::file_index_t(index)] = *in.store_as;
   }
+  if (!in.resume_data.empty()) TakeBackStagedPieces(p);
   SetFlags(p, in.paused);
-  std::optional<PieceWindow> window;
-  if (in.in_order_window > 0) {
-    if (!p.ti || !p.file_priorities.empty())
-      return Invalid("an in-order window needs a torrent of one wanted file, known at the add");
-    window = StartWindow(p, in.in_order_window);
-  }
+  if (in.in_order_while_alone) p.flags |= lt::torrent_flags::sequential_download;
   // One torrent per info-hash in a session: a seed of ferry's cache gives
   // way to a fetch (remove_torrent is posted before the add, so libtorrent
   // sees them in that order); a second fetch fails (AddFailed, transient for
@@ -209,7 +211,7 @@ Result<TorrentId> LtSession::Add(const AddParams& in) {
   if (id.ok()) {
     torrents_[*id]->store_as = in.store_as;
     torrents_[*id]->board = std::move(board);
-    torrents_[*id]->window = std::move(window);
+    torrents_[*id]->order_by_peers = torrents_[*id]->in_order = in.in_order_while_alone;
   }
   return id;
 }
@@ -488,12 +490,6 @@ void LtSession::PiecePassed(Torrent& t, int piece) {
     return;
   }
   t.ledger.PiecePassed(piece);
-  if (!t.window) return;
-  std::vector<std::pair<lt::piece_index_t, lt::download_priority_t>> raise;
-  for (int i : t.window->Passed(piece))
-    raise.emplace_back(lt::piece_index_t(i), lt::default_priority);
-  if (!raise.empty())
-    (void)Command(t.id, [raise](const lt::torrent_handle& h) { h.prioritize_pieces(raise); });
 }
 
 // Blames the peers that sent blocks of the piece; bans those with too many

@@ -27,7 +27,6 @@
 
 #include "lib/torrent/module/origin_board.h"
 #include "lib/torrent/module/convert.h"
-#include "lib/torrent/piece_window.h"
 #include "lib/torrent/session.h"
 
 namespace ferry::torrent {
@@ -92,8 +91,9 @@ class LtSession final : public Session {
     TorrentStatus status;
     PeerLedger ledger;
     std::shared_ptr<OriginBoard> board;  // content torrents only
-    std::optional<PieceWindow> window;   // AddParams::in_order_window
     bool group = false;                  // a group's content torrent (SentTotals)
+    bool order_by_peers = false;         // AddParams::in_order_while_alone
+    bool in_order = false;               // its sequential_download flag as set
     // The web seeds' hosts and ports (BEP 19), to tell their blocks from peers'.
     WebSeeds web_seeds;
   };
@@ -109,6 +109,7 @@ class LtSession final : public Session {
   // Runs `command` on the torrent's handle now, or once libtorrent has added it.
   ferry::Status Command(TorrentId id, std::function<void(const lt::torrent_handle&)> command);
   void Emit(Event event);
+  void FollowPeerCount(Torrent& t, int peers);
   void Ban(Torrent& t, const std::string& address);
   void LearnInfo(Torrent& t, std::shared_ptr<const lt::torrent_info> info);
   void ApplyChosenFile(Torrent& t);

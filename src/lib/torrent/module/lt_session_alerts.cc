@@ -32,13 +32,7 @@ bool LtSession::OnTorrentAlert(lt::alert* a) {
              lt::alert_cast<lt::state_changed_alert>(a)) {
     session_->post_torrent_updates();
   } else if (auto* f = lt::alert_cast<lt::torrent_finished_alert>(a)) {
-    // With a piece window libtorrent is "finished" whenever every wanted
-    // piece is in, also when the window's last piece passed before the next
-    // ones were wanted (they are, at once: PiecePassed): only every piece
-    // verified is the end.
-    Torrent* t = FromHandle(f->handle);
-    if (t != nullptr && (!t->window || t->window->prefix() == t->window->pieces()))
-      Emit(event::Finished{t->id});
+    if (Torrent* t = FromHandle(f->handle)) Emit(event::Finished{t->id});
     session_->post_torrent_updates();
   } else if (lt::alert_cast<lt::save_resume_data_alert>(a) ||
              lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
@@ -158,6 +152,7 @@ void LtSession::OnStateUpdate(lt::alert* a) {
     Torrent* t = FromHandle(st.handle);
     if (t == nullptr) continue;
     CopyStatus(st, &t->status);
+    if (t->order_by_peers) FollowPeerCount(*t, st.num_peers);
     // Before its metadata a magnet's torrent_file is an empty torrent_info.
     if (!t->info && st.has_metadata) {
       if (auto info = st.torrent_file.lock(); info && info->is_valid()) {
@@ -168,6 +163,19 @@ void LtSession::OnStateUpdate(lt::alert* a) {
     }
     if (!t->removed) Emit(event::StatusChanged{t->id});
   }
+}
+
+// AddParams::in_order_while_alone, at each status update.
+void LtSession::FollowPeerCount(Torrent& t, int peers) {
+  const bool in_order = peers <= 1;
+  if (in_order == t.in_order) return;
+  t.in_order = in_order;
+  (void)Command(t.id, [in_order](const lt::torrent_handle& h) {
+    if (in_order)
+      h.set_flags(lt::torrent_flags::sequential_download);
+    else
+      h.unset_flags(lt::torrent_flags::sequential_download);
+  });
 }
 
 }  // namespace ferry::torrent
