@@ -60,7 +60,7 @@ _ferry() {
     return
   fi
   if [[ $verb == cache && $prev == cache ]]; then
-    COMPREPLY=($(compgen -W "clear" -- "$cur"))
+    COMPREPLY=($(compgen -W "list clear" -- "$cur"))
     return
   fi
   if [[ $verb == download && ($prev == -o || $prev == --output) ]]; then

@@ -1,12 +1,14 @@
-// ferry cache [--json]: the service's seeding cache (docs/p2p.md "Seeding
+// ferry cache [list] [--json]: the service's seeding cache (docs/p2p.md "Seeding
 // cache"), least recently used first; ferry cache clear empties it
 // (administrators only in system mode).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/verbs.h"
@@ -57,11 +59,13 @@ int CmdCache(const Globals& g) {
     std::printf("The cache is empty.\n");
     return kOk;
   }
-  std::printf("%-50s %10s %6s %6s %10s  %s\n", "CONTENT", "SIZE", "AGE", "USED", "UPLOADED",
-              "NAME");
+  size_t width = std::string_view("CONTENT").size();  // content ids differ in length
+  for (const CacheEntry& e : entries) width = std::max(width, e.content.size());
+  std::printf("%-*s %10s %6s %6s %10s  %s\n", static_cast<int>(width), "CONTENT", "SIZE", "AGE",
+              "USED", "UPLOADED", "NAME");
   for (const CacheEntry& e : entries)
-    std::printf("%-50s %10s %6s %6s %10s  %s\n", e.content.c_str(), HumanBytes(e.size_bytes).c_str(),
-                Age(e.created).c_str(), Age(e.last_used).c_str(),
+    std::printf("%-*s %10s %6s %6s %10s  %s\n", static_cast<int>(width), e.content.c_str(),
+                HumanBytes(e.size_bytes).c_str(), Age(e.created).c_str(), Age(e.last_used).c_str(),
                 HumanBytes(e.bytes_uploaded).c_str(), e.name.c_str());
   return kOk;
 }
@@ -82,10 +86,14 @@ int CmdCacheClear(const Globals& g) {
 
 void AddCacheVerb(Verbs& v) {
   auto* c = v.app.add_subcommand(
-      "cache", "the seeding cache: files ferryd keeps and seeds to peers (content, size, age, "
-               "bytes uploaded)");
+      "cache",
+      "the seeding cache: files ferryd keeps and seeds to peers (content, size, age, "
+      "bytes uploaded)");
   auto* clear = c->add_subcommand("clear", "empty the cache (administrators in system mode)");
   clear->callback(v.Run([&g = v.globals] { return CmdCacheClear(g); }));
+  // `ferry cache list` is `ferry cache`, as `ferry download list` lists.
+  c->add_subcommand("list", "list the cache (the same as `ferry cache`)");
+  c->require_subcommand(0, 1);
   c->callback([run = v.Run([&g = v.globals] { return CmdCache(g); }), clear] {
     if (!clear->parsed()) run();
   });

@@ -70,6 +70,43 @@ TEST(CliHashTest, EmptyFileAndMissingFile) {
   EXPECT_EQ(r.exit_code, 2) << r.Describe();
 }
 
+// Several files, as sha256sum takes them: "ID  FILE" lines in order (--json:
+// an array), a missing file reported on stderr without stopping the others,
+// then exit 1.
+TEST(CliHashTest, SeveralFilesPrintALineEachAndGoOnPastAMissingOne) {
+  if (!test::CliAvailable()) GTEST_SKIP() << "the ferry binary is not built";
+  test::TempDir dir;
+  std::string a = WriteRandom(dir.path() + "/a", 1000);
+  std::string b = WriteRandom(dir.path() + "/b", 70000);
+  std::string ida, idb;
+  ASSERT_TRUE(ContentIdOfFile(a, &ida).ok());
+  ASSERT_TRUE(ContentIdOfFile(b, &idb).ok());
+  auto r = test::RunCli("", {"hash", a, b});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.out, ida + "  " + a + "\n" + idb + "  " + b + "\n");
+
+  r = test::RunCli("", {"hash", b, dir.path() + "/missing", a});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_EQ(r.out, idb + "  " + b + "\n" + ida + "  " + a + "\n");
+  EXPECT_NE(r.err.find("missing"), std::string::npos) << r.Describe();
+  EXPECT_NE(r.err.find("0x80070002"), std::string::npos) << r.Describe();
+
+  r = test::RunCli("", {"hash", a, b, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array()) << r.out;
+  ASSERT_EQ(j.size(), 2u) << r.out;
+  EXPECT_EQ(j[0]["content_id"], ida);
+  EXPECT_EQ(j[0]["file"], a);
+  EXPECT_EQ(j[1]["content_id"], idb);
+
+  std::string lab;
+  ASSERT_TRUE(ContentInfoHash(idb, "lab", &lab).ok());
+  r = test::RunCli("", {"hash", "--info-hash", "--group", "lab", a, b});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.out.find(lab.substr(0, 40) + "  " + b + "\n"), std::string::npos) << r.out;
+}
+
 // --info-hash: what a whitelisting tracker must list for the content in a
 // group (the SDK's ContentInfoHash; torrent_tests checks it against the
 // module's torrent), from a file or an id, options after the verb.

@@ -176,6 +176,16 @@ TEST_F(SeedCacheTest, CliListsAndClearsTheCache) {
   r = RunCli(env_.address(), {"cache"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_NE(r.out.find(torrent_.v1_hash), std::string::npos) << r.out;
+  // Columns line up under the header whatever the content's length.
+  std::string header = r.out.substr(0, r.out.find('\n'));
+  std::string entry = r.out.substr(header.size() + 1);
+  EXPECT_EQ(header.find("NAME"), entry.find("content.bin")) << r.out;
+  CommandResult listed = RunCli(env_.address(), {"cache", "list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.Describe();
+  nlohmann::json lj = nlohmann::json::parse(listed.out, nullptr, false);
+  ASSERT_TRUE(lj.is_object()) << listed.out;
+  ASSERT_EQ(lj["entries"].size(), 1u) << listed.out;
+  EXPECT_EQ(lj["entries"][0]["content"], j["entries"][0]["content"]);
   r = RunCli(env_.address(), {"cache", "clear"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_TRUE(Cache().empty());
