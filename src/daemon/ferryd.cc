@@ -116,6 +116,8 @@ HostOptions HostOptionsFor(const Options& options, const Settings& settings) {
   ho.conditions_bus = ConditionsBus(options, settings);
   ho.peers = settings.peers;
   ho.peers->cache_dir = options.cache_dir;
+  // The cache is the host's: ferryd's own mode fences its content seeds.
+  ho.peers->cache.content_lan_only = settings.engine.peering.mode == DownloadMode::kLan;
   if (settings.clock_offset.count() != 0)
     log::Warn("clock_offset_seconds = {}: the engine's clock is shifted (tests only)",
               settings.clock_offset.count());

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,8 +78,10 @@ class ContentPeeringTest : public ::testing::Test {
   std::string Out(int i) const { return out_.Path("h" + std::to_string(i) + ".bin"); }
 
   // A job on host `i` fetching the origin's file by URL and content id,
-  // resumed.
-  std::unique_ptr<Job> Fetch(int i, JobPriority priority, std::unique_ptr<Manager>* m) {
+  // resumed; in download mode `own_mode` instead of its ferryd's when given
+  // (an administrator's per-job mode: the tests run as root).
+  std::unique_ptr<Job> Fetch(int i, JobPriority priority, std::unique_ptr<Manager>* m,
+                             std::optional<DownloadMode> own_mode = std::nullopt) {
     EXPECT_TRUE(swarm_.host(i).Connect(m).ok());
     if (!*m) return nullptr;
     Guid id;
@@ -90,21 +93,29 @@ class ContentPeeringTest : public ::testing::Test {
     EXPECT_TRUE((s = job->AddFile(swarm_.OriginUrl(name_), Out(i))).ok()) << s.ToString();
     std::vector<std::unique_ptr<File>> files;
     EXPECT_TRUE(job->EnumFiles(&files).ok() && files.size() == 1);
-    if (files.size() == 1) EXPECT_TRUE((s = files[0]->SetContentId(cid_)).ok()) << s.ToString();
+    if (files.size() == 1) {
+      EXPECT_TRUE((s = files[0]->SetContentId(cid_)).ok()) << s.ToString();
+    }
+    if (own_mode) {
+      EXPECT_TRUE((s = job->SetDownloadMode(*own_mode)).ok()) << s.ToString();
+    }
     EXPECT_TRUE((s = job->Resume()).ok()) << s.ToString();
     return job;
   }
-  // Waits for the job, completes it, checks the file and returns its stats.
-  FileStats Finish(int i, Job& job) {
+  // Waits for the job, completes it, checks the file and returns its stats;
+  // the file's mode must be `mode` (default: every host's mode_).
+  FileStats Finish(int i, Job& job, std::optional<DownloadMode> mode = std::nullopt) {
     FileStats st;
     EXPECT_TRUE(WaitForState(job, JobState::kTransferred, std::chrono::seconds(120)))
         << "host " << i << ": " << Describe(job);
     std::vector<std::unique_ptr<File>> files;
     EXPECT_TRUE(job.EnumFiles(&files).ok() && files.size() == 1);
-    if (files.size() == 1) EXPECT_TRUE(files[0]->GetStats(&st).ok());
+    if (files.size() == 1) {
+      EXPECT_TRUE(files[0]->GetStats(&st).ok());
+    }
     EXPECT_TRUE(job.Complete().ok());
     EXPECT_EQ(Sha256File(Out(i)), sha_) << "host " << i;
-    EXPECT_EQ(st.download_mode, mode_) << "host " << i;
+    EXPECT_EQ(st.download_mode, mode.value_or(mode_)) << "host " << i;
     return st;
   }
 
@@ -347,6 +358,28 @@ TEST_F(ContentPeeringTest, LanModeTakesNothingFromPeersOnPublicAddresses) {
   FileStats st = Finish(1, *job);
   EXPECT_EQ(st.bytes_from_internet_peers + st.bytes_from_lan_peers, 0u);
   EXPECT_EQ(st.bytes_from_http, kSize);
+}
+
+// And the other way: host 0's ferryd is in LAN mode, so its seeding cache
+// serves a content id's file to peers on private addresses only. Host 1's
+// job is in Internet mode (its administrator's per-job mode), which would
+// take the file from host 0 (the monthly-cap test above); on 198.18/15 host 0
+// disconnects it at its handshake, uploads nothing, and host 1's origin sends
+// the file. (docs/peering.md "LAN mode": the fence is on the cache's seeds of
+// content torrents too.)
+TEST_F(ContentPeeringTest, LanModeCacheSeedsNothingToPeersOnPublicAddresses) {
+  StartSwarm(0, false, nlohmann::json::object(), "198.18");
+  std::unique_ptr<Manager> m0;
+  ASSERT_TRUE(CachedOnHost0(&m0));
+  std::unique_ptr<Manager> m1;
+  std::unique_ptr<Job> job = Fetch(1, JobPriority::kForeground, &m1, DownloadMode::kInternet);
+  ASSERT_TRUE(job);
+  FileStats st = Finish(1, *job, DownloadMode::kInternet);
+  EXPECT_EQ(st.bytes_from_internet_peers + st.bytes_from_lan_peers, 0u);
+  EXPECT_EQ(st.bytes_from_http, kSize);
+  ServiceStatistics t;
+  ASSERT_TRUE(m0->GetStatistics(&t).ok());
+  EXPECT_EQ(t.this_month.bytes_to_internet_peers + t.this_month.bytes_to_lan_peers, 0u);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 namespace ferry::torrent {
 
 // Bump when session.h changes in a way that breaks a built module.
-inline constexpr int kModuleAbiVersion = 9;
+inline constexpr int kModuleAbiVersion = 10;
 inline constexpr char kCreateSessionSymbol[] = "ferry_torrent_create_session";
 // Returns a new session (the caller owns it; delete it through Session) or
 // nullptr with *error set.

@@ -196,6 +196,9 @@ struct SeedParams {
   std::string torrent;  // the bytes of a .torrent file of one file
   std::string path;     // the existing file; its name may differ from the torrent's
   bool paused = false;
+  // Peers not on a private address are disconnected at their handshake
+  // (AddParams::local_peers_only), for a content id's torrent in LAN mode.
+  bool local_peers_only = false;
 };
 
 enum class TorrentState {

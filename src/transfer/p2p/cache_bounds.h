@@ -17,6 +17,10 @@ struct CacheLimits {
   std::chrono::seconds max_age{259200};  // by last use; 0: no age limit
   uint32_t max_size_percent = 20;        // of the cache file system's size
   uint64_t absolute_max_size = 0;        // bytes; 0: not set
+  // ferryd's download_mode is LAN: entries of content ids (the torrents
+  // derived from ids) are seeded to peers on private addresses only
+  // (SeedParams::local_peers_only); torrents and magnets to anyone.
+  bool content_lan_only = false;
 };
 
 // The most bytes the cache may hold: the percent of `fs_size`, or

@@ -10,10 +10,18 @@
 #include <tuple>
 
 #include "transfer/p2p/peer_backend.h"
+#include "util/content_id.h"
 #include "util/log.h"
 
 namespace ferry::transfer {
 namespace {
+
+// An entry of a content id: the v2-only torrent ContentTorrent derives, named
+// after the id's root (ContentTorrentName).
+bool IsContentEntry(const CacheEntry& e) {
+  return e.info_hash_v1.empty() && e.name.size() == ContentTorrentName("").size() + 64 &&
+         e.name.rfind(ContentTorrentName(""), 0) == 0;
+}
 
 // The cache file system's size in bytes; 0 when it cannot be read.
 uint64_t FileSystemSize(const std::string& dir) {
@@ -152,7 +160,9 @@ void SeedCache::Seed(core::SeedRecord& r) {
   if (ids_.count(r.key) != 0) return;
   auto session = backend_.session();
   if (!session.ok()) return;
-  auto id = (*session)->Seed(torrent::SeedParams{r.torrent, r.path, false});
+  torrent::SeedParams params{r.torrent, r.path, false};
+  params.local_peers_only = limits_.content_lan_only && IsContentEntry(r.entry);
+  auto id = (*session)->Seed(params);
   if (!id.ok()) {
     // DO_E_INVALID_STATE: a job fetches the same torrent; OnCheck retries.
     if (id.status().code() == code::kInvalidState)

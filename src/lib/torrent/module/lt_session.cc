@@ -17,6 +17,7 @@
 
 #include "lib/torrent/module/content_torrent.h"
 #include "lib/torrent/module/convert.h"
+#include "lib/torrent/module/lan_fence.h"
 #include "lib/torrent/staged_pieces.h"
 
 namespace ferry::torrent {
@@ -231,6 +232,7 @@ Result<TorrentId> LtSession::Seed(const SeedParams& in) {
   if (FindSame(p.ti->info_hashes()) != nullptr)
     return ferry::Status(code::kInvalidState, "the session has this torrent already (a fetch)");
   SetFlags(p, in.paused);
+  if (in.local_peers_only) p.extensions.push_back(LanFenceExtension());
   // seed_mode needs the piece layers of a v2 torrent; without them
   // libtorrent checks the file, which also builds them.
   if (!p.ti->info_hashes().has_v2() || p.ti->v2_piece_hashes_verified())

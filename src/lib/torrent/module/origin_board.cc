@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/torrent/module/lan_fence.h"
+
 namespace ferry::torrent {
 namespace {
 
@@ -30,9 +32,7 @@ class OriginPeer final : public lt::peer_plugin {
   // The peer fence of a local-only board: nothing is exchanged with a peer
   // on a public address (its handshake is the first thing it says).
   bool on_handshake(lt::span<const char>) override {
-    if (board_->local_only() && !IsLanAddress(pc_.remote().address().to_string()))
-      pc_.disconnect(lt::errors::banned_by_ip_filter, lt::operation_t::bittorrent,
-                     lt::peer_connection_interface::normal);
+    if (board_->local_only()) FenceOutPublicPeer(pc_);
     return true;
   }
 
