@@ -194,7 +194,8 @@ void Engine::Impl::RecoverFileStaging(RuntimeJob& j, uint32_t i, bool same_boot)
   // A torrent's staging holds pieces anywhere, not a prefix, and so does a
   // content-id file fetched from peers (it has their resume data): the
   // resume data says which are verified (docs/p2p.md, docs/peering.md).
-  if (ChooseFetch(f.remote_url) == FetchBackend::kPeers || !f.resume_data.empty()) return;
+  if (ChooseFetch(f.remote_url, f.local_name) == FetchBackend::kPeers || !f.resume_data.empty())
+    return;
   auto staged = deps.payload->StagedSize(j.rec.id, i);
   uint64_t have = staged.ok() ? *staged : 0;
   if (have < f.bytes_transferred) {
@@ -513,7 +514,7 @@ FileRecord NewFileRecord(uint32_t index, const NewFile& nf) {
 // file each, once the torrent's file list is known (engine_expand.cc).
 Status ValidateLocalName(const NewFile& nf) {
   if (nf.local_name.empty() || nf.local_name.back() != '/') return ValidateLocalPath(nf.local_name);
-  if (ChooseFetch(nf.remote_url) != FetchBackend::kPeers)
+  if (ChooseFetch(nf.remote_url, nf.local_name) != FetchBackend::kPeers)
     return Status(code::kInvalidArg,
                   fmt::format("the local name '{}' names a directory, which only "
                               "a torrent or magnet can have",

@@ -96,7 +96,7 @@ std::unique_ptr<Fetch> Engine::Impl::MakeFetch(RuntimeJob& j, uint32_t file) {
   auto host = std::make_unique<EngineFetchHost>(*this, j, file);
   EngineFetchHost* h = host.get();
   std::unique_ptr<Fetch> fetch;
-  FetchBackend backend = ChooseFetch(url);
+  FetchBackend backend = ChooseFetch(url, j.rec.files[file].local_name);
   // A file with a content id may be fetched from peers, its origin behind
   // them (transfer/p2p ContentFetch; docs/peering.md), in the job's
   // effective download mode.

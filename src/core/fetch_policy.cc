@@ -10,8 +10,9 @@
 
 namespace ferry::core {
 
-FetchBackend ChooseFetch(std::string_view remote_url) {
-  if (ParseTorrentSource(remote_url).kind != TorrentSourceKind::kNone) return FetchBackend::kPeers;
+FetchBackend ChooseFetch(std::string_view remote_url, std::string_view local_name) {
+  if (ParseTorrentSourceFor(remote_url, local_name).kind != TorrentSourceKind::kNone)
+    return FetchBackend::kPeers;
   std::string scheme = UrlScheme(remote_url);
   if (scheme == "http" || scheme == "https") return FetchBackend::kHttp;
   if (scheme == "file") return FetchBackend::kFile;
@@ -26,7 +27,7 @@ bool PeerFirst(const PeeringConfig& config, const FileRecord& file) {
   bool peering = config.mode == DownloadMode::kLan || config.mode == DownloadMode::kGroup ||
                  config.mode == DownloadMode::kInternet;
   if (!peering || file.content_id.empty() || !file.ranges.empty() ||
-      ChooseFetch(file.remote_url) != FetchBackend::kHttp)
+      ChooseFetch(file.remote_url, file.local_name) != FetchBackend::kHttp)
     return false;
   auto id = ParseContentId(file.content_id);
   return id.ok() && id->size > 0 && id->size >= config.min_file_size;
@@ -40,7 +41,7 @@ struct UrlParts {
 };
 
 std::optional<UrlParts> SplitHttpUrl(std::string_view url) {
-  if (ChooseFetch(url) != FetchBackend::kHttp) return std::nullopt;
+  if (ChooseFetch(url, "") != FetchBackend::kHttp) return std::nullopt;
   size_t sep = url.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
   UrlParts p;
@@ -107,7 +108,7 @@ bool CarriesCredentials(std::string_view custom_headers, std::string_view url) {
 
 bool CacheEligible(const CacheConfig& config, std::string_view url,
                    std::string_view custom_headers) {
-  if (config.hosts.empty() || ChooseFetch(url) != FetchBackend::kHttp) return false;
+  if (config.hosts.empty() || ChooseFetch(url, "") != FetchBackend::kHttp) return false;
   if (!SplitHttpUrl(url)) return false;
   return config.allow_authorization || !CarriesCredentials(custom_headers, url);
 }

@@ -33,9 +33,12 @@ enum class FetchBackend {
   kUnsupported,  // any other scheme: Attempt on whichever ByteSource claims it, if any
 };
 
-// Decides from the file's remote name alone (the URL's scheme, case-
-// insensitive, and a path ending in ".torrent": util/torrent_source.h). Pure.
-FetchBackend ChooseFetch(std::string_view remote_url);
+// Decides from the file's remote name (the URL's scheme, case-insensitive,
+// and a path ending in ".torrent") and its local name (a .torrent saved as a
+// .torrent is the file itself: util/torrent_source.h
+// ParseTorrentSourceFor). `local_name` "" (callers that only see a URL: the
+// cache-server rewrite) takes every .torrent URL for a torrent. Pure.
+FetchBackend ChooseFetch(std::string_view remote_url, std::string_view local_name);
 
 // Peering for HTTP downloads (do-download.md §4, docs/peering.md): ferryd.json's
 // download_mode, group_id, trackers, min_file_size_to_peer,

@@ -138,6 +138,14 @@ bool IsTorrentSource(std::string_view remote_name) {
   return ParseTorrentSource(remote_name).kind != TorrentSourceKind::kNone;
 }
 
+TorrentSource ParseTorrentSourceFor(std::string_view remote_name, std::string_view local_name) {
+  TorrentSource src = ParseTorrentSource(remote_name);
+  const bool torrent_file =
+      src.kind == TorrentSourceKind::kTorrentUrl || src.kind == TorrentSourceKind::kTorrentFile;
+  if (torrent_file && !src.file && EndsWithTorrent(local_name)) return TorrentSource{};
+  return src;
+}
+
 std::string WithChosenFile(std::string_view remote_name, std::string_view path) {
   std::string out(remote_name.substr(0, remote_name.rfind(kFileFragment)));
   out += kFileFragment;

@@ -38,6 +38,14 @@ TorrentSource ParseTorrentSource(std::string_view remote_name);
 // True when ParseTorrentSource(remote_name).kind is not kNone.
 bool IsTorrentSource(std::string_view remote_name);
 
+// ParseTorrentSource for a file saved as `local_name`: a .torrent URL or
+// file:// path (without "#file=") saved under a name that ends in ".torrent"
+// as well is the .torrent file itself, an ordinary download (kNone), as
+// `curl -O` or `wget` would fetch it; saved under any other name (or a
+// directory) it is the torrent's content. docs/p2p.md "Torrents and magnets
+// as sources".
+TorrentSource ParseTorrentSourceFor(std::string_view remote_name, std::string_view local_name);
+
 // `remote_name` (a torrent source) choosing the file `path`: any "#file="
 // fragment replaced by one naming `path`, percent-encoded except for
 // unreserved characters and '/', so that ParseTorrentSource gives it back.

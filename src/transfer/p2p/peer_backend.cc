@@ -47,7 +47,8 @@ PeerBackend::~PeerBackend() {
 std::unique_ptr<core::Fetch> PeerBackend::MakeFetch(std::unique_ptr<core::FetchHost> host,
                                                     uint32_t file) {
   // An http(s) file comes here only by its content id (core::PeerFirst).
-  if (core::ChooseFetch(host->File().remote_url) == core::FetchBackend::kHttp)
+  if (core::ChooseFetch(host->File().remote_url, host->File().local_name) ==
+      core::FetchBackend::kHttp)
     return std::make_unique<ContentFetch>(*this, std::move(host), file);
   return std::make_unique<PeerFetch>(*this, std::move(host), file);
 }

@@ -92,7 +92,7 @@ core::ErrorRecord PeerFetch::MakeError(int32_t c, ErrorContext context, std::str
 bool PeerFetch::Begin(core::ErrorRecord* err) {
   core::FileRecord& f = host_->File();
   f.stats.background = host_->Job().priority != JobPriority::kForeground;
-  content_ = core::ChooseFetch(f.remote_url) == core::FetchBackend::kHttp;
+  content_ = core::ChooseFetch(f.remote_url, f.local_name) == core::FetchBackend::kHttp;
   f.stats.download_mode = content_ ? host_->Config().peering.mode : DownloadMode::kLan;
   source_ = ParseTorrentSource(f.remote_url);
   expanding_ = !f.local_name.empty() && f.local_name.back() == '/';

@@ -209,6 +209,33 @@ TEST_F(TorrentSourceTest, CliGetsALocalTorrentWithJson) {
   EXPECT_NE(r.out.find("content.bin"), std::string::npos) << r.out;
 }
 
+// `ferry get URL.torrent -o NAME.torrent` wants the .torrent file itself, as
+// curl -O would fetch it (util/torrent_source.h ParseTorrentSourceFor): the
+// file is the .torrent's bytes, over HTTP and from a file:// path, with no
+// peer running (a torrent fetch could not finish, and would write the
+// content). Saved under another name, the same URL is the content (above).
+TEST_F(TorrentSourceTest, CliGetsTheTorrentFileItselfWhenSavedAsATorrent) {
+  if (!CliAvailable()) GTEST_SKIP() << "the ferry CLI was not built";
+  StartNginx();
+  const std::string want = Sha256File(docroot_.Path("content.bin.torrent"));
+  ASSERT_FALSE(want.empty());
+  RunOptions o;
+  o.cwd = env_.work().path();
+  o.timeout = std::chrono::seconds(60);
+  CommandResult r = RunCli(
+      env_.address(),
+      {"get", nginx_.Url("/content.bin.torrent"), "-o", env_.work().Path("got.torrent"), "--json"},
+      o);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(Sha256File(env_.work().Path("got.torrent")), want);
+  r = RunCli(env_.address(),
+             {"get", "file://" + docroot_.Path("content.bin.torrent"), "-o",
+              env_.work().Path("copy.TORRENT")},
+             o);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_EQ(Sha256File(env_.work().Path("copy.TORRENT")), want);
+}
+
 // A torrent of several files saved to a directory (docs/p2p.md "Torrents of
 // several files"): the job file becomes one file per torrent file, named as
 // in the torrent below the directory, subdirectories made at Complete.

@@ -1,13 +1,13 @@
-// core::ChooseFetch: which backend fetches a file, from its remote name.
+// core::ChooseFetch: which backend fetches a file, from its remote and local names.
 #include "core/fetch_policy.h"
 
 #include <gtest/gtest.h>
 
-#include "core/ports.h"
-#include "util/content_id.h"
-
 #include <optional>
 #include <string>
+
+#include "core/ports.h"
+#include "util/content_id.h"
 
 namespace ferry::core {
 namespace {
@@ -16,6 +16,7 @@ TEST(FetchPolicyTest, ChoosesTheBackendFromTheScheme) {
   struct Row {
     const char* url;
     FetchBackend want;
+    const char* local = "/dl/a";
   } rows[] = {
       {"http://example.com/a", FetchBackend::kHttp},
       {"https://example.com/a", FetchBackend::kHttp},
@@ -27,12 +28,25 @@ TEST(FetchPolicyTest, ChoosesTheBackendFromTheScheme) {
       {"https://example.com/a.torrent", FetchBackend::kPeers},
       {"http://example.com/a.Torrent?x=1#file=b", FetchBackend::kPeers},
       {"file:///srv/a.torrent", FetchBackend::kPeers},
+      // A .torrent saved as a .torrent is the file itself (curl -O), any
+      // other name (or a directory) takes its content; a chosen file or a
+      // magnet is always content.
+      {"https://example.com/a.torrent", FetchBackend::kHttp, "/dl/a.torrent"},
+      {"https://example.com/a.torrent?x=1", FetchBackend::kHttp, "/dl/A.TORRENT"},
+      {"file:///srv/a.torrent", FetchBackend::kFile, "/dl/b.torrent"},
+      {"https://example.com/a.torrent", FetchBackend::kPeers, "/dl/"},
+      {"https://example.com/a.torrent", FetchBackend::kPeers, "/dl/a.torrent.iso"},
+      {"https://example.com/a.torrent", FetchBackend::kPeers, ""},
+      {"https://example.com/a.torrent#file=x.torrent", FetchBackend::kPeers, "/dl/x.torrent"},
+      {"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", FetchBackend::kPeers,
+       "/dl/a.torrent"},
       {"https://example.com/a.torrent.gz", FetchBackend::kHttp},
       {"file:///srv/.torrent", FetchBackend::kFile},
       {"no scheme", FetchBackend::kUnsupported},
       {"", FetchBackend::kUnsupported},
   };
-  for (const Row& r : rows) EXPECT_EQ(ChooseFetch(r.url), r.want) << r.url;
+  for (const Row& r : rows)
+    EXPECT_EQ(ChooseFetch(r.url, r.local), r.want) << r.url << " " << r.local;
 }
 
 }  // namespace
