@@ -150,7 +150,8 @@ void ContentFetch::WatchPeers() {
   last_view_ = view;
   // Every piece is in and the file is being made durable, which takes as
   // long as the disk needs: not a stall.
-  if (now_bytes > seen_ || paused_ || (peers_ != nullptr && peers_->Finishing())) {
+  if (now_bytes > seen_ || paused_ ||
+      (peers_ != nullptr && (peers_->Finishing() || peers_->CheckingLocally()))) {
     last_progress_ = now;
     handover_ = false;
   } else if (OriginProgress(view, now)) {

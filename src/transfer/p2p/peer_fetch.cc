@@ -11,10 +11,12 @@
 #include "core/byte_source.h"
 #include "core/job_request.h"
 #include "sys/lifetime.h"
+#include "transfer/p2p/cache_copy.h"
 #include "transfer/p2p/content_fetch.h"
 #include "transfer/p2p/peer_backend.h"
 #include "transfer/p2p/seed_cache.h"
 #include "transfer/p2p/web_seed_feeder.h"
+#include "util/content_id.h"
 #include "util/log.h"
 
 namespace ferry::transfer {
@@ -149,6 +151,7 @@ void PeerFetch::GetSource() {
     p.in_order_while_alone = true;
     // DO's LAN mode: peers on the local network only.
     p.local_peers_only = host_->Config().peering.mode == DownloadMode::kLan;
+    if (p.resume_data.empty() && host_->File().bytes_transferred == 0 && FromOwnCache(p)) return;
     AddTorrent(std::move(p));
     return;
   }
@@ -169,6 +172,30 @@ void PeerFetch::GetSource() {
       break;
   }
   Fail(MakeError(code::kInvalidArg, ErrorContext::kRemoteFile, "not a torrent source"), false);
+}
+
+bool PeerFetch::FromOwnCache(const torrent::AddParams& params) {
+  SeedCache* cache = backend_.cache();
+  const torrent::ContentSpec& spec = *params.content;
+  std::string from =
+      cache == nullptr ? "" : cache->CopyOf(ContentTorrentName(spec.root), spec.size);
+  if (from.empty()) return false;
+  log::Info("job {} file {}: copying the content from the seeding cache", job_id_.ToString(),
+            file_);
+  copying_from_cache_ = true;
+  sys::RunOnWorkerThenLoop(
+      host_->Workers(), host_->Loop(), lifetime_,
+      [from, to = staging_path_, size = spec.size] { return CopyIntoStaging(from, to, size); },
+      [this, params](Status copied) mutable {
+        copying_from_cache_ = false;
+        if (phase_ != Phase::kGettingTorrent) return;
+        // libtorrent checks staging either way and keeps the pieces that pass.
+        if (!copied.ok())
+          log::Warn("job {} file {}: no copy from the seeding cache: {}", job_id_.ToString(), file_,
+                    copied.ToString());
+        AddTorrent(std::move(params));
+      });
+  return true;
 }
 
 void PeerFetch::DownloadTorrent() {
@@ -404,6 +431,13 @@ uint64_t PeerFetch::VerifiedPrefix() const {
   uint64_t bytes = pieces * static_cast<uint64_t>(st->piece_length);
   uint64_t total = host_->File().bytes_total;
   return total == kSizeUnknown ? bytes : std::min(bytes, total);
+}
+
+bool PeerFetch::CheckingLocally() const {
+  if (copying_from_cache_) return true;
+  const torrent::TorrentStatus* st = id_ != 0 ? session_->GetStatus(id_) : nullptr;
+  return st != nullptr && (st->state == torrent::TorrentState::kCheckingFiles ||
+                           st->state == torrent::TorrentState::kCheckingResumeData);
 }
 
 uint64_t PeerFetch::VerifiedBytes() const {

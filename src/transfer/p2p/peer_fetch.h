@@ -65,6 +65,10 @@ class PeerFetch final : public core::Fetch {
   // Every piece is in: the fetch is making its file durable (and its torrent
   // file for the cache) before it reports done. No more bytes will come.
   bool Finishing() const { return phase_ == Phase::kFinishing; }
+  // Copying the content from the host's own seeding cache (FromOwnCache),
+  // or libtorrent checking what staging holds: busy with local work that
+  // peers and the origin would not do faster.
+  bool CheckingLocally() const;
   // What the peers of a content torrent say of the origin (empty until the
   // torrent is added).
   torrent::OriginView Origins() const;
@@ -76,11 +80,15 @@ class PeerFetch final : public core::Fetch {
  private:
   class TorrentDownload;  // a .torrent over HTTP(S)
   enum class Phase { kIdle, kGettingTorrent, kRunning, kFinishing, kStopped };
+  bool copying_from_cache_ = false;
 
   core::ErrorRecord MakeError(int32_t code, ErrorContext context, std::string message) const;
   // Adds the torrent (source bytes, or resume data when the record has it).
   void GetSource();        // magnet, local .torrent, or DownloadTorrent
   void DownloadTorrent();  // a .torrent over HTTP(S)
+  // A content id the host's seeding cache holds: copies it into staging on a
+  // worker, then AddTorrent(params) (cache_copy.h); false when not cached.
+  bool FromOwnCache(const torrent::AddParams& params);
   void AddTorrent(torrent::AddParams params);
   void OnTorrentBytes(Result<std::string> bytes, bool transient);
   void OnStatus();

@@ -96,6 +96,16 @@ std::string SeedCache::DataPath(const std::string& key) {
   return fmt::format("{}/{}.{}-{}.data", dir_, key, ns.count(), ++copies_);
 }
 
+std::string SeedCache::CopyOf(const std::string& name, uint64_t size) {
+  for (auto& [key, r] : entries_) {
+    if (r.entry.name != name || r.entry.size_bytes != size || !IsContentEntry(r.entry)) continue;
+    r.entry.last_used = clock_.Now();
+    Persist(r);
+    return r.path;
+  }
+  return "";
+}
+
 bool SeedCache::Wants(const std::string& key, uint64_t size) {
   if (key.empty() || copying_.count(key) != 0) return false;
   if (auto it = entries_.find(key); it != entries_.end()) {

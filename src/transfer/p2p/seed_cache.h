@@ -67,6 +67,11 @@ class SeedCache final : public core::SeedCacheControl {
   // True when a file of `size` bytes would be kept: not cached yet (a cached
   // one is marked used instead) and within the bound.
   bool Wants(const std::string& key, uint64_t size);
+  // The path of a cached copy of a content id's bytes: an entry named `name`
+  // (ContentTorrentName of the id's root) of `size` bytes, of any group (the
+  // bytes are the same), marked used; "" when there is none. The caller
+  // reads it on a worker; an eviction meanwhile only makes that read fail.
+  std::string CopyOf(const std::string& name, uint64_t size);
   // Copies `fd` (read-only, of the finished file) into the cache on a worker,
   // then indexes and seeds it.
   void Offer(SeedOffer offer, sys::SharedFd fd);

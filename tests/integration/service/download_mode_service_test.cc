@@ -44,7 +44,7 @@ class DownloadModeServiceTest : public ServiceTest {
                    {"download_mode", 1},
                    {"min_file_size_to_peer", kMiB},
                    {"delay_background_http", kPeersFirstSeconds},
-                   {"delay_foreground_http", kPeersFirstSeconds},
+                   {"delay_foreground_http", foreground_delay_},
                    {"peer_listen_port", PickFreePort()},
                    {"peer_listen_addresses", {"127.0.0.1"}},
                    {"peer_local_discovery", false},
@@ -100,7 +100,52 @@ class DownloadModeServiceTest : public ServiceTest {
 
   std::string sha_;
   std::string id_;
+  int foreground_delay_ = kPeersFirstSeconds;  // delay_foreground_http
 };
+
+// docs/peering.md "From the host's own cache": content the host's seeding
+// cache holds is copied from there, not fetched again. A foreground job
+// (peers-first delay 1 s) gets the file from the origin and the cache keeps
+// it; then a background job of the same id (whose delay is 300 s, so the
+// origin is out of reach in this test) has it within seconds, with no byte
+// from the origin or a peer, while the cache still lists the one entry,
+// used again. Without the copy the second job waits for peers that never
+// come.
+class OwnCacheTest : public DownloadModeServiceTest {
+ protected:
+  OwnCacheTest() { foreground_delay_ = 1; }
+};
+
+TEST_F(OwnCacheTest, ContentTheCacheHoldsIsCopiedFromItNotFetchedAgain) {
+  auto first = ContentJob(env_.work().Path("first.bin"));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->SetPriority(JobPriority::kForeground).ok());
+  ASSERT_TRUE(first->Resume().ok());
+  ASSERT_TRUE(WaitForState(*first, JobState::kTransferred, kQuick)) << Describe(*first);
+  EXPECT_EQ(StatsOfJob(*first).bytes_from_http, kSize);
+  ASSERT_TRUE(first->Complete().ok());
+  std::vector<CacheEntry> entries;
+  ASSERT_TRUE(Eventually([&] { return manager_->ListCache(&entries).ok() && entries.size() == 1; },
+                         kQuick));
+  const auto used_before = entries[0].last_used;
+
+  const std::string dest = env_.work().Path("second.bin");
+  auto second = ContentJob(dest);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->Resume().ok());
+  ASSERT_TRUE(WaitForState(*second, JobState::kTransferred, kQuick)) << Describe(*second);
+  FileStats st = StatsOfJob(*second);
+  EXPECT_EQ(st.bytes_from_http + st.bytes_from_lan_peers + st.bytes_from_group_peers +
+                st.bytes_from_internet_peers,
+            0u);
+  ASSERT_TRUE(second->Complete().ok());
+  EXPECT_EQ(Sha256File(dest), sha_);
+  ASSERT_TRUE(Eventually([&] { return manager_->ListCache(&entries).ok() && entries.size() == 1; },
+                         kQuick));
+  EXPECT_GT(entries[0].last_used, used_before);
+  EXPECT_NE(env_.ferryd().Log().find("copying the content from the seeding cache"),
+            std::string::npos);
+}
 
 TEST_F(DownloadModeServiceTest, HttpOnlyOnAJobFetchesItsContentFileFromTheOriginAtOnce) {
   const std::string dest = env_.work().Path("direct.bin");
