@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <fstream>
 #include <iterator>
@@ -18,6 +19,7 @@
 #include "transfer/p2p/web_seed_feeder.h"
 #include "util/content_id.h"
 #include "util/log.h"
+#include "util/status_codes.h"
 
 namespace ferry::transfer {
 namespace {
@@ -29,7 +31,8 @@ std::string DirOf(const std::string& path) { return path.substr(0, path.rfind('/
 
 Result<std::string> ReadTorrentFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(code::kInvalidArg, fmt::format("cannot read the torrent file {}", path));
+  // As a missing or unreadable file:// source of any file (ERROR_FILE_NOT_FOUND…).
+  if (!in) return ErrnoStatus(errno != 0 ? errno : EIO, "open the torrent file " + path);
   std::string bytes;
   bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (bytes.size() > kMaxTorrentBytes)

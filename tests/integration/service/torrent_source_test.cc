@@ -28,7 +28,24 @@
 namespace ferry::test {
 namespace {
 
-class TorrentSourceTest : public TorrentServiceTest {};
+class TorrentSourceTest : public TorrentServiceTest {
+ protected:
+  // Resumes `job`, waits for ERROR and returns its code (and description).
+  int32_t ErrorCodeOf(Job& job, std::string* description) {
+    EXPECT_TRUE(job.Resume().ok());
+    EXPECT_TRUE(WaitFor(
+        job, [](JobState s, const JobProgress&) { return s == JobState::kError; },
+        /*allow_error=*/true));
+    std::unique_ptr<Error> error;
+    EXPECT_TRUE(job.GetError(&error).ok());
+    if (!error) return 0;
+    ErrorContext context{};
+    int32_t c = 0;
+    EXPECT_TRUE(error->GetError(&context, &c).ok());
+    EXPECT_TRUE(error->GetErrorDescription(description).ok());
+    return c;
+  }
+};
 
 TEST_F(TorrentSourceTest, DownloadsALocalTorrentFile) {
   StartSeeder();
@@ -107,18 +124,18 @@ TEST_F(TorrentSourceTest, ABadTorrentFileFailsTheJobWithInvalidArg) {
   std::ofstream(bad) << "d4:infod6:lengthi-1eee";
   std::unique_ptr<Job> job = NewJob("file://" + bad, env_.work().Path("bad.bin"));
   ASSERT_TRUE(job);
-  ASSERT_TRUE(job->Resume().ok());
-  ASSERT_TRUE(WaitFor(
-      *job, [](JobState s, const JobProgress&) { return s == JobState::kError; },
-      /*allow_error=*/true));
-  std::unique_ptr<Error> error;
-  ASSERT_TRUE(job->GetError(&error).ok());
-  ErrorContext context{};
-  int32_t c = 0;
   std::string description;
-  ASSERT_TRUE(error->GetError(&context, &c).ok());
-  ASSERT_TRUE(error->GetErrorDescription(&description).ok());
-  EXPECT_EQ(c, code::kInvalidArg) << description;
+  EXPECT_EQ(ErrorCodeOf(*job, &description), code::kInvalidArg) << description;
+}
+
+// A missing .torrent (file://) fails the job as a missing file:// source of
+// any file does: ERROR_FILE_NOT_FOUND, not a bad argument.
+TEST_F(TorrentSourceTest, AMissingTorrentFileFailsTheJobWithFileNotFound) {
+  std::unique_ptr<Job> job =
+      NewJob("file://" + env_.work().Path("missing.torrent"), env_.work().Path("m.bin"));
+  ASSERT_TRUE(job);
+  std::string description;
+  EXPECT_EQ(ErrorCodeOf(*job, &description), code::FromWin32(2)) << description;
 }
 
 TEST_F(TorrentSourceTest, ResumesAfterKill9WithoutFetchingVerifiedPiecesAgain) {
