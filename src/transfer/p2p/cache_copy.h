@@ -14,7 +14,8 @@
 namespace ferry::transfer {
 
 // Writes the first `size` bytes of the file at `from` into the existing file
-// at `to` from offset 0 (copy_file_range, else read/write) and fdatasyncs it.
+// at `to` from offset 0 (sys::FileSystem::Copy: copy_file_range, else
+// read/write) and syncs it.
 // Blocking: call it on a worker.
 Status CopyIntoStaging(const std::string& from, const std::string& to, uint64_t size);
 
