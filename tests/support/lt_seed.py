@@ -9,9 +9,12 @@ PEER every second (ferryd only accepts a peer once it has the torrent), so
 no tracker, DHT or LSD is needed. UPLOAD_LIMIT is bytes/s (0: none). Every
 0.2 s it rewrites STATUS_FILE with one JSON object: {"uploaded": payload
 bytes sent, "peers": connected peers, "port": its port}. Runs until killed.
-After 3 s without a peer it removes and adds the torrent again (uploads are
-still counted): libtorrent never dials a peer it saw seeding, and ferryd's
-seeding cache seeds a torrent it may fetch again later.
+After 3 s without a peer, or 10 s with peers but nothing sent, it removes
+and adds the torrent again (uploads are still counted): libtorrent never
+dials a peer it saw seeding or failed to reach 3 times (ferryd restarting),
+and ferryd's seeding cache seeds a torrent it may fetch again later. Peer
+connections, disconnections (with the reason) and those restarts go to
+stderr, one timestamped line each, for the tests' failure messages.
 """
 import json
 import os
@@ -33,6 +36,8 @@ def main():
         # once, not after libtorrent's 60 s back-off.
         "min_reconnect_time": 1,
         "upload_rate_limit": limit,
+        "alert_mask": lt.alert.category_t.connect_notification
+        | lt.alert.category_t.error_notification | lt.alert.category_t.peer_notification,
     })
     if limit:
         # The local peer class is exempt from the session's limit: limit it too.
@@ -48,8 +53,11 @@ def main():
     handle = add()
     last_connect = 0.0
     idle_since = time.time()
+    sending_since = idle_since  # the last time the upload count grew (or the start)
+    last_uploaded = 0
     uploaded_before = 0  # by earlier incarnations of the torrent
     while True:
+        log_alerts(session)
         now = time.time()
         if now - last_connect >= 1.0:
             last_connect = now
@@ -58,14 +66,23 @@ def main():
         st = handle.status()
         if st.num_peers > 0 or not peers:
             idle_since = now
-        elif now - idle_since >= 3.0:
+        if st.total_payload_upload != last_uploaded or st.num_peers == 0 or not peers:
+            last_uploaded = st.total_payload_upload
+            sending_since = now
+        alone = now - idle_since >= 3.0
+        stalled = now - sending_since >= 10.0
+        if alone or stalled:
             # A finished torrent never dials a peer it once saw seeding (its
-            # peer list keeps that): when ferryd seeded this torrent from its
-            # cache and then fetches it again, start afresh.
+            # peer list keeps that) nor one it failed to reach 3 times: when
+            # ferryd seeded this torrent from its cache and then fetches it
+            # again, or restarted, start afresh.
+            note("restart (%s; %d peers)" % ("no peer for 3 s" if alone else "nothing sent for 10 s",
+                                             st.num_peers))
             uploaded_before += st.total_payload_upload
             session.remove_torrent(handle)
             handle = add()
-            idle_since = now
+            idle_since = sending_since = now
+            last_uploaded = 0
             st = handle.status()
         tmp = status_file + ".tmp"
         with open(tmp, "w") as f:
@@ -73,6 +90,18 @@ def main():
                        "port": session.listen_port()}, f)
         os.replace(tmp, status_file)
         time.sleep(0.2)
+
+
+def note(text):
+    sys.stderr.write("%s %s\n" % (time.strftime("%H:%M:%S"), text))
+    sys.stderr.flush()
+
+
+def log_alerts(session):
+    for a in session.pop_alerts():
+        if isinstance(a, (lt.peer_connect_alert, lt.peer_disconnected_alert, lt.incoming_connection_alert,
+                          lt.peer_error_alert, lt.peer_ban_alert, lt.torrent_error_alert)):
+            note(a.message())
 
 
 if __name__ == "__main__":

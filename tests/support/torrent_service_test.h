@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -70,9 +71,26 @@ class TorrentServiceTest : public ServiceTest {
         torrent.empty() ? torrent_path_ : torrent, docroot_.path(),
         "127.0.0.2",           status_path_,
         std::to_string(limit), "127.0.0.1:" + std::to_string(port_)};
-    Status s = seeder_.Spawn(argv);
+    seeder_log_ = env_.work().Path("seeder.log");
+    SpawnOptions o;
+    o.output_path = seeder_log_;
+    Status s = seeder_.Spawn(argv, o);
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_TRUE(Eventually([&] { return Uploaded() >= 0; })) << "the seeder did not start";
+  }
+  // For failure messages: the seeder's status and the last lines of its log
+  // (peer connections, disconnections with their reasons, restarts).
+  std::string SeederReport() const {
+    std::ifstream status(status_path_);
+    std::string report = "seeder status: ";
+    report.append(std::istreambuf_iterator<char>(status), std::istreambuf_iterator<char>());
+    std::ifstream log(seeder_log_);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(log, line);) lines.push_back(line);
+    const size_t from = lines.size() > 30 ? lines.size() - 30 : 0;
+    report += "\nseeder log (tail):\n";
+    for (size_t i = from; i < lines.size(); ++i) report += lines[i] + "\n";
+    return report;
   }
   // Payload bytes the seeder sent; -1 before its first report.
   int64_t Uploaded() const {
@@ -101,7 +119,8 @@ class TorrentServiceTest : public ServiceTest {
     ASSERT_TRUE(job);
     ASSERT_TRUE(job->Resume().ok());
     ASSERT_TRUE(WaitForState(*job, JobState::kTransferred, std::chrono::seconds(60)))
-        << Describe(*job);
+        << Describe(*job) << "\n"
+        << SeederReport();
     FileStats st = StatsOf(*job);
     EXPECT_EQ(st.bytes_from_lan_peers, size);
     EXPECT_EQ(st.bytes_from_internet_peers, 0u);
@@ -121,6 +140,7 @@ class TorrentServiceTest : public ServiceTest {
   uint16_t port_ = 0;
   ChildProcess seeder_;
   std::string status_path_;
+  std::string seeder_log_;
 };
 
 }  // namespace ferry::test

@@ -66,7 +66,8 @@ class TorrentStopTest : public TorrentServiceTest {
     const int64_t uploaded_at_stop = Uploaded();
     resume(*job);
     ASSERT_TRUE(WaitForState(*job, JobState::kTransferred, std::chrono::seconds(60)))
-        << Describe(*job);
+        << Describe(*job) << ", LAN peers seen " << StatsOf(*job).lan_connections << "\n"
+        << SeederReport();
     const int64_t after = Uploaded() - uploaded_at_stop;
     EXPECT_LE(after, static_cast<int64_t>(kBig - before + kSlack))
         << "the seeder sent " << after << " bytes after the stop; " << before
