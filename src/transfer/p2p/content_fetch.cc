@@ -93,7 +93,7 @@ ContentFetch::ContentFetch(PeerBackend& backend, std::unique_ptr<core::FetchHost
                            uint32_t file)
     : backend_(backend), host_(std::move(host)), file_(file) {}
 
-ContentFetch::~ContentFetch() = default;
+ContentFetch::~ContentFetch() { Release(); }
 
 std::chrono::seconds ContentFetch::Delay() {
   const core::PeeringConfig& p = host_->Config().peering;
@@ -103,8 +103,36 @@ std::chrono::seconds ContentFetch::Delay() {
 
 bool ContentFetch::Begin(core::ErrorRecord* err) {
   core::FileRecord& f = host_->File();
+  const bool claimed = Claim();
   // Staged bytes without the peers' resume data came from HTTP: go on there.
   if (f.bytes_transferred > 0 && f.resume_data.empty()) return BeginHttp(err);
+  if (!claimed && f.bytes_transferred == 0 && f.resume_data.empty()) {
+    const ContentFetch* owner = backend_.ContentOwner(claim_);
+    log::Info("job {} file {}: job {} fetches the same content on this host; waiting for it",
+              host_->Job().id.ToString(), file_, owner->JobId().ToString());
+    phase_ = Phase::kWaiting;
+    owner_seen_ = owner->Progress();
+    last_progress_ = host_->Now();
+    ArmWatch();
+    return true;
+  }
+  return BeginPeers(err);
+}
+
+bool ContentFetch::Claim() {
+  if (claim_.empty()) {
+    auto id = ParseContentId(host_->File().content_id);
+    if (!id.ok()) return true;
+    claim_ = ContentTorrentName(id->root) + "/" + std::to_string(id->size);
+  }
+  return backend_.ClaimContent(claim_, this);
+}
+
+void ContentFetch::Release() {
+  if (!claim_.empty()) backend_.ReleaseContent(claim_, this);
+}
+
+bool ContentFetch::BeginPeers(core::ErrorRecord* err) {
   auto peers = std::make_unique<PeerFetch>(backend_, std::make_unique<Relay>(*this, *host_), file_);
   peers_ = peers.get();
   inner_ = std::move(peers);
@@ -122,6 +150,35 @@ bool ContentFetch::Begin(core::ErrorRecord* err) {
   return true;
 }
 
+void ContentFetch::WatchOwner() {
+  const ContentFetch* owner = backend_.ContentOwner(claim_);
+  SeedCache* cache = backend_.cache();
+  auto id = ParseContentId(host_->File().content_id);
+  const bool caching =
+      cache != nullptr && id.ok() && cache->Copying(ContentTorrentName(id->root), id->size);
+  const auto now = host_->Now();
+  std::string why;
+  if (owner == nullptr && !caching) {
+    why = "the other job's fetch ended";
+  } else if (paused_ || caching || owner->Progress() > owner_seen_) {
+    if (owner != nullptr) owner_seen_ = std::max(owner_seen_, owner->Progress());
+    last_progress_ = now;
+  } else if (now - last_progress_ >= Delay() + kHandoverGrace) {
+    why = fmt::format("the other job made no progress in {} s", (Delay() + kHandoverGrace).count());
+  }
+  if (why.empty()) {
+    ArmWatch();
+    return;
+  }
+  log::Info("job {} file {}: {}; starting", host_->Job().id.ToString(), file_, why);
+  Claim();
+  core::ErrorRecord err;
+  if (!BeginPeers(&err)) {
+    phase_ = Phase::kStopped;
+    host_->OnFailed(std::move(err), false, std::nullopt);
+  }
+}
+
 void ContentFetch::ArmWatch() {
   if (watch_armed_) return;
   watch_armed_ = true;
@@ -135,6 +192,7 @@ void ContentFetch::OnWatch() {
     ArmWatch();
   }
   if (phase_ == Phase::kPeers) WatchPeers();
+  if (phase_ == Phase::kWaiting) WatchOwner();
 }
 
 void ContentFetch::WatchPeers() {
@@ -249,7 +307,8 @@ bool ContentFetch::BeginHttp(core::ErrorRecord* err) {
 void ContentFetch::OnInnerDone() {
   if (beacon_) beacon_->Done(host_->File().bytes_transferred);
   beacon_.reset();  // before the cache seeds the same torrent
-  OfferToCache();
+  OfferToCache();   // (a fetch waiting on this one then waits for the copy)
+  Release();
   phase_ = Phase::kStopped;
   host_->OnDone();  // retires this fetch
 }
@@ -267,6 +326,7 @@ void ContentFetch::OnInnerFailed(core::ErrorRecord error, bool transient,
   }
   phase_ = Phase::kStopped;
   beacon_.reset();
+  Release();
   host_->OnFailed(std::move(error), transient, retry_after);
 }
 
@@ -305,12 +365,14 @@ void ContentFetch::Retire(std::unique_ptr<core::Fetch> fetch) {
 void ContentFetch::Stop() {
   phase_ = Phase::kStopped;
   beacon_.reset();
+  Release();
   if (inner_) inner_->Stop();
 }
 
 Status ContentFetch::StopAndSync(uint64_t* bytes) {
   phase_ = Phase::kStopped;
   beacon_.reset();
+  Release();
   if (!inner_) {
     *bytes = 0;
     return Status::OK();

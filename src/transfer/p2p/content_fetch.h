@@ -24,6 +24,15 @@
 // A file that has staged bytes but no peers' resume data (a restart or retry
 // of phase 2) starts in phase 2.
 //
+// One fetch per content on a host (docs/peering.md "Two jobs of one
+// content"): a fetch starting afresh while another job's fetch of the same
+// bytes runs here (PeerBackend::ClaimContent) waits for it, then begins as
+// usual, which copies the content from the seeding cache (PeerFetch::
+// FromOwnCache) once the other has put it there. It waits while the other
+// makes progress, or the cache copies its file in; after the peers-first
+// delay plus kHandoverGrace without either it begins anyway (its torrent
+// cannot join the other's, so it goes to the origin).
+//
 // Either way the finished file is offered to the seeding cache, which seeds
 // it under the derived torrent, so that later hosts get it from this one.
 // Statistics: bytes from peers (PeerFetch) and from HTTP (Attempt) add up in
@@ -77,11 +86,22 @@ class ContentFetch final : public core::Fetch {
   void SetPaused(bool paused) override;
   void SetBandwidthQuota(int64_t bytes) override;
 
+  // For a fetch waiting on this one: the file's count, and its job.
+  uint64_t Progress() const { return host_->File().bytes_transferred; }
+  const Guid& JobId() const { return host_->Job().id; }
+
  private:
   class Relay;  // the FetchHost of the inner fetch
-  enum class Phase { kIdle, kPeers, kHttp, kStopped };
+  enum class Phase { kIdle, kWaiting, kPeers, kHttp, kStopped };
 
   std::chrono::seconds Delay();
+  // Claims this fetch's content (claim_); true when it holds the claim.
+  bool Claim();
+  void Release();
+  // Phase 1, or phase 2 when the peers cannot start.
+  bool BeginPeers(core::ErrorRecord* err);
+  // While another fetch of this host has the content: waits for it.
+  void WatchOwner();
   void ArmWatch();
   void OnWatch();
   void WatchPeers();
@@ -110,17 +130,19 @@ class ContentFetch final : public core::Fetch {
   PeerFetch* peers_ = nullptr;  // inner_ in phase 1
   std::vector<std::unique_ptr<core::Fetch>> retired_;
   bool paused_ = false;
-  uint64_t seen_ = 0;  // the torrent's verified bytes at the last look (phase 1)
-  uint64_t seen_fetched_ = 0;  // OriginView::fetched at the last look
+  uint64_t seen_ = 0;              // the torrent's verified bytes at the last look (phase 1)
+  uint64_t seen_fetched_ = 0;      // OriginView::fetched at the last look
   torrent::OriginView last_view_;  // for the debug log
-  bool handover_ = false;      // the last progress was a peer's origin fetch
+  bool handover_ = false;          // the last progress was a peer's origin fetch
   std::optional<sys::WallTime> waiting_since_;  // first origin progress waited on
   uint64_t fetched_at_wait_ = 0;
   bool watch_armed_ = false;
   sys::WallTime last_progress_{};
   std::unique_ptr<OriginBeacon> beacon_;  // phase 2
   torrent::TorrentId adopt_ = 0;          // the peers' torrent, for the beacon
-  sys::Lifetime lifetime_;  // last: dies first
+  std::string claim_;                     // ContentKey of the file ("" none)
+  uint64_t owner_seen_ = 0;               // the owner's Progress at the last look
+  sys::Lifetime lifetime_;                // last: dies first
 };
 
 }  // namespace ferry::transfer

@@ -141,6 +141,21 @@ void PeerBackend::Watch(torrent::TorrentId id, PeerFetch* fetch) {
 
 void PeerBackend::Unwatch(torrent::TorrentId id) { fetches_.erase(id); }
 
+bool PeerBackend::ClaimContent(const std::string& content, const ContentFetch* fetch) {
+  auto [it, added] = content_claims_.emplace(content, fetch);
+  return added || it->second == fetch;
+}
+
+void PeerBackend::ReleaseContent(const std::string& content, const ContentFetch* fetch) {
+  auto it = content_claims_.find(content);
+  if (it != content_claims_.end() && it->second == fetch) content_claims_.erase(it);
+}
+
+const ContentFetch* PeerBackend::ContentOwner(const std::string& content) const {
+  auto it = content_claims_.find(content);
+  return it == content_claims_.end() ? nullptr : it->second;
+}
+
 void PeerBackend::OnEvent(const torrent::Event& event) {
   if (const auto* l = std::get_if<torrent::event::ListenSucceeded>(&event)) {
     log::Info("peer-to-peer listening on {} port {}", l->address, l->port);

@@ -33,6 +33,7 @@ class LoopBinding;
 
 namespace ferry::transfer {
 
+class ContentFetch;
 class PeerFetch;
 class SeedCache;
 
@@ -92,6 +93,15 @@ class PeerBackend final : public core::FetchMaker {
   // Stopped fetches' torrents until their resume data is stored.
   TorrentParking& parking() { return parking_; }
 
+  // --- for ContentFetch: one fetch per content on this host ---
+  // `content` names the bytes (ContentFetch::ContentKey: any group). True
+  // when `fetch` holds the claim on it now: it had it, or nobody did.
+  bool ClaimContent(const std::string& content, const ContentFetch* fetch);
+  // Drops `fetch`'s claim (nothing when another fetch holds it).
+  void ReleaseContent(const std::string& content, const ContentFetch* fetch);
+  // The fetch holding the claim on `content`; nullptr when none.
+  const ContentFetch* ContentOwner(const std::string& content) const;
+
  private:
   void ApplyUploadLimits();
   void OnEvent(const torrent::Event& event);
@@ -108,6 +118,7 @@ class PeerBackend final : public core::FetchMaker {
   std::unique_ptr<torrent::LoopBinding> binding_;
   std::optional<Status> session_error_;
   std::map<torrent::TorrentId, PeerFetch*> fetches_;
+  std::map<std::string, const ContentFetch*> content_claims_;
   TorrentParking parking_;
   SeedCache* cache_ = nullptr;
   bool upload_allowed_ = true;

@@ -106,6 +106,12 @@ std::string SeedCache::CopyOf(const std::string& name, uint64_t size) {
   return "";
 }
 
+bool SeedCache::Copying(const std::string& name, uint64_t size) const {
+  for (const auto& [key, content] : copying_)
+    if (content.first == name && content.second == size) return true;
+  return false;
+}
+
 bool SeedCache::Wants(const std::string& key, uint64_t size) {
   if (key.empty() || copying_.count(key) != 0) return false;
   if (auto it = entries_.find(key); it != entries_.end()) {
@@ -124,7 +130,7 @@ bool SeedCache::Wants(const std::string& key, uint64_t size) {
 
 void SeedCache::Offer(SeedOffer offer, sys::SharedFd fd) {
   if (*fd < 0 || !Wants(offer.key, offer.size)) return;
-  copying_.insert(offer.key);
+  copying_[offer.key] = {offer.name, offer.size};
   std::string dst = DataPath(offer.key);
   uint64_t size = offer.size;
   sys::RunOnWorkerThenLoop(

@@ -72,6 +72,9 @@ class SeedCache final : public core::SeedCacheControl {
   // bytes are the same), marked used; "" when there is none. The caller
   // reads it on a worker; an eviction meanwhile only makes that read fail.
   std::string CopyOf(const std::string& name, uint64_t size);
+  // True while an offer of the entry `name` of `size` bytes is being copied
+  // in (CopyOf has it once that is done).
+  bool Copying(const std::string& name, uint64_t size) const;
   // Copies `fd` (read-only, of the finished file) into the cache on a worker,
   // then indexes and seeds it.
   void Offer(SeedOffer offer, sys::SharedFd fd);
@@ -111,10 +114,10 @@ class SeedCache final : public core::SeedCacheControl {
   uint64_t fs_size_ = 0;
   uint64_t copies_ = 0;  // DataPath's counter
   std::map<std::string, core::SeedRecord> entries_;
-  std::map<std::string, torrent::TorrentId> ids_;   // key -> seeding torrent
+  std::map<std::string, torrent::TorrentId> ids_;  // key -> seeding torrent
   std::map<torrent::TorrentId, std::string> seeding_;
   std::map<torrent::TorrentId, uint64_t> seen_upload_;  // all_time_upload at the last look
-  std::set<std::string> copying_;
+  std::map<std::string, std::pair<std::string, uint64_t>> copying_;  // key -> name, size
   std::set<std::string> dirty_;  // uploads counted, not yet in the index
   sys::Clock::TimerId check_ = 0, uploads_ = 0;
   sys::Lifetime lifetime_;  // last: dies first

@@ -39,7 +39,7 @@ class DownloadModeServiceTest : public ServiceTest {
     GTEST_SKIP() << "built without the torrent module: nothing is peered";
 #else
     sha_ = AddDocFile("big.bin", kSize, 0x6d6f6465);
-    StartNginx();
+    StartNginx(nginx_options_);
     json config = {{"min_retry_delay_floor_seconds", 1},
                    {"download_mode", 1},
                    {"min_file_size_to_peer", kMiB},
@@ -101,6 +101,7 @@ class DownloadModeServiceTest : public ServiceTest {
   std::string sha_;
   std::string id_;
   int foreground_delay_ = kPeersFirstSeconds;  // delay_foreground_http
+  NginxOptions nginx_options_;
 };
 
 // docs/peering.md "From the host's own cache": content the host's seeding
@@ -147,6 +148,70 @@ TEST_F(OwnCacheTest, ContentTheCacheHoldsIsCopiedFromItNotFetchedAgain) {
             std::string::npos);
 }
 
+// docs/peering.md "Two jobs of one content": two foreground jobs of one
+// content id started together on one host (the origin sends 2 MiB/s, so
+// the first takes about 3 s): one fetches it, the other waits for it and
+// then copies it from the seeding cache. The origin sends the file once.
+// Without the wait the second job's torrent cannot join the first's (one
+// torrent per info-hash in a session) and it goes to the origin as well.
+class SameContentTest : public OwnCacheTest {
+ protected:
+  SameContentTest() { nginx_options_.limit_rate = 2 * kMiB; }
+};
+
+TEST_F(SameContentTest, TwoJobsOfOneContentOnAHostFetchItOnce) {
+  std::unique_ptr<Job> jobs[2];
+  std::string dests[2];
+  for (int i = 0; i < 2; ++i) {
+    dests[i] = env_.work().Path("same" + std::to_string(i) + ".bin");
+    jobs[i] = ContentJob(dests[i]);
+    ASSERT_TRUE(jobs[i]);
+    ASSERT_TRUE(jobs[i]->SetPriority(JobPriority::kForeground).ok());
+  }
+  for (auto& job : jobs) ASSERT_TRUE(job->Resume().ok());
+  uint64_t from_origin = 0;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(WaitForState(*jobs[i], JobState::kTransferred, kQuick)) << Describe(*jobs[i]);
+    FileStats st = StatsOfJob(*jobs[i]);
+    from_origin += st.bytes_from_http;
+    EXPECT_EQ(st.bytes_from_lan_peers + st.bytes_from_group_peers + st.bytes_from_internet_peers,
+              0u);
+    ASSERT_TRUE(jobs[i]->Complete().ok());
+    EXPECT_EQ(Sha256File(dests[i]), sha_);
+  }
+  EXPECT_EQ(from_origin, kSize) << "the origin sent the file " << from_origin / double(kSize)
+                                << " times";
+  const std::string log = env_.ferryd().Log();
+  EXPECT_NE(log.find("fetches the same content on this host; waiting for it"), std::string::npos);
+  EXPECT_NE(log.find("copying the content from the seeding cache"), std::string::npos);
+}
+
+// The wait is bounded: a background job that holds the content but makes
+// no progress (it waits 300 s for peers) keeps a foreground job of the same
+// id waiting for its own delay (1 s) plus kHandoverGrace (10 s) only; then
+// the foreground job fetches the file from the origin.
+TEST_F(SameContentTest, AJobWaitsOnAnotherThatMakesNoProgressOnlyForItsDelay) {
+  auto slow = ContentJob(env_.work().Path("slow.bin"));
+  ASSERT_TRUE(slow);
+  ASSERT_TRUE(slow->Resume().ok());
+  ASSERT_TRUE(Eventually([&] { return StatsOfJob(*slow).download_mode == M::kLan; }, kQuick))
+      << Describe(*slow);
+  const std::string dest = env_.work().Path("quick.bin");
+  auto quick = ContentJob(dest);
+  ASSERT_TRUE(quick);
+  ASSERT_TRUE(quick->SetPriority(JobPriority::kForeground).ok());
+  ASSERT_TRUE(quick->Resume().ok());
+  ASSERT_TRUE(WaitForState(*quick, JobState::kTransferred, kQuick)) << Describe(*quick);
+  EXPECT_EQ(StatsOfJob(*quick).bytes_from_http, kSize);
+  ASSERT_TRUE(quick->Complete().ok());
+  EXPECT_EQ(Sha256File(dest), sha_);
+  const std::string log = env_.ferryd().Log();
+  EXPECT_NE(log.find("fetches the same content on this host; waiting for it"), std::string::npos);
+  EXPECT_NE(log.find("the other job made no progress in 11 s"), std::string::npos);
+  EXPECT_EQ(StatsOfJob(*slow).bytes_from_http, 0u) << Describe(*slow);
+  EXPECT_TRUE(slow->Cancel().ok());
+}
+
 TEST_F(DownloadModeServiceTest, HttpOnlyOnAJobFetchesItsContentFileFromTheOriginAtOnce) {
   const std::string dest = env_.work().Path("direct.bin");
   auto direct = ContentJob(dest);
@@ -168,9 +233,7 @@ TEST_F(DownloadModeServiceTest, HttpOnlyOnAJobFetchesItsContentFileFromTheOrigin
   EXPECT_EQ(Sha256File(dest), sha_);
 
   // The same file in ferryd's mode waits for peers (none come): nothing
-  // from the origin, which the override spared the other job. (Afterwards:
-  // two jobs of one content id at once share nothing, the second goes to
-  // the origin at once.)
+  // from the origin, which the override spared the other job.
   auto peered = ContentJob(env_.work().Path("peered.bin"));
   ASSERT_TRUE(peered);
   ASSERT_TRUE(peered->Resume().ok());
