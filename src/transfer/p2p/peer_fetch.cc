@@ -289,7 +289,10 @@ void PeerFetch::OnEvent(const torrent::Event& event) {
   } else if (std::holds_alternative<torrent::event::ResumeDataFailed>(event)) {
     checkpoint_running_ = false;
   } else if (const auto* e = std::get_if<torrent::event::AddFailed>(&event)) {
-    id_ = 0;  // libtorrent has no such torrent
+    // libtorrent has no such torrent: nothing to remove, but the backend
+    // must not tick this fetch once it is gone.
+    backend_.Unwatch(id_);
+    id_ = 0;
     Fail(MakeError(code::kUnexpected, ErrorContext::kGeneralTransport,
                    "libtorrent refused the torrent: " + e->message),
          true);
