@@ -148,21 +148,23 @@ TEST_F(OwnCacheTest, ContentTheCacheHoldsIsCopiedFromItNotFetchedAgain) {
             std::string::npos);
 }
 
-// docs/peering.md "Two jobs of one content": two foreground jobs of one
+// docs/peering.md "Two jobs of one content": three foreground jobs of one
 // content id started together on one host (the origin sends 2 MiB/s, so
-// the first takes about 3 s): one fetches it, the other waits for it and
-// then copies it from the seeding cache. The origin sends the file once.
-// Without the wait the second job's torrent cannot join the first's (one
-// torrent per info-hash in a session) and it goes to the origin as well.
+// the first takes about 3 s): one fetches it, the others wait for it and
+// then copy it from the seeding cache, one after the other. The origin
+// sends the file once. Without the wait the others' torrents cannot join
+// the first's (one torrent per info-hash in a session) and they go to the
+// origin as well.
 class SameContentTest : public OwnCacheTest {
  protected:
   SameContentTest() { nginx_options_.limit_rate = 2 * kMiB; }
 };
 
-TEST_F(SameContentTest, TwoJobsOfOneContentOnAHostFetchItOnce) {
-  std::unique_ptr<Job> jobs[2];
-  std::string dests[2];
-  for (int i = 0; i < 2; ++i) {
+TEST_F(SameContentTest, JobsOfOneContentOnAHostFetchItOnce) {
+  constexpr int kJobs = 3;
+  std::unique_ptr<Job> jobs[kJobs];
+  std::string dests[kJobs];
+  for (int i = 0; i < kJobs; ++i) {
     dests[i] = env_.work().Path("same" + std::to_string(i) + ".bin");
     jobs[i] = ContentJob(dests[i]);
     ASSERT_TRUE(jobs[i]);
@@ -170,7 +172,7 @@ TEST_F(SameContentTest, TwoJobsOfOneContentOnAHostFetchItOnce) {
   }
   for (auto& job : jobs) ASSERT_TRUE(job->Resume().ok());
   uint64_t from_origin = 0;
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < kJobs; ++i) {
     ASSERT_TRUE(WaitForState(*jobs[i], JobState::kTransferred, kQuick)) << Describe(*jobs[i]);
     FileStats st = StatsOfJob(*jobs[i]);
     from_origin += st.bytes_from_http;
