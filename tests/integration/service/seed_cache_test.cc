@@ -44,12 +44,19 @@ class SeedCacheTest : public TorrentServiceTest {
     ASSERT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(Sha256File(out + "/" + torrent.name), sha) << report;
   }
-  // Waits until the only entry counts `n` bytes uploaded (status every 5 s).
-  bool UploadedAtLeast(uint64_t n) {
-    return Eventually([&] {
+  // Waits until the only entry counts `n` bytes uploaded (status every 5 s);
+  // a failure says what the cache counted.
+  ::testing::AssertionResult UploadedAtLeast(uint64_t n) {
+    auto counted = [&] {
       auto entries = Cache();
       return entries.size() == 1 && entries[0].bytes_uploaded >= n;
-    }, std::chrono::seconds(30));
+    };
+    if (Eventually(counted, std::chrono::seconds(30))) return ::testing::AssertionSuccess();
+    auto entries = Cache();
+    auto failure = ::testing::AssertionFailure() << entries.size() << " cache entries";
+    for (const CacheEntry& e : entries)
+      failure << "; " << e.name << " uploaded " << e.bytes_uploaded << " of " << n;
+    return failure;
   }
   // The cache's copy of content `key` ("<key>.<n>.data"); "" when none.
   std::string CachePath(const std::string& key) const {
