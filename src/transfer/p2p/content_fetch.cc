@@ -123,7 +123,9 @@ bool ContentFetch::Claim() {
   if (claim_.empty()) {
     auto id = ParseContentId(host_->File().content_id);
     if (!id.ok()) return true;
-    claim_ = ContentTorrentName(id->root) + "/" + std::to_string(id->size);
+    content_name_ = ContentTorrentName(id->root);
+    content_size_ = id->size;
+    claim_ = content_name_ + "/" + std::to_string(content_size_);
   }
   return backend_.ClaimContent(claim_, this);
 }
@@ -153,9 +155,7 @@ bool ContentFetch::BeginPeers(core::ErrorRecord* err) {
 void ContentFetch::WatchOwner() {
   const ContentFetch* owner = backend_.ContentOwner(claim_);
   SeedCache* cache = backend_.cache();
-  auto id = ParseContentId(host_->File().content_id);
-  const bool caching =
-      cache != nullptr && id.ok() && cache->Copying(ContentTorrentName(id->root), id->size);
+  const bool caching = cache != nullptr && cache->Copying(content_name_, content_size_);
   const auto now = host_->Now();
   std::string why;
   if (owner == nullptr && !caching) {

@@ -140,9 +140,12 @@ class ContentFetch final : public core::Fetch {
   sys::WallTime last_progress_{};
   std::unique_ptr<OriginBeacon> beacon_;  // phase 2
   torrent::TorrentId adopt_ = 0;          // the peers' torrent, for the beacon
-  std::string claim_;                     // ContentKey of the file ("" none)
-  uint64_t owner_seen_ = 0;               // the owner's Progress at the last look
-  sys::Lifetime lifetime_;                // last: dies first
+  // The claim on this file's bytes: "<torrent name>/<size>" ("" none).
+  std::string claim_;
+  std::string content_name_;  // ContentTorrentName of the id's root
+  uint64_t content_size_ = 0;
+  uint64_t owner_seen_ = 0;  // the owner's Progress at the last look
+  sys::Lifetime lifetime_;   // last: dies first
 };
 
 }  // namespace ferry::transfer

@@ -94,7 +94,8 @@ class PeerBackend final : public core::FetchMaker {
   TorrentParking& parking() { return parking_; }
 
   // --- for ContentFetch: one fetch per content on this host ---
-  // `content` names the bytes (ContentFetch::ContentKey: any group). True
+  // `content` names the bytes: the id's torrent name and size, of any
+  // group (ContentFetch::Claim). True
   // when `fetch` holds the claim on it now: it had it, or nobody did.
   bool ClaimContent(const std::string& content, const ContentFetch* fetch);
   // Drops `fetch`'s claim (nothing when another fetch holds it).
